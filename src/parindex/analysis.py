@@ -1,0 +1,197 @@
+"""One year's analysis of both indices: the single entry point for the CLI and the notebooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .audit import AuditItem, announced_counts, national_bounds, run_audit
+from .classify import RuleSet, classify, group_counts, ruleset
+from .datapackage import checksums, read_resource
+from .errors import ParindexError
+from .loading import COMPONENT_COLUMNS, LoadReport, load_table
+from .paths import data_dir
+from .registry import Registry, default_registry
+from .tables import INDEXES, IndexTable, consolidate, years_with_data
+
+
+@dataclass
+class Bundle:
+    """All bundled resources, checksum-verified."""
+
+    registry: Registry
+    observations: pd.DataFrame
+    components: pd.DataFrame
+    published_tiers: pd.DataFrame
+    national_facts: pd.DataFrame
+    rules: pd.DataFrame
+    legal_basis: pd.DataFrame
+    sources: pd.DataFrame
+    labels: pd.DataFrame
+    checksums: dict[str, str]
+
+    def years(self, index: str | None = None) -> list[int]:
+        idx = [index] if index else list(INDEXES)
+        ys = set()
+        for i in idx:
+            ys |= set(years_with_data(self.observations, i))
+            ys |= set(int(y) for y in self.national_facts.loc[self.national_facts["index"] == i, "year"])
+        return sorted(ys)
+
+
+@lru_cache(maxsize=2)
+def _bundle(path: Path) -> Bundle:
+    return Bundle(
+        registry=default_registry(),
+        observations=read_resource("observations", path),
+        components=read_resource("components", path),
+        published_tiers=read_resource("published_tiers", path),
+        national_facts=read_resource("national_facts", path),
+        rules=read_resource("classification_rules", path),
+        legal_basis=read_resource("legal_basis", path),
+        sources=read_resource("sources", path),
+        labels=read_resource("labels", path),
+        checksums=checksums(path),
+    )
+
+
+def load_bundle() -> Bundle:
+    return _bundle(data_dir())
+
+
+@dataclass
+class IndexResult:
+    table: IndexTable
+    rules: RuleSet | None
+    classified: pd.DataFrame
+    announced: dict[str, int]
+    audit: list[AuditItem]
+    load_report: LoadReport | None = None
+    components: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def groups(self) -> dict[str, int]:
+        return group_counts(self.classified, self.rules)
+
+    def members(self, label: str) -> list[str]:
+        c = self.classified
+        return sorted(c.loc[c["group"] == label, "province"])
+
+
+@dataclass
+class YearAnalysis:
+    year: int
+    par_index: IndexResult
+    sipas: IndexResult
+    bundle: Bundle
+
+    def result(self, index: str) -> IndexResult:
+        return self.par_index if index == "par_index" else self.sipas
+
+    @property
+    def audit(self) -> list[AuditItem]:
+        return self.par_index.audit + self.sipas.audit
+
+
+def _user_components(table: IndexTable) -> pd.DataFrame:
+    d = table.data
+    cols = [c for c in COMPONENT_COLUMNS if c in d.columns]
+    if len(cols) < len(COMPONENT_COLUMNS):
+        return pd.DataFrame()
+    rows = d[d[cols].notna().all(axis=1) & d["value"].notna()]
+    return pd.DataFrame({
+        "index": table.index, "year": table.year, "province_code": rows.index, "province": rows["province"],
+        "rank": rows["rank"], **{c: rows[c] for c in cols}, "total": rows["value"], "status": "user",
+        "source_id": f"file:{Path(table.origin).name}"}).reset_index(drop=True)
+
+
+def analyse_index(bundle: Bundle, index: str, year: int, file: str | Path | None = None,
+                  complete: bool = False) -> IndexResult:
+    reference = consolidate(bundle.observations, index, year, bundle.registry)
+    report = None
+    if file:
+        table, report = load_table(file, index, year, bundle.registry, complete=complete)
+        comps = _user_components(table)
+        if comps.empty:
+            comps = bundle.components[(bundle.components["index"] == index) & (bundle.components["year"] == year)]
+    else:
+        table = reference
+        comps = bundle.components[(bundle.components["index"] == index) & (bundle.components["year"] == year)]
+    rs = ruleset(bundle.rules, index, year)
+    announced = announced_counts(bundle.national_facts, index, year)
+    mn, mx = national_bounds(bundle.national_facts, index, year)
+    classified = classify(table, rs, announced, mn, mx)
+    audit = run_audit(table, classified, rs, bundle.national_facts, bundle.published_tiers,
+                      comps if len(comps) else None, reference=reference if file else None)
+    return IndexResult(table, rs, classified, announced, audit, report, comps.reset_index(drop=True))
+
+
+def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str | Path | None = None,
+            complete: bool = False) -> YearAnalysis:
+    bundle = load_bundle()
+    known = bundle.years()
+    if year not in known and not (par_index_file or sipas_file):
+        raise ParindexError(f"no bundled data for {year}",
+                            fix=f"choose one of {', '.join(map(str, known))} or pass --par-index/--sipas")
+    return YearAnalysis(year, analyse_index(bundle, "par_index", year, par_index_file, complete),
+                        analyse_index(bundle, "sipas", year, sipas_file, complete), bundle)
+
+
+def _index_summary(res: IndexResult) -> dict:
+    c = res.classified
+    provinces = []
+    for code, r in c.iterrows():
+        d = res.table.data.loc[code]
+        provinces.append({
+            "code": code, "province": r["province"],
+            "value": None if pd.isna(r["value"]) else float(r["value"]),
+            "rank_published": None if pd.isna(r["rank_published"]) else int(r["rank_published"]),
+            "rank_computed": None if pd.isna(r["rank_computed"]) else int(r["rank_computed"]),
+            "bounds": [round(float(r["lo"]), 4), round(float(r["hi"]), 4)],
+            "group": None if pd.isna(r["group"]) else str(r["group"]),
+            "group_basis": r["group_basis"],
+            "possible_groups": [p for p in r["possible"].split(",") if p],
+            "status": None if pd.isna(d["value_status"]) else str(d["value_status"]),
+            "sources": [s for s in str(d["value_sources"] if not pd.isna(d["value_sources"])
+                                        else d["rank_sources"] if not pd.isna(d["rank_sources"]) else "").split(";") if s],
+            "note": d["note"] or None,
+        })
+    rs = res.rules
+    return {
+        "origin": res.table.origin,
+        "coverage": res.table.coverage(),
+        "rules": None if rs is None else [
+            {"label": r.label, "kind": r.kind, "rule": r.describe(), "basis": r.basis,
+             "sources": list(r.source_ids)} for r in sorted(rs.rules, key=lambda r: r.order)],
+        "announced_counts": res.announced,
+        "groups": res.groups,
+        "groups_by_basis": {b: int((c["group_basis"] == b).sum()) for b in
+                            ("value", "bounds", "rank_and_counts", "rank", "unknown")},
+        "members": {lab: res.members(lab) for lab in (rs.labels if rs else [])},
+        "unknown": sorted(c.loc[c["group"].isna(), "province"]),
+        "provinces": provinces,
+        "missing_from_file": res.load_report.missing if res.load_report else None,
+    }
+
+
+def summary(a: YearAnalysis) -> dict:
+    """A stable, JSON-ready document of the year's classification, coverage and audit."""
+    par = _index_summary(a.par_index)
+    sip = _index_summary(a.sipas)
+    sip["tiers"] = {"highest": sip["members"].get("highest", []), "lowest": sip["members"].get("lowest", [])}
+    pub = a.bundle.published_tiers
+    pub = pub[(pub["index"] == "sipas") & (pub["year"] == a.year)]
+    sip["published_tiers"] = {t: sorted(set(g["province"])) for t, g in pub.groupby("tier")}
+    return {
+        "schema": "parindex.summary/1",
+        "parindex_version": __version__,
+        "year": a.year,
+        "data_checksums": a.bundle.checksums,
+        "par_index": par,
+        "sipas": sip,
+        "audit": [i.to_dict() for i in a.audit],
+    }

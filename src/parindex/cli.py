@@ -1,0 +1,137 @@
+"""Command line: parindex validate | summary | report | data."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import ParindexError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Reproducible reports on Vietnam's provincial PAR INDEX and SIPAS.")
+data_app = typer.Typer(no_args_is_help=True, help="Inspect and maintain the bundled data package.")
+app.add_typer(data_app, name="data")
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(e: ParindexError) -> None:
+    err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(e.exit_code)
+
+
+@app.command()
+def validate(
+    file: Path = typer.Argument(..., help="CSV or XLSX with a 'province' column and a value column."),
+    index: str = typer.Option(..., "--index", help="par_index or sipas"),
+    year: int = typer.Option(2020, "--year"),
+    complete: bool = typer.Option(False, "--complete", help="Every one of the 63 provinces must be present."),
+) -> None:
+    """Check a user's table; exit 0 when it can be used, 2 with one line saying why not."""
+    from .analysis import load_bundle
+    from .loading import load_table
+
+    try:
+        table, rep = load_table(file, index, year, load_bundle().registry, complete=complete)
+    except ParindexError as e:
+        _fail(e)
+    out.print(f"{file}: {rep.rows} rows, {table.n_value} values, "
+              f"{int(table.data['rank'].notna().sum())} ranks for {index} {year}", highlight=False)
+    if rep.missing:
+        out.print(f"missing provinces ({len(rep.missing)}): {', '.join(rep.missing)}", highlight=False)
+    if rep.empty_values:
+        out.print(f"rows without a value ({len(rep.empty_values)}): {', '.join(rep.empty_values)}",
+                  highlight=False)
+    out.print("complete table" if table.complete else "partial table: missing provinces stay missing",
+              highlight=False)
+
+
+def _print_summary(doc: dict) -> None:
+    for key in ("par_index", "sipas"):
+        s = doc[key]
+        cov = s["coverage"]
+        out.print(f"\n[bold]{key.upper()} {doc['year']}[/] ({s['origin']}): values for {cov['with_value']} "
+                  f"of {cov['provinces']}, rank only {cov['with_rank_only']}, nothing {cov['unknown']}")
+        if s["rules"] is None:
+            out.print(f"no classification rule recorded for {doc['year']}")
+            continue
+        t = Table("group", "rule", "basis", "announced", "known", "members")
+        for r in s["rules"]:
+            mem = s["members"].get(r["label"], [])
+            t.add_row(r["label"], r["rule"], r["basis"], str(s["announced_counts"].get(r["label"], "—")),
+                      str(s["groups"].get(r["label"], 0)), ", ".join(mem) if len(mem) <= 8 else f"{len(mem)} provinces")
+        out.print(t)
+        out.print(f"group unknown for {len(s['unknown'])} province(s)")
+    t = Table("index", "fact", "published", "status", "table gives", title="\nConsistency audit")
+    for a in doc["audit"]:
+        t.add_row(a["index"], a["fact"], a["published"][:40], a["status"], a["computed"][:40])
+    out.print(t)
+
+
+@app.command()
+def summary(
+    year: int = typer.Option(2020, "--year"),
+    par_index: Optional[Path] = typer.Option(None, "--par-index", help="Complete official PAR INDEX table."),
+    sipas: Optional[Path] = typer.Option(None, "--sipas", help="Complete official SIPAS table."),
+    as_json: bool = typer.Option(False, "--json", help="Print a stable JSON document."),
+) -> None:
+    """Classification, ranks, coverage and audit for a year (bundled data unless files are given)."""
+    from .analysis import analyse, summary as build
+
+    try:
+        doc = build(analyse(year, par_index, sipas))
+    except ParindexError as e:
+        _fail(e)
+    if as_json:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_summary(doc)
+
+
+@data_app.command("verify")
+def data_verify() -> None:
+    """Check every bundled file against its recorded checksum."""
+    from .datapackage import descriptor, verify
+
+    try:
+        for r in descriptor()["resources"]:
+            verify(r["name"])
+            out.print(f"ok  {r['path']}")
+    except ParindexError as e:
+        _fail(e)
+
+
+@data_app.command("rehash")
+def data_rehash() -> None:
+    """Record new checksums after a reviewed edit of data/."""
+    from .datapackage import rehash
+
+    changed = rehash()
+    out.print("updated: " + ", ".join(changed) if changed else "all checksums already up to date")
+
+
+def main() -> None:
+    try:
+        app()
+    except ParindexError as e:  # raised outside a command body (e.g. while locating data)
+        err.print(f"error: {e}", markup=False, highlight=False)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as e:  # a bug, not bad input: still one line unless asked for more
+        if os.environ.get("PARINDEX_DEBUG"):
+            raise
+        err.print(f"internal error: {type(e).__name__}: {e} (set PARINDEX_DEBUG=1 for a traceback)",
+                  markup=False, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

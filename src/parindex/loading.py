@@ -1,0 +1,259 @@
+"""Read a user's table (the official annex typed into CSV or XLSX) into an IndexTable.
+
+Accepted: UTF-8 with or without BOM; comma, semicolon or tab separated; decimal point
+or decimal comma; a trailing percent sign; any province spelling the registry knows, or
+its GSO code. Everything else is refused with one line naming file, row, column and fix.
+Row numbers are spreadsheet rows: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from unidecode import unidecode
+
+from .errors import ParindexError
+from .registry import Registry
+from .tables import INDEXES, IndexTable, decimals, empty_frame
+
+COMPONENT_COLUMNS = ("appraisal_points", "sipas_points", "leader_survey_points",
+                     "socioeconomic_impact_points")
+
+# Header spellings users type, folded (lower case, no diacritics, '_' for spaces).
+_HEADER_ALIASES = {
+    "province": {"province", "tinh", "tinh_thanh", "tinh_thanh_pho", "tinh_tp", "dia_phuong",
+                 "province_name", "name", "ten_tinh", "code", "ma_tinh", "gso_code"},
+    "par_index": {"par_index", "par", "parindex", "chi_so_par", "chi_so_cchc", "par_index_2020"},
+    "sipas": {"sipas", "chi_so_sipas", "chi_so_hai_long", "sipas_2020"},
+    "rank": {"rank", "xep_hang", "thu_hang", "hang", "thu_tu"},
+}
+
+
+@dataclass
+class LoadReport:
+    """What validation found besides fatal errors."""
+
+    file: str
+    rows: int
+    missing: list[str] = field(default_factory=list)
+    empty_values: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _fold_header(h: object) -> str:
+    s = unidecode(str(h or "")).strip().lower()
+    return re.sub(r"[^a-z0-9]+", "_", s).strip("_")
+
+
+def _canonical_header(h: object) -> str:
+    f = _fold_header(h)
+    for canon, spellings in _HEADER_ALIASES.items():
+        if f in spellings:
+            return canon
+    return f
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if not raw.strip():
+        raise ParindexError("the file is empty", fix="export the table again with a header row and 63 rows",
+                            file=name)
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(raw) > 3 and raw[1:2] == b"\x00"):
+        raise ParindexError("the file is UTF-16, not UTF-8",
+                            fix="save it again as 'CSV UTF-8 (Comma delimited)'", file=name)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ParindexError(
+            f"byte 0x{raw[e.start]:02x} is not UTF-8 (a Windows-1258 or other legacy export?)",
+            fix="save the table again as 'CSV UTF-8 (Comma delimited)'", file=name, row=line) from None
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[object]]]:
+    text = _decode(path.read_bytes(), str(path))
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delim = dialect.delimiter
+    except csv.Error:
+        delim = ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise ParindexError("the file has no rows", fix="export the table again with a header row",
+                            file=str(path))
+    return rows[0], rows[1:]
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[list[object]]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises several unrelated types for a bad file
+        raise ParindexError(f"cannot read the workbook ({type(e).__name__})",
+                            fix="save it again from a spreadsheet program as .xlsx", file=str(path)) from None
+    ws = wb.worksheets[0]
+    rows: list[list[object]] = []
+    for row in ws.iter_rows():
+        vals = []
+        for c in row:
+            v = c.value
+            # A cell formatted as percent stores 0.9104 for 91.04 %.
+            if isinstance(v, (int, float)) and "%" in (c.number_format or ""):
+                v = round(float(v) * 100, 10)
+            vals.append(v)
+        rows.append(vals)
+    wb.close()
+    rows = [r for r in rows if any(v not in (None, "") for v in r)]
+    if not rows:
+        raise ParindexError("the first worksheet is empty", fix="put the table on the first sheet",
+                            file=str(path))
+    return [("" if h is None else str(h)) for h in rows[0]], rows[1:]
+
+
+def _header_row_elsewhere(rows: list[list[object]], needed: str) -> int | None:
+    for i, r in enumerate(rows[:20], start=2):
+        heads = {_canonical_header(x) for x in r}
+        if "province" in heads and needed in heads:
+            return i
+    return None
+
+
+def parse_number(raw: object) -> tuple[float, str] | None:
+    """91,04 / 91.04 / '91.04 %' -> (91.04, '91.04'); empty -> None; otherwise ValueError."""
+    if raw is None:
+        return None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if pd.isna(raw):
+            return None
+        text = repr(float(raw)) if isinstance(raw, float) else str(raw)
+        text = text[:-2] if text.endswith(".0") else text
+        return float(raw), text
+    s = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+    if s in ("", "-", "—", "NA", "N/A", "na", "n/a"):
+        return None
+    s = s.removesuffix("%")
+    if "," in s and "." in s:
+        raise ValueError(s)
+    s = s.replace(",", ".")
+    if not re.fullmatch(r"[+-]?\d+(\.\d+)?", s):
+        raise ValueError(s)
+    return float(s), s
+
+
+def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
+               complete: bool = False) -> tuple[IndexTable, LoadReport]:
+    """Validate and load a user's table; ``complete`` makes a missing province an error."""
+    if index not in INDEXES:
+        raise ParindexError(f"unknown index '{index}'", fix="use par_index or sipas")
+    path = Path(path)
+    name = str(path)
+    if not path.is_file():
+        raise ParindexError("file not found", fix="check the path", file=name)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        header, rows = _read_xlsx(path)
+    elif suffix in (".csv", ".txt", ".tsv"):
+        header, rows = _read_csv(path)
+    elif suffix == ".xls":
+        raise ParindexError("old .xls workbooks are not supported", fix="save it as .xlsx or CSV UTF-8",
+                            file=name)
+    else:
+        raise ParindexError(f"unsupported file type '{suffix or '(none)'}'", fix="use .csv or .xlsx", file=name)
+
+    heads = [_canonical_header(h) for h in header]
+    for needed in ("province", index):
+        if needed not in heads:
+            elsewhere = _header_row_elsewhere(rows, needed)
+            if elsewhere is not None:
+                raise ParindexError(f"the header is on row {elsewhere}, not row 1", row=1, file=name,
+                                    fix=f"delete the {elsewhere - 1} row(s) above the header")
+            found = ", ".join(h for h in header if str(h).strip()) or "none"
+            fix = (f"name the value column '{index}'" if needed == index else
+                   "name the province column 'province'") + f" (found: {found})"
+            raise ParindexError(f"no '{needed}' column", fix=fix, file=name, row=1, column=needed)
+    dup_heads = {h for h in heads if h and heads.count(h) > 1 and h in ("province", index, "rank")}
+    if dup_heads:
+        raise ParindexError(f"column '{sorted(dup_heads)[0]}' appears twice", fix="keep one of them",
+                            file=name, row=1, column=sorted(dup_heads)[0])
+    col = {h: i for i, h in enumerate(heads)}
+    if not rows:
+        raise ParindexError("the table has a header but no data rows", fix="add one row per province",
+                            file=name, row=2)
+
+    df = empty_frame(registry)
+    df["value_status"] = df["value_status"].astype("string")
+    comps = {c: pd.Series(pd.NA, index=df.index, dtype="Float64") for c in COMPONENT_COLUMNS if c in col}
+    seen: dict[str, int] = {}
+    report = LoadReport(file=name, rows=len(rows))
+
+    def cell(r: list[object], key: str) -> object:
+        i = col[key]
+        return r[i] if i < len(r) else None
+
+    for rowno, r in enumerate(rows, start=2):
+        raw_p = cell(r, "province")
+        if raw_p is None or str(raw_p).strip() == "":
+            raise ParindexError("empty province name", fix="fill in the province or delete the row",
+                                file=name, row=rowno, column="province")
+        p = registry.resolve(raw_p, file=name, row=rowno, column="province")
+        if p.code in seen:
+            raise ParindexError(f"duplicate province '{p.name_vi}' (also on row {seen[p.code]})",
+                                fix="keep one row per province", file=name, row=rowno, column="province")
+        seen[p.code] = rowno
+        try:
+            parsed = parse_number(cell(r, index))
+        except ValueError as e:
+            raise ParindexError(f"'{e}' is not a number", file=name, row=rowno, column=index,
+                                fix="write the value as 91.04 or 91,04 (a % sign is allowed)") from None
+        if parsed is None:
+            report.empty_values.append(p.name_vi)
+        else:
+            v, text = parsed
+            if not 0 <= v <= 100:
+                raise ParindexError(f"value {text} is outside 0-100", file=name, row=rowno, column=index,
+                                    fix="give the index in percent (e.g. 91.04, not 0.9104 or 9104)")
+            df.loc[p.code, ["value", "value_text", "value_decimals", "value_status", "value_sources"]] = [
+                v, text, decimals(text), "user", f"file:{path.name}"]
+        if "rank" in col:
+            try:
+                pr = parse_number(cell(r, "rank"))
+            except ValueError as e:
+                raise ParindexError(f"rank '{e}' is not a whole number", file=name, row=rowno, column="rank",
+                                    fix="write ranks as 1 to 63") from None
+            if pr is not None:
+                if not pr[0].is_integer() or not 1 <= pr[0] <= 63:
+                    raise ParindexError(f"rank {pr[1]} is not a whole number from 1 to 63", file=name,
+                                        row=rowno, column="rank", fix="write ranks as 1 to 63")
+                df.loc[p.code, ["rank", "rank_status", "rank_sources"]] = [int(pr[0]), "user",
+                                                                           f"file:{path.name}"]
+        for c in comps:
+            try:
+                pc = parse_number(cell(r, c))
+            except ValueError as e:
+                raise ParindexError(f"'{e}' is not a number", file=name, row=rowno, column=c,
+                                    fix="write points as 57.66 or 57,66") from None
+            if pc is not None:
+                comps[c][p.code] = pc[0]
+
+    missing = [n for c, n in zip(df.index, df["province"]) if c not in seen]
+    report.missing = missing
+    if complete and missing:
+        raise ParindexError(f"{len(missing)} province(s) missing from a table declared complete: "
+                            + ", ".join(missing[:5]) + (" …" if len(missing) > 5 else ""),
+                            fix="add a row for each, or drop --complete to validate a partial table",
+                            file=name, column="province")
+    if complete and report.empty_values:
+        raise ParindexError(f"{len(report.empty_values)} province(s) without a value in a table declared "
+                            f"complete: " + ", ".join(report.empty_values[:5]),
+                            fix="fill in the values, or drop --complete", file=name, column=index)
+    table = IndexTable(index=index, year=year, data=df, origin=name)
+    if comps:
+        table.data = table.data.assign(**comps)
+    return table, report
