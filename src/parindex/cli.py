@@ -18,8 +18,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Reproducible reports on Vietnam's provincial PAR INDEX and SIPAS.")
 data_app = typer.Typer(no_args_is_help=True, help="Inspect and maintain the bundled data package.")
 app.add_typer(data_app, name="data")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(e: ParindexError) -> None:

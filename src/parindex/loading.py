@@ -74,7 +74,18 @@ def _decode(raw: bytes, name: str) -> str:
             fix="save the table again as 'CSV UTF-8 (Comma delimited)'", file=name, row=line) from None
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[list[object]]]:
+Rows = list[tuple[int, list[object]]]  # (spreadsheet row number, cells)
+
+
+def _numbered(rows: list[list[object]]) -> tuple[list[str], Rows]:
+    """Header = row 1; data rows keep their real row numbers, blank rows are skipped."""
+    header = [("" if h is None else str(h)) for h in rows[0]]
+    body = [(i, r) for i, r in enumerate(rows[1:], start=2)
+            if any(v is not None and str(v).strip() != "" for v in r)]
+    return header, body
+
+
+def _read_csv(path: Path) -> tuple[list[str], Rows]:
     text = _decode(path.read_bytes(), str(path))
     sample = text[:4096]
     try:
@@ -82,15 +93,16 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[object]]]:
         delim = dialect.delimiter
     except csv.Error:
         delim = ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
-    rows = [r for r in rows if any(c.strip() for c in r)]
+    rows: list[list[object]] = list(csv.reader(io.StringIO(text), delimiter=delim))
+    while rows and not any(str(c).strip() for c in rows[-1]):
+        rows.pop()
     if not rows:
         raise ParindexError("the file has no rows", fix="export the table again with a header row",
                             file=str(path))
-    return rows[0], rows[1:]
+    return _numbered(rows)
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], list[list[object]]]:
+def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
     from openpyxl import load_workbook
 
     try:
@@ -110,15 +122,14 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[list[object]]]:
             vals.append(v)
         rows.append(vals)
     wb.close()
-    rows = [r for r in rows if any(v not in (None, "") for v in r)]
-    if not rows:
+    if not any(v not in (None, "") for r in rows for v in r):
         raise ParindexError("the first worksheet is empty", fix="put the table on the first sheet",
                             file=str(path))
-    return [("" if h is None else str(h)) for h in rows[0]], rows[1:]
+    return _numbered(rows)
 
 
-def _header_row_elsewhere(rows: list[list[object]], needed: str) -> int | None:
-    for i, r in enumerate(rows[:20], start=2):
+def _header_row_elsewhere(rows: Rows, needed: str) -> int | None:
+    for i, r in rows[:20]:
         heads = {_canonical_header(x) for x in r}
         if "province" in heads and needed in heads:
             return i
@@ -197,7 +208,7 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
         i = col[key]
         return r[i] if i < len(r) else None
 
-    for rowno, r in enumerate(rows, start=2):
+    for rowno, r in rows:
         raw_p = cell(r, "province")
         if raw_p is None or str(raw_p).strip() == "":
             raise ParindexError("empty province name", fix="fill in the province or delete the row",

@@ -87,7 +87,7 @@ class Registry:
         if isinstance(spelling, (int, float)) and float(spelling).is_integer():
             text = str(int(spelling))
         if text.isdigit():
-            return self.by_code.get(text.zfill(2))
+            return self.by_code.get(str(int(text)).zfill(2))
         return self._keys.get(fold(text))
 
     def suggest(self, spelling: object, n: int = 3) -> list[str]:

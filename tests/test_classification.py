@@ -1,0 +1,91 @@
+import pandas as pd
+import pytest
+
+from parindex.classify import classify, full_precision_rank, ruleset
+from parindex.tables import IndexTable, decimals, empty_frame
+
+
+def table_with(registry, values: dict[str, str], ranks: dict[str, int] | None = None, year=2020):
+    df = empty_frame(registry)
+    for name, text in values.items():
+        code = registry.lookup(name).code
+        df.loc[code, ["value", "value_text", "value_decimals"]] = [float(text), text, decimals(text)]
+    for name, r in (ranks or {}).items():
+        df.loc[registry.lookup(name).code, "rank"] = r
+    return IndexTable("par_index", year, df, origin="test")
+
+
+@pytest.mark.parametrize("text,group", [
+    ("90.00", "A"), ("89.999", "B"), ("89.995", "B"), ("80.00", "B"), ("79.995", "C"),
+    ("79.999999", "C"), ("70", "C"), ("69.99", "D"), ("100", "A"),
+])
+def test_2020_boundaries_lower_inclusive_upper_exclusive_full_precision(bundle, text, group):
+    rs = ruleset(bundle.rules, "par_index", 2020)
+    assert rs.label_of(float(text)) == group
+
+
+def test_2018_uses_its_own_cutoffs(bundle):
+    rs = ruleset(bundle.rules, "par_index", 2018)
+    assert [rs.label_of(v) for v in (80.0, 79.99, 75.0, 74.99, 70.0, 69.99)] == ["A", "B", "B", "C", "C", "D"]
+
+
+def test_rule_bases_are_recorded(bundle):
+    rs = ruleset(bundle.rules, "par_index", 2020)
+    basis = {r.label: r.basis for r in rs.rules}
+    assert basis["A"] == "stated" and basis["C"] == "stated/inferred" and basis["D"] == "inferred"
+    assert {r.basis for r in ruleset(bundle.rules, "sipas", 2020).rules} == {"inferred"}
+
+
+def test_ties_share_the_best_place():
+    r = full_precision_rank(pd.Series([91.04, 90.51, 90.51, 88.47, 90.505]))
+    assert list(r) == [1, 2, 2, 5, 4]
+
+
+def test_ranks_are_not_computed_on_rounded_values():
+    r = full_precision_rank(pd.Series([85.304, 85.296]))
+    assert list(r) == [1, 2]  # both print as 85.30; rounding first would tie them
+
+
+def test_rank_only_province_bounded_by_neighbours(bundle, registry):
+    t = table_with(registry, {"Quảng Ninh": "91.04", "Hải Phòng": "90.51", "Thừa Thiên Huế": "88.47",
+                              "Quảng Ngãi": "73.25"},
+                   {"Quảng Ninh": 1, "Hải Phòng": 2, "Thừa Thiên Huế": 3, "Hà Nội": 5, "Quảng Ngãi": 63})
+    c = classify(t, ruleset(bundle.rules, "par_index", 2020)).set_index("province")
+    assert (c.at["Hà Nội", "lo"], c.at["Hà Nội", "hi"]) == (73.25, 88.47)
+    assert c.at["Hà Nội", "possible"] == "B,C" and pd.isna(c.at["Hà Nội", "group"])
+
+
+def test_group_from_rank_and_announced_counts_is_marked(bundled_2020):
+    c = bundled_2020.par_index.classified.set_index("province")
+    for name in ("Bắc Kạn", "Kiên Giang", "Phú Yên"):
+        assert c.at[name, "group"] == "C" and c.at[name, "group_basis"] == "rank_and_counts"
+    assert c.at["Quảng Ngãi", "group_basis"] == "value"
+    assert c.at["Thái Nguyên", "group"] == "B" and c.at["Thái Nguyên", "group_basis"] == "bounds"
+    assert pd.isna(c.at["Vĩnh Phúc", "group"])
+
+
+def test_rounded_value_is_an_interval(bundled_2020):
+    c = bundled_2020.sipas.classified.set_index("province")
+    assert c.at["Cần Thơ", "lo"] == pytest.approx(83.93) or c.at["Cần Thơ", "lo"] >= 83.5
+    assert c.at["Cần Thơ", "hi"] <= 84.5
+    assert c.at["Cần Thơ", "group"] == "middle"
+
+
+def test_complete_table_reproduces_2020_counts_and_tiers(complete_2020):
+    assert complete_2020.par_index.groups == {"A": 2, "B": 56, "C": 5, "D": 0}
+    assert complete_2020.par_index.members("A") == ["Hải Phòng", "Quảng Ninh"]
+    assert complete_2020.sipas.members("highest") == sorted(
+        ["Quảng Ninh", "Hải Phòng", "Bắc Giang", "Hải Dương", "Hưng Yên", "Vĩnh Phúc"])
+    assert complete_2020.sipas.members("lowest") == sorted(
+        ["Bình Thuận", "Đắk Lắk", "Cao Bằng", "Quảng Bình", "Quảng Ngãi", "Kiên Giang", "Bình Phước"])
+    assert set(complete_2020.par_index.classified["group_basis"]) == {"value"}
+
+
+def test_top_n_rules_follow_rank(bundle, registry):
+    rs = ruleset(bundle.rules, "sipas", 2019)
+    vals = {p.name_vi: f"{90 - i * 0.25:.2f}" for i, p in enumerate(registry)}
+    t = table_with(registry, vals, year=2019)
+    t.index = "sipas"
+    c = classify(t, rs)
+    assert (c["group"] == "highest").sum() == 3 and (c["group"] == "lowest").sum() == 3
+    assert (c["group"] == "middle").sum() == 57

@@ -1,0 +1,174 @@
+"""Every bad input: one line naming file/row/column and the fix, exit code 2, no traceback."""
+
+import unicodedata
+
+import pytest
+
+from conftest import SYN_PAR, run_cli, summary_json
+
+GOOD = SYN_PAR.read_text(encoding="utf-8")
+
+
+def write(tmp_path, name, content, mode="text", encoding="utf-8"):
+    p = tmp_path / name
+    if mode == "bytes":
+        p.write_bytes(content)
+    else:
+        p.write_text(content, encoding=encoding)
+    return p
+
+
+def assert_one_line_error(r, *needles):
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    lines = [x for x in r.stderr.strip().splitlines() if x.strip()]
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+
+
+def validate(path, *extra):
+    return run_cli("validate", str(path), "--index", "par_index", "--year", "2020", *extra)
+
+
+def test_good_complete_table_validates(tmp_path):
+    r = validate(SYN_PAR, "--complete")
+    assert r.returncode == 0, r.stderr
+    assert "63 values" in r.stdout and "complete table" in r.stdout
+
+
+def test_bom_semicolon_decimal_comma_and_percent_are_accepted(tmp_path):
+    rows = GOOD.splitlines()
+    out = ["province;par_index;rank"]
+    for line in rows[1:]:
+        name, val, rank, _ = line.split(",", 3)
+        out.append(f"{name};{val.replace('.', ',')}%;{rank}")
+    p = write(tmp_path, "bom.csv", "\ufeff" + "\n".join(out) + "\n")
+    r = validate(p, "--complete")
+    assert r.returncode == 0, r.stderr
+    doc = summary_json("--par-index", str(p))
+    assert doc["par_index"]["groups"] == {"A": 2, "B": 56, "C": 5, "D": 0}
+
+
+def test_partial_table_reports_missing_provinces(tmp_path):
+    p = write(tmp_path, "partial.csv", "province,par_index\nQuảng Ninh,91.04\nHai Phong,\"90,51\"\n")
+    r = validate(p)
+    assert r.returncode == 0, r.stderr
+    assert "missing provinces (61)" in r.stdout and "Thừa Thiên Huế" in r.stdout
+    assert "partial table" in r.stdout
+
+
+def test_empty_file(tmp_path):
+    assert_one_line_error(validate(write(tmp_path, "empty.csv", "")), "empty.csv", "empty", "fix:")
+
+
+def test_header_only(tmp_path):
+    assert_one_line_error(validate(write(tmp_path, "h.csv", "province,par_index\n")), "row 2", "no data rows")
+
+
+def test_missing_value_column(tmp_path):
+    p = write(tmp_path, "nocol.csv", "province,value\nQuảng Ninh,91.04\n")
+    assert_one_line_error(validate(p), "nocol.csv", "row 1", "column 'par_index'", "no 'par_index' column",
+                          "found: province, value")
+
+
+def test_unknown_province_suggests(tmp_path):
+    p = write(tmp_path, "unk.csv", "province,par_index\nQuảng Ninh,91.04\nHai Phong x,90.51\n")
+    assert_one_line_error(validate(p), "unk.csv", "row 3", "column 'province'", "unknown province",
+                          "Hải Phòng")
+
+
+def test_duplicate_province_in_two_spellings(tmp_path):
+    p = write(tmp_path, "dup.csv", "province,par_index\nQuảng Ninh,91.04\nQuang Ninh,90.51\n")
+    assert_one_line_error(validate(p), "dup.csv", "row 3", "duplicate province 'Quảng Ninh'", "row 2")
+
+
+@pytest.mark.parametrize("value", ["101", "-1", "9104"])
+def test_value_out_of_range(tmp_path, value):
+    p = write(tmp_path, "range.csv", f"province,par_index\nQuảng Ninh,{value}\n")
+    assert_one_line_error(validate(p), "row 2", "column 'par_index'", "outside 0-100", "percent")
+
+
+@pytest.mark.parametrize("value", ["abc", "91.0.4", "91,04.1"])
+def test_non_numeric_value(tmp_path, value):
+    p = write(tmp_path, "nan.csv", f'province,par_index\nQuảng Ninh,"{value}"\n')
+    assert_one_line_error(validate(p), "row 2", "column 'par_index'", "is not a number")
+
+
+def test_missing_province_in_table_declared_complete(tmp_path):
+    p = write(tmp_path, "short.csv", "\n".join(GOOD.splitlines()[:-1]) + "\n")
+    assert_one_line_error(validate(p, "--complete"), "short.csv", "1 province(s) missing", "Quảng Ngãi")
+
+
+def test_windows_1258_export_is_refused(tmp_path):
+    # Windows-1258 encodes ơ as 0xF5 and ả via combining marks; any such byte is invalid UTF-8.
+    p = write(tmp_path, "cp1258.csv", unicodedata.normalize("NFD", "province,par_index\nQuảng Ninh,91.04\n").encode("cp1258"), mode="bytes")
+    assert_one_line_error(validate(p), "cp1258.csv", "not UTF-8", "CSV UTF-8")
+
+
+def test_utf16_export_is_refused(tmp_path):
+    p = write(tmp_path, "u16.csv", "province,par_index\nQuảng Ninh,91.04\n".encode("utf-16"), mode="bytes")
+    assert_one_line_error(validate(p), "u16.csv", "UTF-16", "CSV UTF-8")
+
+
+def test_xlsx_with_header_below_a_title_row(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Phụ lục: Chỉ số CCHC năm 2020"])
+    ws.append([])
+    ws.append(["Tỉnh/thành phố", "PAR INDEX", "Xếp hạng"])
+    ws.append(["Quảng Ninh", 91.04, 1])
+    p = tmp_path / "annex.xlsx"
+    wb.save(p)
+    assert_one_line_error(validate(p), "annex.xlsx", "header is on row 3", "delete the 2 row(s)")
+
+
+def test_xlsx_with_percent_cells_and_codes(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Mã tỉnh", "PAR INDEX", "Xếp hạng"])
+    for line in GOOD.splitlines()[1:]:
+        name, val, rank, _ = line.split(",", 3)
+        from parindex.analysis import load_bundle
+
+        code = load_bundle().registry.lookup(name).code
+        ws.append([int(code), float(val) / 100, int(rank)])
+        ws.cell(ws.max_row, 2).number_format = "0.00%"
+    p = tmp_path / "codes.xlsx"
+    wb.save(p)
+    assert validate(p, "--complete").returncode == 0
+    doc = summary_json("--par-index", str(p))
+    assert doc["par_index"]["groups"]["A"] == 2 and doc["par_index"]["groups"]["B"] == 56
+
+
+def test_missing_file_and_unknown_year():
+    assert_one_line_error(validate("nope.csv"), "nope.csv", "file not found")
+    r = run_cli("summary", "--year", "1999")
+    assert_one_line_error(r, "no bundled data for 1999")
+
+
+def test_summary_json_has_the_promised_keys():
+    doc = summary_json("--year", "2020")
+    assert doc["par_index"]["groups"] == {"A": 2, "B": 30, "C": 4, "D": 0}
+    assert doc["par_index"]["coverage"]["with_value"] == 21
+    assert doc["sipas"]["tiers"]["highest"] == ["Bắc Giang", "Hưng Yên", "Hải Dương", "Hải Phòng", "Quảng Ninh"]
+    assert doc["sipas"]["tiers"]["lowest"] == ["Bình Thuận", "Đắk Lắk"]
+    assert doc["sipas"]["published_tiers"]["highest"][-1] == "Vĩnh Phúc"
+    assert {a["status"] for a in doc["audit"]} <= {"reproduced", "consistent", "contradicted", "not_checkable"}
+    qn = next(p for p in doc["par_index"]["provinces"] if p["province"] == "Quảng Ninh")
+    assert qn["value"] == 91.04 and qn["group"] == "A" and qn["sources"]
+    vp = next(p for p in doc["par_index"]["provinces"] if p["province"] == "Vĩnh Phúc")
+    assert vp["value"] is None and vp["group"] is None and vp["possible_groups"] == ["B", "C"]
+
+
+def test_summary_json_on_complete_tables():
+    from conftest import SYN_SIPAS
+
+    doc = summary_json("--par-index", str(SYN_PAR), "--sipas", str(SYN_SIPAS))
+    assert doc["par_index"]["groups"] == {"A": 2, "B": 56, "C": 5, "D": 0}
+    assert sorted(doc["sipas"]["tiers"]["highest"]) == sorted(doc["sipas"]["published_tiers"]["highest"])
+    assert sorted(doc["sipas"]["tiers"]["lowest"]) == sorted(doc["sipas"]["published_tiers"]["lowest"])

@@ -1,0 +1,52 @@
+def statuses(items):
+    return {(i.index, i.fact): i.status for i in items}
+
+
+def test_top10_components_add_up_to_published_totals(bundle):
+    c = bundle.components
+    parts = c[["appraisal_points", "sipas_points", "leader_survey_points", "socioeconomic_impact_points"]]
+    gap = (parts.astype(float).sum(axis=1) - c["total"].astype(float)).abs()
+    assert len(c) == 10 and gap.max() <= 0.02
+
+
+def test_audit_on_bundled_data_says_what_is_identified(bundled_2020):
+    s = statuses(bundled_2020.audit)
+    assert s[("par_index", "group_count_A")] == "reproduced"
+    assert s[("par_index", "group_count_B")] == "consistent"
+    assert s[("par_index", "group_count_C")] == "consistent"
+    assert s[("par_index", "mean_63")] == "consistent"
+    assert s[("par_index", "max")] == s[("par_index", "min")] == s[("par_index", "range")] == "reproduced"
+    assert s[("par_index", "leader")] == s[("par_index", "last_place")] == "reproduced"
+    assert s[("par_index", "component_additivity")] == "reproduced"
+    assert s[("par_index", "n_improved_vs_prev_year")] == "not_checkable"
+    assert s[("sipas", "published_tier_highest")] == "consistent"
+    assert s[("sipas", "published_tier_lowest")] == "consistent"
+    a = {i.fact: i for i in bundled_2020.par_index.audit}
+    assert "Quảng Ninh" in a["group_count_A"].detail and "Hải Phòng" in a["group_count_A"].detail
+    assert a["group_count_B"].computed == "30–60"
+    hi = {i.fact: i for i in bundled_2020.sipas.audit}["published_tier_highest"]
+    assert "Vĩnh Phúc" in hi.detail and "5 of 6" in hi.detail
+    assert not [i for i in bundled_2020.audit if i.status == "contradicted"]
+
+
+def test_audit_on_complete_table_reproduces_everything_checkable(complete_2020):
+    s = statuses(complete_2020.audit)
+    for fact in ("group_count_A", "group_count_B", "group_count_C", "mean_63", "n_at_or_above_80",
+                 "published_values", "published_ranks"):
+        assert s[("par_index", fact)] == "reproduced", fact
+    for fact in ("published_tier_highest", "published_tier_lowest", "n_highest_group", "n_lowest_group"):
+        assert s[("sipas", fact)] == "reproduced", fact
+
+
+def test_audit_flags_a_typing_error_in_a_users_table(tmp_path, bundle):
+    from conftest import SYN_PAR
+    from parindex.analysis import analyse_index
+
+    text = SYN_PAR.read_text(encoding="utf-8").replace("Hải Phòng,90.51", "Hải Phòng,89.51")
+    f = tmp_path / "typo.csv"
+    f.write_text(text, encoding="utf-8")
+    res = analyse_index(bundle, "par_index", 2020, f)
+    s = {i.fact: i for i in res.audit}
+    assert s["group_count_A"].status == "contradicted" and s["group_count_A"].computed == "1"
+    assert s["published_values"].status == "contradicted"
+    assert "Hải Phòng: table 89.51, published 90.51" in s["published_values"].detail

@@ -1,0 +1,33 @@
+from parindex.tables import consolidate
+
+
+def test_2020_par_index_coverage_matches_the_research_notes(bundle, registry):
+    t = consolidate(bundle.observations, "par_index", 2020, registry)
+    assert t.coverage() == {"provinces": 63, "with_value": 21, "with_rank_only": 15, "unknown": 27,
+                            "complete": False}
+    d = t.data.set_index("province")
+    assert d.at["Quảng Ninh", "value"] == 91.04 and d.at["Quảng Ninh", "rank"] == 1
+    assert d.at["Quảng Ngãi", "value"] == 73.25 and d.at["Quảng Ngãi", "rank"] == 63
+    assert d.at["Bắc Ninh", "value_status"] == "derived"
+
+
+def test_stated_value_wins_over_derived_and_conflict_is_noted(bundle, registry):
+    d = consolidate(bundle.observations, "par_index", 2020, registry).data.set_index("province")
+    assert d.at["Tiền Giang", "value"] == 80.89
+    assert "80.88" in d.at["Tiền Giang", "note"]
+
+
+def test_most_precise_value_wins_without_a_conflict(bundle, registry):
+    d = consolidate(bundle.observations, "sipas", 2020, registry).data.set_index("province")
+    assert d.at["Hà Nội", "value_text"] == "85.15"
+    assert d.at["Hà Nội", "note"] == ""  # 85 is 85.15 rounded, not a disagreement
+    assert d.at["Cần Thơ", "value_decimals"] == 0
+
+
+def test_derived_rank_colliding_with_stated_rank_is_dropped(bundle, registry):
+    d = consolidate(bundle.observations, "sipas", 2020, registry).data.set_index("province")
+    assert d.at["Bình Dương", "rank"] == 22
+    assert d.at["Thái Nguyên", "rank"] is None or str(d.at["Thái Nguyên", "rank"]) == "<NA>"
+    assert "Bình Dương" in d.at["Thái Nguyên", "note"]
+    t = consolidate(bundle.observations, "sipas", 2020, registry)
+    assert t.coverage()["with_value"] == 18 and t.coverage()["with_rank_only"] == 4
