@@ -95,6 +95,30 @@ def summary(
         _print_summary(doc)
 
 
+@app.command()
+def report(
+    year: int = typer.Option(2020, "--year"),
+    par_index: Optional[Path] = typer.Option(None, "--par-index", help="Complete official PAR INDEX table."),
+    sipas: Optional[Path] = typer.Option(None, "--sipas", help="Complete official SIPAS table."),
+    lang: str = typer.Option("vi", "--lang", help="vi or en"),
+    fmt: str = typer.Option("html,pdf", "--format", help="html, pdf or html,pdf"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/YEAR)."),
+) -> None:
+    """Build the yearly report: executed notebook, self-contained HTML and A4 PDF."""
+    from .report import build
+
+    formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
+    try:
+        with out.status("building report") as status:
+            res = build(year, str(par_index or ""), str(sipas or ""), lang, formats, out_dir,
+                        progress=lambda step: status.update(f"{year}: {step}"))
+    except ParindexError as e:
+        _fail(e)
+    for f in res.files:
+        out.print(f"wrote {f}", highlight=False)
+    out.print(f"done in {res.seconds:.1f} s", highlight=False)
+
+
 @data_app.command("verify")
 def data_verify() -> None:
     """Check every bundled file against its recorded checksum."""

@@ -1,0 +1,160 @@
+"""Report figures. Missing values are never drawn as bars or numbers.
+
+Text uses matplotlib's bundled DejaVu Sans, which carries every precomposed Vietnamese
+letter, so figures render the same on any machine without system fonts.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .analysis import IndexResult  # noqa: E402
+from .labels import Labels  # noqa: E402
+
+UNKNOWN_COLOUR = "#9e9e9e"
+
+
+def setup_style() -> None:
+    sns.set_theme(style="whitegrid", context="paper")
+    plt.rcParams.update({
+        "font.family": "DejaVu Sans",
+        "svg.fonttype": "path",  # glyphs as outlines: identical in HTML and PDF
+        "pdf.fonttype": 42,
+        "figure.dpi": 110,
+        "axes.titlesize": 11,
+        "axes.labelsize": 9,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 7,
+    })
+
+
+def group_colours(labels: list[str]) -> dict[str, str]:
+    """One colour per group, best first; shared by every chart (and the map)."""
+    pal = sns.color_palette("colorblind", n_colors=10).as_hex()
+    order = [pal[2], pal[0], pal[1], pal[3], pal[4]]  # green, blue, orange, red...
+    return {lab: order[i % len(order)] for i, lab in enumerate(labels)}
+
+
+def _positions(c: pd.DataFrame) -> pd.DataFrame:
+    """Rows to draw (value or rank known), ordered by published rank, else by value."""
+    d = c[c["value"].notna() | c["rank_published"].notna()].copy()
+    key = d["rank_published"].astype("Float64")
+    known = d["value"].notna()
+    for code in d.index[key.isna()]:
+        v = float(d.at[code, "value"])
+        above = d[known & (d["value"].astype(float) > v) & d["rank_published"].notna()]["rank_published"]
+        key[code] = (float(above.max()) if len(above) else 0.0) + 0.5
+    d["pos"] = key.astype(float)
+    return d.sort_values(["pos", "value"], ascending=[True, False])
+
+
+def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
+    c = res.classified
+    rs = res.rules
+    labels = rs.labels if rs else []
+    colours = group_colours(labels)
+    d = _positions(c)
+    n = len(d)
+    fig_h = max(3.0, 0.17 * n + 1.2)
+    fig, ax = plt.subplots(figsize=(7.2, fig_h))
+    y = np.arange(n)
+    lo_axis = np.floor(min(c["lo"].astype(float).min(), d["value"].astype(float).min()) / 5) * 5 - 5
+    hi_axis = 100.0
+    for i, (code, r) in enumerate(d.iterrows()):
+        col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
+        if not pd.isna(r["value"]):
+            ax.barh(i, float(r["value"]) - lo_axis, left=lo_axis, color=col, height=0.75)
+            ax.text(float(r["value"]) + 0.2, i, f"{float(r['value']):.2f}", va="center", fontsize=6.5)
+        else:
+            lo, hi = float(r["lo"]), float(r["hi"])
+            ax.plot([lo, hi], [i, i], color=col, lw=1.2, ls=(0, (2, 1.5)))
+            ax.plot([lo, hi], [i, i], "|", color=col, ms=6)
+            ax.text(hi + 0.2, i, L("chart.rank_only"), va="center", fontsize=6, color="#555555",
+                    style="italic")
+    ticks = [f"{r['province']} ({int(r['rank_published'])})" if not pd.isna(r["rank_published"])
+             else r["province"] for _, r in d.iterrows()]
+    ax.set_yticks(y, ticks)
+    ax.invert_yaxis()
+    ax.set_xlim(lo_axis, hi_axis)
+    ax.set_ylim(n - 0.4, -0.6)
+    for cut in (rs.cutoffs() if rs and rs.is_band else []):
+        if lo_axis < cut < hi_axis:
+            ax.axvline(cut, color="#333333", lw=0.8, ls="--")
+            ax.text(cut, -0.9, L("chart.cutoff", value=cut), ha="center", va="bottom", fontsize=7)
+    handles = [matplotlib.patches.Patch(color=colours[lab], label=L.get(f"group.{lab}", L.get(f"tier.{lab}", lab)))
+               for lab in labels if (c["group"] == lab).any()]
+    handles.append(matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, ls=(0, (2, 1.5)), label=L("chart.bounds")))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.35 / fig_h), ncol=3, fontsize=7, frameon=False)
+    ax.set_xlabel(L("chart.value_axis"))
+    ax.set_title(title, pad=14)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
+    c = res.classified
+    rs = res.rules
+    colours = group_colours(rs.labels if rs else [])
+    known = c[c["value"].notna()]
+    fig, ax = plt.subplots(figsize=(7.2, 2.2))
+    rng = np.random.default_rng(0)  # fixed jitter: the same figure on every run
+    jitter = rng.uniform(-0.25, 0.25, len(known))
+    ax.scatter(known["value"].astype(float), jitter,
+               c=[colours.get(g, UNKNOWN_COLOUR) if not pd.isna(g) else UNKNOWN_COLOUR for g in known["group"]],
+               s=28, edgecolor="white", linewidth=0.5, zorder=3)
+    for cut in (rs.cutoffs() if rs and rs.is_band else []):
+        ax.axvline(cut, color="#333333", lw=0.8, ls="--")
+        ax.text(cut, 0.42, L("chart.cutoff", value=cut), ha="center", fontsize=7)
+    lo = float(c["lo"].astype(float).min())
+    ax.set_xlim(np.floor(lo / 5) * 5 - 2, 100)
+    ax.set_ylim(-0.5, 0.55)
+    ax.set_yticks([])
+    ax.set_xlabel(L("chart.value_axis"))
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+COMPONENT_COLUMNS = ["appraisal_points", "sipas_points", "leader_survey_points", "socioeconomic_impact_points"]
+
+
+def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
+    d = comp.sort_values("total", ascending=True)
+    fig, ax = plt.subplots(figsize=(7.2, 0.3 * len(d) + 1.4))
+    left = np.zeros(len(d))
+    pal = sns.color_palette("muted", 4)
+    for i, col in enumerate(COMPONENT_COLUMNS):
+        vals = d[col].astype(float).to_numpy()
+        ax.barh(d["province"], vals, left=left, color=pal[i], label=L(f"col.{col}"))
+        left += vals
+    for i, t in enumerate(d["total"].astype(float)):
+        ax.text(t + 0.4, i, f"{t:.2f}", va="center", fontsize=7)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(L("chart.points_axis"))
+    ax.legend(fontsize=7, loc="lower right", ncol=2)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> Figure:
+    both = par.classified[["province", "value"]].join(sip.classified[["value"]], rsuffix="_sipas").dropna()
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    ax.scatter(both["value"].astype(float), both["value_sipas"].astype(float), s=24, color="#0173b2", zorder=3)
+    for _, r in both.iterrows():
+        ax.annotate(r["province"], (float(r["value"]), float(r["value_sipas"])), fontsize=6.5,
+                    xytext=(3, 2), textcoords="offset points")
+    ax.set_xlabel("PAR INDEX (%)")
+    ax.set_ylabel("SIPAS (%)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,159 @@
+"""Execute a report notebook with papermill and export it with nbconvert, atomically.
+
+Everything is built in a temporary folder beside the destination and moved into place
+only when every step succeeded, so a failure never replaces a good report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+
+from . import __version__
+from .errors import ParindexError
+from .labels import LANGS
+from .paths import notebooks_dir, reports_dir
+
+FORMATS = ("html", "pdf")
+PARAMETER_TYPES: dict[str, type] = {"year": int, "par_index_file": str, "sipas_file": str, "lang": str,
+                                    "output_dir": str}
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    files: list[Path]
+    seconds: float
+
+
+def validate_parameters(params: dict, notebook: Path) -> dict:
+    """Refuse unknown names, wrong types, years without data and missing files before any cell runs."""
+    from .analysis import load_bundle
+
+    for k, v in params.items():
+        if k not in PARAMETER_TYPES:
+            raise ParindexError(f"unknown parameter '{k}'", file=str(notebook),
+                                fix=f"use one of {', '.join(PARAMETER_TYPES)}")
+        if not isinstance(v, PARAMETER_TYPES[k]) or isinstance(v, bool):
+            raise ParindexError(f"parameter '{k}' must be {PARAMETER_TYPES[k].__name__}, got {v!r}",
+                                file=str(notebook), fix=f"pass {k} as {PARAMETER_TYPES[k].__name__}")
+    if params.get("lang", "vi") not in LANGS:
+        raise ParindexError(f"unknown language '{params['lang']}'", fix="use vi or en")
+    for k in ("par_index_file", "sipas_file"):
+        if params.get(k) and not Path(params[k]).is_file():
+            raise ParindexError("file not found", file=params[k], fix="check the path")
+    year = params.get("year")
+    years = load_bundle().years()
+    if year not in years and not (params.get("par_index_file") or params.get("sipas_file")):
+        raise ParindexError(f"no bundled data for {year}",
+                            fix=f"choose one of {', '.join(map(str, years))} or pass --par-index/--sipas")
+    if params.get("par_index_file") or params.get("sipas_file"):
+        from .analysis import analyse
+
+        # a bad table is an input error (exit 2), found before a kernel starts
+        analyse(year, params.get("par_index_file") or None, params.get("sipas_file") or None)
+    declared = notebook_parameters(notebook)
+    missing = set(params) - set(declared)
+    if missing:
+        raise ParindexError(f"notebook has no parameter {sorted(missing)}", file=str(notebook),
+                            fix="add it to the cell tagged 'parameters'")
+    return params
+
+
+def notebook_parameters(notebook: Path) -> list[str]:
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            names = []
+            for line in cell.source.splitlines():
+                if "=" in line and not line.lstrip().startswith("#"):
+                    names.append(line.split("=", 1)[0].strip().split(":")[0].strip())
+            return names
+    raise ParindexError("notebook has no cell tagged 'parameters'", file=str(notebook),
+                        fix="tag the parameters cell")
+
+
+def _execute(notebook: Path, out_nb: Path, params: dict) -> nbformat.NotebookNode:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(str(notebook), str(out_nb), parameters=params, kernel_name="python3",
+                            progress_bar=False, log_output=False, cwd=str(notebook.parent))
+    except PapermillExecutionError as e:
+        first = (e.evalue or "").strip().splitlines()
+        raise ParindexError(f"cell {e.exec_count or e.cell_index} failed: {e.ename}: "
+                            f"{first[-1] if first else ''}", file=str(notebook),
+                            fix="read the executed notebook for the full error; the previous report was kept",
+                            exit_code=1) from None
+    return nbformat.read(out_nb, as_version=4)
+
+
+def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
+          formats: tuple[str, ...] = FORMATS, out: Path | None = None, notebook: str = "yearly_report",
+          progress: Callable[[str], None] | None = None, notebook_path: Path | None = None) -> BuildResult:
+    from .export import ReportHTMLExporter, ReportPDFExporter
+
+    t0 = time.perf_counter()
+    say = progress or (lambda s: None)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ParindexError(f"unknown format '{bad[0]}'", fix="use html, pdf or html,pdf")
+    nb_path = Path(notebook_path) if notebook_path else notebooks_dir() / f"{notebook}.ipynb"
+    if not nb_path.is_file():
+        raise ParindexError("notebook not found", file=str(nb_path), fix="restore it from git")
+    params = {"year": year, "par_index_file": str(Path(par_index_file).resolve()) if par_index_file else "",
+              "sipas_file": str(Path(sipas_file).resolve()) if sipas_file else "", "lang": lang}
+    dest = Path(out) if out else reports_dir() / str(year)
+    params["output_dir"] = str(dest.resolve())
+    validate_parameters(params, nb_path)
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    # Build beside the destination (same filesystem, so os.replace is atomic).
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.building-", dir=dest.parent))
+    try:
+        stem = f"{notebook}_{year}_{lang}"
+        say("execute notebook")
+        executed = _execute(nb_path, tmp / f"{stem}.ipynb", params)
+        title = f"PAR INDEX & SIPAS {year}"
+        files = [tmp / f"{stem}.ipynb"]
+        if "html" in formats:
+            say("export HTML")
+            body, _ = ReportHTMLExporter(page_title=title, lang=lang).from_notebook_node(executed)
+            (tmp / f"{stem}.html").write_text(body, encoding="utf-8")
+            files.append(tmp / f"{stem}.html")
+        if "pdf" in formats:
+            say("export PDF")
+            pdf, _ = ReportPDFExporter(page_title=title, lang=lang).from_notebook_node(executed)
+            (tmp / f"{stem}.pdf").write_bytes(pdf)
+            files.append(tmp / f"{stem}.pdf")
+        from .analysis import load_bundle
+
+        (tmp / f"{stem}.build.json").write_text(json.dumps({
+            "parindex_version": __version__, "notebook": nb_path.name, "parameters": params,
+            "formats": list(formats), "data_checksums": load_bundle().checksums,
+            "inputs": {k: _digest(params[k]) for k in ("par_index_file", "sipas_file") if params[k]},
+        }, ensure_ascii=False, indent=2), encoding="utf-8")
+        files.append(tmp / f"{stem}.build.json")
+        dest.mkdir(parents=True, exist_ok=True)
+        # Every file is complete before the first one is swapped in; other languages' and
+        # other notebooks' outputs in the same folder are left alone.
+        for f in files:
+            os.replace(f, dest / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return BuildResult(dest, [dest / f.name for f in files], time.perf_counter() - t0)
+
+
+def _digest(path: str) -> str:
+    from .datapackage import sha256
+
+    return sha256(Path(path))

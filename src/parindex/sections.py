@@ -1,0 +1,271 @@
+"""The report's sections as displayable objects; the notebook only calls these, in order."""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import HTML, SVG, Markdown
+
+from . import __version__, charts
+from .analysis import IndexResult, YearAnalysis, analyse
+from .audit import ADDITIVITY_TOLERANCE
+from .labels import Labels
+
+INDEX_NAMES = ("par_index", "sipas")
+
+
+def _fig(fig: plt.Figure, alt: str) -> SVG:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    return SVG(buf.getvalue(), metadata={"alt": alt})
+
+
+def _table(df: pd.DataFrame, cls: str = "") -> HTML:
+    return HTML(df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0))
+
+
+def _num(x: object, nd: int = 2) -> str | None:
+    return None if x is None or pd.isna(x) else f"{float(x):.{nd}f}"
+
+
+class Report:
+    """One year's report content in one language."""
+
+    def __init__(self, year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi"):
+        self.year = year
+        self.lang = lang
+        self.L = Labels(lang)
+        self.a: YearAnalysis = analyse(year, par_index_file or None, sipas_file or None)
+        charts.setup_style()
+
+    # -- helpers -------------------------------------------------------------
+    def _origin(self, res: IndexResult) -> str:
+        return self.L("report.bundled") if res.table.origin == "bundled" else Path(res.table.origin).name
+
+    def _status_line(self, idx: str) -> str:
+        res = self.a.result(idx)
+        name = self.L(f"index_short.{idx}")
+        if res.table.complete:
+            return self.L("report.complete_line", index=name, origin=self._origin(res))
+        d = res.table.data
+        return self.L("report.status_line", index=name, n_value=res.table.n_value,
+                      n_rank=int(d["rank"].notna().sum()), n_unknown=res.table.n_unknown)
+
+    def _facts(self, idx: str) -> pd.DataFrame:
+        f = self.a.bundle.national_facts
+        return f[(f["index"] == idx) & (f["year"] == self.year)]
+
+    def _fact(self, idx: str, name: str) -> str | None:
+        f = self._facts(idx)
+        v = f.loc[f["fact"] == name, "value"]
+        return None if v.empty else str(v.iloc[0])
+
+    def _group_name(self, idx: str, label: str) -> str:
+        return self.L.get(f"group.{label}" if idx == "par_index" else f"tier.{label}", label)
+
+    # -- sections ------------------------------------------------------------
+    def title(self) -> Markdown:
+        L = self.L
+        sums = ", ".join(f"{k} {v[:12]}" for k, v in self.a.bundle.checksums.items()
+                         if k in ("observations", "national_facts", "classification_rules", "components"))
+        origins = "; ".join(f"{L(f'index_short.{i}')}: {self._origin(self.a.result(i))}" for i in INDEX_NAMES)
+        lines = [f"# {L('report.title', index='PAR INDEX & SIPAS', year=self.year)}", "",
+                 *[f"**{self._status_line(i)}**  " for i in INDEX_NAMES], "",
+                 f"<p class='provenance'>{html.escape(L('report.provenance', version=__version__, origin=origins, checksums=sums))}</p>"]
+        return Markdown("\n".join(lines))
+
+    def _fact_row(self, idx: str, fact: str) -> tuple[str | None, str]:
+        f = self._facts(idx)
+        rows = f[f["fact"] == fact]
+        if rows.empty:
+            return None, ""
+        # several sources may give one figure at different precision: show the most precise
+        best = max(rows["value"], key=lambda s: len(s.split(".")[-1]) if "." in s else 0)
+        return best, ", ".join(dict.fromkeys(rows.loc[rows["value"] == best, "source_id"]))
+
+    def key_figures(self) -> HTML:
+        L = self.L
+        rows = []
+        wanted = [("par_index", "mean_63", L("kf.mean"), None), ("par_index", "max", f"PAR INDEX — {L('kf.max')}", "leader"),
+                  ("par_index", "min", f"PAR INDEX — {L('kf.min')}", "last_place"),
+                  ("sipas", "national_rate", L("kf.sipas_rate"), None),
+                  ("sipas", "max", f"SIPAS — {L('kf.max')}", "leader"), ("sipas", "min", f"SIPAS — {L('kf.min')}", "last_place")]
+        status = {(i.index, i.fact, i.published): i for i in self.a.audit}
+        for idx, fact, label, who_fact in wanted:
+            v, src = self._fact_row(idx, fact)
+            who = self._fact_row(idx, who_fact)[0] if who_fact else None
+            st = status.get((idx, fact, v))
+            rows.append([label, (f"{v} ({who})" if who else v) if v else L("missing"),
+                         L(f"audit.{st.status}") if st else "—", src or "—"])
+        kf = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.status"), L("col.source")])
+        counts = []
+        for idx in INDEX_NAMES:
+            res = self.a.result(idx)
+            if res.rules is None:
+                continue
+            audit = {i.fact: i for i in res.audit}
+            for lab in res.rules.labels:
+                key = f"group_count_{lab}" if idx == "par_index" else f"n_{lab}_group"
+                it = audit.get(key)
+                counts.append([L(f"index_short.{idx}"), self._group_name(idx, lab), res.announced.get(lab, "—"),
+                               res.groups.get(lab, 0), L(f"audit.{it.status}") if it else "—",
+                               ", ".join(it.source_ids) if it else "—"])
+        ct = pd.DataFrame(counts, columns=[L("col.fact"), L("col.group"), L("col.count_announced"),
+                                           L("col.count_reproduced"), L("col.status"), L("col.source")])
+        return HTML(_table(kf).data + _table(ct).data)
+
+    def ranking(self, idx: str = "par_index") -> SVG | Markdown:
+        res = self.a.result(idx)
+        title = f"{L_idx(self.L, idx)} {self.year}"
+        if not (res.classified["value"].notna().any() or res.classified["rank_published"].notna().any()):
+            return Markdown(self.L("missing"))
+        c = res.classified
+        alt = self.L("chart.alt_ranking", title=title, n_bar=int(c["value"].notna().sum()),
+                     n_rank=int((c["value"].isna() & c["rank_published"].notna()).sum()))
+        return _fig(charts.ranking_chart(res, self.L, title), alt)
+
+    def unknown_list(self, idx: str = "par_index") -> Markdown:
+        c = self.a.result(idx).classified
+        names = sorted(c.loc[c["value"].isna() & c["rank_published"].isna(), "province"])
+        if not names:
+            return Markdown("")
+        return Markdown(f"*{self.L('text.rank_only_note')}*\n\n"
+                        + self.L("chart.no_value", n=len(names), names=", ".join(names)) + ".")
+
+    def distribution(self, idx: str = "par_index") -> SVG:
+        title = f"{self.L('report.distribution')} — {L_idx(self.L, idx)}"
+        return _fig(charts.distribution_chart(self.a.result(idx), self.L, title), title)
+
+    def groups(self, idx: str = "par_index") -> HTML | Markdown:
+        res, L = self.a.result(idx), self.L
+        if res.rules is None:
+            return Markdown(L("text.no_rule", year=self.year))
+        rows = []
+        c = res.classified
+        for r in sorted(res.rules.rules, key=lambda r: r.order):
+            m = c[c["group"] == r.label]
+            members = ", ".join(f"{p}{'' if b == 'value' else '*'}" for p, b in
+                                zip(m.sort_values("value", ascending=False)["province"], m.sort_values("value", ascending=False)["group_basis"]))
+            rows.append([self._group_name(idx, r.label), r.describe(), L(f"basis.{r.basis.split('/')[-1]}")
+                         if "/" not in r.basis else " / ".join(L(f"basis.{b}") for b in r.basis.split("/")),
+                         res.announced.get(r.label, "—"), len(m), members or "—"])
+        df = pd.DataFrame(rows, columns=[L("col.group"), L("col.rule"), L("col.basis"), L("col.count_announced"),
+                                         L("col.count_reproduced"), L("col.members")])
+        note = f"<p class='note'>* {html.escape(L('basis.bounds'))} / {html.escape(L('basis.rank_and_counts'))}</p>"
+        return HTML(_table(df).data + note)
+
+    def components(self) -> SVG | Markdown:
+        comp = self.a.par_index.components
+        if comp is None or comp.empty:
+            return Markdown(self.L("text.no_components"))
+        title = f"{self.L('report.components')} {self.year}"
+        return _fig(charts.components_chart(comp, self.L, title), self.L("chart.alt_components", title=title, n=len(comp)))
+
+    def additivity(self) -> Markdown:
+        comp = self.a.par_index.components
+        if comp is None or comp.empty:
+            return Markdown("")
+        parts = comp[charts.COMPONENT_COLUMNS].astype(float).sum(axis=1)
+        gap = float((parts - comp["total"].astype(float)).abs().max())
+        return Markdown(self.L("text.additivity", gap=gap, tol=ADDITIVITY_TOLERANCE))
+
+    def sipas_tiers(self) -> HTML:
+        L, res = self.L, self.a.sipas
+        pub = self.a.bundle.published_tiers
+        pub = pub[(pub["index"] == "sipas") & (pub["year"] == self.year)]
+        rows = []
+        for tier in ("highest", "lowest"):
+            published = sorted(set(pub.loc[pub["tier"] == tier, "province"]))
+            rep = res.members(tier) if res.rules and tier in res.rules.labels else []
+            rows.append([L(f"tier.{tier}"), ", ".join(published) or "—", ", ".join(rep) or "—"])
+        df = pd.DataFrame(rows, columns=[L("col.group"), L("text.sipas_tiers_pub"), L("text.sipas_tiers_rep")])
+        facts = self._facts("sipas")
+        facts = facts[~facts["fact"].isin(["leader", "last_place", "max", "min", "range"])]
+        ft = pd.DataFrame({L("col.fact"): [L.get(f"fact.{f}", f) for f in facts["fact"]],
+                           L("col.published"): facts["value"], L("col.source"): facts["source_id"]})
+        return HTML(_table(df).data + _table(ft).data)
+
+    def scatter(self) -> SVG | Markdown:
+        par, sip = self.a.par_index, self.a.sipas
+        both = par.classified["value"].notna() & sip.classified["value"].notna()
+        if both.sum() < 2:
+            return Markdown(self.L("text.scatter_n", n=int(both.sum())))
+        return _fig(charts.scatter_chart(par, sip, self.L, self.L("report.scatter")),
+                    f"{self.L('report.scatter')}: {self.L('text.scatter_n', n=int(both.sum()))}")
+
+    def scatter_note(self) -> Markdown:
+        both = self.a.par_index.classified["value"].notna() & self.a.sipas.classified["value"].notna()
+        return Markdown(self.L("text.scatter_n", n=int(both.sum())))
+
+    def method(self) -> HTML:
+        L, b = self.L, self.a.bundle
+        lb = b.legal_basis[(b.legal_basis["first_year"] <= self.year) & (b.legal_basis["last_year"] >= self.year)]
+        legal = pd.DataFrame({L("col.document"): lb["document"], L("col.date"): lb["date"],
+                              L("col.role"): lb["role"], L("col.source"): lb["source_id"]})
+        rules = []
+        for idx in INDEX_NAMES:
+            rs = self.a.result(idx).rules
+            for r in (sorted(rs.rules, key=lambda r: r.order) if rs else []):
+                rules.append([L(f"index_short.{idx}"), self._group_name(idx, r.label), r.describe(),
+                              r.basis, ", ".join(r.source_ids)])
+        rt = pd.DataFrame(rules, columns=[L("col.fact"), L("col.group"), L("col.rule"), L("col.basis"), L("col.source")])
+        text = f"<p>{html.escape(L('text.method_par'))}</p><p>{html.escape(L('text.method_bounds'))}</p>"
+        return HTML(text + _table(legal).data + _table(rt).data)
+
+    def audit(self) -> HTML:
+        L = self.L
+        rows = [[L(f"index_short.{i.index}"), L.get(f"fact.{i.fact}", i.fact), i.published, L(f"audit.{i.status}"),
+                 i.computed or "—", i.detail or "", ", ".join(i.source_ids)] for i in self.a.audit]
+        df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.fact"), L("col.published"), L("col.status"),
+                                         L("col.computed"), L("col.detail"), L("col.source")])
+        df.columns = ["", L("col.fact"), L("col.published"), L("col.status"), L("col.computed"),
+                      L("col.detail"), L("col.source")]
+        return HTML(f"<p class='note'>{html.escape(L('text.audit_legend'))}</p>" + _table(df, "audit").data)
+
+    def sources(self) -> HTML:
+        L, b = self.L, self.a.bundle
+        used: set[str] = set()
+        for idx in INDEX_NAMES:
+            d = self.a.result(idx).table.data
+            for col in ("value_sources", "rank_sources"):
+                for s in d[col].dropna():
+                    used |= set(str(s).split(";"))
+        used |= {s for i in self.a.audit for s in i.source_ids}
+        for idx in INDEX_NAMES:
+            rs = self.a.result(idx).rules
+            used |= {s for r in (rs.rules if rs else ()) for s in r.source_ids}
+        used |= set(b.legal_basis["source_id"])
+        src = b.sources[b.sources["source_id"].isin(used)]
+        df = pd.DataFrame({"id": src["source_id"], L("col.publisher"): src["publisher"],
+                           L("col.url"): src["url"].fillna("—")})
+        return _table(df, "sources")
+
+    def appendix(self, idx: str = "par_index") -> HTML:
+        L, res = self.L, self.a.result(idx)
+        c, d = res.classified, res.table.data
+        order = c.assign(_k=c["rank_published"].astype("Float64").fillna(99), _v=-c["value"].astype("Float64").fillna(-1))
+        rows = []
+        for code in order.sort_values(["_k", "_v", "province"]).index:
+            r = c.loc[code]
+            bounds = "" if not pd.isna(r["value"]) else f"{float(r['lo']):.2f}–{float(r['hi']):.2f}"
+            status = d.at[code, "value_status"] if not pd.isna(d.at[code, "value_status"]) else d.at[code, "rank_status"]
+            srcs = d.at[code, "value_sources"] if not pd.isna(d.at[code, "value_sources"]) else d.at[code, "rank_sources"]
+            rows.append([r["province"], _num(r["value"]) or L("missing"),
+                         "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
+                         bounds or "—",
+                         self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else L("group.unknown"),
+                         L(f"basis.{r['group_basis']}") if r["group_basis"] in ("value", "bounds", "rank_and_counts", "unknown") else r["group_basis"],
+                         L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
+                         "—" if pd.isna(srcs) else str(srcs).replace(";", ", ")])
+        df = pd.DataFrame(rows, columns=[L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"),
+                                         L("col.group"), L("col.basis"), L("col.status"), L("col.source")])
+        return _table(df, "appendix")
+
+
+def L_idx(L: Labels, idx: str) -> str:
+    return L(f"index_short.{idx}")

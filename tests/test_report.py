@@ -1,0 +1,157 @@
+"""The yearly report, executed for real: bundled data and a complete synthetic table."""
+
+import json
+import re
+import shutil
+import subprocess
+import unicodedata
+
+import nbformat
+import pytest
+
+from conftest import ROOT, SYN_PAR, SYN_SIPAS, run_cli
+from parindex.errors import ParindexError
+
+
+def pdf_text(path):
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def bundled_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundled")
+    r = run_cli("report", "--year", "2020", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def complete_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("complete")
+    r = run_cli("report", "--year", "2020", "--par-index", str(SYN_PAR), "--sipas", str(SYN_SIPAS),
+                "--lang", "en", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_outputs_and_recorded_parameters(bundled_report):
+    names = sorted(p.name for p in bundled_report.iterdir())
+    assert names == ["yearly_report_2020_vi.build.json", "yearly_report_2020_vi.html",
+                     "yearly_report_2020_vi.ipynb", "yearly_report_2020_vi.pdf"]
+    nb = nbformat.read(bundled_report / "yearly_report_2020_vi.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "year = 2020" in injected[0].source and 'lang = "vi"' in injected[0].source
+    build = json.loads((bundled_report / "yearly_report_2020_vi.build.json").read_text())
+    assert build["parameters"]["year"] == 2020 and build["data_checksums"]["observations"]
+
+
+def test_html_is_self_contained_without_code(bundled_report):
+    html = (bundled_report / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"""(src|href)=["']https?://""", html)
+    assert "@import" not in html and "<link" not in html
+    assert "jp-InputArea" not in html and "r.ranking(" not in html and "from parindex" not in html
+    assert html.count("data:image/svg+xml") + html.count("<svg") >= 5  # figures embedded, not linked
+    assert "PAR INDEX: giá trị công bố của 21/63 tỉnh; thứ hạng của 36/63; 27 tỉnh chưa có số liệu." in html
+    for name in ("Quảng Ninh", "Hải Phòng", "Bình Thuận", "Vĩnh Phúc", "Thừa Thiên Huế"):
+        assert name in html
+    assert "không có số liệu" in html  # missing values shown as missing
+
+
+def test_pdf_text_has_names_counts_and_no_combining_marks(bundled_report):
+    text = pdf_text(bundled_report / "yearly_report_2020_vi.pdf")
+    assert not [ch for ch in text if unicodedata.combining(ch)]
+    assert text == unicodedata.normalize("NFC", text)
+    for name in ("Quảng Ninh", "Hải Phòng", "Thừa Thiên Huế", "Bà Rịa - Vũng Tàu", "Đắk Lắk", "Quảng Ngãi"):
+        assert name in text, name
+    assert "27 tỉnh chưa có số liệu" in text
+    assert re.search(r"Nhóm A\s+2\s+2\s+tái tạo", text)
+    assert re.search(r"Nhóm B\s+56\s+30\s+nhất quán", text)
+
+
+def test_pdf_fonts_are_embedded(bundled_report):
+    out = subprocess.run(["pdffonts", str(bundled_report / "yearly_report_2020_vi.pdf")], capture_output=True,
+                         text=True, check=True).stdout.splitlines()[2:]
+    assert out and all(line.split()[-5] == "yes" for line in out), out
+
+
+def test_complete_table_report_reproduces_counts_and_tiers(complete_report):
+    html = (complete_report / "yearly_report_2020_en.html").read_text(encoding="utf-8")
+    assert "PAR INDEX: complete table of 63 provinces (synthetic_par_index_2020.csv)." in html
+    text = pdf_text(complete_report / "yearly_report_2020_en.pdf")
+    assert re.search(r"Group A\s+2\s+2\s+reproduced", text)
+    assert re.search(r"Group B\s+56\s+56\s+reproduced", text)
+    assert re.search(r"Group C\s+5\s+5\s+reproduced", text)
+    for name in ("Quảng Ninh", "Hải Phòng", "Bắc Giang", "Hải Dương", "Hưng Yên", "Vĩnh Phúc",
+                 "Bình Thuận", "Đắk Lắk", "Cao Bằng", "Quảng Bình", "Quảng Ngãi", "Kiên Giang", "Bình Phước"):
+        assert name in text
+    assert not [ch for ch in text if unicodedata.combining(ch)]
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--lang", "fr"], "unknown language 'fr'"),
+    (["--year", "1999"], "no bundled data for 1999"),
+    (["--format", "docx"], "unknown format 'docx'"),
+])
+def test_bad_parameter_keeps_the_old_report(bundled_report, tmp_path, args, needle):
+    out = tmp_path / "r"
+    shutil.copytree(bundled_report, out)
+    before = _snapshot(out)
+    r = run_cli("report", "--out", str(out), *(args if "--year" in args else ["--year", "2020", *args]))
+    assert r.returncode == 2, r.stderr
+    assert needle in r.stderr and "Traceback" not in r.stderr
+    assert _snapshot(out) == before
+
+
+def test_bad_user_table_fails_before_the_kernel(bundled_report, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("province,par_index\nAtlantis,91\n", encoding="utf-8")
+    out = tmp_path / "r"
+    shutil.copytree(bundled_report, out)
+    before = _snapshot(out)
+    r = run_cli("report", "--year", "2020", "--par-index", str(bad), "--out", str(out))
+    assert r.returncode == 2 and "unknown province 'Atlantis'" in r.stderr
+    assert _snapshot(out) == before
+
+
+def test_failing_cell_keeps_the_old_report(bundled_report, tmp_path):
+    from parindex.report import build
+
+    nb = nbformat.read(ROOT / "notebooks" / "yearly_report.ipynb", as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('boom in a cell')"))
+    broken = tmp_path / "broken.ipynb"
+    nbformat.write(nb, broken)
+    out = tmp_path / "r"
+    shutil.copytree(bundled_report, out)
+    for p in out.iterdir():  # same stem as the broken build would write
+        p.rename(out / p.name.replace("yearly_report", "broken"))
+    before = _snapshot(out)
+    with pytest.raises(ParindexError) as e:
+        build(2020, out=out, notebook="broken", notebook_path=broken, formats=("html",))
+    assert e.value.exit_code == 1
+    assert "broken.ipynb" in str(e.value) and "RuntimeError: boom in a cell" in str(e.value)
+    assert _snapshot(out) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".r.building")]
+
+
+def test_parameters_are_validated_before_running(tmp_path):
+    from parindex.report import validate_parameters
+
+    nb = ROOT / "notebooks" / "yearly_report.ipynb"
+    with pytest.raises(ParindexError, match="unknown parameter 'yaer'"):
+        validate_parameters({"yaer": 2020}, nb)
+    with pytest.raises(ParindexError, match="parameter 'year' must be int"):
+        validate_parameters({"year": "2020"}, nb)
+
+
+def test_stored_notebooks_have_no_outputs():
+    for p in (ROOT / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(p, as_version=4)
+        for c in nb.cells:
+            if c.cell_type == "code":
+                assert not c.outputs and c.execution_count is None, p
