@@ -26,7 +26,7 @@ def setup_style() -> None:
     sns.set_theme(style="whitegrid", context="paper")
     plt.rcParams.update({
         "font.family": "DejaVu Sans",
-        "svg.fonttype": "path",  # glyphs as outlines: identical in HTML and PDF
+        "svg.fonttype": "none",  # real text: small files, searchable PDF; the PDF embeds the font
         "pdf.fonttype": 42,
         "figure.dpi": 110,
         "axes.titlesize": 11,
@@ -92,7 +92,7 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     handles = [matplotlib.patches.Patch(color=colours[lab], label=L.get(f"group.{lab}", L.get(f"tier.{lab}", lab)))
                for lab in labels if (c["group"] == lab).any()]
     handles.append(matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, ls=(0, (2, 1.5)), label=L("chart.bounds")))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.35 / fig_h), ncol=3, fontsize=7, frameon=False)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.55 / fig_h), ncol=3, fontsize=7, frameon=False)
     ax.set_xlabel(L("chart.value_axis"))
     ax.set_title(title, pad=14)
     ax.grid(axis="y", visible=False)

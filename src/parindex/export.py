@@ -25,7 +25,8 @@ def stylesheet(for_pdf: bool) -> str:
     css = files("parindex").joinpath("templates/report.css").read_text(encoding="utf-8")
     if for_pdf:
         return (css.replace("{{FONT_REGULAR}}", _font("DejaVuSans.ttf").as_uri())
-                   .replace("{{FONT_BOLD}}", _font("DejaVuSans-Bold.ttf").as_uri()))
+                   .replace("{{FONT_BOLD}}", _font("DejaVuSans-Bold.ttf").as_uri())
+                   .replace("{{FONT_OBLIQUE}}", _font("DejaVuSans-Oblique.ttf").as_uri()))
     # The HTML stays free of external requests: no @font-face, system fonts only.
     return "\n".join(line for line in css.splitlines() if "@font-face" not in line)
 

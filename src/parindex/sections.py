@@ -117,7 +117,7 @@ class Report:
                                ", ".join(it.source_ids) if it else "—"])
         ct = pd.DataFrame(counts, columns=[L("col.fact"), L("col.group"), L("col.count_announced"),
                                            L("col.count_reproduced"), L("col.status"), L("col.source")])
-        return HTML(_table(kf).data + _table(ct).data)
+        return HTML(_table(kf, "w-keyfig").data + _table(ct, "w-counts").data)
 
     def ranking(self, idx: str = "par_index") -> SVG | Markdown:
         res = self.a.result(idx)
@@ -157,7 +157,7 @@ class Report:
         df = pd.DataFrame(rows, columns=[L("col.group"), L("col.rule"), L("col.basis"), L("col.count_announced"),
                                          L("col.count_reproduced"), L("col.members")])
         note = f"<p class='note'>* {html.escape(L('basis.bounds'))} / {html.escape(L('basis.rank_and_counts'))}</p>"
-        return HTML(_table(df).data + note)
+        return HTML(_table(df, "w-groups").data + note)
 
     def components(self) -> SVG | Markdown:
         comp = self.a.par_index.components
@@ -188,7 +188,7 @@ class Report:
         facts = facts[~facts["fact"].isin(["leader", "last_place", "max", "min", "range"])]
         ft = pd.DataFrame({L("col.fact"): [L.get(f"fact.{f}", f) for f in facts["fact"]],
                            L("col.published"): facts["value"], L("col.source"): facts["source_id"]})
-        return HTML(_table(df).data + _table(ft).data)
+        return HTML(_table(df, "w-tiers").data + _table(ft, "w-facts").data)
 
     def scatter(self) -> SVG | Markdown:
         par, sip = self.a.par_index, self.a.sipas
@@ -215,7 +215,7 @@ class Report:
                               r.basis, ", ".join(r.source_ids)])
         rt = pd.DataFrame(rules, columns=[L("col.fact"), L("col.group"), L("col.rule"), L("col.basis"), L("col.source")])
         text = f"<p>{html.escape(L('text.method_par'))}</p><p>{html.escape(L('text.method_bounds'))}</p>"
-        return HTML(text + _table(legal).data + _table(rt).data)
+        return HTML(text + _table(legal, "w-legal").data + _table(rt, "w-rules").data)
 
     def audit(self) -> HTML:
         L = self.L
