@@ -89,3 +89,25 @@ def test_top_n_rules_follow_rank(bundle, registry):
     c = classify(t, rs)
     assert (c["group"] == "highest").sum() == 3 and (c["group"] == "lowest").sum() == 3
     assert (c["group"] == "middle").sum() == 57
+
+
+def test_partial_rule_does_not_absorb_uncovered_intervals(bundle, registry):
+    """SIPAS 2021 defines only 'highest >= 90': a value that may be below 90 is not 'highest'."""
+    rs = ruleset(bundle.rules, "sipas", 2021)
+    assert rs.labels == ["highest"]
+    t = table_with(registry, {"Quảng Ninh": "94.07", "Hà Tĩnh": "89.10"}, {"Quảng Ninh": 1, "Bắc Giang": 2})
+    t.index = "sipas"
+    c = classify(t, rs).set_index("province")
+    assert c.at["Quảng Ninh", "group"] == "highest"
+    assert pd.isna(c.at["Hà Tĩnh", "group"]) and c.at["Hà Tĩnh", "possible"] == ""
+    assert pd.isna(c.at["Bắc Giang", "group"])  # rank 2 but no lower bound: may be under 90
+    assert c.at["Bắc Giang", "possible"] == "highest"
+
+
+def test_partition_detection(bundle):
+    assert ruleset(bundle.rules, "par_index", 2020).is_partition()
+    assert ruleset(bundle.rules, "par_index", 2018).is_partition()
+    assert not ruleset(bundle.rules, "par_index", 2021).is_partition()  # no group below 70 stated
+    assert ruleset(bundle.rules, "sipas", 2020).is_partition()
+    assert not ruleset(bundle.rules, "sipas", 2021).is_partition()
+    assert ruleset(bundle.rules, "sipas", 2019).is_partition()

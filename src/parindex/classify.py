@@ -74,6 +74,18 @@ class RuleSet:
     def is_band(self) -> bool:
         return all(r.kind == "band" for r in self.rules)
 
+    def is_partition(self) -> bool:
+        """Whether every province falls in exactly one group (bands cover all values, or a 'rest' group)."""
+        if not self.is_band:
+            return any(r.kind == "rest" for r in self.rules)
+        bands = sorted(self.rules, key=lambda r: -math.inf if r.lower is None else r.lower)
+        if bands[0].lower is not None or bands[-1].upper is not None:
+            return False
+        for a, b in zip(bands, bands[1:]):
+            if a.upper != b.lower or a.upper_inclusive == b.lower_inclusive:
+                return False
+        return True
+
     def label_of(self, v: float) -> str | None:
         for r in self.rules:
             if r.kind == "band" and r.contains(v):
@@ -178,7 +190,7 @@ def derived_counts(rs: RuleSet, announced: dict[str, int]) -> dict[str, int]:
     """Announced counts, with one missing label filled as 63 minus the others (stated arithmetic)."""
     counts = dict(announced)
     missing = [lab for lab in rs.labels if lab not in counts]
-    if len(missing) == 1:
+    if len(missing) == 1 and rs.is_partition():
         counts[missing[0]] = N_PROVINCES - sum(counts[lab] for lab in rs.labels if lab in counts)
     return counts
 
@@ -219,8 +231,11 @@ def classify(table: IndexTable, rs: RuleSet | None, announced: dict[str, int] | 
             lo, hi = float(iv.at[code, "lo"]), float(iv.at[code, "hi"])
             poss = rs.possible(lo, hi)
             out.at[code, "possible"] = ",".join(poss)
-            if len(poss) == 1:
-                out.at[code, "group"] = poss[0]
+            # Known only if one band holds the whole interval: where the year's bands leave
+            # a gap (e.g. only "highest >= 90" is defined), touching one band is not enough.
+            inside = [r.label for r in rs.rules if r.kind == "band" and r.contains(lo) and r.contains(hi)]
+            if inside:
+                out.at[code, "group"] = inside[0]
                 out.at[code, "group_basis"] = "value" if iv.at[code, "basis"] == "value" else "bounds"
             elif have_counts and not pd.isna(d.at[code, "rank"]):
                 r = int(d.at[code, "rank"])
