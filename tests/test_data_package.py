@@ -72,3 +72,12 @@ def test_published_precision_is_kept(bundle):
     obs = bundle.observations
     hn = obs[(obs["province"] == "Hà Nội") & (obs["index"] == "sipas") & (obs["year"] == 2020)]
     assert {"85", "85.15"} <= set(hn["value_text"].dropna())
+
+
+def test_every_fact_and_region_has_a_label_in_both_languages(bundle):
+    keys = set(bundle.labels["key"])
+    for fact in set(bundle.national_facts["fact"]):
+        assert f"fact.{fact}" in keys, fact
+    for region in set(bundle.registry.table["region"]):
+        assert f"region.{region}" in keys, region
+    assert not bundle.labels[["vi", "en"]].isna().any().any()

@@ -6,9 +6,11 @@ only when every step succeeded, so a failure never replaces a good report.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -81,13 +83,29 @@ def notebook_parameters(notebook: Path) -> list[str]:
                         fix="tag the parameters cell")
 
 
+@contextlib.contextmanager
+def _kernel_stderr_to(log: Path):
+    """The kernel inherits file descriptor 2; send its start-up chatter to a log file."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with log.open("wb") as fh:
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _execute(notebook: Path, out_nb: Path, params: dict) -> nbformat.NotebookNode:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        pm.execute_notebook(str(notebook), str(out_nb), parameters=params, kernel_name="python3",
-                            progress_bar=False, log_output=False, cwd=str(notebook.parent))
+        with _kernel_stderr_to(out_nb.with_suffix(".kernel.log")):
+            pm.execute_notebook(str(notebook), str(out_nb), parameters=params, kernel_name="python3",
+                                progress_bar=False, log_output=False, cwd=str(notebook.parent))
     except PapermillExecutionError as e:
         first = (e.evalue or "").strip().splitlines()
         raise ParindexError(f"cell {e.exec_count or e.cell_index} failed: {e.ename}: "

@@ -26,7 +26,9 @@ def _fig(fig: plt.Figure, alt: str) -> SVG:
 
 
 def _table(df: pd.DataFrame, cls: str = "") -> HTML:
-    return HTML(df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0))
+    html_ = df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0)
+    # source ids are joined with ", " so they wrap between ids, not inside one
+    return HTML(html_)
 
 
 def _num(x: object, nd: int = 2) -> str | None:
