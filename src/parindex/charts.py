@@ -158,3 +158,66 @@ def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> 
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def sensitivity_chart(sens: pd.DataFrame, labels: list[str], L: Labels, title: str) -> Figure:
+    """One panel per cut-off: determined count (line) and possible count (shaded) per group."""
+    cuts = sorted(sens["cutoff"].unique())
+    colours = group_colours(labels)
+    fig, axes = plt.subplots(1, len(cuts), figsize=(7.2, 2.6), sharey=True, squeeze=False)
+    for ax, cut in zip(axes[0], cuts):
+        d = sens[sens["cutoff"] == cut]
+        for lab in labels:
+            g = d[d["label"] == lab].sort_values("position")
+            if g.empty or (g["possible"] == 0).all():
+                continue
+            ax.plot(g["position"], g["determined"], color=colours[lab], lw=1.4,
+                    label=L.get(f"group.{lab}", L.get(f"tier.{lab}", lab)))
+            ax.fill_between(g["position"], g["determined"], g["possible"], color=colours[lab], alpha=0.18, lw=0)
+        ax.axvline(cut, color="#333333", lw=0.8, ls="--")
+        ax.set_title(L("chart.cutoff", value=cut), fontsize=8)
+        ax.set_xlabel(L("chart.shift_axis"), fontsize=7)
+    axes[0][0].set_ylabel(L("chart.count_axis"))
+    axes[0][-1].legend(fontsize=6.5, loc="upper right")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> Figure:
+    """Published values as points, unpublished values as interval bars styled as bounds."""
+    colours = group_colours(labels)
+    d = b.assign(mid=(b["lo"] + b["hi"]) / 2).sort_values(["mid", "province"], ascending=[False, True])
+    fig, ax = plt.subplots(figsize=(7.2, 0.15 * len(d) + 1.3))
+    for i, (_, r) in enumerate(d.iterrows()):
+        col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
+        if not pd.isna(r["value"]):
+            ax.plot(float(r["value"]), i, "o", color=col, ms=3.5)
+        else:
+            ax.plot([r["lo"], r["hi"]], [i, i], color=col, lw=2.2, alpha=0.45, solid_capstyle="butt")
+            ax.plot([r["lo"], r["hi"]], [i, i], "|", color=col, ms=5)
+    ax.set_yticks(range(len(d)), d["province"], fontsize=5.5)
+    ax.invert_yaxis()
+    ax.set_ylim(len(d) - 0.4, -0.6)
+    ax.set_xlabel(L("chart.value_axis"))
+    handles = [matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444", label=L("chart.known_value")),
+               matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, lw=2.2, alpha=0.6, label=L("chart.bounds"))]
+    ax.legend(handles=handles, fontsize=7, loc="lower left")
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
+    fig, ax = plt.subplots(figsize=(7.2, 0.32 * len(mc) + 1.2))
+    y = np.arange(len(mc))
+    ax.hlines(y, mc["rank_min"], mc["rank_max"], color="#bbbbbb", lw=1)
+    ax.hlines(y, mc["rank_p05"], mc["rank_p95"], color="#0173b2", lw=4)
+    ax.plot(mc["rank"], y, "k|", ms=10)
+    ax.set_yticks(y, mc["province"])
+    ax.invert_yaxis()
+    ax.set_xlabel(L("chart.rank_axis"))
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

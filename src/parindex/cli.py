@@ -95,28 +95,42 @@ def summary(
         _print_summary(doc)
 
 
-@app.command()
-def report(
-    year: int = typer.Option(2020, "--year"),
-    par_index: Optional[Path] = typer.Option(None, "--par-index", help="Complete official PAR INDEX table."),
-    sipas: Optional[Path] = typer.Option(None, "--sipas", help="Complete official SIPAS table."),
-    lang: str = typer.Option("vi", "--lang", help="vi or en"),
-    fmt: str = typer.Option("html,pdf", "--format", help="html, pdf or html,pdf"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/YEAR)."),
-) -> None:
-    """Build the yearly report: executed notebook, self-contained HTML and A4 PDF."""
+def _build(notebook: str, year: int, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,
+           out_dir: Optional[Path]) -> None:
     from .report import build
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     try:
-        with out.status("building report") as status:
-            res = build(year, str(par_index or ""), str(sipas or ""), lang, formats, out_dir,
-                        progress=lambda step: status.update(f"{year}: {step}"))
+        with out.status("building") as status:
+            res = build(year, str(par_index or ""), str(sipas or ""), lang, formats, out_dir, notebook=notebook,
+                        progress=lambda step: status.update(f"{notebook} {year}: {step}"))
     except ParindexError as e:
         _fail(e)
     for f in res.files:
         out.print(f"wrote {f}", highlight=False)
     out.print(f"done in {res.seconds:.1f} s", highlight=False)
+
+
+_YEAR = typer.Option(2020, "--year")
+_PAR = typer.Option(None, "--par-index", help="Complete official PAR INDEX table (CSV/XLSX).")
+_SIPAS = typer.Option(None, "--sipas", help="Complete official SIPAS table (CSV/XLSX).")
+_LANG = typer.Option("vi", "--lang", help="vi or en")
+_FMT = typer.Option("html,pdf", "--format", help="html, pdf or html,pdf")
+_OUT = typer.Option(None, "--out", help="Output folder (default reports/YEAR).")
+
+
+@app.command()
+def report(year: int = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
+           fmt: str = _FMT, out_dir: Optional[Path] = _OUT) -> None:
+    """Build the yearly report: executed notebook, self-contained HTML and A4 PDF."""
+    _build("yearly_report", year, par_index, sipas, lang, fmt, out_dir)
+
+
+@app.command()
+def review(year: int = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
+           fmt: str = _FMT, out_dir: Optional[Path] = _OUT) -> None:
+    """Build the methodology review for peer reviewers (sensitivity, robustness, bounds, audit)."""
+    _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir)
 
 
 @data_app.command("verify")

@@ -271,3 +271,154 @@ class Report:
 
 def L_idx(L: Labels, idx: str) -> str:
     return L(f"index_short.{idx}")
+
+
+class Review(Report):
+    """The methodology review's content; every number is computed from the analysis."""
+
+    SENS_STEP, SENS_SPAN = 0.05, 2.0
+    MC_DRAWS, MC_SPREADS, SEED = 2000, (0.1, 0.2), 2020
+
+    def title(self) -> Markdown:
+        base = super().title().data.splitlines()
+        base[0] = f"# {self.L('review.title', index='PAR INDEX & SIPAS', year=self.year)}"
+        return Markdown("\n".join(base))
+
+    def sensitivity(self, idx: str = "par_index") -> SVG | Markdown:
+        from . import review
+
+        res = self.a.result(idx)
+        sens = review.cutoff_sensitivity(res, self.SENS_STEP, self.SENS_SPAN)
+        if sens.empty:
+            return Markdown(self.L("text.no_rule", year=self.year))
+        return _fig(charts.sensitivity_chart(sens, res.rules.labels, self.L, f"{L_idx(self.L, idx)} {self.year}"),
+                    self.L("text.sensitivity", span=self.SENS_SPAN, step=self.SENS_STEP))
+
+    def sensitivity_note(self) -> Markdown:
+        return Markdown(self.L("text.sensitivity", span=self.SENS_SPAN, step=self.SENS_STEP))
+
+    def sensitivity_table(self, idx: str = "par_index", every: float = 0.5) -> HTML:
+        from . import review
+
+        sens = review.cutoff_sensitivity(self.a.result(idx), self.SENS_STEP, self.SENS_SPAN)
+        if sens.empty:
+            return HTML("")
+        s = sens[(sens["shift"] / every).round(6) % 1 == 0].copy()
+        s["count"] = [f"{d}" if d == p else f"{d}–{p}" for d, p in zip(s["determined"], s["possible"])]
+        wide = s.pivot_table(index=["cutoff", "position"], columns="label", values="count", aggfunc="first")
+        wide = wide[[lab for lab in self.a.result(idx).rules.labels if lab in wide.columns]].reset_index()
+        wide.columns = [self.L("col.cutoff"), self.L("chart.shift_axis"),
+                        *[self._group_name(idx, c) for c in wide.columns[2:]]]
+        return _table(wide)
+
+    def closest(self, idx: str = "par_index") -> HTML:
+        from . import review
+
+        c = review.closest_to_cutoffs(self.a.result(idx))
+        if c.empty:
+            return HTML("")
+        c["group"] = [self._group_name(idx, g) for g in c["group"]]
+        c.columns = [self.L("col.cutoff"), self.L("col.province"), self.L("col.value"), self.L("col.margin"),
+                     self.L("col.group")]
+        return _table(c)
+
+    def rounding(self, idx: str = "par_index") -> HTML:
+        from . import review
+
+        c = self.a.result(idx).classified
+        parts = []
+        for d in (2, 1):
+            r = review.rounding_effects(c["value"], c["province"], d)
+            parts.append(f"<p>{html.escape(self.L('text.rounding', d=d))}</p>")
+            if r.empty:
+                parts.append(f"<p>{html.escape(self.L('text.rounding_none', d=d, n=int(c['value'].notna().sum())))}</p>")
+            else:
+                r.columns = [self.L("col.province"), self.L("col.value"), self.L("col.rounded"),
+                             self.L("col.rank_computed"), self.L("col.rank_rounded"), self.L("col.reason")]
+                parts.append(_table(r).data)
+        return HTML("".join(parts))
+
+    def monte_carlo(self) -> HTML | Markdown:
+        from . import review
+
+        comp = self.a.par_index.components
+        if comp is None or comp.empty:
+            return Markdown(self.L("text.no_components"))
+        out = []
+        for spread in self.MC_SPREADS:
+            mc = review.weight_monte_carlo(comp, self.a.par_index.rules, self.MC_DRAWS, spread, self.SEED)
+            s = mc.summary
+            out.append(f"<p>{html.escape(self.L('text.mc', lo=f'{1 - spread:.2f}', hi=f'{1 + spread:.2f}', draws=mc.draws, seed=mc.seed, n=len(s)))}</p>")
+            t = pd.DataFrame({self.L("col.province"): s["province"], self.L("col.total"): s["total"],
+                              self.L("col.rank"): s["rank"],
+                              self.L("col.rank_interval"): [f"{a:g}–{b:g}" for a, b in zip(s["rank_p05"], s["rank_p95"])],
+                              self.L("col.rank_range"): [f"{a}–{b}" for a, b in zip(s["rank_min"], s["rank_max"])],
+                              self.L("col.p_keep_rank"): s["p_keep_rank"].map("{:.2f}".format),
+                              self.L("col.p_keep_group"): s["p_keep_group"].map(lambda x: "—" if pd.isna(x) else f"{x:.2f}")})
+            out.append(_table(t).data)
+            if spread == max(self.MC_SPREADS):
+                svg = _fig(charts.monte_carlo_chart(s, self.L, f"{self.L('review.components')} (±{spread:.0%})"),
+                           self.L("review.components")).data
+                out.append(f"<img alt='{html.escape(self.L('review.components'))}' src='data:image/svg+xml;base64,"
+                           f"{__import__('base64').b64encode(svg.encode()).decode()}'>")
+        return HTML("".join(out))
+
+    def bounds(self, idx: str = "par_index") -> SVG | Markdown:
+        from . import review
+
+        res = self.a.result(idx)
+        b = review.bounds(res)
+        title = f"{self.L('review.bounds')} — {L_idx(self.L, idx)}"
+        return _fig(charts.bounds_chart(b, res.rules.labels if res.rules else [], self.L, title), self.L("text.bounds"))
+
+    def bounds_text(self, idx: str = "par_index") -> Markdown:
+        from . import review
+
+        res = self.a.result(idx)
+        mean_text, _ = self._fact_row(idx, "mean_63")
+        parts = [self.L("text.bounds")]
+        if res.table.complete:
+            parts.append(self.L("text.implied_mean_complete", m=float(res.classified["value"].astype(float).mean())))
+        elif mean_text:
+            d = len(mean_text.split(".")[1]) if "." in mean_text else 0
+            m = review.implied_unpublished_mean(res, float(mean_text), d)
+            parts.append(self.L("text.implied_mean", mean=mean_text, n=m["n_unpublished"], m=m["mean"], lo=m["lo"],
+                                hi=m["hi"], blo=m["bounds_mean_lo"], bhi=m["bounds_mean_hi"]))
+        return Markdown("\n\n".join(parts))
+
+    def bounds_table(self, idx: str = "par_index") -> HTML:
+        from . import review
+
+        b = review.bounds(self.a.result(idx))
+        b = b[b["value"].isna()].sort_values(["lo", "province"], ascending=[False, True])
+        if b.empty:
+            return HTML("")
+        t = pd.DataFrame({self.L("col.province"): b["province"],
+                          self.L("col.rank"): b["rank"].map(lambda x: "—" if pd.isna(x) else int(x)),
+                          self.L("col.lo"): b["lo"].map("{:.2f}".format), self.L("col.hi"): b["hi"].map("{:.2f}".format),
+                          self.L("col.width"): b["width"].map("{:.2f}".format),
+                          self.L("col.group"): [self._group_name(idx, g) if not pd.isna(g) else self.L("group.unknown") for g in b["group"]],
+                          self.L("col.basis"): [self.L(f"basis.{x}") for x in b["group_basis"]]})
+        return _table(t)
+
+    def coherence(self) -> HTML:
+        from . import review
+
+        r = review.correlation(self.a.par_index, self.a.sipas, self.MC_DRAWS, self.SEED)
+        if r["pearson"] is None:
+            text = self.L("text.correlation_none", n=r["n"])
+        else:
+            text = self.L("text.correlation", n=r["n"], p=r["pearson"], plo=r["pearson_ci"][0], phi=r["pearson_ci"][1],
+                          s=r["spearman"], slo=r["spearman_ci"][0], shi=r["spearman_ci"][1], boot=r["boot"], seed=r["seed"])
+        parts = [f"<p>{html.escape(text)}</p>"]
+        comp = self.a.par_index.components
+        if comp is not None and not comp.empty:
+            t = review.sipas_points_vs_percent(comp, self.a.sipas)
+            if not t.empty:
+                parts.append(f"<p>{html.escape(self.L('text.sipas_points'))}</p>")
+                t = t.assign(sipas_percent=[f"{v:.2f}" + (" (≈)" if rd else "") for v, rd in zip(t["sipas_percent"], t["percent_rounded"])])
+                t = t.drop(columns="percent_rounded")
+                t.columns = [self.L("col.province"), self.L("col.sipas_percent"), self.L("col.percent_div_10"),
+                             self.L("col.sipas_points"), self.L("col.difference")]
+                parts.append(_table(t).data)
+        return HTML("".join(parts))
