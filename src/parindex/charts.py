@@ -221,3 +221,18 @@ def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def trend_chart(tr: pd.DataFrame, L: Labels, title: str) -> Figure:
+    """Mean, maximum and minimum per year; a missing year breaks the line (no interpolation)."""
+    fig, ax = plt.subplots(figsize=(7.2, 2.8))
+    styles = {"max_num": ("#029e73", "^", L("fact.max")), "mean_63_num": ("#0173b2", "o", L("fact.mean_63")),
+              "min_num": ("#d55e00", "v", L("fact.min"))}
+    for col, (colour, marker, label) in styles.items():
+        ax.plot(tr["year"], tr[col].astype(float), color=colour, marker=marker, ms=4, lw=1.2, label=label)
+    ax.set_xticks(tr["year"], [str(y) for y in tr["year"]], fontsize=7)
+    ax.set_ylabel(L("chart.value_axis"))
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -95,14 +95,22 @@ def summary(
         _print_summary(doc)
 
 
-def _build(notebook: str, year: int, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,
+def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,
            out_dir: Optional[Path]) -> None:
     from .report import build
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     try:
+        if year == "all":
+            if par_index or sipas:
+                raise ParindexError("--year all builds from the bundled data only",
+                                    fix="pass one --year with --par-index/--sipas")
+            _build_all(notebook, lang, formats, out_dir)
+            return
+        if not year.isdigit():
+            raise ParindexError(f"--year must be a year or 'all', not '{year}'", fix="e.g. --year 2020")
         with out.status("building") as status:
-            res = build(year, str(par_index or ""), str(sipas or ""), lang, formats, out_dir, notebook=notebook,
+            res = build(int(year), str(par_index or ""), str(sipas or ""), lang, formats, out_dir, notebook=notebook,
                         progress=lambda step: status.update(f"{notebook} {year}: {step}"))
     except ParindexError as e:
         _fail(e)
@@ -111,7 +119,35 @@ def _build(notebook: str, year: int, par_index: Optional[Path], sipas: Optional[
     out.print(f"done in {res.seconds:.1f} s", highlight=False)
 
 
-_YEAR = typer.Option(2020, "--year")
+def _build_all(notebook: str, lang: str, formats: tuple[str, ...], out_dir: Optional[Path]) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .analysis import load_bundle
+    from .report import build_all
+
+    years = load_bundle().years()
+    failed = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=out) as progress:
+        task = progress.add_task(f"{notebook}: years", total=len(years))
+
+        def done(y: int, r) -> None:
+            if isinstance(r, ParindexError):
+                failed.append((y, r))
+                progress.console.print(f"{y}: failed", highlight=False)
+            else:
+                progress.console.print(f"{y}: {'unchanged, skipped' if r.skipped else f'built in {r.seconds:.1f} s'}",
+                                       highlight=False)
+            progress.advance(task)
+
+        build_all(years, lang, formats, out_dir, notebook, workers=2, on_done=done)
+    for y, e in failed:
+        err.print(f"error: {y}: {e}", markup=False, highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+_YEAR = typer.Option("2020", "--year", help="A year with data, or 'all'.")
 _PAR = typer.Option(None, "--par-index", help="Complete official PAR INDEX table (CSV/XLSX).")
 _SIPAS = typer.Option(None, "--sipas", help="Complete official SIPAS table (CSV/XLSX).")
 _LANG = typer.Option("vi", "--lang", help="vi or en")
@@ -120,14 +156,14 @@ _OUT = typer.Option(None, "--out", help="Output folder (default reports/YEAR).")
 
 
 @app.command()
-def report(year: int = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
+def report(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
            fmt: str = _FMT, out_dir: Optional[Path] = _OUT) -> None:
     """Build the yearly report: executed notebook, self-contained HTML and A4 PDF."""
     _build("yearly_report", year, par_index, sipas, lang, fmt, out_dir)
 
 
 @app.command()
-def review(year: int = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
+def review(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
            fmt: str = _FMT, out_dir: Optional[Path] = _OUT) -> None:
     """Build the methodology review for peer reviewers (sensitivity, robustness, bounds, audit)."""
     _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir)

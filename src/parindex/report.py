@@ -7,6 +7,7 @@ only when every step succeeded, so a failure never replaces a good report.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -34,6 +35,22 @@ class BuildResult:
     out_dir: Path
     files: list[Path]
     seconds: float
+    skipped: bool = False
+    year: int | None = None
+
+
+def build_key(nb_path: Path, params: dict, formats: tuple[str, ...]) -> str:
+    """What a report is built from: package version, notebook, parameters, formats, data, input files."""
+    from .analysis import load_bundle
+    from .datapackage import sha256
+
+    material = {
+        "parindex_version": __version__, "notebook": sha256(nb_path),
+        "parameters": {k: v for k, v in params.items() if k != "output_dir"}, "formats": sorted(formats),
+        "data_checksums": load_bundle().checksums,
+        "inputs": {k: sha256(Path(params[k])) for k in ("par_index_file", "sipas_file") if params.get(k)},
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
 def validate_parameters(params: dict, notebook: Path) -> dict:
@@ -117,7 +134,8 @@ def _execute(notebook: Path, out_nb: Path, params: dict) -> nbformat.NotebookNod
 
 def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
           formats: tuple[str, ...] = FORMATS, out: Path | None = None, notebook: str = "yearly_report",
-          progress: Callable[[str], None] | None = None, notebook_path: Path | None = None) -> BuildResult:
+          progress: Callable[[str], None] | None = None, notebook_path: Path | None = None,
+          skip_unchanged: bool = False) -> BuildResult:
     from .export import ReportHTMLExporter, ReportPDFExporter
 
     t0 = time.perf_counter()
@@ -133,12 +151,22 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
     dest = Path(out) if out else reports_dir() / str(year)
     params["output_dir"] = str(dest.resolve())
     validate_parameters(params, nb_path)
+    stem = f"{notebook}_{year}_{lang}"
+    key = build_key(nb_path, params, formats)
+    record = dest / f"{stem}.build.json"
+    if skip_unchanged and record.is_file():
+        try:
+            old = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = {}
+        wanted = [dest / f"{stem}.{ext}" for ext in ("ipynb", *formats)]
+        if old.get("build_key") == key and all(f.is_file() for f in wanted):
+            return BuildResult(dest, wanted + [record], time.perf_counter() - t0, skipped=True, year=year)
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     # Build beside the destination (same filesystem, so os.replace is atomic).
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.building-", dir=dest.parent))
     try:
-        stem = f"{notebook}_{year}_{lang}"
         say("execute notebook")
         executed = _execute(nb_path, tmp / f"{stem}.ipynb", params)
         title = f"PAR INDEX & SIPAS {year}"
@@ -156,7 +184,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         from .analysis import load_bundle
 
         (tmp / f"{stem}.build.json").write_text(json.dumps({
-            "parindex_version": __version__, "notebook": nb_path.name, "parameters": params,
+            "build_key": key, "parindex_version": __version__, "notebook": nb_path.name, "parameters": params,
             "formats": list(formats), "data_checksums": load_bundle().checksums,
             "inputs": {k: _digest(params[k]) for k in ("par_index_file", "sipas_file") if params[k]},
         }, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -168,7 +196,34 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
             os.replace(f, dest / f.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return BuildResult(dest, [dest / f.name for f in files], time.perf_counter() - t0)
+    return BuildResult(dest, [dest / f.name for f in files], time.perf_counter() - t0, year=year)
+
+
+def _build_one(kwargs: dict) -> BuildResult | ParindexError:
+    try:
+        return build(**kwargs)
+    except ParindexError as e:  # returned, not raised: the other years go on
+        return e
+
+
+def build_all(years: list[int], lang: str = "vi", formats: tuple[str, ...] = FORMATS, out: Path | None = None,
+              notebook: str = "yearly_report", workers: int = 2,
+              on_done: Callable[[int, BuildResult | ParindexError], None] | None = None
+              ) -> dict[int, BuildResult | ParindexError]:
+    """Build several years, ``workers`` at a time (separate processes), skipping unchanged ones."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    jobs = {y: dict(year=y, lang=lang, formats=formats, notebook=notebook, skip_unchanged=True,
+                    out=(Path(out) / str(y)) if out else None) for y in years}
+    results: dict[int, BuildResult | ParindexError] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_build_one, kw): y for y, kw in jobs.items()}
+        for fut in as_completed(futures):
+            y = futures[fut]
+            results[y] = fut.result()
+            if on_done:
+                on_done(y, results[y])
+    return dict(sorted(results.items()))
 
 
 def _digest(path: str) -> str:

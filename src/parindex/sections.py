@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 from pathlib import Path
@@ -66,6 +67,10 @@ class Report:
         f = self._facts(idx)
         v = f.loc[f["fact"] == name, "value"]
         return None if v.empty else str(v.iloc[0])
+
+    def _basis(self, basis: str) -> str:
+        """'stated/inferred' -> localised 'stated / inferred'; no bound (a 'rest' group) -> '—'."""
+        return " / ".join(self.L(f"basis.{b}") for b in basis.split("/")) if basis else "—"
 
     def _group_name(self, idx: str, label: str) -> str:
         return self.L.get(f"group.{label}" if idx == "par_index" else f"tier.{label}", label)
@@ -153,8 +158,7 @@ class Report:
             m = c[c["group"] == r.label]
             members = ", ".join(f"{p}{'' if b == 'value' else '*'}" for p, b in
                                 zip(m.sort_values("value", ascending=False)["province"], m.sort_values("value", ascending=False)["group_basis"]))
-            rows.append([self._group_name(idx, r.label), r.describe(), L(f"basis.{r.basis.split('/')[-1]}")
-                         if "/" not in r.basis else " / ".join(L(f"basis.{b}") for b in r.basis.split("/")),
+            rows.append([self._group_name(idx, r.label), r.describe(), self._basis(r.basis),
                          res.announced.get(r.label, "—"), len(m), members or "—"])
         df = pd.DataFrame(rows, columns=[L("col.group"), L("col.rule"), L("col.basis"), L("col.count_announced"),
                                          L("col.count_reproduced"), L("col.members")])
@@ -204,6 +208,34 @@ class Report:
         both = self.a.par_index.classified["value"].notna() & self.a.sipas.classified["value"].notna()
         return Markdown(self.L("text.scatter_n", n=int(both.sum())))
 
+    def trend(self, idx: str = "par_index") -> HTML | Markdown:
+        from .trends import trend
+
+        tr = trend(self.a.bundle, idx)
+        if tr.empty or tr[["mean_63_num", "max_num", "min_num"]].notna().sum().sum() == 0:
+            return Markdown(self.L("missing"))
+        title = f"{L_idx(self.L, idx)}: {self.L('report.trend')}"
+        svg = _fig(charts.trend_chart(tr, self.L, title), title).data
+
+        def cell(row: pd.Series, fact: str, who: str | None = None) -> str:
+            v = row[fact]
+            name = row[who] if who else None
+            text = v if v is not None and not pd.isna(v) else "—"
+            if name is not None and not pd.isna(name):
+                text = f"{name} ({text})" if text != "—" else name
+            return text + (" (≠)" if row[f"{fact}_conflict"] or (who and row[f"{who}_conflict"]) else "")
+
+        rows = []
+        for _, r in tr.iterrows():
+            srcs = ", ".join(dict.fromkeys(s for f in ("mean_63", "max", "min", "leader", "last_place")
+                                           for s in str(r[f"{f}_sources"]).split(", ") if s))
+            rows.append([r["year"], cell(r, "mean_63"), cell(r, "max", "leader"), cell(r, "min", "last_place"), srcs or "—"])
+        t = pd.DataFrame(rows, columns=[self.L("col.year"), self.L("fact.mean_63"), self.L("fact.leader"),
+                                        self.L("fact.last_place"), self.L("col.source")])
+        img = (f"<img alt='{html.escape(title)}' src='data:image/svg+xml;base64,"
+               f"{base64.b64encode(svg.encode()).decode()}'>")
+        return HTML(f"<p>{html.escape(self.L('text.trend'))}</p>{img}{_table(t, 'w-trend').data}")
+
     def method(self) -> HTML:
         L, b = self.L, self.a.bundle
         lb = b.legal_basis[(b.legal_basis["first_year"] <= self.year) & (b.legal_basis["last_year"] >= self.year)]
@@ -214,7 +246,7 @@ class Report:
             rs = self.a.result(idx).rules
             for r in (sorted(rs.rules, key=lambda r: r.order) if rs else []):
                 rules.append([L(f"index_short.{idx}"), self._group_name(idx, r.label), r.describe(),
-                              r.basis, ", ".join(r.source_ids)])
+                              self._basis(r.basis), ", ".join(r.source_ids) or "—"])
         rt = pd.DataFrame(rules, columns=[L("col.fact"), L("col.group"), L("col.rule"), L("col.basis"), L("col.source")])
         text = f"<p>{html.escape(L('text.method_par'))}</p><p>{html.escape(L('text.method_bounds'))}</p>"
         return HTML(text + _table(legal, "w-legal").data + _table(rt, "w-rules").data)
@@ -360,7 +392,7 @@ class Review(Report):
                 svg = _fig(charts.monte_carlo_chart(s, self.L, f"{self.L('review.components')} (±{spread:.0%})"),
                            self.L("review.components")).data
                 out.append(f"<img alt='{html.escape(self.L('review.components'))}' src='data:image/svg+xml;base64,"
-                           f"{__import__('base64').b64encode(svg.encode()).decode()}'>")
+                           f"{base64.b64encode(svg.encode()).decode()}'>")
         return HTML("".join(out))
 
     def bounds(self, idx: str = "par_index") -> SVG | Markdown:

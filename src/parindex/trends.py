@@ -1,0 +1,48 @@
+"""Year-by-year national series from the published facts; a year without a figure is a gap."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .analysis import Bundle
+
+SERIES = ("mean_63", "max", "min", "leader", "last_place")
+
+
+def _pick(rows: pd.DataFrame) -> tuple[str | None, str, bool]:
+    """Most precise published value, its sources, and whether sources disagree."""
+    if rows.empty:
+        return None, "", False
+    vals = list(dict.fromkeys(rows["value"]))
+
+    def prec(s: str) -> int:
+        return len(s.split(".")[1]) if "." in s else 0
+
+    best = max(vals, key=prec)
+    try:
+        nums = [float(v) for v in vals]
+        conflict = max(nums) - min(nums) > 0.5 * 10 ** -min(prec(v) for v in vals) + 1e-9
+    except ValueError:
+        conflict = len(vals) > 1
+    return best, ", ".join(dict.fromkeys(rows.loc[rows["value"] == best, "source_id"])), conflict
+
+
+def trend(bundle: Bundle, index: str) -> pd.DataFrame:
+    """One row per year from the first to the last year with any data; missing figures are NA."""
+    f = bundle.national_facts[bundle.national_facts["index"] == index]
+    years = bundle.years(index)
+    if not years:
+        return pd.DataFrame()
+    rows = []
+    for y in range(min(years), max(years) + 1):
+        row: dict[str, object] = {"year": y}
+        for fact in SERIES:
+            v, src, conflict = _pick(f[(f["year"] == y) & (f["fact"] == fact)])
+            row[fact] = v
+            row[f"{fact}_sources"] = src
+            row[f"{fact}_conflict"] = conflict
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    for fact in ("mean_63", "max", "min"):
+        out[f"{fact}_num"] = pd.to_numeric(out[fact], errors="coerce")
+    return out
