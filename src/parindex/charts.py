@@ -140,7 +140,7 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
         ax.text(t + 0.4, i, f"{t:.2f}", va="center", fontsize=7)
     ax.set_xlim(0, 100)
     ax.set_xlabel(L("chart.points_axis"))
-    ax.legend(fontsize=7, loc="lower right", ncol=2)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     ax.set_title(title)
     fig.tight_layout()
     return fig

@@ -169,6 +169,34 @@ def review(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[
     _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir)
 
 
+@app.command()
+def brief(
+    province: str = typer.Option(..., "--province", help="A province name or GSO code, or 'all'."),
+    year: int = typer.Option(2020, "--year"),
+    par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG, fmt: str = _FMT,
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/YEAR/provinces)."),
+) -> None:
+    """One- or two-page brief per province, plus an index page."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .report import build_briefs
+
+    formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
+    wanted = None if province.strip().lower() == "all" else [province]
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=out, transient=True) as progress:
+            task = progress.add_task("briefs", total=63 if wanted is None else 1)
+
+            def step(done: int, total: int, name: str) -> None:
+                progress.update(task, completed=done, total=total, description=f"briefs {name}")
+
+            res = build_briefs(year, wanted, lang, formats, out_dir, str(par_index or ""), str(sipas or ""), step)
+    except ParindexError as e:
+        _fail(e)
+    out.print(f"wrote {len(res.files)} files to {res.out_dir} in {res.seconds:.1f} s", highlight=False)
+
+
 @data_app.command("verify")
 def data_verify() -> None:
     """Check every bundled file against its recorded checksum."""

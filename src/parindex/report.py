@@ -7,6 +7,7 @@ only when every step succeeded, so a failure never replaces a good report.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -27,7 +28,7 @@ from .paths import notebooks_dir, reports_dir
 
 FORMATS = ("html", "pdf")
 PARAMETER_TYPES: dict[str, type] = {"year": int, "par_index_file": str, "sipas_file": str, "lang": str,
-                                    "output_dir": str}
+                                    "output_dir": str, "province": str}
 
 
 @dataclass
@@ -230,3 +231,129 @@ def _digest(path: str) -> str:
     from .datapackage import sha256
 
     return sha256(Path(path))
+
+
+# -- province briefs -----------------------------------------------------------------
+
+def _slug(name_ascii: str) -> str:
+    return "-".join(name_ascii.lower().replace(".", " ").split())
+
+
+def _render_pdf(nb_json: str, path: str, title: str, lang: str) -> str:
+    from .export import ReportPDFExporter
+
+    pdf, _ = ReportPDFExporter(page_title=title, lang=lang).from_notebook_node(nbformat.reads(nb_json, as_version=4))
+    Path(path).write_bytes(pdf)
+    return path
+
+
+def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi",
+                 formats: tuple[str, ...] = FORMATS, out: Path | None = None, par_index_file: str = "",
+                 sipas_file: str = "", progress: Callable[[int, int, str], None] | None = None) -> BuildResult:
+    """One brief per province (all 63 when ``provinces`` is None) plus an index page.
+
+    Parameters are injected with papermill's own ``parameterize_notebook``; the briefs then
+    run one after another on a single kernel (nbclient), because 63 kernel start-ups would
+    cost more than the briefs themselves. PDFs render in a second process meanwhile.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from papermill.parameterize import parameterize_notebook
+
+    from .analysis import load_bundle
+    from .export import ReportHTMLExporter
+
+    t0 = time.perf_counter()
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ParindexError(f"unknown format '{bad[0]}'", fix="use html, pdf or html,pdf")
+    reg = load_bundle().registry
+    chosen = [reg.resolve(p) for p in provinces] if provinces else list(reg)
+    nb_path = notebooks_dir() / "province_brief.ipynb"
+    dest = Path(out) if out else reports_dir() / str(year) / "provinces"
+    base = {"year": year, "province": chosen[0].name_vi, "lang": lang,
+            "par_index_file": str(Path(par_index_file).resolve()) if par_index_file else "",
+            "sipas_file": str(Path(sipas_file).resolve()) if sipas_file else "", "output_dir": str(dest.resolve())}
+    validate_parameters(base, nb_path)
+    from papermill.iorw import load_notebook_node
+
+    source = load_notebook_node(str(nb_path))  # papermill's loader: normalised metadata and tags
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.building-", dir=dest.parent))
+    client0 = None
+    try:
+        pool = ProcessPoolExecutor(max_workers=1)
+        futures = []
+        with _kernel_stderr_to(tmp / "kernel.log"):
+            for i, prov in enumerate(chosen, start=1):
+                if progress:
+                    progress(i - 1, len(chosen), prov.name_vi)
+                params = dict(base, province=prov.name_vi)
+                nb = parameterize_notebook(copy.deepcopy(source), params, kernel_name="python3", language="python")
+                client = NotebookClient(nb, km=client0.km if client0 else None, timeout=300, kernel_name="python3",
+                                        resources={"metadata": {"path": str(nb_path.parent)}})
+                if client0 is not None:
+                    client.kc = client0.kc
+                try:
+                    client.execute(cleanup_kc=False)
+                except CellExecutionError as e:
+                    last = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+                    raise ParindexError(f"brief for {prov.name_vi} failed: {last}", file=str(nb_path),
+                                        fix="the previous briefs were kept", exit_code=1) from None
+                client0 = client0 or client
+                stem = f"{_slug(prov.name_ascii)}_{year}_{lang}"
+                nbformat.write(nb, tmp / f"{stem}.ipynb")
+                title = f"{prov.name_vi} — PAR INDEX & SIPAS {year}"
+                if "html" in formats:
+                    body, _ = ReportHTMLExporter(page_title=title, lang=lang).from_notebook_node(nb)
+                    (tmp / f"{stem}.html").write_text(body, encoding="utf-8")
+                if "pdf" in formats:
+                    futures.append(pool.submit(_render_pdf, nbformat.writes(nb), str(tmp / f"{stem}.pdf"), title, lang))
+        for f in futures:
+            f.result()
+        pool.shutdown()
+        _write_brief_index(tmp, year, lang, chosen, formats)
+        if progress:
+            progress(len(chosen), len(chosen), "")
+        dest.mkdir(parents=True, exist_ok=True)
+        files = sorted(p for p in tmp.iterdir() if p.suffix in (".ipynb", ".html", ".pdf"))
+        for f in files:
+            os.replace(f, dest / f.name)
+    finally:
+        if client0 is not None and client0.km is not None:
+            from jupyter_client.utils import run_sync
+
+            run_sync(client0.km.shutdown_kernel)(now=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return BuildResult(dest, [dest / f.name for f in files], time.perf_counter() - t0, year=year)
+
+
+def _write_brief_index(folder: Path, year: int, lang: str, chosen: list, formats: tuple[str, ...]) -> None:
+    import html as _html
+
+    from .analysis import analyse
+    from .export import stylesheet
+    from .labels import Labels
+
+    L = Labels(lang)
+    a = analyse(year)
+    rows = []
+    for p in chosen:
+        stem = f"{_slug(p.name_ascii)}_{year}_{lang}"
+        links = " ".join(f"<a href='{stem}.{ext}'>{ext.upper()}</a>" for ext in formats)
+        cells = [p.name(lang), L(f"region.{p.region}")]
+        for idx in ("par_index", "sipas"):
+            c = a.result(idx).classified.loc[p.code]
+            cells.append("—" if c["value"] is None or str(c["value"]) == "<NA>" else f"{float(c['value']):.2f}")
+            cells.append("—" if str(c["rank_published"]) == "<NA>" else str(int(c["rank_published"])))
+        rows.append("<tr>" + "".join(f"<td>{_html.escape(x)}</td>" for x in cells) + f"<td>{links}</td></tr>")
+    head = [L("col.province"), L("col.region"), "PAR INDEX", L("col.rank"), "SIPAS", L("col.rank"), ""]
+    page = (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{_html.escape(L('brief.index_title', year=year))}</title><style>{stylesheet(False)}</style></head>"
+            f"<body><h1>{_html.escape(L('brief.index_title', year=year))}</h1><table class='ptable'><thead><tr>"
+            + "".join(f"<th>{_html.escape(h)}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table></body></html>\n")
+    (folder / f"index_{year}_{lang}.html").write_text(page, encoding="utf-8")

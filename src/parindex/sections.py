@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from functools import lru_cache
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -36,6 +37,11 @@ def _num(x: object, nd: int = 2) -> str | None:
     return None if x is None or pd.isna(x) else f"{float(x):.{nd}f}"
 
 
+@lru_cache(maxsize=4)
+def _cached_analyse(year: int, par_index_file: str, sipas_file: str) -> YearAnalysis:
+    return analyse(year, par_index_file or None, sipas_file or None)
+
+
 class Report:
     """One year's report content in one language."""
 
@@ -43,7 +49,7 @@ class Report:
         self.year = year
         self.lang = lang
         self.L = Labels(lang)
-        self.a: YearAnalysis = analyse(year, par_index_file or None, sipas_file or None)
+        self.a: YearAnalysis = _cached_analyse(year, par_index_file or "", sipas_file or "")
         charts.setup_style()
 
     # -- helpers -------------------------------------------------------------
@@ -164,6 +170,17 @@ class Report:
                                          L("col.count_reproduced"), L("col.members")])
         note = f"<p class='note'>* {html.escape(L('basis.bounds'))} / {html.escape(L('basis.rank_and_counts'))}</p>"
         return HTML(_table(df, "w-groups").data + note)
+
+    def map(self, idx: str = "par_index") -> SVG | Markdown:
+        from . import maps
+
+        res = self.a.result(idx)
+        iso = self.a.bundle.registry.table.set_index("code")["iso_3166_2"]
+        labels = res.rules.labels if res.rules else []
+        title = f"{L_idx(self.L, idx)} {self.year}"
+        fig = maps.choropleth(res.classified, iso, labels, self.L, title, lambda lab: self._group_name(idx, lab))
+        known = int(res.classified["group"].notna().sum())
+        return _fig(fig, f"{self.L('report.map')}: {title} ({known}/63)")
 
     def components(self) -> SVG | Markdown:
         comp = self.a.par_index.components
@@ -454,3 +471,110 @@ class Review(Report):
                              self.L("col.sipas_points"), self.L("col.difference")]
                 parts.append(_table(t).data)
         return HTML("".join(parts))
+
+
+class Brief(Report):
+    """One province's brief: what is known, exactly as known."""
+
+    def __init__(self, year: int, province: str, par_index_file: str = "", sipas_file: str = "", lang: str = "vi"):
+        super().__init__(year, par_index_file, sipas_file, lang)
+        self.p = self.a.bundle.registry.resolve(province)
+
+    def title(self) -> Markdown:
+        L = self.L
+        lines = [f"# {L('brief.title', province=self.p.name(self.lang), year=self.year)}",
+                 L("brief.region", region=L(f"region.{self.p.region}"))]
+        return Markdown("\n\n".join(lines))
+
+    def _line(self, idx: str) -> str:
+        from .brief import standing
+
+        L, st = self.L, standing(self.a.result(idx), self.p.code)
+        gname = self._group_name(idx, st.group) if st.group else None
+        basis = L(f"basis.{st.group_basis}") if st.group_basis in ("value", "bounds", "rank_and_counts", "unknown") else st.group_basis
+        if self.a.result(idx).rules is None:
+            group = L("text.no_rule", year=self.year)
+        elif gname:
+            group = L("brief.group_known", group=gname, basis=basis)
+        else:
+            group = L("brief.group_possible", groups=", ".join(self._group_name(idx, g) for g in st.possible) or "—")
+        if st.kind == "value":
+            status = self.a.result(idx).table.data.at[self.p.code, "value_status"]
+            text = L("brief.value_line", value=st.value_text, status=L.get(f"status.{status}", str(status)),
+                     rank=st.rank if st.rank is not None else "—", group=gname or L("group.unknown"), basis=basis)
+            if st.margin_up:
+                text += " " + L("brief.margin_up", cutoff=st.margin_up[0], points=st.margin_up[1])
+            if st.margin_down:
+                text += " " + L("brief.margin_down", cutoff=st.margin_down[0], points=st.margin_down[1])
+        elif st.kind == "rank_only":
+            text = L("brief.rank_only_line", rank=st.rank, lo=st.lo, hi=st.hi, group=group)
+        else:
+            text = L("brief.nothing_line", lo=st.lo, hi=st.hi, group=group)
+        src = f" [{', '.join(st.sources)}]" if st.sources else ""
+        pub = self.a.bundle.published_tiers
+        pub = pub[(pub["index"] == idx) & (pub["year"] == self.year) & (pub["province_code"] == self.p.code)]
+        for tier, rows in pub.groupby("tier"):
+            text += " " + L("brief.published_tier", tier=L(f"tier.{tier}").lower(),
+                            sources=", ".join(dict.fromkeys(rows["source_id"])))
+        return f"**{L(f'index_short.{idx}')}.** {text}{src}"
+
+    def standing(self) -> Markdown:
+        return Markdown(f"## {self.L('brief.standing', year=self.year)}\n\n"
+                        + "\n\n".join(self._line(i) for i in INDEX_NAMES))
+
+    def locator(self) -> SVG:
+        from . import maps
+        from .charts import group_colours
+
+        res = self.a.par_index
+        g = res.classified.at[self.p.code, "group"]
+        colour = group_colours(res.rules.labels).get(g, "#555555") if (res.rules and not pd.isna(g)) else "#555555"
+        return _fig(maps.locator(self.p.iso_3166_2, colour, self.L), f"{self.p.name(self.lang)}")
+
+    def neighbours(self) -> HTML | Markdown:
+        from .brief import standing
+
+        L, rows = self.L, []
+        for idx in INDEX_NAMES:
+            st = standing(self.a.result(idx), self.p.code)
+            for where, lst in (("above", st.above), ("below", st.below)):
+                for name, v, r in lst:
+                    rows.append([L(f"index_short.{idx}"), L(f"brief.{where}"), name,
+                                 _num(v) or L("missing"), "—" if r is None else r])
+        if not rows:
+            return Markdown(L("brief.no_neighbours"))
+        df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.above_below"), L("col.province"), L("col.value"),
+                                         L("col.rank")])
+        return HTML(f"<h3>{html.escape(L('brief.neighbours'))}</h3>" + _table(df).data)
+
+    def peers(self) -> HTML:
+        from .brief import region_peers
+
+        L = self.L
+        df = region_peers(self.a, self.p)
+        t = pd.DataFrame({
+            L("col.province"): [f"<b>{html.escape(n)}</b>" if c == self.p.code else html.escape(n)
+                                for c, n in zip(df["code"], df["province"])],
+            "PAR INDEX": [_num(v) or L("missing") for v in df["par_value"]],
+            L("col.rank"): ["—" if pd.isna(r) else int(r) for r in df["par_rank"]],
+            L("col.group"): [self._group_name("par_index", g) if g else "—" for g in df["par_group"]],
+            "SIPAS": [_num(v) or L("missing") for v in df["sipas_value"]],
+            L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in df["sipas_rank"]],
+            L("col.group") + " ": [self._group_name("sipas", g) if g else "—" for g in df["sipas_group"]],
+        })
+        body = t.to_html(index=False, escape=False, na_rep="—", classes="ptable", border=0)
+        return HTML(f"<h3>{html.escape(L('brief.peers'))}: {html.escape(L(f'region.{self.p.region}'))}</h3>" + body)
+
+    def history(self) -> HTML:
+        from .brief import history
+
+        L = self.L
+        h = history(self.a, self.p)
+        h = h[h[["par_index_value", "par_index_rank", "sipas_value", "sipas_rank"]].notna().any(axis=1)
+              | (h["year"] == self.year)]
+        t = pd.DataFrame({L("col.year"): h["year"],
+                          "PAR INDEX": [v or "—" for v in h["par_index_value"]],
+                          L("col.rank"): ["—" if pd.isna(r) else int(r) for r in h["par_index_rank"]],
+                          "SIPAS": [v or "—" for v in h["sipas_value"]],
+                          L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in h["sipas_rank"]]})
+        return HTML(f"<h3>{html.escape(L('brief.history'))}</h3>" + _table(t).data)

@@ -1,0 +1,127 @@
+"""Every year, every province, on a map."""
+
+import json
+import subprocess
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from conftest import run_cli
+
+
+def test_years_with_data(bundle):
+    assert bundle.years() == [2012, 2013, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024]
+
+
+def test_year_without_a_stated_rule_uses_none(bundle):
+    from parindex.analysis import analyse
+
+    a = analyse(2019)
+    assert a.par_index.rules is None and a.par_index.groups == {}
+    assert set(a.par_index.classified["group_basis"]) == {"unknown"}
+    assert a.sipas.rules.labels == ["highest", "middle", "lowest"]  # 2019 named top-3 / bottom-3 lists
+
+
+def test_trend_has_sourced_points_and_gaps(bundle):
+    from parindex.trends import trend
+
+    tr = trend(bundle, "par_index").set_index("year")
+    assert list(tr.index) == list(range(2012, 2025))
+    assert tr.at[2020, "mean_63"] == "83.72" and tr.at[2020, "leader"] == "Quảng Ninh"
+    assert "viet-jo-com-3f7d9f" in tr.at[2020, "mean_63_sources"]
+    assert pd.isna(tr.at[2014, "mean_63_num"]) and pd.isna(tr.at[2014, "mean_63"])  # a gap stays a gap
+    assert tr.at[2018, "leader"] == "Quảng Ninh" and tr.at[2018, "max"] == "89.06"
+    s = trend(bundle, "sipas").set_index("year")
+    assert bool(s.at[2021, "min_conflict"]) is True  # 82.79 vs 85.54 are both published
+
+
+def test_every_year_builds_and_a_second_run_rebuilds_nothing(tmp_path):
+    from parindex.analysis import load_bundle
+    from parindex.report import build_all
+
+    years = load_bundle().years()
+    first = build_all(years, formats=("html",), out=tmp_path, workers=2)
+    assert all(not isinstance(r, Exception) for r in first.values()), first
+    assert sorted(first) == years and not any(r.skipped for r in first.values())
+    for y in years:
+        assert (tmp_path / str(y) / f"yearly_report_{y}_vi.html").is_file()
+        rec = json.loads((tmp_path / str(y) / f"yearly_report_{y}_vi.build.json").read_text())
+        assert rec["parameters"]["year"] == y and rec["build_key"]
+    mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.html")}
+    second = build_all(years, formats=("html",), out=tmp_path, workers=2)
+    assert all(r.skipped for r in second.values())
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.html")} == mtimes
+
+
+def test_year_all_cli_reports_progress_and_skips(tmp_path):
+    r = run_cli("report", "--year", "all", "--format", "html", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "12/12" in r.stdout and "2020: built" in r.stdout
+    r = run_cli("report", "--year", "all", "--format", "html", "--out", str(tmp_path))
+    assert r.stdout.count("unchanged, skipped") == 12
+
+
+@pytest.fixture(scope="module")
+def briefs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("briefs")
+    r = run_cli("brief", "--province", "Bắc Giang", "--year", "2020", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("brief", "--province", "vinh phuc", "--year", "2020", "--lang", "en", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def _text(pdf):
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_brief_for_rank_only_province_says_so(briefs):
+    html = (briefs / "bac-giang_2020_vi.html").read_text(encoding="utf-8")
+    assert "Chỉ có thứ hạng: 13/63, giá trị chưa công bố" in html
+    assert "85.31–85.74" in html and "Nhóm B" in html
+    assert "<script" not in html
+    text = " ".join(_text(briefs / "bac-giang_2020_vi.pdf").split())
+    assert "Bắc Giang" in text and "92.54" in text
+    assert "Trung du và miền núi phía Bắc" in text  # region peers
+
+
+def test_brief_for_province_with_nothing_published_says_so(briefs):
+    html = (briefs / "vinh-phuc_2020_en.html").read_text(encoding="utf-8")
+    assert "Neither value nor rank is published" in html
+    assert "Named in the published highest satisfaction list" in html
+    assert "No neighbours can be named" in html
+    assert (briefs / "index_2020_en.html").is_file()
+
+
+def test_unknown_province_for_brief_is_one_line(tmp_path):
+    r = run_cli("brief", "--province", "Atlantis", "--out", str(tmp_path))
+    assert r.returncode == 2 and "unknown province 'Atlantis'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_map_has_one_shape_per_province_and_legend_matches_groups(bundled_2020, registry):
+    from parindex import maps
+    from parindex.charts import group_colours
+    from parindex.labels import Labels
+
+    geo = maps.shapes()
+    assert maps.n_shapes() == 63
+    assert set(geo) == {p.iso_3166_2 for p in registry}
+    res = bundled_2020.par_index
+    iso = registry.table.set_index("code")["iso_3166_2"]
+    L = Labels("en")
+    fig = maps.choropleth(res.classified, iso, res.rules.labels, L, "t", lambda lab: f"Group {lab}")
+    ax = fig.axes[0]
+    assert len(ax.patches) == sum(len(r) for r in geo.values())
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    present = [lab for lab in res.rules.labels if (res.classified["group"] == lab).any()]
+    assert legend[:len(present)] == [f"Group {lab}" for lab in present]
+    assert legend[-1] == L("missing")
+    colours = group_colours(res.rules.labels)
+    handles = ax.get_legend().legend_handles
+    for h, lab in zip(handles, present):
+        assert matplotlib.colors.to_hex(h.get_facecolor()) == colours[lab]
+    # a province with a published value is drawn in its group's colour
+    qn = [p for p in ax.patches if matplotlib.colors.to_hex(p.get_facecolor()) == colours["A"]]
+    assert qn
+    matplotlib.pyplot.close(fig)
