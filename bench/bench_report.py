@@ -5,6 +5,7 @@ Times, on this machine and in one run, the median wall time of
   B) papermill CLI, then `jupyter nbconvert --to html`, then `jupyter nbconvert --to parindex_pdf`
 and the peak resident memory of each (the whole process tree, sampled every 20 ms).
 Targets (issue 3): A under 8 s, A/B at most 0.5, peak under 500 MiB.
+Then C) `parindex brief --province all --year 2020` (63 briefs, HTML and PDF); target under 90 s.
 
 Usage: python bench/bench_report.py [--runs N]
 """
@@ -81,11 +82,15 @@ def main() -> None:
             s, m = run_measured(naive, ROOT)
             b.append(s)
             pb.append(m)
+        briefs = [[str(BIN / "parindex"), "brief", "--province", "all", "--year", "2020", "--out", str(t / "briefs")]]
+        c, pc = run_measured(briefs, ROOT)
+        n_files = len(list((t / "briefs").glob("*.pdf")))
     ma, mb = statistics.median(a), statistics.median(b)
     print(f"runs: {args.runs} each, machine: {psutil.cpu_count()} cores")
     print(f"parindex report (html+pdf): median {ma:.2f} s, peak {max(pa):.0f} MiB")
     print(f"naive chain (3 commands):   median {mb:.2f} s, peak {max(pb):.0f} MiB")
     print(f"ratio: {ma / mb:.2f}")
+    print(f"63 province briefs (html+pdf, {n_files} PDFs): {c:.1f} s, peak {pc:.0f} MiB")
 
 
 if __name__ == "__main__":

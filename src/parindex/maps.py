@@ -23,6 +23,10 @@ from .labels import Labels
 
 MID_LATITUDE = 16.0  # Viet Nam spans about 8.4–23.4 °N; scale x by cos(mid-latitude)
 KNOWN_BY_RANK_ALPHA = 0.45
+# 1:10m vertices are far denser than a half-page map can show; keeping every 3rd makes the
+# SVG about a third the size (and the PDF faster) with no visible change at print size.
+CHOROPLETH_STEP = 3
+LOCATOR_STEP = 4
 
 
 @lru_cache(maxsize=2)
@@ -54,7 +58,7 @@ def choropleth(classified: pd.DataFrame, iso: pd.Series, labels: list[str], L: L
     """Group colour where the group is known; lighter and hatched where it is known only from a
     rank; grey and cross-hatched where nothing is published. One shape per province."""
     colours = group_colours(labels)
-    geo = shapes()
+    geo = simplified(CHOROPLETH_STEP)
     fig, ax = _base((6.6, 7.4))
     solid, light, none = [], [], []
     for code, r in classified.iterrows():
@@ -78,15 +82,15 @@ def choropleth(classified: pd.DataFrame, iso: pd.Series, labels: list[str], L: L
     if light:
         handles.append(Patch(facecolor="#bbbbbb", hatch="////", edgecolor="#888888", label=L("map.by_rank")))
     handles.append(Patch(facecolor="#eeeeee", hatch="xxx", edgecolor="#888888", label=L("missing")))
-    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(0.82, 0.45), fontsize=7.5, frameon=False)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.8), fontsize=7.5, frameon=False)
     ax.set_title(title, fontsize=10)
     fig.text(0.02, 0.01, L("map.caption"), fontsize=5.5, color="#555555", wrap=True)
     fig.tight_layout()
     return fig
 
 
-def simplified(step: int = 4) -> dict[str, list[np.ndarray]]:
-    """Every step-th vertex (rings keep at least 4 points): enough for a thumbnail locator."""
+def simplified(step: int = LOCATOR_STEP) -> dict[str, list[np.ndarray]]:
+    """Every step-th vertex of each ring (small rings are kept whole)."""
     return {k: [r[::step] if len(r) > 4 * step else r for r in rings] for k, rings in shapes().items()}
 
 
