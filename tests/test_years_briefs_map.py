@@ -125,3 +125,31 @@ def test_map_has_one_shape_per_province_and_legend_matches_groups(bundled_2020, 
     qn = [p for p in ax.patches if matplotlib.colors.to_hex(p.get_facecolor()) == colours["A"]]
     assert qn
     matplotlib.pyplot.close(fig)
+
+
+SECTION_CALLS = {
+    "Report": ["title", "key_figures", ("ranking", "par_index"), ("ranking", "sipas"), ("unknown_list", "par_index"),
+               ("distribution", "par_index"), ("groups", "par_index"), ("groups", "sipas"), ("map", "par_index"),
+               ("map", "sipas"), "components", "additivity", "sipas_tiers", "scatter", "scatter_note",
+               ("trend", "par_index"), ("trend", "sipas"), "method", "audit", "sources", ("appendix", "par_index"),
+               ("appendix", "sipas")],
+    "Review": ["title", ("sensitivity", "par_index"), ("sensitivity_table", "par_index"), ("closest", "sipas"),
+               ("rounding", "par_index"), "monte_carlo", ("bounds", "par_index"), ("bounds_text", "par_index"),
+               ("bounds_table", "sipas"), ("bounds", "sipas"), "coherence"],
+    "Brief": ["title", "locator", "standing", "neighbours", "peers", "history"],
+}
+
+
+@pytest.mark.parametrize("year", [2012, 2013, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024])
+def test_every_section_of_every_document_renders_for_every_year(year):
+    from parindex import sections
+
+    for cls, calls in SECTION_CALLS.items():
+        for lang in (("vi", "en") if year == 2020 else ("en" if year % 2 else "vi",)):
+            obj = (sections.Brief(year, "Hà Nội", lang=lang) if cls == "Brief"
+                   else getattr(sections, cls)(year, lang=lang))
+            for call in calls:
+                name, *args = call if isinstance(call, tuple) else (call,)
+                out = getattr(obj, name)(*args)
+                assert hasattr(out, "data"), (cls, name)
+    matplotlib.pyplot.close("all")

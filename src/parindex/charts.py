@@ -147,7 +147,7 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
 
 
 def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> Figure:
-    both = par.classified[["province", "value"]].join(sip.classified[["value"]], rsuffix="_sipas").dropna()
+    both = par.classified[["province", "value"]].assign(value_sipas=sip.classified["value"]).dropna()
     fig, ax = plt.subplots(figsize=(6.0, 4.2))
     ax.scatter(both["value"].astype(float), both["value_sipas"].astype(float), s=24, color="#0173b2", zorder=3)
     for _, r in both.iterrows():

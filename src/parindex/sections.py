@@ -310,7 +310,7 @@ class Report:
                          "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
                          bounds or "—",
                          self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else L("group.unknown"),
-                         L(f"basis.{r['group_basis']}") if r["group_basis"] in ("value", "bounds", "rank_and_counts", "unknown") else r["group_basis"],
+                         L(f"basis.{r['group_basis']}"),
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
                          "—" if pd.isna(srcs) else str(srcs).replace(";", ", ")])
         df = pd.DataFrame(rows, columns=[L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"),
@@ -491,7 +491,7 @@ class Brief(Report):
 
         L, st = self.L, standing(self.a.result(idx), self.p.code)
         gname = self._group_name(idx, st.group) if st.group else None
-        basis = L(f"basis.{st.group_basis}") if st.group_basis in ("value", "bounds", "rank_and_counts", "unknown") else st.group_basis
+        basis = L(f"basis.{st.group_basis}")
         if self.a.result(idx).rules is None:
             group = L("text.no_rule", year=self.year)
         elif gname:
