@@ -13,10 +13,10 @@ from .audit import AuditItem, announced_counts, national_bounds, run_audit
 from .classify import RuleSet, classify, group_counts, ruleset
 from .datapackage import checksums, read_resource
 from .errors import ParindexError
-from .loading import COMPONENT_COLUMNS, LoadReport, load_table
+from .loading import LoadReport, load_table
 from .paths import data_dir
 from .registry import Registry, default_registry
-from .tables import INDEXES, IndexTable, consolidate, years_with_data
+from .tables import COMPONENT_COLUMNS, INDEXES, IndexTable, consolidate, years_with_data
 
 
 @dataclass

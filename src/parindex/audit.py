@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .classify import RuleSet
-from .tables import IndexTable, decimals
+from .tables import COMPONENT_COLUMNS, IndexTable, decimals
 
 REPRODUCED, CONSISTENT, CONTRADICTED, NOT_CHECKABLE = ("reproduced", "consistent", "contradicted",
                                                        "not_checkable")
@@ -242,13 +242,17 @@ def _audit_tiers(table: IndexTable, classified: pd.DataFrame, rs: RuleSet,
     return out
 
 
+def additivity_gap(comp: pd.DataFrame) -> float:
+    """Largest gap, in points, between the sum of the four published parts and the published total."""
+    parts = comp[list(COMPONENT_COLUMNS)].astype(float).sum(axis=1)
+    return float((parts - comp["total"].astype(float)).abs().max())
+
+
 def _audit_components(table: IndexTable, components: pd.DataFrame) -> list[AuditItem]:
     comp = components[(components["index"] == table.index) & (components["year"] == table.year)]
     if comp.empty:
         return []
-    parts = ["appraisal_points", "sipas_points", "leader_survey_points", "socioeconomic_impact_points"]
-    diff = (comp[parts].astype(float).sum(axis=1) - comp["total"].astype(float)).abs()
-    worst = float(diff.max())
+    worst = additivity_gap(comp)
     it = AuditItem(table.index, table.year, "component_additivity",
                    f"{len(comp)} provinces with four published parts",
                    REPRODUCED if worst <= ADDITIVITY_TOLERANCE else CONTRADICTED,

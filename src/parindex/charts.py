@@ -18,6 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .analysis import IndexResult  # noqa: E402
 from .labels import Labels  # noqa: E402
+from .tables import COMPONENT_COLUMNS  # noqa: E402
 
 UNKNOWN_COLOUR = "#9e9e9e"
 
@@ -122,9 +123,6 @@ def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     ax.set_title(title)
     fig.tight_layout()
     return fig
-
-
-COMPONENT_COLUMNS = ["appraisal_points", "sipas_points", "leader_survey_points", "socioeconomic_impact_points"]
 
 
 def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:

@@ -19,10 +19,8 @@ from unidecode import unidecode
 
 from .errors import ParindexError
 from .registry import Registry
-from .tables import INDEXES, IndexTable, decimals, empty_frame
+from .tables import COMPONENT_COLUMNS, INDEXES, IndexTable, decimals, empty_frame
 
-COMPONENT_COLUMNS = ("appraisal_points", "sipas_points", "leader_survey_points",
-                     "socioeconomic_impact_points")
 
 # Header spellings users type, folded (lower case, no diacritics, '_' for spaces).
 _HEADER_ALIASES = {

@@ -13,11 +13,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Polygon
 
-from .charts import UNKNOWN_COLOUR, group_colours
+from .charts import group_colours
 from .datapackage import verify
 from .labels import Labels
 
@@ -71,7 +70,7 @@ def choropleth(classified: pd.DataFrame, iso: pd.Series, labels: list[str], L: L
                                      hatch="////"))
             else:
                 none.append(Polygon(ring, closed=True, facecolor="#eeeeee", hatch="xxx"))
-    for group, kw in ((solid, {}), (light, {}), (none, {})):
+    for group in (solid, light, none):
         for p in group:
             p.set_edgecolor("white" if group is solid else "#888888")
             p.set_linewidth(0.3)
@@ -111,5 +110,3 @@ def locator(iso_code: str, colour: str, L: Labels, title: str = "") -> Figure:
 def n_shapes() -> int:
     return len(shapes())
 
-
-__all__ = ["choropleth", "locator", "shapes", "n_shapes", "PatchCollection", "UNKNOWN_COLOUR"]

@@ -14,8 +14,8 @@ import pandas as pd
 
 from .analysis import IndexResult
 from .classify import N_PROVINCES, Rule, RuleSet, full_precision_rank
+from .tables import COMPONENT_COLUMNS
 
-COMPONENTS = ["appraisal_points", "sipas_points", "leader_survey_points", "socioeconomic_impact_points"]
 
 
 # 1. Cut-off sensitivity ------------------------------------------------------------
@@ -106,9 +106,9 @@ def weight_monte_carlo(comp: pd.DataFrame, rs: RuleSet | None, draws: int = 2000
     the group comparison measures the scale, not the weighting. With the 2020 top-10
     table the ranks are ranks among those ten provinces only.
     """
-    pts = comp[COMPONENTS].astype(float).to_numpy()
+    pts = comp[list(COMPONENT_COLUMNS)].astype(float).to_numpy()
     rng = np.random.default_rng(seed)
-    w = rng.uniform(1 - spread, 1 + spread, size=(draws, len(COMPONENTS)))
+    w = rng.uniform(1 - spread, 1 + spread, size=(draws, len(COMPONENT_COLUMNS)))
     if rescale:
         mean_pts = pts.mean(axis=0)
         w = w * (mean_pts.sum() / (w @ mean_pts))[:, None]

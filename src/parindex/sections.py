@@ -14,7 +14,7 @@ from IPython.display import HTML, SVG, Markdown
 
 from . import __version__, charts
 from .analysis import IndexResult, YearAnalysis, analyse
-from .audit import ADDITIVITY_TOLERANCE
+from .audit import ADDITIVITY_TOLERANCE, additivity_gap
 from .labels import Labels
 
 INDEX_NAMES = ("par_index", "sipas")
@@ -28,9 +28,7 @@ def _fig(fig: plt.Figure, alt: str) -> SVG:
 
 
 def _table(df: pd.DataFrame, cls: str = "") -> HTML:
-    html_ = df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0)
-    # source ids are joined with ", " so they wrap between ids, not inside one
-    return HTML(html_)
+    return HTML(df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0))
 
 
 def _num(x: object, nd: int = 2) -> str | None:
@@ -68,11 +66,6 @@ class Report:
     def _facts(self, idx: str) -> pd.DataFrame:
         f = self.a.bundle.national_facts
         return f[(f["index"] == idx) & (f["year"] == self.year)]
-
-    def _fact(self, idx: str, name: str) -> str | None:
-        f = self._facts(idx)
-        v = f.loc[f["fact"] == name, "value"]
-        return None if v.empty else str(v.iloc[0])
 
     def _basis(self, basis: str) -> str:
         """'stated/inferred' -> localised 'stated / inferred'; no bound (a 'rest' group) -> '—'."""
@@ -193,9 +186,7 @@ class Report:
         comp = self.a.par_index.components
         if comp is None or comp.empty:
             return Markdown("")
-        parts = comp[charts.COMPONENT_COLUMNS].astype(float).sum(axis=1)
-        gap = float((parts - comp["total"].astype(float)).abs().max())
-        return Markdown(self.L("text.additivity", gap=gap, tol=ADDITIVITY_TOLERANCE))
+        return Markdown(self.L("text.additivity", gap=additivity_gap(comp), tol=ADDITIVITY_TOLERANCE))
 
     def sipas_tiers(self) -> HTML:
         L, res = self.L, self.a.sipas

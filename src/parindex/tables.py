@@ -15,6 +15,8 @@ import pandas as pd
 from .registry import Registry
 
 INDEXES = ("par_index", "sipas")
+# The four published parts of the PAR INDEX total (points, not percent).
+COMPONENT_COLUMNS = ("appraisal_points", "sipas_points", "leader_survey_points", "socioeconomic_impact_points")
 STATUS_ORDER = {"stated": 0, "user": 0, "derived": 1}
 
 COLUMNS = ["province", "region", "value", "value_text", "value_decimals", "value_status",
