@@ -153,3 +153,14 @@ def test_every_section_of_every_document_renders_for_every_year(year):
                 out = getattr(obj, name)(*args)
                 assert hasattr(out, "data"), (cls, name)
     matplotlib.pyplot.close("all")
+
+
+def test_brief_index_uses_the_users_table(tmp_path):
+    from conftest import SYN_PAR
+
+    r = run_cli("brief", "--province", "Vĩnh Phúc", "--year", "2020", "--par-index", str(SYN_PAR),
+                "--format", "html", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    synthetic = next(line.split(",")[1] for line in SYN_PAR.read_text(encoding="utf-8").splitlines()
+                     if line.startswith("Vĩnh Phúc,"))
+    assert f"<td>{synthetic}</td>" in (tmp_path / "index_2020_vi.html").read_text(encoding="utf-8")

@@ -314,7 +314,7 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
         for f in futures:
             f.result()
         pool.shutdown()
-        _write_brief_index(tmp, year, lang, chosen, formats)
+        _write_brief_index(tmp, year, lang, chosen, formats, base["par_index_file"], base["sipas_file"])
         if progress:
             progress(len(chosen), len(chosen), "")
         dest.mkdir(parents=True, exist_ok=True)
@@ -330,15 +330,18 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
     return BuildResult(dest, [dest / f.name for f in files], time.perf_counter() - t0, year=year)
 
 
-def _write_brief_index(folder: Path, year: int, lang: str, chosen: list, formats: tuple[str, ...]) -> None:
+def _write_brief_index(folder: Path, year: int, lang: str, chosen: list, formats: tuple[str, ...],
+                       par_index_file: str = "", sipas_file: str = "") -> None:
     import html as _html
+
+    import pandas as pd
 
     from .analysis import analyse
     from .export import stylesheet
     from .labels import Labels
 
     L = Labels(lang)
-    a = analyse(year)
+    a = analyse(year, par_index_file or None, sipas_file or None)  # the same tables the briefs used
     rows = []
     for p in chosen:
         stem = f"{_slug(p.name_ascii)}_{year}_{lang}"
@@ -346,8 +349,8 @@ def _write_brief_index(folder: Path, year: int, lang: str, chosen: list, formats
         cells = [p.name(lang), L(f"region.{p.region}")]
         for idx in ("par_index", "sipas"):
             c = a.result(idx).classified.loc[p.code]
-            cells.append("—" if c["value"] is None or str(c["value"]) == "<NA>" else f"{float(c['value']):.2f}")
-            cells.append("—" if str(c["rank_published"]) == "<NA>" else str(int(c["rank_published"])))
+            cells.append("—" if pd.isna(c["value"]) else f"{float(c['value']):.2f}")
+            cells.append("—" if pd.isna(c["rank_published"]) else str(int(c["rank_published"])))
         rows.append("<tr>" + "".join(f"<td>{_html.escape(x)}</td>" for x in cells) + f"<td>{links}</td></tr>")
     head = [L("col.province"), L("col.region"), "PAR INDEX", L("col.rank"), "SIPAS", L("col.rank"), ""]
     page = (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
