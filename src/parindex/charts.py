@@ -69,10 +69,11 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     y = np.arange(n)
     lo_axis = np.floor(min(c["lo"].astype(float).min(), d["value"].astype(float).min()) / 5) * 5 - 5
     hi_axis = 100.0
+    bars: list[tuple[int, float, str]] = []
     for i, (code, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
         if not pd.isna(r["value"]):
-            ax.barh(i, float(r["value"]) - lo_axis, left=lo_axis, color=col, height=0.75)
+            bars.append((i, float(r["value"]), col))
             ax.text(float(r["value"]) + 0.2, i, f"{float(r['value']):.2f}", va="center", fontsize=6.5)
         else:
             lo, hi = float(r["lo"]), float(r["hi"])
@@ -80,6 +81,9 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
             ax.plot([lo, hi], [i, i], "|", color=col, ms=6)
             ax.text(hi + 0.2, i, L("chart.rank_only"), va="center", fontsize=6, color="#555555",
                     style="italic")
+    if bars:  # one call for all bars: a call per bar made a container and a redraw check each
+        ys, vals, cols = zip(*bars)
+        ax.barh(list(ys), [v - lo_axis for v in vals], left=lo_axis, color=list(cols), height=0.75)
     ticks = [f"{r['province']} ({int(r['rank_published'])})" if not pd.isna(r["rank_published"])
              else r["province"] for _, r in d.iterrows()]
     ax.set_yticks(y, ticks)

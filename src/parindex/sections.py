@@ -15,6 +15,7 @@ from IPython.display import HTML, SVG, Markdown
 from . import __version__, charts
 from .analysis import IndexResult, YearAnalysis, analyse
 from .audit import ADDITIVITY_TOLERANCE, additivity_gap
+from .gcpause import gc_paused
 from .labels import Labels
 
 INDEX_NAMES = ("par_index", "sipas")
@@ -22,7 +23,8 @@ INDEX_NAMES = ("par_index", "sipas")
 
 def _fig(fig: plt.Figure, alt: str) -> SVG:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    with gc_paused():  # see gcpause
+        fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     return SVG(buf.getvalue(), metadata={"alt": alt})
 

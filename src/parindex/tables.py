@@ -95,15 +95,18 @@ def consolidate(observations: pd.DataFrame, index: str, year: int, registry: Reg
     df = empty_frame(registry)
     notes: dict[str, list[str]] = {c: [] for c in df.index}
 
+    value_cols = ["value", "value_text", "value_decimals", "value_status", "value_sources"]
+    rank_cols = ["rank", "rank_status", "rank_sources"]
+    picked_values: dict[str, list] = {}
+    picked_ranks: dict[str, list] = {}
     for code, rows in obs.groupby("province_code"):
         vals = rows[rows["value"].notna()]
         if len(vals):
             best, same = _pick(vals, "value_text")
             v = float(best["value"])
-            df.loc[code, ["value", "value_text", "value_decimals", "value_status", "value_sources"]] = [
-                v, best["value_text"], decimals(best["value_text"]),
-                "stated" if (same["status"] == "stated").any() else "derived",
-                ";".join(dict.fromkeys(same["source_id"]))]
+            picked_values[code] = [v, best["value_text"], decimals(best["value_text"]),
+                                   "stated" if (same["status"] == "stated").any() else "derived",
+                                   ";".join(dict.fromkeys(same["source_id"]))]
             d = decimals(best["value_text"]) or 0
             for _, o in vals[vals["value_text"] != best["value_text"]].iterrows():
                 tol = 0.5 * 10 ** -min(d, decimals(o["value_text"]) or 0)
@@ -113,11 +116,16 @@ def consolidate(observations: pd.DataFrame, index: str, year: int, registry: Reg
         ranks = rows[rows["rank"].notna()]
         if len(ranks):
             best, same = _pick(ranks, "rank")
-            df.loc[code, ["rank", "rank_status", "rank_sources"]] = [
-                int(best["rank"]), "stated" if (same["status"] == "stated").any() else "derived",
-                ";".join(dict.fromkeys(same["source_id"]))]
+            picked_ranks[code] = [int(best["rank"]), "stated" if (same["status"] == "stated").any() else "derived",
+                                  ";".join(dict.fromkeys(same["source_id"]))]
             for r in sorted(set(ranks["rank"].astype(int)) - {int(best["rank"])}):
                 notes[code].append(f"rank {r} also reported; kept {int(best['rank'])}")
+    # One assignment per column, not per cell: row-by-row .loc writes were most of the time here.
+    for picked, cols in ((picked_values, value_cols), (picked_ranks, rank_cols)):
+        if picked:
+            codes = list(picked)
+            for j, col in enumerate(cols):
+                df.loc[codes, col] = pd.array([picked[c][j] for c in codes], dtype=df[col].dtype)
 
     # Two provinces cannot hold one rank unless their values tie; a derived rank that
     # collides with a stated one is the weaker claim and is dropped, with a note.
