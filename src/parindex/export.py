@@ -1,34 +1,41 @@
 """nbconvert exporters: a self-contained HTML page and an A4 PDF from the same HTML.
 
 The HTML uses nbconvert's 'basic' template (cell outputs only, no scripts, no CDN
-links) wrapped in our own page and stylesheet. The PDF exporter renders that HTML
-with WeasyPrint, embedding matplotlib's DejaVu Sans (complete precomposed Vietnamese
-glyphs), so it needs no LaTeX and no system fonts beyond Pango.
+links) wrapped in our own page and stylesheet (pages.py). The PDF exporter renders that
+HTML with WeasyPrint (pdf.py), embedding matplotlib's DejaVu Sans (complete precomposed
+Vietnamese glyphs), so it needs no LaTeX and no system fonts beyond Pango.
+
+A notebook cell tagged ``new-page`` starts a new PDF page. The runs of cells between
+those breaks ("parts") are exported and laid out independently, which lets
+``parindex report`` render each part while the kernel is still computing the next one.
 """
 
 from __future__ import annotations
 
 import html
-from importlib.resources import files
-from pathlib import Path
 
-import matplotlib
 from nbconvert.exporters import HTMLExporter
 from traitlets import Unicode
 
+from .gcpause import gc_paused
+from .pages import html_page
 
-def _font(name: str) -> Path:
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
+NEW_PAGE_TAG = "new-page"
 
 
-def stylesheet(for_pdf: bool) -> str:
-    css = files("parindex").joinpath("templates/report.css").read_text(encoding="utf-8")
-    if for_pdf:
-        return (css.replace("{{FONT_REGULAR}}", _font("DejaVuSans.ttf").as_uri())
-                   .replace("{{FONT_BOLD}}", _font("DejaVuSans-Bold.ttf").as_uri())
-                   .replace("{{FONT_OBLIQUE}}", _font("DejaVuSans-Oblique.ttf").as_uri()))
-    # The HTML stays free of external requests: no @font-face, system fonts only.
-    return "\n".join(line for line in css.splitlines() if "@font-face" not in line)
+def part_ranges(nb) -> list[tuple[int, int]]:
+    """[start, stop) cell ranges, split before every cell tagged ``new-page``."""
+    starts = [0] + [i for i, c in enumerate(nb.cells)
+                    if i > 0 and NEW_PAGE_TAG in c.get("metadata", {}).get("tags", [])]
+    return list(zip(starts, starts[1:] + [len(nb.cells)]))
+
+
+def part_notebook(nb, start: int, stop: int):
+    """A notebook holding cells [start, stop) of ``nb``, with its metadata."""
+    import nbformat
+
+    return nbformat.from_dict({"nbformat": nb.nbformat, "nbformat_minor": nb.nbformat_minor,
+                               "metadata": nb.metadata, "cells": nb.cells[start:stop]})
 
 
 class ReportHTMLExporter(HTMLExporter):
@@ -37,7 +44,6 @@ class ReportHTMLExporter(HTMLExporter):
     export_from_notebook = "parindex HTML"
     page_title = Unicode("parindex report").tag(config=True)
     lang = Unicode("vi").tag(config=True)
-    for_pdf = False
 
     def __init__(self, **kw):
         kw.setdefault("template_name", "basic")
@@ -47,14 +53,15 @@ class ReportHTMLExporter(HTMLExporter):
         self.exclude_output_prompt = True
         self.anchor_link_text = ""  # no pilcrow links after headings in a printed report
 
+    def body(self, nb) -> str:
+        """The cells' outputs as HTML (no page around them); a notebook's parts concatenate to the whole."""
+        with gc_paused():
+            body, _ = super().from_notebook_node(nb)
+        return _apply_alt_texts(nb, body)
+
     def from_notebook_node(self, nb, resources=None, **kw):
-        body, resources = super().from_notebook_node(nb, resources, **kw)
-        body = _apply_alt_texts(nb, body)
-        page = (f"<!DOCTYPE html>\n<html lang='{self.lang}'><head><meta charset='utf-8'>"
-                f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-                f"<title>{html.escape(self.page_title)}</title><style>{stylesheet(self.for_pdf)}</style>"
-                f"</head><body>{body}</body></html>\n")
-        return page, resources
+        resources = self._init_resources(resources)
+        return html_page(self.body(nb), self.page_title, self.lang, for_pdf=False), resources
 
 
 _PLACEHOLDER_ALT = 'alt="No description has been provided for this image"'
@@ -76,16 +83,20 @@ def _apply_alt_texts(nb, body: str) -> str:
     return body
 
 
+def render_pdf(nb, title: str, lang: str, map_=map) -> bytes:
+    """The PDF of an executed notebook, part by part (``map_`` may be a process pool's map)."""
+    from .pdf import render_parts
+
+    exporter = ReportHTMLExporter(page_title=title, lang=lang)
+    return render_parts([exporter.body(part_notebook(nb, a, b)) for a, b in part_ranges(nb)], title, lang, map_)
+
+
 class ReportPDFExporter(ReportHTMLExporter):
     """A4 PDF through WeasyPrint: page numbers, repeated table headers, rows kept whole."""
 
     export_from_notebook = "parindex PDF"
-    for_pdf = True
 
     def from_notebook_node(self, nb, resources=None, **kw):
-        from weasyprint import HTML
-
-        page, resources = super().from_notebook_node(nb, resources, **kw)
-        pdf = HTML(string=page, base_url=str(Path.cwd())).write_pdf()
+        resources = self._init_resources(resources)
         resources["output_extension"] = ".pdf"
-        return pdf, resources
+        return render_pdf(nb, self.page_title, self.lang), resources

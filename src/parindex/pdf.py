@@ -1,0 +1,127 @@
+"""PDF rendering with WeasyPrint, and joining separately rendered parts with pikepdf.
+
+A report's PDF is rendered in parts (runs of cells between ``new-page`` tags, see
+export.py), so parts can be laid out in worker processes while the kernel still runs.
+Parts carry no page furniture; ``assemble`` joins them and stamps page numbers, the
+running title and the bookmarks once over the whole document, so the PDF does not
+depend on how it was split.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .gcpause import gc_paused
+from .pages import html_page, stylesheet
+
+# Parts are laid out without page furniture; it is stamped once over the joined pages.
+_NO_FURNITURE = "@page { @bottom-center { content: none; } @top-right { content: none; } }"
+CSS_PX_TO_PT = 0.75
+
+
+@dataclass
+class RenderedPart:
+    """One laid-out part: its PDF, page count and headings (page, level, label, x, y in CSS px)."""
+
+    pdf: bytes
+    pages: int
+    bookmarks: list[tuple[int, int, str, float, float]] = field(default_factory=list)
+
+
+_FONT_CONFIG = None
+
+
+def _font_config():
+    """One WeasyPrint font configuration per process: the @font-face files load once, not per part."""
+    global _FONT_CONFIG
+    if _FONT_CONFIG is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _FONT_CONFIG = FontConfiguration()
+    return _FONT_CONFIG
+
+
+def render_body(body: str, title: str, lang: str, furniture: bool) -> RenderedPart:
+    """Lay out and draw HTML body content as A4 pages (module-level: worker processes run it)."""
+    from weasyprint import HTML
+
+    page = html_page(body, title, lang, for_pdf=True, extra_css="" if furniture else _NO_FURNITURE)
+    with gc_paused():
+        doc = HTML(string=page, base_url=str(Path.cwd())).render(font_config=_font_config())
+        marks = [(i, level, label, x, y) for i, pg in enumerate(doc.pages)
+                 for level, label, (x, y), _state in pg.bookmarks]
+        return RenderedPart(doc.write_pdf(), len(doc.pages), marks)
+
+
+def warm_up(niceness: int = 0) -> None:
+    """Load WeasyPrint and the fonts once per worker process.
+
+    A worker that renders beside a running kernel lowers its own priority, so the kernel
+    (whose cells the worker is waiting for) keeps a whole core.
+    """
+    if niceness:
+        with contextlib.suppress(OSError):
+            os.nice(niceness)
+    render_body("<h1>Ắ ể ở</h1><table><tr><td>1</td></tr></table>", "warm-up", "vi", furniture=False)
+
+
+def _furniture_pdf(pages: int, heading: str, lang: str) -> bytes:
+    """Page numbers "n / N" and the running title, on otherwise empty pages."""
+    from weasyprint import HTML
+
+    body = (f"<div class='furniture-title'>{html.escape(heading)}</div>"
+            + "<div class='furniture-page'></div>" * (pages - 1))
+    css = (stylesheet(for_pdf=True)
+           + ".furniture-title { string-set: doctitle content(); visibility: hidden; height: 0; margin: 0; }"
+           + ".furniture-page { break-before: page; height: 0; }")
+    with gc_paused():
+        doc = HTML(string=f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><style>{css}</style>"
+                          f"</head><body>{body}</body></html>").render(font_config=_font_config())
+        if len(doc.pages) != pages:  # a guard: the stamp must line up page for page
+            raise RuntimeError(f"page furniture has {len(doc.pages)} pages for {pages}")
+        return doc.write_pdf()
+
+
+def assemble(parts: list[RenderedPart], title: str, lang: str) -> bytes:
+    """Join parts into one PDF with page numbers, running title, bookmarks and metadata."""
+    import pikepdf
+
+    sources = [pikepdf.open(io.BytesIO(p.pdf)) for p in parts]
+    out = pikepdf.new()
+    marks: list[tuple[int, int, str, float, float]] = []
+    for part, src in zip(parts, sources):
+        offset = len(out.pages)
+        marks += [(offset + i, level, label, x, y) for i, level, label, x, y in part.bookmarks]
+        out.pages.extend(src.pages)
+    heading = next((label for _, level, label, _, _ in marks if level == 1), title)
+    furniture = pikepdf.open(io.BytesIO(_furniture_pdf(len(out.pages), heading, lang)))
+    for page, stamp in zip(out.pages, furniture.pages):
+        page.add_overlay(stamp)
+    with out.open_outline() as outline:
+        stack: list[tuple[int, pikepdf.OutlineItem]] = []  # (level, item): nest by heading level
+        for page_no, level, label, x, y in marks:
+            height = float(out.pages[page_no].mediabox[3])
+            item = pikepdf.OutlineItem(label, page_no, "XYZ", left=x * CSS_PX_TO_PT, top=height - y * CSS_PX_TO_PT)
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            (stack[-1][1].children if stack else outline.root).append(item)
+            stack.append((level, item))
+    out.docinfo["/Title"] = title
+    out.docinfo["/Producer"] = sources[0].docinfo.get("/Producer", "WeasyPrint")
+    out.Root.Lang = pikepdf.String(lang)
+    buf = io.BytesIO()
+    out.save(buf, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return buf.getvalue()
+
+
+def render_parts(bodies: list[str], title: str, lang: str, map_=map) -> bytes:
+    """The PDF of one document given as a list of part bodies (``map_`` may be a pool's map)."""
+    if len(bodies) == 1:  # one part: WeasyPrint draws the furniture itself
+        return render_body(bodies[0], title, lang, furniture=True).pdf
+    n = len(bodies)
+    return assemble(list(map_(render_body, bodies, [title] * n, [lang] * n, [False] * n)), title, lang)
