@@ -15,11 +15,10 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
-
-import nbformat
 
 from . import __version__
 from .errors import ParindexError
@@ -89,6 +88,8 @@ def validate_parameters(params: dict, notebook: Path) -> dict:
 
 
 def notebook_parameters(notebook: Path) -> list[str]:
+    import nbformat
+
     nb = nbformat.read(notebook, as_version=4)
     for cell in nb.cells:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
@@ -116,29 +117,260 @@ def _kernel_stderr_to(log: Path):
             os.close(saved)
 
 
-def _execute(notebook: Path, out_nb: Path, params: dict) -> nbformat.NotebookNode:
+# Modules the report's first cell imports; the kernel loads them while it boots, in parallel
+# with the parent's own start-up. An import only, so the notebook's namespace stays empty.
+KERNEL_PRELOAD = "import parindex.sections as _preload; del _preload"
+
+
+class _Kernel:
+    """An IPython kernel of this very environment (this Python, its ipykernel), started first.
+
+    It is launched directly rather than through a kernelspec lookup: a ``python3`` spec in a
+    user's Jupyter folder could point at another Python, and the lookup and jupyter_client's
+    import would come before the launch. nbclient drives it through the few KernelManager
+    members it uses (``has_kernel``, ``is_alive``, ``interrupt_kernel``, ``client``).
+    """
+
+    def __init__(self, cwd: Path, log: Path):
+        import secrets
+        import socket
+        import subprocess
+
+        self._dir = Path(tempfile.mkdtemp(prefix="parindex-kernel-"))  # 0700: the key stays private
+        socks = [socket.socket() for _ in range(5)]
+        for sock in socks:  # free ports, picked the way jupyter_client picks them
+            sock.bind(("127.0.0.1", 0))
+        ports = [sock.getsockname()[1] for sock in socks]
+        for sock in socks:
+            sock.close()
+        self.connection_file = self._dir / "kernel.json"
+        self.connection_file.write_text(json.dumps({
+            "shell_port": ports[0], "iopub_port": ports[1], "stdin_port": ports[2], "control_port": ports[3],
+            "hb_port": ports[4], "ip": "127.0.0.1", "key": secrets.token_hex(32), "transport": "tcp",
+            "signature_scheme": "hmac-sha256", "kernel_name": "python3"}), encoding="utf-8")
+        self._log = log.open("wb")  # the kernel's own start-up chatter, kept out of the terminal
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ipykernel_launcher", "-f", str(self.connection_file),
+             f"--IPKernelApp.exec_lines={KERNEL_PRELOAD}"],
+            cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, start_new_session=True)
+
+    @property
+    def has_kernel(self) -> bool:
+        return self.proc.poll() is None
+
+    async def is_alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def interrupt_kernel(self) -> None:
+        import signal
+
+        self.proc.send_signal(signal.SIGINT)
+
+    async def _connect(self, timeout: float):
+        """A client whose shell and IOPub channels both answer.
+
+        jupyter_client's ``wait_for_ready`` ends by draining IOPub until it has been quiet
+        for 0.2 s, a fixed delay before the first cell. nbclient ignores IOPub messages that
+        answer other requests, so seeing this request's own status on IOPub is proof enough.
+        """
+        from queue import Empty
+
+        from jupyter_client.asynchronous import AsyncKernelClient
+
+        kc = AsyncKernelClient(connection_file=str(self.connection_file))
+        kc.load_connection_file()
+        kc.start_channels()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and await self.is_alive():
+            msg_id = kc.kernel_info()
+            try:
+                reply = await kc.get_shell_msg(timeout=1)
+            except Empty:
+                continue
+            if reply["parent_header"].get("msg_id") != msg_id:
+                continue
+            try:
+                while (await kc.get_iopub_msg(timeout=0.5))["parent_header"].get("msg_id") != msg_id:
+                    pass
+            except Empty:  # subscribed too late for this request's messages: ask again
+                continue
+            kc._handle_kernel_info_reply(reply)
+            kc.allow_stdin = False
+            return kc
+        kc.stop_channels()
+        raise ParindexError("the notebook kernel did not start", file=self._log.name,
+                            fix="read the kernel log; reinstall with 'make setup'")
+
+    def client(self, timeout: float = 60):
+        from jupyter_client.utils import run_sync
+
+        return run_sync(self._connect)(timeout)
+
+    def shutdown(self) -> None:
+        """Stop the kernel (its whole process group) and remove its connection file."""
+        import signal
+
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=10)
+        self._log.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _pipeline_engine() -> str:
+    """papermill's nbclient engine, on our kernel, calling back after every cell."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class PipelineEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, km=None, on_cell_complete=None,
+                                     start_timeout=60, execution_timeout=None, log_output=False, **_):
+            if on_cell_complete is not None:
+                done = nb_man.cell_complete
+
+                def cell_complete(cell, cell_index=None, **kw):
+                    done(cell, cell_index=cell_index, **kw)
+                    on_cell_complete(cell_index, nb_man.nb)
+
+                nb_man.cell_complete = cell_complete
+            client = PapermillNotebookClient(nb_man, km=km, kernel_name=kernel_name, startup_timeout=start_timeout,
+                                             timeout=execution_timeout, log_output=log_output)
+            client.kc = km.client(start_timeout)
+            try:
+                return client.execute()
+            finally:
+                client.kc.stop_channels()
+
+    papermill_engines.register("parindex", PipelineEngine)
+    return "parindex"
+
+
+def _execute(notebook: Path, params: dict, kernel: _Kernel, on_cell_complete: Callable | None = None):
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        with _kernel_stderr_to(out_nb.with_suffix(".kernel.log")):
-            pm.execute_notebook(str(notebook), str(out_nb), parameters=params, kernel_name="python3",
-                                progress_bar=False, log_output=False, cwd=str(notebook.parent))
+        # No output path: papermill would rewrite the whole notebook before and after every
+        # cell; the executed notebook is written once, complete, by the caller.
+        return pm.execute_notebook(str(notebook), None, parameters=params, kernel_name="python3",
+                                   engine_name=_pipeline_engine(), km=kernel, on_cell_complete=on_cell_complete,
+                                   progress_bar=False, log_output=False, cwd=str(notebook.parent))
     except PapermillExecutionError as e:
         first = (e.evalue or "").strip().splitlines()
         raise ParindexError(f"cell {e.exec_count or e.cell_index} failed: {e.ename}: "
                             f"{first[-1] if first else ''}", file=str(notebook),
-                            fix="read the executed notebook for the full error; the previous report was kept",
+                            fix="read the error in the notebook cell; the previous report was kept",
                             exit_code=1) from None
-    return nbformat.read(out_nb, as_version=4)
+
+
+def _lower_thread_priority(niceness: int) -> None:
+    """Lower the calling thread's priority (Linux schedules threads separately; elsewhere a no-op)."""
+    import threading
+
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + niceness)
+
+
+class _PartExports:
+    """Exports each part of the notebook (see export.py) as soon as its last cell has run.
+
+    The parent turns the part into HTML while the kernel computes the next part; worker
+    processes lay out its PDF pages meanwhile. The HTML file is the parts' HTML joined.
+    """
+
+    def __init__(self, title: str, lang: str, pdf_workers: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+        from .pdf import warm_up
+
+        self.title, self.lang = title, lang
+        self.pool = None
+        if pdf_workers > 0:
+            # fork: the workers start at once, without a second Python start-up competing with
+            # the booting kernel for the CPU. They are forked before the kernel client exists
+            # (see build), so no ZeroMQ context, socket or thread is inherited.
+            self.pool = ProcessPoolExecutor(max_workers=pdf_workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=warm_up, initargs=(10,))
+            self.pool.submit(int)  # a fork pool starts all its workers on the first task
+        # The HTML of a part is made on a thread: papermill sends the next cell only when the
+        # completion callback returns. The thread yields the CPU to the kernel, like the workers.
+        self.thread = ThreadPoolExecutor(max_workers=1, initializer=_lower_thread_priority, initargs=(10,))
+        self.ranges: list[tuple[int, int]] | None = None
+        self.bodies: dict[tuple[int, int], Future] = {}  # HTML strings
+        self.pdfs: dict[tuple[int, int], Future] = {}  # RenderedPart
+
+    def _export(self, part, key: tuple[int, int]) -> str:
+        from .export import ReportHTMLExporter
+        from .pdf import render_body
+
+        body = ReportHTMLExporter(page_title=self.title, lang=self.lang).body(part)
+        if self.pool is not None:
+            self.pdfs[key] = self.pool.submit(render_body, body, self.title, self.lang, len(self.ranges) == 1)
+        return body
+
+    def cell_complete(self, index: int, nb) -> None:
+        from .export import part_notebook, part_ranges
+
+        if self.ranges is None:
+            self.ranges = part_ranges(nb)
+        for a, b in self.ranges:
+            failed = any(o.get("output_type") == "error" for c in nb.cells[a:b] for o in c.get("outputs", []))
+            if index == b - 1 and (a, b) not in self.bodies and not failed:
+                # A snapshot: papermill goes on writing metadata into the live notebook.
+                self.bodies[(a, b)] = self.thread.submit(self._export, copy.deepcopy(part_notebook(nb, a, b)), (a, b))
+
+    def complete(self, nb) -> None:
+        """After the last cell: export what is left on this thread, at full priority."""
+        from .export import part_notebook, part_ranges
+
+        if self.ranges != part_ranges(nb):  # papermill changed the cells after a callback: start over
+            self.ranges, self.bodies, self.pdfs = part_ranges(nb), {}, {}
+        for a, b in self.ranges:
+            pending = self.bodies.get((a, b))
+            if pending is None or pending.cancel():  # not started on the low-priority thread
+                done: Future = Future()
+                done.set_result(self._export(part_notebook(nb, a, b), (a, b)))
+                self.bodies[(a, b)] = done
+
+    def html(self, nb) -> str:
+        from .pages import html_page
+
+        self.complete(nb)
+        return html_page("".join(self.bodies[r].result() for r in self.ranges), self.title, self.lang,
+                         for_pdf=False)
+
+    def pdf(self, nb) -> bytes:
+        from .pdf import assemble, render_parts
+
+        self.complete(nb)
+        bodies = [self.bodies[r].result() for r in self.ranges]
+        if self.pool is None:
+            return render_parts(bodies, self.title, self.lang)
+        parts = [self.pdfs[r].result() for r in self.ranges]
+        if len(parts) == 1:
+            return parts[0].pdf
+        return self.pool.submit(assemble, parts, self.title, self.lang).result()
+
+    def close(self) -> None:
+        self.thread.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
           formats: tuple[str, ...] = FORMATS, out: Path | None = None, notebook: str = "yearly_report",
           progress: Callable[[str], None] | None = None, notebook_path: Path | None = None,
-          skip_unchanged: bool = False) -> BuildResult:
-    from .export import ReportHTMLExporter, ReportPDFExporter
+          skip_unchanged: bool = False, pdf_workers: int = 2) -> BuildResult:
+    """Execute one report notebook and export it; ``pdf_workers`` = 0 renders the PDF afterwards, here.
 
+    With workers, the kernel, the PDF parts and the HTML export overlap on the machine's cores:
+    the kernel starts first and loads the report's modules while the parameters are checked,
+    and every finished part of the notebook is laid out while the kernel computes the next.
+    """
     t0 = time.perf_counter()
     say = progress or (lambda s: None)
     bad = [f for f in formats if f not in FORMATS]
@@ -151,36 +383,46 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
               "sipas_file": str(Path(sipas_file).resolve()) if sipas_file else "", "lang": lang}
     dest = Path(out) if out else reports_dir() / str(year)
     params["output_dir"] = str(dest.resolve())
-    validate_parameters(params, nb_path)
     stem = f"{notebook}_{year}_{lang}"
-    key = build_key(nb_path, params, formats)
     record = dest / f"{stem}.build.json"
     if skip_unchanged and record.is_file():
+        validate_parameters(params, nb_path)
         try:
             old = json.loads(record.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             old = {}
         wanted = [dest / f"{stem}.{ext}" for ext in ("ipynb", *formats)]
-        if old.get("build_key") == key and all(f.is_file() for f in wanted):
+        if old.get("build_key") == build_key(nb_path, params, formats) and all(f.is_file() for f in wanted):
             return BuildResult(dest, wanted + [record], time.perf_counter() - t0, skipped=True, year=year)
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     # Build beside the destination (same filesystem, so os.replace is atomic).
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.building-", dir=dest.parent))
+    title = f"PAR INDEX & SIPAS {year}"
+    kernel = exports = None
     try:
+        # The kernel first (a plain process launch), then the PDF workers (forked before any
+        # ZeroMQ socket exists), then the parent's own imports and checks while the kernel boots.
+        kernel = _Kernel(nb_path.parent, tmp / "kernel.log")
+        exports = _PartExports(title, lang, pdf_workers if "pdf" in formats else 0)
+        import nbconvert.exporters  # noqa: F401
+        import nbformat
+
+        validate_parameters(params, nb_path)
+        key = build_key(nb_path, params, formats)
         say("execute notebook")
-        executed = _execute(nb_path, tmp / f"{stem}.ipynb", params)
-        title = f"PAR INDEX & SIPAS {year}"
+        executed = _execute(nb_path, params, kernel, exports.cell_complete)
+        exports.complete(executed)  # the last parts go to the PDF workers first,
+        kernel.shutdown()  # then the kernel stops while they render
+        nbformat.write(executed, tmp / f"{stem}.ipynb")
         files = [tmp / f"{stem}.ipynb"]
         if "html" in formats:
             say("export HTML")
-            body, _ = ReportHTMLExporter(page_title=title, lang=lang).from_notebook_node(executed)
-            (tmp / f"{stem}.html").write_text(body, encoding="utf-8")
+            (tmp / f"{stem}.html").write_text(exports.html(executed), encoding="utf-8")
             files.append(tmp / f"{stem}.html")
         if "pdf" in formats:
             say("export PDF")
-            pdf, _ = ReportPDFExporter(page_title=title, lang=lang).from_notebook_node(executed)
-            (tmp / f"{stem}.pdf").write_bytes(pdf)
+            (tmp / f"{stem}.pdf").write_bytes(exports.pdf(executed))
             files.append(tmp / f"{stem}.pdf")
         from .analysis import load_bundle
 
@@ -196,6 +438,10 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         for f in files:
             os.replace(f, dest / f.name)
     finally:
+        if kernel:
+            kernel.shutdown()
+        if exports:
+            exports.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return BuildResult(dest, [dest / f.name for f in files], time.perf_counter() - t0, year=year)
 
@@ -214,7 +460,8 @@ def build_all(years: list[int], lang: str = "vi", formats: tuple[str, ...] = FOR
     """Build several years, ``workers`` at a time (separate processes), skipping unchanged ones."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    jobs = {y: dict(year=y, lang=lang, formats=formats, notebook=notebook, skip_unchanged=True,
+    # Years already run side by side, so each renders its PDF in its own process (no extra workers).
+    jobs = {y: dict(year=y, lang=lang, formats=formats, notebook=notebook, skip_unchanged=True, pdf_workers=0,
                     out=(Path(out) / str(y)) if out else None) for y in years}
     results: dict[int, BuildResult | ParindexError] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -240,10 +487,11 @@ def _slug(name_ascii: str) -> str:
 
 
 def _render_pdf(nb_json: str, path: str, title: str, lang: str) -> str:
-    from .export import ReportPDFExporter
+    import nbformat
 
-    pdf, _ = ReportPDFExporter(page_title=title, lang=lang).from_notebook_node(nbformat.reads(nb_json, as_version=4))
-    Path(path).write_bytes(pdf)
+    from .export import render_pdf
+
+    Path(path).write_bytes(render_pdf(nbformat.reads(nb_json, as_version=4), title, lang))
     return path
 
 
@@ -258,6 +506,7 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
     """
     from concurrent.futures import ProcessPoolExecutor
 
+    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from papermill.parameterize import parameterize_notebook
@@ -337,7 +586,7 @@ def _write_brief_index(folder: Path, year: int, lang: str, chosen: list, formats
     import pandas as pd
 
     from .analysis import analyse
-    from .export import stylesheet
+    from .pages import stylesheet
     from .labels import Labels
 
     L = Labels(lang)
