@@ -117,13 +117,8 @@ def _kernel_stderr_to(log: Path):
             os.close(saved)
 
 
-# Modules the report's first cell imports; the kernel loads them while it boots, in parallel
-# with the parent's own start-up. An import only, so the notebook's namespace stays empty.
-KERNEL_PRELOAD = "import parindex.sections as _preload; del _preload"
-
-
 class _Kernel:
-    """An IPython kernel of this very environment (this Python, its ipykernel), started first.
+    """The report kernel (parindex/kernel.py) of this very environment, started first.
 
     It is launched directly rather than through a kernelspec lookup: a ``python3`` spec in a
     user's Jupyter folder could point at another Python, and the lookup and jupyter_client's
@@ -150,8 +145,9 @@ class _Kernel:
             "signature_scheme": "hmac-sha256", "kernel_name": "python3"}), encoding="utf-8")
         self._log = log.open("wb")  # the kernel's own start-up chatter, kept out of the terminal
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ipykernel_launcher", "-f", str(self.connection_file),
-             f"--IPKernelApp.exec_lines={KERNEL_PRELOAD}"],
+            # No IPython history: a batch run has nothing to recall, and should not fill the user's.
+            [sys.executable, "-m", "parindex.kernel", "-f", str(self.connection_file),
+             "--HistoryManager.enabled=False"],
             cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, start_new_session=True)
 
     @property
@@ -166,20 +162,27 @@ class _Kernel:
 
         self.proc.send_signal(signal.SIGINT)
 
-    async def _connect(self, timeout: float):
-        """A client whose shell and IOPub channels both answer.
+    def connect(self) -> None:
+        """Open the client's channels now, long before the kernel is ready.
 
-        jupyter_client's ``wait_for_ready`` ends by draining IOPub until it has been quiet
-        for 0.2 s, a fixed delay before the first cell. nbclient ignores IOPub messages that
-        answer other requests, so seeing this request's own status on IOPub is proof enough.
+        IOPub is publish/subscribe: what the kernel publishes before a subscription has
+        reached it is lost. Subscribed this early, the kernel's first messages all arrive.
+        """
+        from jupyter_client.asynchronous import AsyncKernelClient
+
+        self.kc = AsyncKernelClient(connection_file=str(self.connection_file))
+        self.kc.load_connection_file()
+        self.kc.start_channels()
+
+    async def _ready(self, timeout: float):
+        """The client, once shell and IOPub both answer a kernel_info request.
+
+        (jupyter_client's ``wait_for_ready`` would then drain IOPub until it has been quiet
+        for 0.2 s; nbclient ignores messages that answer other requests, so there is no need.)
         """
         from queue import Empty
 
-        from jupyter_client.asynchronous import AsyncKernelClient
-
-        kc = AsyncKernelClient(connection_file=str(self.connection_file))
-        kc.load_connection_file()
-        kc.start_channels()
+        kc = self.kc
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and await self.is_alive():
             msg_id = kc.kernel_info()
@@ -189,10 +192,10 @@ class _Kernel:
                 continue
             if reply["parent_header"].get("msg_id") != msg_id:
                 continue
-            try:
-                while (await kc.get_iopub_msg(timeout=0.5))["parent_header"].get("msg_id") != msg_id:
+            try:  # the request's status on IOPub, unless the subscription landed just after it: ask again
+                while (await kc.get_iopub_msg(timeout=0.05))["parent_header"].get("msg_id") != msg_id:
                     pass
-            except Empty:  # subscribed too late for this request's messages: ask again
+            except Empty:
                 continue
             kc._handle_kernel_info_reply(reply)
             kc.allow_stdin = False
@@ -204,7 +207,9 @@ class _Kernel:
     def client(self, timeout: float = 60):
         from jupyter_client.utils import run_sync
 
-        return run_sync(self._connect)(timeout)
+        if getattr(self, "kc", None) is None:
+            self.connect()
+        return run_sync(self._ready)(timeout)
 
     def shutdown(self) -> None:
         """Stop the kernel (its whole process group) and remove its connection file."""
@@ -402,9 +407,11 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
     kernel = exports = None
     try:
         # The kernel first (a plain process launch), then the PDF workers (forked before any
-        # ZeroMQ socket exists), then the parent's own imports and checks while the kernel boots.
+        # ZeroMQ socket exists), then the client's channels, then the parent's own imports and
+        # checks while the kernel boots.
         kernel = _Kernel(nb_path.parent, tmp / "kernel.log")
         exports = _PartExports(title, lang, pdf_workers if "pdf" in formats else 0)
+        kernel.connect()
         import nbconvert.exporters  # noqa: F401
         import nbformat
 
