@@ -13,9 +13,9 @@ from conftest import ROOT, SYN_PAR, SYN_SIPAS, run_cli
 from parindex.errors import ParindexError
 
 
-def pdf_text(path):
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+def pdf_text(path, layout=True):
+    return subprocess.run(["pdftotext", *(["-layout"] if layout else []), str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +155,80 @@ def test_stored_notebooks_have_no_outputs():
         for c in nb.cells:
             if c.cell_type == "code":
                 assert not c.outputs and c.execution_count is None, p
+
+
+def test_pdf_pages_numbered_titled_and_bookmarked(bundled_report):
+    import pikepdf
+
+    path = bundled_report / "yearly_report_2020_vi.pdf"
+    pdf = pikepdf.open(path)
+    n = len(pdf.pages)
+    pages = pdf_text(path, layout=False).split("\f")[:n]
+    for i, page in enumerate(pages, start=1):  # stamped once over the joined parts
+        assert re.search(rf"\b{i} / {n}\b", page), (i, page[-200:])
+        assert "Báo cáo PAR INDEX & SIPAS năm 2020" in page.splitlines()[0]
+    with pdf.open_outline() as outline:
+        (root,) = outline.root
+        starts = {item.title: pdf.pages.index(pikepdf.Page(item.destination[0])) for item in root.children}
+    assert root.title == "Báo cáo PAR INDEX & SIPAS năm 2020"
+    assert list(starts.values()) == sorted(starts.values())
+    # A cell tagged new-page starts its section at the top of a page.
+    for title in ("Các thành phần của PAR INDEX", "Phương pháp và dữ liệu", "Phụ lục: bảng 63 tỉnh — SIPAS"):
+        first_lines = [ln.strip() for ln in pages[starts[title]].splitlines()[1:] if ln.strip()]
+        assert first_lines[0] == title, (title, first_lines[:3])
+    assert pdf.Root.Lang == "vi" and str(pdf.docinfo["/Title"]) == "PAR INDEX & SIPAS 2020"
+
+
+def test_report_is_the_same_however_it_is_split(bundled_report):
+    """The HTML file is the parts' HTML joined; the pipelined PDF equals the exporter's PDF."""
+    from parindex.export import ReportHTMLExporter, part_notebook, part_ranges, render_pdf
+    from parindex.pages import html_page
+
+    nb = nbformat.read(bundled_report / "yearly_report_2020_vi.ipynb", as_version=4)
+    ranges = part_ranges(nb)
+    assert len(ranges) == 1 + sum("new-page" in c.metadata.get("tags", []) for c in nb.cells)
+    exporter = ReportHTMLExporter(page_title="PAR INDEX & SIPAS 2020", lang="vi")
+    whole = exporter.body(nb)
+    assert whole == "".join(exporter.body(part_notebook(nb, a, b)) for a, b in ranges)
+    html = (bundled_report / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
+    assert html == html_page(whole, "PAR INDEX & SIPAS 2020", "vi", for_pdf=False)
+    again = bundled_report.parent / "again.pdf"
+    again.write_bytes(render_pdf(nb, "PAR INDEX & SIPAS 2020", "vi"))  # one process, part after part
+    assert pdf_text(again) == pdf_text(bundled_report / "yearly_report_2020_vi.pdf")
+
+
+def _small_notebook(path, *code):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('year = 2020\npar_index_file = ""\nsipas_file = ""\nlang = "vi"\noutput_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in code)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_report_kernel_is_this_python_with_an_empty_namespace(tmp_path):
+    import sys
+
+    from parindex.report import build
+
+    nb_path = _small_notebook(tmp_path / "probe.ipynb", "import sys\nprint(sys.executable)",
+                              "print(sorted(k for k in globals() if not k.startswith('_')))")
+    res = build(2020, out=tmp_path / "out", notebook="probe", notebook_path=nb_path, formats=("html",))
+    nb = nbformat.read(res.out_dir / "probe_2020_vi.ipynb", as_version=4)
+    assert nb.cells[2].outputs[0]["text"].strip() == sys.executable
+    names = eval(nb.cells[3].outputs[0]["text"])  # the preloaded modules left no names behind
+    assert set(names) - {"In", "Out", "exit", "quit", "get_ipython", "open"} == {  # a stock kernel's names
+        "year", "par_index_file", "sipas_file", "lang", "output_dir", "sys"}
+
+
+def test_dying_kernel_is_one_error_and_keeps_the_old_report(tmp_path):
+    from parindex.report import build
+
+    nb_path = _small_notebook(tmp_path / "dies.ipynb", "import os\nos._exit(3)")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "dies_2020_vi.html").write_text("the previous report", encoding="utf-8")
+    with pytest.raises(ParindexError, match="the kernel died") as e:
+        build(2020, out=out, notebook="dies", notebook_path=nb_path, formats=("html",))
+    assert e.value.exit_code == 1
+    assert (out / "dies_2020_vi.html").read_text(encoding="utf-8") == "the previous report"

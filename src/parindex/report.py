@@ -201,8 +201,14 @@ class _Kernel:
             kc.allow_stdin = False
             return kc
         kc.stop_channels()
-        raise ParindexError("the notebook kernel did not start", file=self._log.name,
-                            fix="read the kernel log; reinstall with 'make setup'")
+        raise ParindexError(f"the notebook kernel did not start: {self.last_words()}",
+                            fix="reinstall the environment with 'make setup'")
+
+    def last_words(self) -> str:
+        """The last line the kernel wrote to its log (its build folder is removed afterwards)."""
+        self._log.flush()
+        lines = [ln.strip() for ln in Path(self._log.name).read_text(errors="replace").splitlines() if ln.strip()]
+        return lines[-1] if lines else "no output"
 
     def client(self, timeout: float = 60):
         from jupyter_client.utils import run_sync
@@ -217,7 +223,10 @@ class _Kernel:
 
         if self.proc.poll() is None:
             with contextlib.suppress(OSError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                if hasattr(os, "killpg"):
+                    os.killpg(self.proc.pid, signal.SIGKILL)  # the kernel and anything it started
+                else:
+                    self.proc.kill()
         with contextlib.suppress(Exception):
             self.proc.wait(timeout=10)
         self._log.close()
@@ -255,12 +264,13 @@ def _pipeline_engine() -> str:
 
 def _execute(notebook: Path, params: dict, kernel: _Kernel, on_cell_complete: Callable | None = None):
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     try:
         # No output path: papermill would rewrite the whole notebook before and after every
         # cell; the executed notebook is written once, complete, by the caller.
-        return pm.execute_notebook(str(notebook), None, parameters=params, kernel_name="python3",
+        return pm.execute_notebook(str(notebook), None, parameters=params, kernel_name="python3", language="python",
                                    engine_name=_pipeline_engine(), km=kernel, on_cell_complete=on_cell_complete,
                                    progress_bar=False, log_output=False, cwd=str(notebook.parent))
     except PapermillExecutionError as e:
@@ -268,6 +278,10 @@ def _execute(notebook: Path, params: dict, kernel: _Kernel, on_cell_complete: Ca
         raise ParindexError(f"cell {e.exec_count or e.cell_index} failed: {e.ename}: "
                             f"{first[-1] if first else ''}", file=str(notebook),
                             fix="read the error in the notebook cell; the previous report was kept",
+                            exit_code=1) from None
+    except DeadKernelError:
+        raise ParindexError(f"the kernel died while running the notebook: {kernel.last_words()}",
+                            file=str(notebook), fix="the previous report was kept; check memory and the cell that ran",
                             exit_code=1) from None
 
 
@@ -294,7 +308,7 @@ class _PartExports:
 
         self.title, self.lang = title, lang
         self.pool = None
-        if pdf_workers > 0:
+        if pdf_workers > 0 and "fork" in multiprocessing.get_all_start_methods():
             # fork: the workers start at once, without a second Python start-up competing with
             # the booting kernel for the CPU. They are forked before the kernel client exists
             # (see build), so no ZeroMQ context, socket or thread is inherited.
