@@ -13,6 +13,7 @@ import contextlib
 import html
 import io
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,13 +38,32 @@ _FONT_CONFIG = None
 
 
 def _font_config():
-    """One WeasyPrint font configuration per process: the @font-face files load once, not per part."""
+    """One WeasyPrint font configuration per process: the @font-face files load once, not per part.
+
+    WeasyPrint copies those fonts into a temporary folder that it removes only when the
+    configuration is garbage-collected, which never happens in a worker process that ends
+    with os._exit; the folder is removed explicitly at exit instead (normal exit or
+    multiprocessing worker exit, whichever this process has).
+    """
     global _FONT_CONFIG
     if _FONT_CONFIG is None:
+        import atexit
+        from multiprocessing import util
+
         from weasyprint.text.fonts import FontConfiguration
 
         _FONT_CONFIG = FontConfiguration()
+        atexit.register(_drop_font_config)
+        util.Finalize(None, _drop_font_config, exitpriority=10)  # runs only in this process
     return _FONT_CONFIG
+
+
+def _drop_font_config() -> None:
+    global _FONT_CONFIG
+    folder = getattr(_FONT_CONFIG, "_folder", None)
+    _FONT_CONFIG = None
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def render_body(body: str, title: str, lang: str, furniture: bool) -> RenderedPart:
@@ -58,12 +78,17 @@ def render_body(body: str, title: str, lang: str, furniture: bool) -> RenderedPa
         return RenderedPart(doc.write_pdf(), len(doc.pages), marks)
 
 
-def warm_up(niceness: int = 0) -> None:
+def warm_up(niceness: int = 0, scratch: str = "") -> None:
     """Load WeasyPrint and the fonts once per worker process.
 
     A worker that renders beside a running kernel lowers its own priority, so the kernel
-    (whose cells the worker is waiting for) keeps a whole core.
+    (whose cells the worker is waiting for) keeps a whole core. With ``scratch``, its
+    temporary files go into that folder, which the build removes even if the worker is killed.
     """
+    if scratch:
+        import tempfile
+
+        tempfile.tempdir = scratch
     if niceness:
         with contextlib.suppress(OSError):
             os.nice(niceness)

@@ -300,7 +300,7 @@ class _PartExports:
     processes lay out its PDF pages meanwhile. The HTML file is the parts' HTML joined.
     """
 
-    def __init__(self, title: str, lang: str, pdf_workers: int):
+    def __init__(self, title: str, lang: str, pdf_workers: int, scratch: Path | None = None):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
@@ -313,7 +313,7 @@ class _PartExports:
             # the booting kernel for the CPU. They are forked before the kernel client exists
             # (see build), so no ZeroMQ context, socket or thread is inherited.
             self.pool = ProcessPoolExecutor(max_workers=pdf_workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=warm_up, initargs=(10,))
+                                            initializer=warm_up, initargs=(10, str(scratch or "")))
             self.pool.submit(int)  # a fork pool starts all its workers on the first task
         # The HTML of a part is made on a thread: papermill sends the next cell only when the
         # completion callback returns. The thread yields the CPU to the kernel, like the workers.
@@ -424,7 +424,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         # ZeroMQ socket exists), then the client's channels, then the parent's own imports and
         # checks while the kernel boots.
         kernel = _Kernel(nb_path.parent, tmp / "kernel.log")
-        exports = _PartExports(title, lang, pdf_workers if "pdf" in formats else 0)
+        exports = _PartExports(title, lang, pdf_workers if "pdf" in formats else 0, scratch=tmp)
         kernel.connect()
         import nbconvert.exporters  # noqa: F401
         import nbformat
@@ -554,7 +554,9 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.building-", dir=dest.parent))
     client0 = None
     try:
-        pool = ProcessPoolExecutor(max_workers=1)
+        from .pdf import warm_up
+
+        pool = ProcessPoolExecutor(max_workers=1, initializer=warm_up, initargs=(0, str(tmp)))
         futures = []
         with _kernel_stderr_to(tmp / "kernel.log"):
             for i, prov in enumerate(chosen, start=1):
