@@ -14,7 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Polygon
+from matplotlib.patches import Patch, PathPatch, Polygon
+from matplotlib.path import Path as MplPath
 
 from .charts import group_colours
 from .datapackage import verify
@@ -59,22 +60,24 @@ def choropleth(classified: pd.DataFrame, iso: pd.Series, labels: list[str], L: L
     colours = group_colours(labels)
     geo = simplified(CHOROPLETH_STEP)
     fig, ax = _base((6.6, 7.4))
-    solid, light, none = [], [], []
+    # One compound shape per fill style, not one per province: the same picture, but a hatch
+    # pattern is drawn once per style instead of once per province (the PDF renderer's cost).
+    styles: dict[tuple[str, str], list[np.ndarray]] = {}
     for code, r in classified.iterrows():
-        for ring in geo[iso[code]]:
-            has_group = not pd.isna(r["group"])
-            if has_group and not pd.isna(r["value"]):
-                solid.append(Polygon(ring, closed=True, facecolor=colours[r["group"]]))
-            elif has_group:
-                light.append(Polygon(ring, closed=True, facecolor=colours[r["group"]], alpha=KNOWN_BY_RANK_ALPHA,
-                                     hatch="////"))
-            else:
-                none.append(Polygon(ring, closed=True, facecolor="#eeeeee", hatch="xxx"))
-    for group in (solid, light, none):
-        for p in group:
-            p.set_edgecolor("white" if group is solid else "#888888")
-            p.set_linewidth(0.3)
-            ax.add_patch(p)
+        if pd.isna(r["group"]):
+            key = ("none", "#eeeeee")
+        else:
+            key = ("solid" if not pd.isna(r["value"]) else "light", colours[r["group"]])
+        styles.setdefault(key, []).extend(geo[iso[code]])
+    look = {"solid": dict(edgecolor="white"),
+            "light": dict(edgecolor="#888888", alpha=KNOWN_BY_RANK_ALPHA, hatch="////"),
+            "none": dict(edgecolor="#888888", hatch="xxx")}
+    light = [k for k in styles if k[0] == "light"]
+    for kind in ("solid", "light", "none"):
+        for (k, colour), rings in styles.items():
+            if k == kind:
+                path = MplPath.make_compound_path(*(MplPath(np.concatenate([r, r[:1]]), closed=True) for r in rings))
+                ax.add_patch(PathPatch(path, facecolor=colour, linewidth=0.3, **look[kind]))
     ax.autoscale_view()
     present = [lab for lab in labels if (classified["group"] == lab).any()]
     handles = [Patch(facecolor=colours[lab], edgecolor="white", label=group_name(lab)) for lab in present]
