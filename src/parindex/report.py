@@ -128,21 +128,16 @@ class _Kernel:
 
     def __init__(self, cwd: Path, log: Path):
         import secrets
-        import socket
         import subprocess
 
-        self._dir = Path(tempfile.mkdtemp(prefix="parindex-kernel-"))  # 0700: the key stays private
-        socks = [socket.socket() for _ in range(5)]
-        for sock in socks:  # free ports, picked the way jupyter_client picks them
-            sock.bind(("127.0.0.1", 0))
-        ports = [sock.getsockname()[1] for sock in socks]
-        for sock in socks:
-            sock.close()
+        # Unix sockets in a private folder (0700): no TCP port to race another build for, and
+        # nothing listening on the network. Short prefix: socket paths are limited to ~100 bytes.
+        self._dir = Path(tempfile.mkdtemp(prefix="pk-"))
         self.connection_file = self._dir / "kernel.json"
         self.connection_file.write_text(json.dumps({
-            "shell_port": ports[0], "iopub_port": ports[1], "stdin_port": ports[2], "control_port": ports[3],
-            "hb_port": ports[4], "ip": "127.0.0.1", "key": secrets.token_hex(32), "transport": "tcp",
-            "signature_scheme": "hmac-sha256", "kernel_name": "python3"}), encoding="utf-8")
+            "transport": "ipc", "ip": str(self._dir / "k"), "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
+            "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32), "signature_scheme": "hmac-sha256",
+            "kernel_name": "python3"}), encoding="utf-8")
         self._log = log.open("wb")  # the kernel's own start-up chatter, kept out of the terminal
         self.proc = subprocess.Popen(
             # No IPython history: a batch run has nothing to recall, and should not fill the user's.
