@@ -297,6 +297,7 @@ class _PartExports:
 
     def __init__(self, title: str, lang: str, pdf_workers: int, scratch: Path | None = None):
         import multiprocessing
+        import threading
         from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
         from .pdf import warm_up
@@ -313,15 +314,24 @@ class _PartExports:
         # The HTML of a part is made on a thread: papermill sends the next cell only when the
         # completion callback returns. The thread yields the CPU to the kernel, like the workers.
         self.thread = ThreadPoolExecutor(max_workers=1, initializer=_lower_thread_priority, initargs=(10,))
+        self._local = threading.local()
         self.ranges: list[tuple[int, int]] | None = None
         self.bodies: dict[tuple[int, int], Future] = {}  # HTML strings
         self.pdfs: dict[tuple[int, int], Future] = {}  # RenderedPart
 
-    def _export(self, part, key: tuple[int, int]) -> str:
+    def _exporter(self):
+        """One exporter per thread: a new one would load and compile nbconvert's templates again
+        (three quarters of the time of a small part), and one instance is not for two threads."""
         from .export import ReportHTMLExporter
+
+        if getattr(self._local, "exporter", None) is None:
+            self._local.exporter = ReportHTMLExporter(page_title=self.title, lang=self.lang)
+        return self._local.exporter
+
+    def _export(self, part, key: tuple[int, int]) -> str:
         from .pdf import render_body
 
-        body = ReportHTMLExporter(page_title=self.title, lang=self.lang).body(part)
+        body = self._exporter().body(part)
         if self.pool is not None:
             self.pdfs[key] = self.pool.submit(render_body, body, self.title, self.lang, len(self.ranges) == 1)
         return body
@@ -553,6 +563,7 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
 
         pool = ProcessPoolExecutor(max_workers=1, initializer=warm_up, initargs=(0, str(tmp)))
         futures = []
+        html_exporter = ReportHTMLExporter(lang=lang)
         with _kernel_stderr_to(tmp / "kernel.log"):
             for i, prov in enumerate(chosen, start=1):
                 if progress:
@@ -574,7 +585,8 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
                 nbformat.write(nb, tmp / f"{stem}.ipynb")
                 title = f"{prov.name_vi} — PAR INDEX & SIPAS {year}"
                 if "html" in formats:
-                    body, _ = ReportHTMLExporter(page_title=title, lang=lang).from_notebook_node(nb)
+                    html_exporter.page_title = title  # one exporter for all: its templates compile once
+                    body, _ = html_exporter.from_notebook_node(nb)
                     (tmp / f"{stem}.html").write_text(body, encoding="utf-8")
                 if "pdf" in formats:
                     futures.append(pool.submit(_render_pdf, nbformat.writes(nb), str(tmp / f"{stem}.pdf"), title, lang))
