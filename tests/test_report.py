@@ -232,3 +232,26 @@ def test_dying_kernel_is_one_error_and_keeps_the_old_report(tmp_path):
         build(2020, out=out, notebook="dies", notebook_path=nb_path, formats=("html",))
     assert e.value.exit_code == 1
     assert (out / "dies_2020_vi.html").read_text(encoding="utf-8") == "the previous report"
+
+
+def test_kernel_that_answers_late_is_still_reached(tmp_path):
+    """A kernel slowed down at start (a busy machine) answers its first requests late."""
+    import os
+    import signal
+    import threading
+
+    from parindex.report import _Kernel
+
+    k = _Kernel(tmp_path, tmp_path / "kernel.log")
+    try:
+        os.kill(k.proc.pid, signal.SIGSTOP)
+        k.connect()
+        threading.Timer(2.5, os.kill, (k.proc.pid, signal.SIGCONT)).start()
+        kc = k.client(timeout=30)
+        msg_id = kc.kernel_info()
+        from jupyter_client.utils import run_sync
+
+        assert run_sync(kc.get_shell_msg)(timeout=10)["parent_header"]["msg_id"] == msg_id
+        kc.stop_channels()
+    finally:
+        k.shutdown()

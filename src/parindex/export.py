@@ -83,12 +83,12 @@ def _apply_alt_texts(nb, body: str) -> str:
     return body
 
 
-def render_pdf(nb, title: str, lang: str, map_=map) -> bytes:
-    """The PDF of an executed notebook, part by part (``map_`` may be a process pool's map)."""
+def render_pdf(nb, title: str, lang: str) -> bytes:
+    """The PDF of an executed notebook, laid out part by part in this process."""
     from .pdf import render_parts
 
     exporter = ReportHTMLExporter(page_title=title, lang=lang)
-    return render_parts([exporter.body(part_notebook(nb, a, b)) for a, b in part_ranges(nb)], title, lang, map_)
+    return render_parts([exporter.body(part_notebook(nb, a, b)) for a, b in part_ranges(nb)], title, lang)
 
 
 class ReportPDFExporter(ReportHTMLExporter):

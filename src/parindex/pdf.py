@@ -144,9 +144,8 @@ def assemble(parts: list[RenderedPart], title: str, lang: str) -> bytes:
     return buf.getvalue()
 
 
-def render_parts(bodies: list[str], title: str, lang: str, map_=map) -> bytes:
-    """The PDF of one document given as a list of part bodies (``map_`` may be a pool's map)."""
+def render_parts(bodies: list[str], title: str, lang: str) -> bytes:
+    """The PDF of one document given as the HTML bodies of its parts, rendered one after another."""
     if len(bodies) == 1:  # one part: WeasyPrint draws the furniture itself
         return render_body(bodies[0], title, lang, furniture=True).pdf
-    n = len(bodies)
-    return assemble(list(map_(render_body, bodies, [title] * n, [lang] * n, [False] * n)), title, lang)
+    return assemble([render_body(b, title, lang, furniture=False) for b in bodies], title, lang)

@@ -179,18 +179,19 @@ class _Kernel:
 
         kc = self.kc
         deadline = time.monotonic() + timeout
+        msg_id = kc.kernel_info()
         while time.monotonic() < deadline and await self.is_alive():
-            msg_id = kc.kernel_info()
-            try:
+            try:  # a kernel still booting answers late: wait for this request, do not pile up more
                 reply = await kc.get_shell_msg(timeout=1)
             except Empty:
                 continue
             if reply["parent_header"].get("msg_id") != msg_id:
-                continue
-            try:  # the request's status on IOPub, unless the subscription landed just after it: ask again
+                continue  # the answer to an earlier request
+            try:  # the request's status on IOPub, unless the subscription landed just after it
                 while (await kc.get_iopub_msg(timeout=0.05))["parent_header"].get("msg_id") != msg_id:
                     pass
             except Empty:
+                msg_id = kc.kernel_info()  # ask again, now that the subscription has surely landed
                 continue
             kc._handle_kernel_info_reply(reply)
             kc.allow_stdin = False
