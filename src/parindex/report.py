@@ -102,21 +102,6 @@ def notebook_parameters(notebook: Path) -> list[str]:
                         fix="tag the parameters cell")
 
 
-@contextlib.contextmanager
-def _kernel_stderr_to(log: Path):
-    """The kernel inherits file descriptor 2; send its start-up chatter to a log file."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with log.open("wb") as fh:
-        os.dup2(fh.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 class _Kernel:
     """The report kernel (parindex/kernel.py) of this very environment, started first.
 
@@ -202,7 +187,8 @@ class _Kernel:
 
     def last_words(self) -> str:
         """The last line the kernel wrote to its log (its build folder is removed afterwards)."""
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         lines = [ln.strip() for ln in Path(self._log.name).read_text(errors="replace").splitlines() if ln.strip()]
         return lines[-1] if lines else "no output"
 
@@ -214,9 +200,11 @@ class _Kernel:
         return run_sync(self._ready)(timeout)
 
     def shutdown(self) -> None:
-        """Stop the kernel (its whole process group) and remove its connection file."""
+        """Stop the kernel (its whole process group) and remove its connection file; idempotent."""
         import signal
 
+        if self._log.closed:
+            return
         if self.proc.poll() is None:
             with contextlib.suppress(OSError):
                 if hasattr(os, "killpg"):
@@ -531,11 +519,12 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
     run one after another on a single kernel (nbclient), because 63 kernel start-ups would
     cost more than the briefs themselves. PDFs render in a second process meanwhile.
     """
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
     from papermill.parameterize import parameterize_notebook
 
     from .analysis import load_bundle
@@ -558,42 +547,50 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
     source = load_notebook_node(str(nb_path))  # papermill's loader: normalised metadata and tags
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.building-", dir=dest.parent))
-    client0 = None
+    kernel = pool = None
     try:
         from .pdf import warm_up
 
-        pool = ProcessPoolExecutor(max_workers=1, initializer=warm_up, initargs=(0, str(tmp)))
+        # The same report kernel and order as build(): kernel launched, PDF worker forked
+        # before any ZeroMQ socket exists, then the client.
+        kernel = _Kernel(nb_path.parent, tmp / "kernel.log")
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=warm_up, initargs=(0, str(tmp)))
+        pool.submit(int)
+        kernel.connect()
+        kc = kernel.client()
         futures = []
         html_exporter = ReportHTMLExporter(lang=lang)
-        with _kernel_stderr_to(tmp / "kernel.log"):
-            for i, prov in enumerate(chosen, start=1):
-                if progress:
-                    progress(i - 1, len(chosen), prov.name_vi)
-                params = dict(base, province=prov.name_vi)
-                nb = parameterize_notebook(copy.deepcopy(source), params, kernel_name="python3", language="python")
-                client = NotebookClient(nb, km=client0.km if client0 else None, timeout=300, kernel_name="python3",
-                                        resources={"metadata": {"path": str(nb_path.parent)}})
-                if client0 is not None:
-                    client.kc = client0.kc
-                try:
-                    client.execute(cleanup_kc=False)
-                except CellExecutionError as e:
-                    last = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
-                    raise ParindexError(f"brief for {prov.name_vi} failed: {last}", file=str(nb_path),
-                                        fix="the previous briefs were kept", exit_code=1) from None
-                client0 = client0 or client
-                stem = f"{_slug(prov.name_ascii)}_{year}_{lang}"
-                nbformat.write(nb, tmp / f"{stem}.ipynb")
-                title = f"{prov.name_vi} — PAR INDEX & SIPAS {year}"
-                if "html" in formats:
-                    html_exporter.page_title = title  # one exporter for all: its templates compile once
-                    body, _ = html_exporter.from_notebook_node(nb)
-                    (tmp / f"{stem}.html").write_text(body, encoding="utf-8")
-                if "pdf" in formats:
-                    futures.append(pool.submit(_render_pdf, nbformat.writes(nb), str(tmp / f"{stem}.pdf"), title, lang))
+        for i, prov in enumerate(chosen, start=1):
+            if progress:
+                progress(i - 1, len(chosen), prov.name_vi)
+            params = dict(base, province=prov.name_vi)
+            nb = parameterize_notebook(copy.deepcopy(source), params, kernel_name="python3", language="python")
+            client = NotebookClient(nb, km=kernel, timeout=300, kernel_name="python3",
+                                    resources={"metadata": {"path": str(nb_path.parent)}})
+            client.kc = kc
+            try:
+                client.execute(cleanup_kc=False)
+            except CellExecutionError as e:
+                last = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+                raise ParindexError(f"brief for {prov.name_vi} failed: {last}", file=str(nb_path),
+                                    fix="the previous briefs were kept", exit_code=1) from None
+            except DeadKernelError:
+                raise ParindexError(f"the kernel died during the brief for {prov.name_vi}: {kernel.last_words()}",
+                                    file=str(nb_path), fix="the previous briefs were kept", exit_code=1) from None
+            stem = f"{_slug(prov.name_ascii)}_{year}_{lang}"
+            nbformat.write(nb, tmp / f"{stem}.ipynb")
+            title = f"{prov.name_vi} — PAR INDEX & SIPAS {year}"
+            if "html" in formats:
+                html_exporter.page_title = title  # one exporter for all: its templates compile once
+                body, _ = html_exporter.from_notebook_node(nb)
+                (tmp / f"{stem}.html").write_text(body, encoding="utf-8")
+            if "pdf" in formats:
+                futures.append(pool.submit(_render_pdf, nbformat.writes(nb), str(tmp / f"{stem}.pdf"), title, lang))
+        kc.stop_channels()
+        kernel.shutdown()
         for f in futures:
             f.result()
-        pool.shutdown()
         _write_brief_index(tmp, year, lang, chosen, formats, base["par_index_file"], base["sipas_file"])
         if progress:
             progress(len(chosen), len(chosen), "")
@@ -602,10 +599,10 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
         for f in files:
             os.replace(f, dest / f.name)
     finally:
-        if client0 is not None and client0.km is not None:
-            from jupyter_client.utils import run_sync
-
-            run_sync(client0.km.shutdown_kernel)(now=True)
+        if kernel:
+            kernel.shutdown()
+        if pool:
+            pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(tmp, ignore_errors=True)
     return BuildResult(dest, [dest / f.name for f in files], time.perf_counter() - t0, year=year)
 
