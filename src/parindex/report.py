@@ -447,18 +447,26 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
             "inputs": {k: _digest(params[k]) for k in ("par_index_file", "sipas_file") if params[k]},
         }, ensure_ascii=False, indent=2), encoding="utf-8")
         files.append(tmp / f"{stem}.build.json")
-        dest.mkdir(parents=True, exist_ok=True)
-        # Every file is complete before the first one is swapped in; other languages' and
-        # other notebooks' outputs in the same folder are left alone.
-        for f in files:
-            os.replace(f, dest / f.name)
+        files = _publish(files, dest)
     finally:
         if kernel:
             kernel.shutdown()
         if exports:
             exports.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    return BuildResult(dest, [dest / f.name for f in files], time.perf_counter() - t0, year=year)
+    return BuildResult(dest, files, time.perf_counter() - t0, year=year)
+
+
+def _publish(files: list[Path], dest: Path) -> list[Path]:
+    """Move finished files from the build folder into ``dest``, one atomic rename each.
+
+    Every file is complete before the first one is swapped in; other languages' and other
+    notebooks' outputs in the same folder are left alone.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        os.replace(f, dest / f.name)
+    return [dest / f.name for f in files]
 
 
 def _build_one(kwargs: dict) -> BuildResult | ParindexError:
@@ -594,17 +602,14 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
         _write_brief_index(tmp, year, lang, chosen, formats, base["par_index_file"], base["sipas_file"])
         if progress:
             progress(len(chosen), len(chosen), "")
-        dest.mkdir(parents=True, exist_ok=True)
-        files = sorted(p for p in tmp.iterdir() if p.suffix in (".ipynb", ".html", ".pdf"))
-        for f in files:
-            os.replace(f, dest / f.name)
+        files = _publish(sorted(p for p in tmp.iterdir() if p.suffix in (".ipynb", ".html", ".pdf")), dest)
     finally:
         if kernel:
             kernel.shutdown()
         if pool:
             pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    return BuildResult(dest, [dest / f.name for f in files], time.perf_counter() - t0, year=year)
+    return BuildResult(dest, files, time.perf_counter() - t0, year=year)
 
 
 def _write_brief_index(folder: Path, year: int, lang: str, chosen: list, formats: tuple[str, ...],
