@@ -48,6 +48,16 @@ MANUAL_SOURCES = [
 ]
 
 
+# Compilations of other sources (a dataset preview, not the release): their rows are
+# "secondary" whatever the research row says, so that a primary figure always wins (tables.py).
+SECONDARY_HOSTS = {"huggingface.co"}
+
+
+def status_of(row: dict[str, str]) -> str:
+    host = urlparse(row["source_url"]).netloc.lower().removeprefix("www.")
+    return "secondary" if host in SECONDARY_HOSTS else row["status"]
+
+
 def source_id(url: str) -> str:
     host = urlparse(url).netloc.lower().removeprefix("www.").removeprefix("m.")
     slug = re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "source"
@@ -87,7 +97,7 @@ def main(research: Path) -> None:
                 "province": r["province"],
                 "value": r[index],
                 "rank": r["rank"],
-                "status": r["status"],
+                "status": status_of(r),
                 "source_id": sid(r["source_url"], f"{index} {r['year']} province values"),
             }
             key = tuple(row.values())

@@ -17,10 +17,10 @@ from .registry import Registry
 INDEXES = ("par_index", "sipas")
 # The four published parts of the PAR INDEX total (points, not percent).
 COMPONENT_COLUMNS = ("appraisal_points", "sipas_points", "leader_survey_points", "socioeconomic_impact_points")
-STATUS_ORDER = {"stated": 0, "user": 0, "derived": 1}
+STATUS_ORDER = {"stated": 0, "user": 0, "derived": 1, "secondary": 2}
 
 COLUMNS = ["province", "region", "value", "value_text", "value_decimals", "value_status",
-           "value_sources", "rank", "rank_status", "rank_sources", "note"]
+           "value_sources", "rank", "rank_status", "rank_sources", "conflict_values", "note"]
 
 
 @dataclass
@@ -62,6 +62,18 @@ def decimals(text: object) -> int | None:
     return len(s.split(".", 1)[1]) if "." in s else 0
 
 
+def value_as_published(data: pd.DataFrame, code: str) -> str | None:
+    """A value with the decimals it was published with; '≈' marks one published rounded
+    (fewer than the ministry's two decimals). A user's own table is shown as typed."""
+    v = data.at[code, "value"]
+    if pd.isna(v):
+        return None
+    dec = data.at[code, "value_decimals"]
+    dec = 2 if pd.isna(dec) else int(dec)
+    rounded = dec < 2 and data.at[code, "value_status"] != "user"
+    return ("≈" if rounded else "") + f"{float(v):.{dec}f}"
+
+
 def empty_frame(registry: Registry) -> pd.DataFrame:
     df = pd.DataFrame({
         "code": [p.code for p in registry],
@@ -74,20 +86,32 @@ def empty_frame(registry: Registry) -> pd.DataFrame:
     for c in ("value_status", "value_sources", "rank_status", "rank_sources"):
         df[c] = pd.array([pd.NA] * len(df), dtype="string")
     df["rank"] = pd.array([pd.NA] * len(df), dtype="Int64")
+    # equally supported values that disagree, e.g. "91.81|91.87": the value stays unknown within them
+    df["conflict_values"] = pd.array([pd.NA] * len(df), dtype="string")
     df["note"] = ""
     return df[COLUMNS]
 
 
-def _pick(cands: pd.DataFrame, col: str) -> tuple[pd.Series, pd.DataFrame]:
-    """Best candidate for one figure, and the group of rows that give that same figure."""
+def _pick(cands: pd.DataFrame, col: str) -> tuple[pd.Series | None, list[pd.DataFrame]]:
+    """The best-supported figure for one cell, by a documented order of evidence.
+
+    Primary sources (stated) before arithmetic on them (derived) before compilations
+    (secondary); then the more precise figure; then the figure more sources give. Figures
+    still equal on all three are a genuine conflict: no figure is picked (None) and every
+    tied group is returned, so the caller can keep the conflict visible.
+    """
     grouped = []
-    for val, rows in cands.groupby(col, sort=False):
+    for _, rows in cands.groupby(col, sort=False):
         best_status = min(STATUS_ORDER.get(s, 9) for s in rows["status"])
         prec = rows["value_text"].map(decimals).max() if col == "value_text" else 0
-        grouped.append((best_status, -int(prec or 0), -len(rows), str(val), rows))
-    grouped.sort(key=lambda g: g[:4])
-    rows = grouped[0][4]
-    return rows.iloc[0], rows
+        grouped.append(((best_status, -int(prec or 0), -rows["source_id"].nunique()), rows))
+    top = min(k for k, _ in grouped)
+    tied = [rows for k, rows in grouped if k == top]
+    return (tied[0].iloc[0] if len(tied) == 1 else None), tied
+
+
+def _best_status(rows: pd.DataFrame) -> str:
+    return str(min(rows["status"], key=lambda st: STATUS_ORDER.get(st, 9)))
 
 
 def consolidate(observations: pd.DataFrame, index: str, year: int, registry: Registry) -> IndexTable:
@@ -99,27 +123,42 @@ def consolidate(observations: pd.DataFrame, index: str, year: int, registry: Reg
     rank_cols = ["rank", "rank_status", "rank_sources"]
     picked_values: dict[str, list] = {}
     picked_ranks: dict[str, list] = {}
+    conflicts: dict[str, str] = {}
     for code, rows in obs.groupby("province_code"):
         vals = rows[rows["value"].notna()]
         if len(vals):
-            best, same = _pick(vals, "value_text")
-            v = float(best["value"])
-            picked_values[code] = [v, best["value_text"], decimals(best["value_text"]),
-                                   "stated" if (same["status"] == "stated").any() else "derived",
-                                   ";".join(dict.fromkeys(same["source_id"]))]
-            d = decimals(best["value_text"]) or 0
-            for _, o in vals[vals["value_text"] != best["value_text"]].iterrows():
-                tol = 0.5 * 10 ** -min(d, decimals(o["value_text"]) or 0)
-                if abs(float(o["value"]) - v) > tol + 1e-9:
-                    notes[code].append(f"value {o['value_text']} ({o['status']}, {o['source_id']}) "
-                                       f"disagrees with {best['value_text']}")
+            best, tied = _pick(vals, "value_text")
+            if best is None:
+                texts = [str(t["value_text"].iloc[0]) for t in tied]
+                conflicts[code] = "|".join(texts)
+                notes[code].append("values " + " and ".join(
+                    f"{t['value_text'].iloc[0]} ({', '.join(dict.fromkeys(t['source_id']))})" for t in tied)
+                    + " are equally supported: the value is left unknown between them")
+            else:
+                same = tied[0]
+                v = float(best["value"])
+                status = _best_status(same)
+                picked_values[code] = [v, best["value_text"], decimals(best["value_text"]), status,
+                                       ";".join(dict.fromkeys(same["source_id"]))]
+                d = decimals(best["value_text"]) or 0
+                for _, o in vals[vals["value_text"] != best["value_text"]].iterrows():
+                    tol = 0.5 * 10 ** -min(d, decimals(o["value_text"]) or 0)
+                    if abs(float(o["value"]) - v) > tol + 1e-9:
+                        notes[code].append(f"value {o['value_text']} ({o['status']}, {o['source_id']}) "
+                                           f"disagrees with {best['value_text']}; kept {best['value_text']} "
+                                           f"({status}, {same['source_id'].nunique()} source(s))")
         ranks = rows[rows["rank"].notna()]
         if len(ranks):
-            best, same = _pick(ranks, "rank")
-            picked_ranks[code] = [int(best["rank"]), "stated" if (same["status"] == "stated").any() else "derived",
-                                  ";".join(dict.fromkeys(same["source_id"]))]
-            for r in sorted(set(ranks["rank"].astype(int)) - {int(best["rank"])}):
-                notes[code].append(f"rank {r} also reported; kept {int(best['rank'])}")
+            best, tied = _pick(ranks, "rank")
+            if best is None:
+                notes[code].append("ranks " + " and ".join(
+                    f"{int(t['rank'].iloc[0])} ({', '.join(dict.fromkeys(t['source_id']))})" for t in tied)
+                    + " are equally supported: no rank kept")
+            else:
+                same = tied[0]
+                picked_ranks[code] = [int(best["rank"]), _best_status(same), ";".join(dict.fromkeys(same["source_id"]))]
+                for r in sorted(set(ranks["rank"].astype(int)) - {int(best["rank"])}):
+                    notes[code].append(f"rank {r} also reported; kept {int(best['rank'])}")
     # One assignment per column, not per cell: row-by-row .loc writes were most of the time here.
     for picked, cols in ((picked_values, value_cols), (picked_ranks, rank_cols)):
         if picked:
@@ -127,6 +166,8 @@ def consolidate(observations: pd.DataFrame, index: str, year: int, registry: Reg
             for j, col in enumerate(cols):
                 df.loc[codes, col] = pd.array([picked[c][j] for c in codes], dtype=df[col].dtype)
 
+    if conflicts:
+        df.loc[list(conflicts), "conflict_values"] = pd.array(list(conflicts.values()), dtype="string")
     # Two provinces cannot hold one rank unless their values tie; a derived rank that
     # collides with a stated one is the weaker claim and is dropped, with a note.
     for rank, rows in df[df["rank"].notna()].groupby("rank"):
