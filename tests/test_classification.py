@@ -2,7 +2,14 @@ import pandas as pd
 import pytest
 
 from parindex.classify import classify, full_precision_rank, ruleset
+from parindex.inference import infer
 from parindex.tables import IndexTable, decimals, empty_frame
+
+
+def classify_table(t: IndexTable, rs, bundle=None, facts=None):
+    """Classify a hand-made table on its own claims (no national facts unless given)."""
+    empty = pd.DataFrame(columns=["index", "year", "fact", "value", "status", "source_id"])
+    return classify(t, rs, infer(t.data, t.index, t.year, rs, empty if facts is None else facts, None))
 
 
 def table_with(registry, values: dict[str, str], ranks: dict[str, int] | None = None, year=2020):
@@ -47,21 +54,29 @@ def test_ranks_are_not_computed_on_rounded_values():
 
 
 def test_rank_only_province_bounded_by_neighbours(bundle, registry):
+    # Hà Nội is 5th: place 4 (open) lies between it and Thừa Thiên Huế (3rd, 88.47), so Hà Nội
+    # is at most 88.46; places 6-62 (open) lie between it and Quảng Ngãi (63rd, 73.25), so at
+    # least 73.26.
     t = table_with(registry, {"Quảng Ninh": "91.04", "Hải Phòng": "90.51", "Thừa Thiên Huế": "88.47",
                               "Quảng Ngãi": "73.25"},
                    {"Quảng Ninh": 1, "Hải Phòng": 2, "Thừa Thiên Huế": 3, "Hà Nội": 5, "Quảng Ngãi": 63})
-    c = classify(t, ruleset(bundle.rules, "par_index", 2020)).set_index("province")
-    assert (c.at["Hà Nội", "lo"], c.at["Hà Nội", "hi"]) == (73.25, 88.47)
+    c = classify_table(t, ruleset(bundle.rules, "par_index", 2020)).set_index("province")
+    assert (c.at["Hà Nội", "lo"], c.at["Hà Nội", "hi"]) == (73.26, 88.46)
     assert c.at["Hà Nội", "possible"] == "B,C" and pd.isna(c.at["Hà Nội", "group"])
 
 
-def test_group_from_rank_and_announced_counts_is_marked(bundled_2020):
+def test_group_from_announced_counts_is_marked(bundled_2020):
+    from parindex.analysis import analyse
+
     c = bundled_2020.par_index.classified.set_index("province")
-    for name in ("Bắc Kạn", "Kiên Giang", "Phú Yên"):
-        assert c.at[name, "group"] == "C" and c.at[name, "group_basis"] == "rank_and_counts"
+    assert pd.isna(c.at["Bắc Kạn", "group"]) and c.at["Bắc Kạn", "possible"] == "B,C"
     assert c.at["Quảng Ngãi", "group_basis"] == "value"
-    assert c.at["Thái Nguyên", "group"] == "B" and c.at["Thái Nguyên", "group_basis"] == "bounds"
+    assert c.at["Thái Nguyên", "group"] == "B" and c.at["Thái Nguyên", "group_basis"] == "record"
     assert pd.isna(c.at["Vĩnh Phúc", "group"])
+    c = analyse(2020, assume_announced=True).par_index.classified.set_index("province")
+    for name in ("Bắc Kạn", "Kiên Giang", "Phú Yên"):
+        assert c.at[name, "group"] == "C" and c.at[name, "group_basis"] == "announced_counts"
+    assert c.at["Thái Nguyên", "group_basis"] == "record"
 
 
 def test_rounded_value_is_an_interval(bundled_2020):
@@ -86,7 +101,8 @@ def test_top_n_rules_follow_rank(bundle, registry):
     vals = {p.name_vi: f"{90 - i * 0.25:.2f}" for i, p in enumerate(registry)}
     t = table_with(registry, vals, year=2019)
     t.index = "sipas"
-    c = classify(t, rs)
+    t.data["rank"] = full_precision_rank(t.data["value"])  # a complete table is placed by its own order
+    c = classify_table(t, rs)
     assert (c["group"] == "highest").sum() == 3 and (c["group"] == "lowest").sum() == 3
     assert (c["group"] == "middle").sum() == 57
 
@@ -97,7 +113,7 @@ def test_partial_rule_does_not_absorb_uncovered_intervals(bundle, registry):
     assert rs.labels == ["highest"]
     t = table_with(registry, {"Quảng Ninh": "94.07", "Hà Tĩnh": "89.10"}, {"Quảng Ninh": 1, "Bắc Giang": 2})
     t.index = "sipas"
-    c = classify(t, rs).set_index("province")
+    c = classify_table(t, rs).set_index("province")
     assert c.at["Quảng Ninh", "group"] == "highest"
     assert pd.isna(c.at["Hà Tĩnh", "group"]) and c.at["Hà Tĩnh", "possible"] == ""
     assert pd.isna(c.at["Bắc Giang", "group"])  # rank 2 but no lower bound: may be under 90

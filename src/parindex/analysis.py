@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .audit import AuditItem, announced_counts, national_bounds, run_audit
-from .classify import RuleSet, classify, group_counts, ruleset
+from .audit import AuditItem, announced_counts, run_audit
+from .classify import RuleSet, classify, full_precision_rank, group_counts, ruleset
+from .inference import Inference, infer
 from .datapackage import checksums, read_resource
 from .errors import ParindexError
 from .loading import LoadReport, load_table
@@ -70,12 +71,19 @@ class IndexResult:
     classified: pd.DataFrame
     announced: dict[str, int]
     audit: list[AuditItem]
+    inference: Inference
     load_report: LoadReport | None = None
     components: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def groups(self) -> dict[str, int]:
+        """Label -> number of provinces whose group is known."""
         return group_counts(self.classified, self.rules)
+
+    @property
+    def count_ranges(self) -> dict[str, tuple[int, int]]:
+        """Label -> (min, max) provinces in the group over every table consistent with the record."""
+        return self.inference.count_ranges
 
     def members(self, label: str) -> list[str]:
         c = self.classified
@@ -88,6 +96,7 @@ class YearAnalysis:
     par_index: IndexResult
     sipas: IndexResult
     bundle: Bundle
+    assume_announced: bool = False
 
     def result(self, index: str) -> IndexResult:
         return self.par_index if index == "par_index" else self.sipas
@@ -109,8 +118,21 @@ def _user_components(table: IndexTable) -> pd.DataFrame:
         "source_id": f"file:{Path(table.origin).name}"}).reset_index(drop=True)
 
 
+def _for_inference(table: IndexTable) -> pd.DataFrame:
+    """A complete table's own order is known: its full-precision ranks place every province.
+
+    Published ranks in a complete table are audited against those (published_ranks), not
+    used to place provinces."""
+    if not table.complete:
+        return table.data
+    d = table.data.copy()
+    d["rank"] = full_precision_rank(d["value"])
+    d["rank_status"] = "user"
+    return d
+
+
 def analyse_index(bundle: Bundle, index: str, year: int, file: str | Path | None = None,
-                  complete: bool = False) -> IndexResult:
+                  complete: bool = False, assume_announced: bool = False) -> IndexResult:
     reference = consolidate(bundle.observations, index, year, bundle.registry)
     report = None
     if file:
@@ -123,26 +145,29 @@ def analyse_index(bundle: Bundle, index: str, year: int, file: str | Path | None
         comps = bundle.components[(bundle.components["index"] == index) & (bundle.components["year"] == year)]
     rs = ruleset(bundle.rules, index, year)
     announced = announced_counts(bundle.national_facts, index, year)
-    mn, mx = national_bounds(bundle.national_facts, index, year)
-    classified = classify(table, rs, announced, mn, mx)
-    audit = run_audit(table, classified, rs, bundle.national_facts, bundle.published_tiers,
-                      comps if len(comps) else None, reference=reference if file else None)
-    return IndexResult(table, rs, classified, announced, audit, report, comps.reset_index(drop=True))
+    inf = infer(_for_inference(table), index, year, rs, bundle.national_facts, bundle.published_tiers,
+                assume_announced=assume_announced)
+    classified = classify(table, rs, inf)
+    audit = run_audit(table, inf, bundle.national_facts, comps if len(comps) else None,
+                      reference=reference if file else None, classified=classified)
+    return IndexResult(table, rs, classified, announced, audit, inf, report, comps.reset_index(drop=True))
 
 
 def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str | Path | None = None,
-            complete: bool = False) -> YearAnalysis:
+            complete: bool = False, assume_announced: bool = False) -> YearAnalysis:
     bundle = load_bundle()
     known = bundle.years()
     if year not in known and not (par_index_file or sipas_file):
         raise ParindexError(f"no bundled data for {year}",
                             fix=f"choose one of {', '.join(map(str, known))} or pass --par-index/--sipas")
-    return YearAnalysis(year, analyse_index(bundle, "par_index", year, par_index_file, complete),
-                        analyse_index(bundle, "sipas", year, sipas_file, complete), bundle)
+    return YearAnalysis(year, analyse_index(bundle, "par_index", year, par_index_file, complete, assume_announced),
+                        analyse_index(bundle, "sipas", year, sipas_file, complete, assume_announced), bundle,
+                        assume_announced)
 
 
 def _index_summary(res: IndexResult) -> dict:
     c = res.classified
+    by_key = {cl.key: cl for cl in res.inference.claims}
     provinces = []
     for code, r in c.iterrows():
         d = res.table.data.loc[code]
@@ -151,7 +176,7 @@ def _index_summary(res: IndexResult) -> dict:
             "value": None if pd.isna(r["value"]) else float(r["value"]),
             "rank_published": None if pd.isna(r["rank_published"]) else int(r["rank_published"]),
             "rank_computed": None if pd.isna(r["rank_computed"]) else int(r["rank_computed"]),
-            "bounds": [round(float(r["lo"]), 4), round(float(r["hi"]), 4)],
+            "bounds": None if pd.isna(r["lo"]) else [round(float(r["lo"]), 4), round(float(r["hi"]), 4)],
             "group": None if pd.isna(r["group"]) else str(r["group"]),
             "group_basis": r["group_basis"],
             "possible_groups": [p for p in r["possible"].split(",") if p],
@@ -167,10 +192,14 @@ def _index_summary(res: IndexResult) -> dict:
         "rules": None if rs is None else [
             {"label": r.label, "kind": r.kind, "rule": r.describe(), "basis": r.basis,
              "sources": list(r.source_ids)} for r in sorted(rs.rules, key=lambda r: r.order)],
+        "assumptions": res.inference.assumptions,
         "announced_counts": res.announced,
+        "count_ranges": {lab: list(v) for lab, v in res.count_ranges.items()},
         "groups": res.groups,
         "groups_by_basis": {b: int((c["group_basis"] == b).sum()) for b in
-                            ("value", "bounds", "rank_and_counts", "rank", "unknown")},
+                            ("value", "record", "announced_counts", "unknown")},
+        "conflicts": [{"claims": [by_key[k].text for k in cf.claims],
+                       "set_aside": [by_key[k].text for k in cf.set_aside]} for cf in res.inference.conflicts],
         "members": {lab: res.members(lab) for lab in (rs.labels if rs else [])},
         "unknown": sorted(c.loc[c["group"].isna(), "province"]),
         "provinces": provinces,
@@ -187,9 +216,10 @@ def summary(a: YearAnalysis) -> dict:
     pub = pub[(pub["index"] == "sipas") & (pub["year"] == a.year)]
     sip["published_tiers"] = {t: sorted(set(g["province"])) for t, g in pub.groupby("tier")}
     return {
-        "schema": "parindex.summary/1",
+        "schema": "parindex.summary/2",
         "parindex_version": __version__,
         "year": a.year,
+        "assume_announced": a.assume_announced,
         "data_checksums": a.bundle.checksums,
         "par_index": par,
         "sipas": sip,

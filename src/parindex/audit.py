@@ -1,29 +1,30 @@
-"""Check a table against every published national fact of its year.
+"""Check a table against every published national fact of its year, jointly.
 
-Each fact gets one status:
-- reproduced: the table determines the figure and it equals the published one;
-- consistent: the table does not determine it, but the published figure is within
-  what the table allows (the range is given);
-- contradicted: the table rules the published figure out;
-- not_checkable: the figure does not follow from province values (survey facts,
-  changes against the previous year).
-Group counts are audited on value- and bound-based groups only: a group placed by
-rank and announced counts would be checking the counts against themselves.
+Each fact gets one status, computed by the inference over all tables consistent with the
+record (see inference):
+- reproduced: the rest of the record forces the published figure;
+- consistent: the figure holds together with everything else, but the rest of the record
+  allows other figures too (``range`` gives what it allows);
+- contradicted: the figure belongs to a smallest set of published claims that cannot all
+  hold; the set is named (``conflict``) and ``set_aside`` says whether the bounds rest
+  without it;
+- not_checkable: the figure does not follow from provincial values (survey facts, changes
+  against the previous year), or the year has no rule for the group it counts.
+Group counts are checked against the record without any announced count, so that no
+count is "reproduced" by the others. A cut-off is a rule (classification_rules.csv), not
+an audit result, and is not listed.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import pandas as pd
 
-from .classify import RuleSet
+from .inference import CONSISTENT, CONTRADICTED, REPRODUCED, FactCheck, Inference
 from .tables import COMPONENT_COLUMNS, IndexTable, decimals
 
-REPRODUCED, CONSISTENT, CONTRADICTED, NOT_CHECKABLE = ("reproduced", "consistent", "contradicted",
-                                                       "not_checkable")
+NOT_CHECKABLE = "not_checkable"
 ADDITIVITY_TOLERANCE = 0.02  # points; the published parts are themselves rounded to 2 decimals
 
 _NOT_FROM_VALUES = {
@@ -34,6 +35,11 @@ _NOT_FROM_VALUES = {
     "n_rank_down": "needs the previous year's table",
     "n_rank_unchanged": "needs the previous year's table",
     "national_rate": "survey-wide rate, not a function of the 63 provincial values",
+}
+_OTHER_REASONS = {
+    "no_rule": "no classification rule for this group in this year",
+    "province_not_in_registry": "province not in the registry",
+    "not_from_values": "not a function of the provincial values",
 }
 
 
@@ -47,6 +53,9 @@ class AuditItem:
     computed: str = ""
     detail: str = ""
     source_ids: list[str] = field(default_factory=list)
+    range: list[float] | None = None  # what the rest of the record allows, where a range is checked
+    conflict: list[str] = field(default_factory=list)  # the other claims of a contradiction
+    set_aside: bool = False  # the bounds rest on the record without this claim
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,29 +70,17 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}"
 
 
-def _range_status(published: float, lo: float, hi: float, tol: float) -> str:
-    if hi - lo <= 1e-9:
-        return REPRODUCED if abs(published - lo) <= tol else CONTRADICTED
-    return CONSISTENT if lo - tol <= published <= hi + tol else CONTRADICTED
-
-
-def _count_check(pub: int, determined: int, possible: int) -> str:
-    if determined == possible:
-        return REPRODUCED if determined == pub else CONTRADICTED
-    return CONSISTENT if determined <= pub <= possible else CONTRADICTED
-
-
-def _facts_for(facts: pd.DataFrame, index: str, year: int) -> pd.DataFrame:
-    f = facts[(facts["index"] == index) & (facts["year"] == year)]
-    return f.sort_values(["fact", "status"], kind="stable")
-
-
 def _group_label_of_fact(fact: str, index: str) -> str | None:
     if fact.startswith("group_count_"):
         return fact.removeprefix("group_count_")
     if index == "sipas" and fact.startswith("n_") and fact.endswith("_group"):
         return fact[2:-6]
     return None
+
+
+def _facts_for(facts: pd.DataFrame, index: str, year: int) -> pd.DataFrame:
+    f = facts[(facts["index"] == index) & (facts["year"] == year)]
+    return f.sort_values(["fact", "status"], kind="stable")
 
 
 def announced_counts(facts: pd.DataFrame, index: str, year: int) -> dict[str, int]:
@@ -96,150 +93,71 @@ def announced_counts(facts: pd.DataFrame, index: str, year: int) -> dict[str, in
     return out
 
 
-def national_bounds(facts: pd.DataFrame, index: str, year: int) -> tuple[float | None, float | None]:
-    f = _facts_for(facts, index, year)
-    mn = f.loc[f["fact"] == "min", "value"]
-    mx = f.loc[f["fact"] == "max", "value"]
-    # A conflicting pair of published minima (e.g. SIPAS 2021) gives no usable bound.
-    mn_v = float(mn.iloc[0]) if mn.nunique() == 1 else None
-    mx_v = float(mx.iloc[0]) if mx.nunique() == 1 else None
-    return mn_v, mx_v
+def _range_text(fc: FactCheck) -> tuple[str, list[float] | None]:
+    if fc.range is None:
+        return "", None
+    lo, hi = fc.range
+    kind = fc.claim.kind
+    if kind in ("count", "n_groups", "tier"):
+        lo, hi = int(round(lo)), int(round(hi))
+        return (str(lo) if lo == hi else f"{lo}–{hi}"), [lo, hi]
+    if kind in ("leader", "last"):  # margin to the best other province (negative: ahead)
+        return "", [round(lo, 4), round(hi, 4)]
+    return (_fmt(lo) if hi - lo < 1e-9 else f"{_fmt(lo)}–{_fmt(hi)}"), [round(lo, 4), round(hi, 4)]
 
 
-def run_audit(table: IndexTable, classified: pd.DataFrame, rs: RuleSet | None, facts: pd.DataFrame,
-              published_tiers: pd.DataFrame | None = None, components: pd.DataFrame | None = None,
-              reference: IndexTable | None = None) -> list[AuditItem]:
+def _detail(fc: FactCheck, names: pd.Series, label: str | None = None,
+            classified: pd.DataFrame | None = None) -> str:
+    c = fc.claim
+    if fc.status == CONTRADICTED:
+        text = ("cannot hold together with " + "; ".join(o.text for o in fc.conflict) if fc.conflict
+                else "the table rules it out")
+        return text + ("; set aside for the bounds" if fc.set_aside else "")
+    if c.kind == "leader":
+        return ("no other province can be above it" if fc.status == REPRODUCED
+                else "the record allows another province to be first")
+    if c.kind == "last":
+        return ("no other province can be below it" if fc.status == REPRODUCED
+                else "the record allows another province to be last")
+    if c.kind == "tier":
+        open_ = ", ".join(sorted(str(names.iloc[i]) for i in fc.members_open))
+        return (f"{fc.members_forced} of {len(c.members)} members placed in the tier by the rest of the record"
+                + (f" (not placed by it: {open_})" if open_ else "")
+                + f"; without the list the tier can hold {int(fc.range[0])}–{int(fc.range[1])} provinces")
+    if c.kind == "count" and label is not None and classified is not None:
+        sure = classified.loc[classified["group"] == label, "province"]
+        if 0 < len(sure) <= 8:
+            return "placed in the group: " + ", ".join(sure)
+    return ""
+
+
+def run_audit(table: IndexTable, inf: Inference, facts: pd.DataFrame, components: pd.DataFrame | None = None,
+              reference: IndexTable | None = None, classified: pd.DataFrame | None = None) -> list[AuditItem]:
     """Audit ``table`` against the facts; ``reference`` is the public evidence to compare a user's table with."""
     idx, year = table.index, table.year
     items: list[AuditItem] = []
-    lo, hi = classified["lo"].astype(float), classified["hi"].astype(float)
-    names = classified["province"]
-
-    for (fact, value), rows in _facts_for(facts, idx, year).groupby(["fact", "value"], sort=True):
-        srcs = list(dict.fromkeys(rows["source_id"]))
-        it = AuditItem(idx, year, fact, value, NOT_CHECKABLE, source_ids=srcs)
-        items.append(it)
-        label = _group_label_of_fact(fact, idx)
-        if fact in _NOT_FROM_VALUES:
-            it.detail = _NOT_FROM_VALUES[fact]
-        elif label is not None:
-            if rs is None or label not in rs.labels:
-                it.detail = f"no rule for group '{label}' in {year}"
-                continue
-            by_bounds = classified["group_basis"].isin(["value", "bounds"])
-            det = int(((classified["group"] == label) & by_bounds).sum())
-            poss = int(classified["possible"].str.split(",").map(lambda p: label in p).sum())
-            it.status = _count_check(int(float(value)), det, poss)
-            it.computed = str(det) if det == poss else f"{det}–{poss}"
-            members = classified.loc[(classified["group"] == label) & by_bounds, "province"]
-            it.detail = (f"{det} identified from values and rank bounds"
-                         + (f" ({', '.join(members)})" if 0 < det <= 8 else "")
-                         + ("" if det == poss else f"; up to {poss} possible"))
-        elif fact in ("n_at_or_above_80", "n_at_or_above_90", "n_below_80", "n_above_80", "n_below_60"):
-            cut = float(fact.rsplit("_", 1)[1])
-            if fact.startswith("n_below"):
-                det, poss = int((hi < cut).sum()), int((lo < cut).sum())
-            elif fact == "n_above_80":
-                det, poss = int((lo > cut).sum()), int((hi > cut).sum())
-            else:
-                det, poss = int((lo >= cut).sum()), int((hi >= cut).sum())
-            it.status = _count_check(int(float(value)), det, poss)
-            it.computed = str(det) if det == poss else f"{det}–{poss}"
-        elif fact in ("max", "min", "range", "mean_63", "median"):
-            if fact == "max":
-                a, b = lo.max(), hi.max()
-            elif fact == "min":
-                a, b = lo.min(), hi.min()
-            elif fact == "range":
-                a, b = max(lo.max() - hi.min(), 0.0), hi.max() - lo.min()
-            elif fact == "mean_63":
-                a, b = lo.mean(), hi.mean()
-            else:
-                a, b = float(np.median(lo)), float(np.median(hi))
-            it.status = _range_status(float(value), a, b, _tol(value))
-            it.computed = _fmt(a) if b - a <= 1e-9 else f"{_fmt(a)}–{_fmt(b)}"
-        elif fact in ("leader", "last_place"):
-            top = fact == "leader"
-            key = (lo if top else -hi)
-            other = (hi if top else -lo)
-            match = names[names == value]
-            if match.empty:
-                it.detail = "province not in the registry"
-                continue
-            code = match.index[0]
-            others = other.drop(code)
-            if key[code] >= others.max() - 1e-9:
-                it.status, it.computed = REPRODUCED, value
-            elif other[code] >= key.drop(code).max() - 1e-9:
-                it.status, it.detail = CONSISTENT, "the table allows this province to be " + (
-                    "first" if top else "last") + " but does not fix it"
-            else:
-                it.status = CONTRADICTED
-                best = (hi if top else -lo).idxmax()
-                it.computed = names[best]
-        elif (m := re.fullmatch(r"group_(\w+?)_(lower|upper)", fact)) is not None:
-            lab, side = m.groups()
-            rule = next((r for r in rs.rules if r.label == lab), None) if rs else None
-            bound = getattr(rule, side) if rule is not None else None
-            if bound is None:
-                it.detail = "cut-off with no matching bound in classification_rules.csv"
-            else:
-                it.status = REPRODUCED if abs(bound - float(value)) < 1e-9 else CONTRADICTED
-                it.computed = f"{bound:g}"
-                it.detail = "cut-off as recorded in classification_rules.csv"
-        elif fact == "n_groups":
-            if rs is not None:
-                nonempty = [lab for lab in rs.labels
-                            if (classified["group"] == lab).any() or lab in ",".join(classified["possible"])]
-                it.status = CONSISTENT if int(float(value)) <= len(nonempty) else CONTRADICTED
-                it.computed = f"≤ {len(nonempty)}"
+    names = table.data["province"]
+    for fc in inf.checks:
+        c = fc.claim
+        text, rng = _range_text(fc)
+        label = _group_label_of_fact(c.fact, idx)
+        items.append(AuditItem(idx, year, c.fact, c.published, fc.status, computed=text,
+                               detail=_detail(fc, names, label, classified),
+                               source_ids=list(c.sources), range=rng,
+                               conflict=[o.text for o in fc.conflict], set_aside=fc.set_aside))
+    for fact, value, reason, srcs in inf.other:
+        if fact.startswith("published_tier_") or reason != "not_from_values":
+            detail = _OTHER_REASONS.get(reason, reason)
         else:
-            it.detail = "not a function of the provincial values"
-
-    if idx == "sipas" and published_tiers is not None and rs is not None:
-        items += _audit_tiers(table, classified, rs, published_tiers)
+            detail = _NOT_FROM_VALUES.get(fact, _OTHER_REASONS["not_from_values"])
+        items.append(AuditItem(idx, year, fact, str(value), NOT_CHECKABLE, detail=detail, source_ids=list(srcs)))
+    items.sort(key=lambda i: (i.fact.startswith("published_tier_"), i.fact, i.published))
     if components is not None:
         items += _audit_components(table, components)
-    items += _audit_ranks(table, classified)
+    items += _audit_ranks(table, inf, classified)
     if reference is not None:
         items += _audit_against_reference(table, reference)
     return items
-
-
-def _audit_tiers(table: IndexTable, classified: pd.DataFrame, rs: RuleSet,
-                 published: pd.DataFrame) -> list[AuditItem]:
-    out = []
-    pub = published[(published["index"] == table.index) & (published["year"] == table.year)]
-    for tier, rows in pub.groupby("tier"):
-        members = set(rows["province_code"])
-        names = ", ".join(sorted(set(rows["province"])))
-        it = AuditItem(table.index, table.year, f"published_tier_{tier}", names, NOT_CHECKABLE,
-                       source_ids=list(dict.fromkeys(rows["source_id"])))
-        out.append(it)
-        if tier not in rs.labels:
-            it.detail = f"no rule for tier '{tier}' in {table.year}"
-            continue
-        in_tier = classified["group"] == tier
-        can_be = classified["possible"].str.split(",").map(lambda p: tier in p)
-        known = classified["group"].notna()
-        wrong_out = [classified.at[c, "province"] for c in members if known[c] and not in_tier[c]]
-        wrong_in = [classified.at[c, "province"] for c in classified.index[in_tier] if c not in members]
-        undetermined = [classified.at[c, "province"] for c in members if not known[c]]
-        it.computed = ", ".join(sorted(classified.loc[in_tier, "province"]))
-        if wrong_out or wrong_in:
-            it.status = CONTRADICTED
-            it.detail = "; ".join(filter(None, [
-                f"published but not reproduced: {', '.join(wrong_out)}" if wrong_out else "",
-                f"reproduced but not published: {', '.join(wrong_in)}" if wrong_in else ""]))
-        elif not undetermined and int(can_be.sum()) == len(members):
-            it.status = REPRODUCED
-        else:
-            it.status = CONSISTENT
-            extra = int(can_be.sum()) - int(in_tier.sum())
-            it.detail = (f"{int(in_tier.sum())} of {len(members)} members identified from values"
-                         + (f"; not determined: {', '.join(sorted(undetermined))}" if undetermined else "")
-                         + f"; {extra} province(s) without data could still fall in this tier")
-    return out
 
 
 def additivity_gap(comp: pd.DataFrame) -> float:
@@ -268,28 +186,33 @@ def _audit_components(table: IndexTable, components: pd.DataFrame) -> list[Audit
     return [it]
 
 
-def _audit_ranks(table: IndexTable, classified: pd.DataFrame) -> list[AuditItem]:
+def _audit_ranks(table: IndexTable, inf: Inference, classified: pd.DataFrame | None) -> list[AuditItem]:
+    """Published ranks and values of the provinces: do they hold together (and with the facts)?"""
     d = table.data
-    ranked = d[d["rank"].notna() & d["value"].notna()].sort_values("rank")
     it = AuditItem(table.index, table.year, "published_ranks",
                    f"{int(d['rank'].notna().sum())} published ranks", NOT_CHECKABLE)
-    if table.complete and d["rank"].notna().any():
+    if not d["rank"].notna().any():
+        return [it]
+    if table.complete and classified is not None:
         comp = classified["rank_computed"]
         bad = [f"{d.at[c, 'province']} {int(d.at[c, 'rank'])}≠{int(comp[c])}"
                for c in d.index[d["rank"].notna()] if int(d.at[c, "rank"]) != int(comp[c])]
         it.status = CONTRADICTED if bad else REPRODUCED
         it.detail = "; ".join(bad) or "every published rank equals the full-precision rank"
-    elif len(ranked) >= 2:
-        vals = ranked["value"].astype(float).to_numpy()
-        inversions = [f"{ranked.iloc[i]['province']} ({int(ranked.iloc[i]['rank'])}) < "
-                      f"{ranked.iloc[i + 1]['province']} ({int(ranked.iloc[i + 1]['rank'])})"
-                      for i in range(len(vals) - 1) if vals[i] < vals[i + 1] - 1e-9]
-        bad = classified.index[classified["inconsistent"]]
-        it.status = CONTRADICTED if inversions or len(bad) else CONSISTENT
-        it.detail = "; ".join(inversions) or (
-            f"values fall as published ranks rise for the {len(ranked)} provinces with both")
-        if len(bad):
-            it.detail += "; bounds empty for " + ", ".join(classified.loc[bad, "province"])
+        return [it]
+    by_key = {c.key: c for c in inf.claims}
+    own = [cf for cf in inf.conflicts if any(by_key[k].kind in ("value", "rank") for k in cf.claims)]
+    if own:
+        it.status = CONTRADICTED
+        it.conflict = ["; ".join(by_key[k].text for k in cf.claims) for cf in own]
+        aside = sorted({by_key[k].text for cf in own for k in cf.set_aside if by_key[k].kind in ("value", "rank")})
+        it.detail = ("cannot all hold: " + " | ".join(it.conflict)
+                     + (f"; set aside for the bounds: {', '.join(aside)}" if aside else ""))
+        it.set_aside = bool(aside)
+    else:
+        it.status = CONSISTENT
+        it.detail = (f"the {int(d['rank'].notna().sum())} published ranks and {table.n_value} values "
+                     "hold together with the tie rule")
     return [it]
 
 

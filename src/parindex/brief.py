@@ -26,8 +26,8 @@ class Standing:
     hi: float
     margin_up: tuple[float, float] | None  # (cut-off above, points needed)
     margin_down: tuple[float, float] | None  # (cut-off below, points of headroom)
-    above: list[tuple[str, float | None, int | None]]
-    below: list[tuple[str, float | None, int | None]]
+    above: list[tuple[str, str, float | None, int | None]]  # (code, name, value, rank)
+    below: list[tuple[str, str, float | None, int | None]]
     sources: list[str]
 
     @property
@@ -71,8 +71,8 @@ def standing(res: IndexResult, code: str) -> Standing:
     else:
         nb_above, nb_below = [], []
 
-    def info(codes: list[str]) -> list[tuple[str, float | None, int | None]]:
-        return [(c.at[k, "province"], _val(c.at[k, "value"]),
+    def info(codes: list[str]) -> list[tuple[str, str, float | None, int | None]]:
+        return [(k, c.at[k, "province"], _val(c.at[k, "value"]),
                  None if pd.isna(c.at[k, "rank_published"]) else int(c.at[k, "rank_published"])) for k in codes]
 
     srcs = []

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .analysis import IndexResult  # noqa: E402
 from .labels import Labels  # noqa: E402
-from .tables import COMPONENT_COLUMNS  # noqa: E402
+from .tables import COMPONENT_COLUMNS, value_as_published  # noqa: E402
 
 UNKNOWN_COLOUR = "#9e9e9e"
 
@@ -74,7 +74,7 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
         if not pd.isna(r["value"]):
             bars.append((i, float(r["value"]), col))
-            ax.text(float(r["value"]) + 0.2, i, f"{float(r['value']):.2f}", va="center", fontsize=6.5)
+            ax.text(float(r["value"]) + 0.2, i, value_as_published(res.table.data, code), va="center", fontsize=6.5)
         else:
             lo, hi = float(r["lo"]), float(r["hi"])
             ax.plot([lo, hi], [i, i], color=col, lw=1.2, ls=(0, (2, 1.5)))
@@ -163,26 +163,23 @@ def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> 
 
 
 def sensitivity_chart(sens: pd.DataFrame, labels: list[str], L: Labels, title: str) -> Figure:
-    """One panel per cut-off: determined count (line) and possible count (shaded) per group."""
+    """One panel per cut-off: the fewest (line) and the most (shaded up to) provinces at or above it."""
     cuts = sorted(sens["cutoff"].unique())
-    colours = group_colours(labels)
-    fig, axes = plt.subplots(1, len(cuts), figsize=(7.2, 2.6), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(cuts), figsize=(7.2, 2.6), squeeze=False)
     for ax, cut in zip(axes[0], cuts):
-        d = sens[sens["cutoff"] == cut]
-        for lab in labels:
-            g = d[d["label"] == lab].sort_values("position")
-            if g.empty or (g["possible"] == 0).all():
-                continue
-            ax.plot(g["position"], g["determined"], color=colours[lab], lw=1.4,
-                    label=L.get(f"group.{lab}", L.get(f"tier.{lab}", lab)))
-            ax.fill_between(g["position"], g["determined"], g["possible"], color=colours[lab], alpha=0.18, lw=0)
+        g = sens[sens["cutoff"] == cut].sort_values("position")
+        ax.plot(g["position"], g["determined"], color="#1f4e79", lw=1.4, drawstyle="steps-post",
+                label=L("chart.sens_min"))
+        ax.fill_between(g["position"], g["determined"], g["possible"], color="#1f4e79", alpha=0.18, lw=0,
+                        step="post", label=L("chart.sens_range"))
         ax.axvline(cut, color="#333333", lw=0.8, ls="--")
         ax.set_title(L("chart.cutoff", value=cut), fontsize=8)
         ax.set_xlabel(L("chart.shift_axis"), fontsize=7)
-    axes[0][0].set_ylabel(L("chart.count_axis"))
-    axes[0][-1].legend(fontsize=6.5, loc="upper right")
+    axes[0][0].set_ylabel(L("chart.count_at_or_above"))
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=6.5, loc="lower center", ncol=2, frameon=False)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 

@@ -23,6 +23,11 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+_ASSUME = typer.Option(False, "--assume-announced",
+                       help="Also assume the announced group counts (by default the bounds use the rest of the "
+                            "published record only, so that the counts can be checked, not assumed).")
+
+
 def _fail(e: ParindexError) -> None:
     err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(e.exit_code)
@@ -63,13 +68,16 @@ def _print_summary(doc: dict) -> None:
         if s["rules"] is None:
             out.print(f"no classification rule recorded for {doc['year']}")
             continue
-        t = Table("group", "rule", "basis", "announced", "known", "members")
+        t = Table("group", "rule", "basis", "announced", "possible", "known", "members")
         for r in s["rules"]:
             mem = s["members"].get(r["label"], [])
+            lo, hi = s["count_ranges"].get(r["label"], (None, None))
             t.add_row(r["label"], r["rule"], r["basis"], str(s["announced_counts"].get(r["label"], "—")),
+                      "—" if lo is None else str(lo) if lo == hi else f"{lo}–{hi}",
                       str(s["groups"].get(r["label"], 0)), ", ".join(mem) if len(mem) <= 8 else f"{len(mem)} provinces")
         out.print(t)
-        out.print(f"group unknown for {len(s['unknown'])} province(s)")
+        out.print(f"group unknown for {len(s['unknown'])} province(s); assumptions: {', '.join(s['assumptions'])}",
+                  highlight=False)
     t = Table("index", "fact", "published", "status", "table gives", title="\nConsistency audit")
     for a in doc["audit"]:
         t.add_row(a["index"], a["fact"], a["published"][:40], a["status"], a["computed"][:40])
@@ -82,12 +90,13 @@ def summary(
     par_index: Optional[Path] = typer.Option(None, "--par-index", help="Complete official PAR INDEX table."),
     sipas: Optional[Path] = typer.Option(None, "--sipas", help="Complete official SIPAS table."),
     as_json: bool = typer.Option(False, "--json", help="Print a stable JSON document."),
+    assume_announced: bool = _ASSUME,
 ) -> None:
     """Classification, ranks, coverage and audit for a year (bundled data unless files are given)."""
     from .analysis import analyse, summary as build
 
     try:
-        doc = build(analyse(year, par_index, sipas))
+        doc = build(analyse(year, par_index, sipas, assume_announced=assume_announced))
     except ParindexError as e:
         _fail(e)
     if as_json:
@@ -97,7 +106,7 @@ def summary(
 
 
 def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,
-           out_dir: Optional[Path]) -> None:
+           out_dir: Optional[Path], assume_announced: bool = False) -> None:
     from .report import build
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
@@ -112,7 +121,8 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
             raise ParindexError(f"--year must be a year or 'all', not '{year}'", fix="e.g. --year 2020")
         with out.status("building") as status:
             res = build(int(year), str(par_index or ""), str(sipas or ""), lang, formats, out_dir, notebook=notebook,
-                        progress=lambda step: status.update(f"{notebook} {year}: {step}"))
+                        progress=lambda step: status.update(f"{notebook} {year}: {step}"),
+                        assume_announced=assume_announced)
     except ParindexError as e:
         _fail(e)
     for f in res.files:
@@ -158,16 +168,16 @@ _OUT = typer.Option(None, "--out", help="Output folder (default reports/YEAR).")
 
 @app.command()
 def report(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
-           fmt: str = _FMT, out_dir: Optional[Path] = _OUT) -> None:
+           fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME) -> None:
     """Build the yearly report: executed notebook, self-contained HTML and A4 PDF."""
-    _build("yearly_report", year, par_index, sipas, lang, fmt, out_dir)
+    _build("yearly_report", year, par_index, sipas, lang, fmt, out_dir, assume_announced)
 
 
 @app.command()
 def review(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
-           fmt: str = _FMT, out_dir: Optional[Path] = _OUT) -> None:
+           fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME) -> None:
     """Build the methodology review for peer reviewers (sensitivity, robustness, bounds, audit)."""
-    _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir)
+    _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir, assume_announced)
 
 
 @app.command()
@@ -176,6 +186,7 @@ def brief(
     year: int = typer.Option(2020, "--year"),
     par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG, fmt: str = _FMT,
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/YEAR/provinces)."),
+    assume_announced: bool = _ASSUME,
 ) -> None:
     """One- or two-page brief per province, plus an index page."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -192,7 +203,8 @@ def brief(
             def step(done: int, total: int, name: str) -> None:
                 progress.update(task, completed=done, total=total, description=f"briefs {name}")
 
-            res = build_briefs(year, wanted, lang, formats, out_dir, str(par_index or ""), str(sipas or ""), step)
+            res = build_briefs(year, wanted, lang, formats, out_dir, str(par_index or ""), str(sipas or ""), step,
+                               assume_announced=assume_announced)
     except ParindexError as e:
         _fail(e)
     out.print(f"wrote {len(res.files)} files to {res.out_dir} in {res.seconds:.1f} s", highlight=False)

@@ -27,7 +27,7 @@ from .paths import notebooks_dir, reports_dir
 
 FORMATS = ("html", "pdf")
 PARAMETER_TYPES: dict[str, type] = {"year": int, "par_index_file": str, "sipas_file": str, "lang": str,
-                                    "output_dir": str, "province": str}
+                                    "output_dir": str, "province": str, "assume_announced": bool}
 
 
 @dataclass
@@ -61,7 +61,7 @@ def validate_parameters(params: dict, notebook: Path) -> dict:
         if k not in PARAMETER_TYPES:
             raise ParindexError(f"unknown parameter '{k}'", file=str(notebook),
                                 fix=f"use one of {', '.join(PARAMETER_TYPES)}")
-        if not isinstance(v, PARAMETER_TYPES[k]) or isinstance(v, bool):
+        if not isinstance(v, PARAMETER_TYPES[k]) or (isinstance(v, bool) and PARAMETER_TYPES[k] is not bool):
             raise ParindexError(f"parameter '{k}' must be {PARAMETER_TYPES[k].__name__}, got {v!r}",
                                 file=str(notebook), fix=f"pass {k} as {PARAMETER_TYPES[k].__name__}")
     if params.get("lang", "vi") not in LANGS:
@@ -377,7 +377,7 @@ class _PartExports:
 def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
           formats: tuple[str, ...] = FORMATS, out: Path | None = None, notebook: str = "yearly_report",
           progress: Callable[[str], None] | None = None, notebook_path: Path | None = None,
-          skip_unchanged: bool = False, pdf_workers: int = 2) -> BuildResult:
+          skip_unchanged: bool = False, pdf_workers: int = 2, assume_announced: bool = False) -> BuildResult:
     """Execute one report notebook and export it; ``pdf_workers`` = 0 renders the PDF afterwards, here.
 
     With workers, the kernel, the PDF parts and the HTML export overlap on the machine's cores:
@@ -394,9 +394,12 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         raise ParindexError("notebook not found", file=str(nb_path), fix="restore it from git")
     params = {"year": year, "par_index_file": str(Path(par_index_file).resolve()) if par_index_file else "",
               "sipas_file": str(Path(sipas_file).resolve()) if sipas_file else "", "lang": lang}
+    if assume_announced:  # only then: a researcher's own notebook need not declare it
+        params["assume_announced"] = True
     dest = Path(out) if out else reports_dir() / str(year)
     params["output_dir"] = str(dest.resolve())
-    stem = f"{notebook}_{year}_{lang}"
+    # a report that assumes the announced counts says different things: it gets its own name
+    stem = f"{notebook}_{year}_{lang}" + ("_announced" if assume_announced else "")
     record = dest / f"{stem}.build.json"
     if skip_unchanged and record.is_file():
         validate_parameters(params, nb_path)
@@ -520,7 +523,8 @@ def _render_pdf(nb_json: str, path: str, title: str, lang: str) -> str:
 
 def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi",
                  formats: tuple[str, ...] = FORMATS, out: Path | None = None, par_index_file: str = "",
-                 sipas_file: str = "", progress: Callable[[int, int, str], None] | None = None) -> BuildResult:
+                 sipas_file: str = "", progress: Callable[[int, int, str], None] | None = None,
+                 assume_announced: bool = False) -> BuildResult:
     """One brief per province (all 63 when ``provinces`` is None) plus an index page.
 
     Parameters are injected with papermill's own ``parameterize_notebook``; the briefs then
@@ -549,6 +553,8 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
     base = {"year": year, "province": chosen[0].name_vi, "lang": lang,
             "par_index_file": str(Path(par_index_file).resolve()) if par_index_file else "",
             "sipas_file": str(Path(sipas_file).resolve()) if sipas_file else "", "output_dir": str(dest.resolve())}
+    if assume_announced:
+        base["assume_announced"] = True
     validate_parameters(base, nb_path)
     from papermill.iorw import load_notebook_node
 

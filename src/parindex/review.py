@@ -7,54 +7,52 @@ intervals, never estimates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .analysis import IndexResult
-from .classify import N_PROVINCES, Rule, RuleSet, full_precision_rank
+from .classify import RuleSet, full_precision_rank
+from .inference import GRID, pmap, text_interval
 from .tables import COMPONENT_COLUMNS
 
 
 
 # 1. Cut-off sensitivity ------------------------------------------------------------
 
-def shifted(rs: RuleSet, cutoff: float, delta: float) -> RuleSet:
-    """The rule set with one cut-off moved by delta (both bands that share it move)."""
-    def mv(b: float | None) -> float | None:
-        return None if b is None else (b + delta if abs(b - cutoff) < 1e-9 else b)
-
-    return replace(rs, rules=tuple(replace(r, lower=mv(r.lower), upper=mv(r.upper)) for r in rs.rules))
-
-
-def _counts(lo: np.ndarray, hi: np.ndarray, rs: RuleSet) -> dict[str, tuple[int, int]]:
-    out = {}
-    for r in rs.rules:
-        if r.kind != "band":
-            continue
-        inside = np.array([r.contains(a) and r.contains(b) for a, b in zip(lo, hi)])
-        meets = np.array([r.meets(a, b) for a, b in zip(lo, hi)])
-        out[r.label] = (int(inside.sum()), int(meets.sum()))
-    return out
+def order_statistics(res: IndexResult) -> pd.DataFrame:
+    """For every k, the least and the greatest possible k-th largest value (percent)."""
+    inf = res.inference
+    active = inf.active
+    ks = list(range(1, inf.problem.n + 1))
+    ranges = pmap(lambda k: inf.problem.kth_range(active, k), ks)
+    return pd.DataFrame({"k": ks, "lo": [r[0] / GRID for r in ranges], "hi": [r[1] / GRID for r in ranges]})
 
 
 def cutoff_sensitivity(res: IndexResult, step: float = 0.05, span: float = 2.0) -> pd.DataFrame:
-    """Group counts as each cut-off moves from -span to +span (determined and possible counts)."""
+    """Provinces at or above each cut-off as it moves from -span to +span: the exact range.
+
+    With the k-th largest value known to lie in [lo_k, hi_k], the number of provinces at or
+    above t is at least #{k: lo_k >= t} and at most #{k: hi_k >= t} in every table consistent
+    with the record, and both are attained: the same inference as the report, so at the real
+    cut-offs the counts match it.
+    """
     rs = res.rules
+    cols = ["cutoff", "shift", "position", "determined", "possible"]
     if rs is None or not rs.is_band:
-        return pd.DataFrame(columns=["cutoff", "shift", "position", "label", "determined", "possible"])
-    lo = res.classified["lo"].astype(float).to_numpy()
-    hi = res.classified["hi"].astype(float).to_numpy()
+        return pd.DataFrame(columns=cols)
+    os_ = order_statistics(res)
+    lo, hi = os_["lo"].to_numpy(), os_["hi"].to_numpy()
     n = int(round(span / step))
     rows = []
     for cut in rs.cutoffs():
         for k in range(-n, n + 1):
             d = round(k * step, 10)
-            for label, (det, pos) in _counts(lo, hi, shifted(rs, cut, d)).items():
-                rows.append({"cutoff": cut, "shift": d, "position": round(cut + d, 10), "label": label,
-                             "determined": det, "possible": pos})
-    return pd.DataFrame(rows)
+            t = round(cut + d, 10)
+            rows.append({"cutoff": cut, "shift": d, "position": t,
+                         "determined": int((lo >= t - 1e-9).sum()), "possible": int((hi >= t - 1e-9).sum())})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def closest_to_cutoffs(res: IndexResult, n: int = 5) -> pd.DataFrame:
@@ -95,16 +93,21 @@ class MonteCarlo:
     draws: int
     spread: float
     seed: int
+    factor_lo: float  # the smallest and largest factor actually applied (after rescaling)
+    factor_hi: float
 
 
 def weight_monte_carlo(comp: pd.DataFrame, rs: RuleSet | None, draws: int = 2000, spread: float = 0.2,
                        seed: int = 2020, rescale: bool = True) -> MonteCarlo:
-    """Perturb each block's weight by a factor in [1-spread, 1+spread]; rank within the table given.
+    """What-if: each block's weight times a factor drawn from [1-spread, 1+spread].
 
-    With ``rescale`` each draw's factors are scaled so the mean total of the provinces in
-    the table is unchanged: otherwise +-20 % on every block moves all totals together and
-    the group comparison measures the scale, not the weighting. With the 2020 top-10
-    table the ranks are ranks among those ten provinces only.
+    With ``rescale`` each draw's factors are then scaled so the mean total of the provinces
+    in the table is unchanged (otherwise +-20 % on every block moves all totals together
+    and the group comparison measures the scale, not the weighting); the factors actually
+    applied then span more than the drawn range (``factor_lo``/``factor_hi``, about
+    0.70-1.41 for +-20 %). The shares reported are shares of draws under this scheme, not
+    probabilities of anything. With the 2020 top-10 table the ranks are ranks among those
+    ten provinces only.
     """
     pts = comp[list(COMPONENT_COLUMNS)].astype(float).to_numpy()
     rng = np.random.default_rng(seed)
@@ -127,65 +130,57 @@ def weight_monte_carlo(comp: pd.DataFrame, rs: RuleSet | None, draws: int = 2000
                      "rank_p95": float(np.percentile(r, 95)), "rank_max": int(r.max()),
                      "p_keep_rank": float(np.mean(r == base_rank[j])), "group": base_group,
                      "p_keep_group": float(keep_group)})
-    return MonteCarlo(pd.DataFrame(rows).sort_values("rank").reset_index(drop=True), draws, spread, seed)
+    return MonteCarlo(pd.DataFrame(rows).sort_values("rank").reset_index(drop=True), draws, spread, seed,
+                      float(w.min()), float(w.max()))
 
 
 # 4. Bounds for unpublished values --------------------------------------------------
 
 def bounds(res: IndexResult) -> pd.DataFrame:
-    """Interval each value must lie in, from ranks of neighbours, min/max, cut-offs and counts.
-
-    A province placed in a group by its rank and the announced group sizes is also held
-    inside that group's band.
-    """
-    c = res.classified.copy()
-    lo, hi = c["lo"].astype(float), c["hi"].astype(float)
-    rs = res.rules
-    if rs is not None and rs.is_band:
-        by_label = {r.label: r for r in rs.rules}
-        for code in c.index[c["group_basis"] == "rank_and_counts"]:
-            r = by_label[c.at[code, "group"]]
-            if r.lower is not None:
-                lo[code] = max(lo[code], r.lower)
-            if r.upper is not None:
-                hi[code] = min(hi[code], r.upper)
+    """The interval each value must lie in: the inference's, the same as the report's."""
+    c = res.classified
     out = pd.DataFrame({"province": c["province"], "value": c["value"], "rank": c["rank_published"],
-                        "lo": lo, "hi": hi, "basis": c["bound_basis"], "group": c["group"],
+                        "lo": c["lo"], "hi": c["hi"], "basis": c["bound_basis"], "group": c["group"],
                         "group_basis": c["group_basis"]})
     out["width"] = out["hi"] - out["lo"]
     return out
 
 
-def implied_unpublished_mean(res: IndexResult, published_mean: float | None,
-                             mean_decimals: int = 2) -> dict | None:
-    """Mean of the provinces without a value implied by the announced mean of all 63."""
-    if published_mean is None:
+def mean_check(res: IndexResult) -> dict | None:
+    """The published mean against what the rest of the record allows (from the audit)."""
+    it = next((i for i in res.audit if i.fact == "mean_63" and i.range is not None), None)
+    if it is None:
         return None
-    v = res.classified["value"].astype(float)
-    known = v.dropna()
-    n_unk = N_PROVINCES - len(known)
-    if n_unk == 0:
-        return {"n_unpublished": 0, "mean": None, "lo": None, "hi": None,
-                "computed_mean": round(float(known.mean()), 4)}
-    half = 0.5 * 10 ** -mean_decimals
-    total = published_mean * N_PROVINCES
-    b = bounds(res)
-    unk = b[b["value"].isna()]
-    return {"n_unpublished": n_unk,
-            "mean": round(float(total - known.sum()) / n_unk, 4),
-            "lo": round(float(total - half * N_PROVINCES - known.sum()) / n_unk, 4),
-            "hi": round(float(total + half * N_PROVINCES - known.sum()) / n_unk, 4),
-            "bounds_mean_lo": round(float(unk["lo"].mean()), 4),
-            "bounds_mean_hi": round(float(unk["hi"].mean()), 4)}
+    lo, hi = text_interval(it.published, rounded=True)
+    return {"published": it.published, "published_lo": lo / GRID, "published_hi": hi / GRID,
+            "lo": it.range[0], "hi": it.range[1], "status": it.status,
+            "n_unpublished": int(res.classified["value"].isna().sum())}
 
 
 # 5. Coherence of the two indices ---------------------------------------------------
 
+MIN_N_BOOTSTRAP = 10  # below this, a bootstrap interval says more about the resampling than the data
+
+
 def correlation(par: IndexResult, sip: IndexResult, boot: int = 2000, seed: int = 2020) -> dict:
+    """Pearson and Spearman on the provinces with both values, with who they are.
+
+    The provinces with published values are not a sample: they are mostly the leaders.
+    ``selection`` counts how many of them are among the top n of the PAR INDEX (n = their
+    number); no bootstrap interval is computed below MIN_N_BOOTSTRAP provinces."""
     both = pd.DataFrame({"par": par.classified["value"], "sipas": sip.classified["value"]}).dropna().astype(float)
     n = len(both)
     if n < 3:
-        return {"n": n, "pearson": None, "spearman": None}
+        return {"n": n, "pearson": None, "spearman": None, "provinces": list(par.classified.loc[both.index, "province"])}
+    ranks = par.classified["rank_published"]
+    top = int(((ranks.loc[both.index].notna()) & (ranks.loc[both.index] <= n)).sum())
+    x, y = both["par"].to_numpy(), both["sipas"].to_numpy()
+    out = {"n": n, "pearson": float(np.corrcoef(x, y)[0, 1]),
+           "spearman": float(pd.Series(x).rank().corr(pd.Series(y).rank())),
+           "selection": {"top_n": n, "in_par_top_n": top},
+           "provinces": list(par.classified.loc[both.index, "province"]), "boot": None, "seed": seed}
+    if n < MIN_N_BOOTSTRAP:
+        return out
     x, y = both["par"].to_numpy(), both["sipas"].to_numpy()
     rng = np.random.default_rng(seed)
     pb, sb = [], []
@@ -195,11 +190,9 @@ def correlation(par: IndexResult, sip: IndexResult, boot: int = 2000, seed: int 
             continue
         pb.append(np.corrcoef(x[i], y[i])[0, 1])
         sb.append(pd.Series(x[i]).rank().corr(pd.Series(y[i]).rank()))
-    return {"n": n, "pearson": float(np.corrcoef(x, y)[0, 1]),
-            "pearson_ci": [float(np.percentile(pb, 2.5)), float(np.percentile(pb, 97.5))],
-            "spearman": float(pd.Series(x).rank().corr(pd.Series(y).rank())),
-            "spearman_ci": [float(np.percentile(sb, 2.5)), float(np.percentile(sb, 97.5))],
-            "boot": boot, "seed": seed, "provinces": list(par.classified.loc[both.index, "province"])}
+    out.update({"pearson_ci": [float(np.percentile(pb, 2.5)), float(np.percentile(pb, 97.5))],
+                "spearman_ci": [float(np.percentile(sb, 2.5)), float(np.percentile(sb, 97.5))], "boot": boot})
+    return out
 
 
 def sipas_points_vs_percent(comp: pd.DataFrame, sip: IndexResult) -> pd.DataFrame:
@@ -215,7 +208,3 @@ def sipas_points_vs_percent(comp: pd.DataFrame, sip: IndexResult) -> pd.DataFram
                      "sipas_points": float(r.sipas_points), "difference": round(float(r.sipas_points) - float(v) / 10, 4),
                      "percent_rounded": bool(int(dec[r.province_code]) < 2)})
     return pd.DataFrame(rows)
-
-
-def rule_for(rs: RuleSet | None, label: str) -> Rule | None:
-    return next((r for r in rs.rules if r.label == label), None) if rs else None

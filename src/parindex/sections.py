@@ -17,6 +17,7 @@ from .analysis import IndexResult, YearAnalysis, analyse
 from .audit import ADDITIVITY_TOLERANCE, additivity_gap
 from .gcpause import gc_paused
 from .labels import Labels
+from .tables import value_as_published
 
 INDEX_NAMES = ("par_index", "sipas")
 
@@ -33,23 +34,24 @@ def _table(df: pd.DataFrame, cls: str = "") -> HTML:
     return HTML(df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0))
 
 
-def _num(x: object, nd: int = 2) -> str | None:
-    return None if x is None or pd.isna(x) else f"{float(x):.{nd}f}"
+def range_text(lo: float, hi: float) -> str:
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
 
 
 @lru_cache(maxsize=4)
-def _cached_analyse(year: int, par_index_file: str, sipas_file: str) -> YearAnalysis:
-    return analyse(year, par_index_file or None, sipas_file or None)
+def _cached_analyse(year: int, par_index_file: str, sipas_file: str, assume_announced: bool = False) -> YearAnalysis:
+    return analyse(year, par_index_file or None, sipas_file or None, assume_announced=assume_announced)
 
 
 class Report:
     """One year's report content in one language."""
 
-    def __init__(self, year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi"):
+    def __init__(self, year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
+                 assume_announced: bool = False):
         self.year = year
         self.lang = lang
         self.L = Labels(lang)
-        self.a: YearAnalysis = _cached_analyse(year, par_index_file or "", sipas_file or "")
+        self.a: YearAnalysis = _cached_analyse(year, par_index_file or "", sipas_file or "", bool(assume_announced))
         charts.setup_style()
 
     # -- helpers -------------------------------------------------------------
@@ -120,8 +122,9 @@ class Report:
             for lab in res.rules.labels:
                 key = f"group_count_{lab}" if idx == "par_index" else f"n_{lab}_group"
                 it = audit.get(key)
+                rng = res.count_ranges.get(lab)
                 counts.append([L(f"index_short.{idx}"), self._group_name(idx, lab), res.announced.get(lab, "—"),
-                               res.groups.get(lab, 0), L(f"audit.{it.status}") if it else "—",
+                               range_text(*rng) if rng else "—", L(f"audit.{it.status}") if it else "—",
                                ", ".join(it.source_ids) if it else "—"])
         ct = pd.DataFrame(counts, columns=[L("col.fact"), L("col.group"), L("col.count_announced"),
                                            L("col.count_reproduced"), L("col.status"), L("col.source")])
@@ -155,16 +158,35 @@ class Report:
             return Markdown(L("text.no_rule", year=self.year))
         rows = []
         c = res.classified
+        marks = {"value": "", "record": "*", "announced_counts": "**"}
         for r in sorted(res.rules.rules, key=lambda r: r.order):
-            m = c[c["group"] == r.label]
-            members = ", ".join(f"{p}{'' if b == 'value' else '*'}" for p, b in
-                                zip(m.sort_values("value", ascending=False)["province"], m.sort_values("value", ascending=False)["group_basis"]))
+            m = c[c["group"] == r.label].sort_values(["value", "province"], ascending=[False, True])
+            members = ", ".join(f"{p}{marks.get(b, '')}" for p, b in zip(m["province"], m["group_basis"]))
+            rng = res.count_ranges.get(r.label)
             rows.append([self._group_name(idx, r.label), r.describe(), self._basis(r.basis),
-                         res.announced.get(r.label, "—"), len(m), members or "—"])
+                         res.announced.get(r.label, "—"), range_text(*rng) if rng else "—", len(m), members or "—"])
         df = pd.DataFrame(rows, columns=[L("col.group"), L("col.rule"), L("col.basis"), L("col.count_announced"),
-                                         L("col.count_reproduced"), L("col.members")])
-        note = f"<p class='note'>* {html.escape(L('basis.bounds'))} / {html.escape(L('basis.rank_and_counts'))}</p>"
-        return HTML(_table(df, "w-groups").data + note)
+                                         L("col.count_reproduced"), L("col.count_known"), L("col.members")])
+        note = f"* {L('basis.record')}" + (f"; ** {L('basis.announced_counts')}" if self.a.assume_announced else "")
+        assume = L("text.assume_announced" if self.a.assume_announced else "text.assume_default")
+        return HTML(_table(df, "w-groups").data + f"<p class='note'>{html.escape(note)}</p>"
+                    + f"<p class='note'>{html.escape(assume)}</p>" + self._slots(idx))
+
+    def _slots(self, idx: str) -> str:
+        """Open rank places and their occupants' groups, once the announced counts are assumed."""
+        res, L = self.a.result(idx), self.L
+        if not self.a.assume_announced or res.rules is None or not res.rules.is_band or res.table.complete:
+            return ""
+        runs = res.inference.slot_ranges()
+        if not runs:
+            return ""
+        items = []
+        for r in runs:
+            slots = str(r["first"]) if r["first"] == r["last"] else f"{r['first']}–{r['last']}"
+            groups = " / ".join(self._group_name(idx, g) for g in r["possible"]) or "—"
+            line = L("text.slot_line", slots=slots, groups=groups, lo=f"{r['lo']:.2f}", hi=f"{r['hi']:.2f}")
+            items.append(f"<li>{html.escape(line)}</li>")
+        return f"<p>{html.escape(L('text.slots'))}</p><ul class='slots'>{''.join(items)}</ul>"
 
     def map(self, idx: str = "par_index") -> SVG | Markdown:
         from . import maps
@@ -296,10 +318,11 @@ class Report:
         rows = []
         for code in order.sort_values(["_k", "_v", "province"]).index:
             r = c.loc[code]
-            bounds = "" if not pd.isna(r["value"]) else f"{float(r['lo']):.2f}–{float(r['hi']):.2f}"
+            point = not pd.isna(r["lo"]) and r["lo"] == r["hi"]
+            bounds = "" if point or pd.isna(r["lo"]) else f"{float(r['lo']):.2f}–{float(r['hi']):.2f}"
             status = d.at[code, "value_status"] if not pd.isna(d.at[code, "value_status"]) else d.at[code, "rank_status"]
             srcs = d.at[code, "value_sources"] if not pd.isna(d.at[code, "value_sources"]) else d.at[code, "rank_sources"]
-            rows.append([r["province"], _num(r["value"]) or L("missing"),
+            rows.append([r["province"], value_as_published(d, code) or L("missing"),
                          "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
                          bounds or "—",
                          self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else L("group.unknown"),
@@ -346,11 +369,10 @@ class Review(Report):
         if sens.empty:
             return HTML("")
         s = sens[(sens["shift"] / every).round(6) % 1 == 0].copy()
-        s["count"] = [f"{d}" if d == p else f"{d}–{p}" for d, p in zip(s["determined"], s["possible"])]
-        wide = s.pivot_table(index=["cutoff", "position"], columns="label", values="count", aggfunc="first")
-        wide = wide[[lab for lab in self.a.result(idx).rules.labels if lab in wide.columns]].reset_index()
-        wide.columns = [self.L("col.cutoff"), self.L("chart.shift_axis"),
-                        *[self._group_name(idx, c) for c in wide.columns[2:]]]
+        s["count"] = [range_text(d, p) for d, p in zip(s["determined"], s["possible"])]
+        wide = s.pivot_table(index="position", columns="cutoff", values="count", aggfunc="first").reset_index()
+        wide = wide.fillna("")
+        wide.columns = [self.L("chart.shift_axis"), *[self.L("chart.cutoff", value=c) for c in wide.columns[1:]]]
         return _table(wide)
 
     def closest(self, idx: str = "par_index") -> HTML:
@@ -390,7 +412,7 @@ class Review(Report):
         for spread in self.MC_SPREADS:
             mc = review.weight_monte_carlo(comp, self.a.par_index.rules, self.MC_DRAWS, spread, self.SEED)
             s = mc.summary
-            out.append(f"<p>{html.escape(self.L('text.mc', lo=f'{1 - spread:.2f}', hi=f'{1 + spread:.2f}', draws=mc.draws, seed=mc.seed, n=len(s)))}</p>")
+            out.append(f"<p>{html.escape(self.L('text.mc', lo=f'{1 - spread:.2f}', hi=f'{1 + spread:.2f}', draws=mc.draws, seed=mc.seed, n=len(s), elo=mc.factor_lo, ehi=mc.factor_hi))}</p>")
             t = pd.DataFrame({self.L("col.province"): s["province"], self.L("col.total"): s["total"],
                               self.L("col.rank"): s["rank"],
                               self.L("col.rank_interval"): [f"{a:g}–{b:g}" for a, b in zip(s["rank_p05"], s["rank_p95"])],
@@ -417,15 +439,13 @@ class Review(Report):
         from . import review
 
         res = self.a.result(idx)
-        mean_text, _ = self._fact_row(idx, "mean_63")
         parts = [self.L("text.bounds")]
         if res.table.complete:
             parts.append(self.L("text.implied_mean_complete", m=float(res.classified["value"].astype(float).mean())))
-        elif mean_text:
-            d = len(mean_text.split(".")[1]) if "." in mean_text else 0
-            m = review.implied_unpublished_mean(res, float(mean_text), d)
-            parts.append(self.L("text.implied_mean", mean=mean_text, n=m["n_unpublished"], m=m["mean"], lo=m["lo"],
-                                hi=m["hi"], blo=m["bounds_mean_lo"], bhi=m["bounds_mean_hi"]))
+        elif (m := review.mean_check(res)) is not None:
+            parts.append(self.L("text.implied_mean", mean=m["published"], mlo=f"{m['published_lo']:.3f}",
+                                mhi=f"{m['published_hi']:.3f}", n=m["n_unpublished"], lo=f"{m['lo']:.2f}",
+                                hi=f"{m['hi']:.2f}"))
         return Markdown("\n\n".join(parts))
 
     def bounds_table(self, idx: str = "par_index") -> HTML:
@@ -450,8 +470,13 @@ class Review(Report):
         if r["pearson"] is None:
             text = self.L("text.correlation_none", n=r["n"])
         else:
-            text = self.L("text.correlation", n=r["n"], p=r["pearson"], plo=r["pearson_ci"][0], phi=r["pearson_ci"][1],
-                          s=r["spearman"], slo=r["spearman_ci"][0], shi=r["spearman_ci"][1], boot=r["boot"], seed=r["seed"])
+            sel = self.L("text.top_selection", k=r["selection"]["in_par_top_n"], top=r["selection"]["top_n"])
+            text = self.L("text.correlation", n=r["n"], sel=sel, p=r["pearson"], s=r["spearman"])
+            if r.get("boot"):
+                text += " " + self.L("text.correlation_ci", plo=r["pearson_ci"][0], phi=r["pearson_ci"][1],
+                                     slo=r["spearman_ci"][0], shi=r["spearman_ci"][1], boot=r["boot"], seed=r["seed"])
+            else:
+                text += " " + self.L("text.correlation_no_ci", min_n=review.MIN_N_BOOTSTRAP)
         parts = [f"<p>{html.escape(text)}</p>"]
         comp = self.a.par_index.components
         if comp is not None and not comp.empty:
@@ -469,8 +494,9 @@ class Review(Report):
 class Brief(Report):
     """One province's brief: what is known, exactly as known."""
 
-    def __init__(self, year: int, province: str, par_index_file: str = "", sipas_file: str = "", lang: str = "vi"):
-        super().__init__(year, par_index_file, sipas_file, lang)
+    def __init__(self, year: int, province: str, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
+                 assume_announced: bool = False):
+        super().__init__(year, par_index_file, sipas_file, lang, assume_announced)
         self.p = self.a.bundle.registry.resolve(province)
 
     def title(self) -> Markdown:
@@ -531,9 +557,10 @@ class Brief(Report):
         for idx in INDEX_NAMES:
             st = standing(self.a.result(idx), self.p.code)
             for where, lst in (("above", st.above), ("below", st.below)):
-                for name, v, r in lst:
+                data = self.a.result(idx).table.data
+                for code, name, v, r in lst:
                     rows.append([L(f"index_short.{idx}"), L(f"brief.{where}"), name,
-                                 _num(v) or L("missing"), "—" if r is None else r])
+                                 value_as_published(data, code) or L("missing"), "—" if r is None else r])
         if not rows:
             return Markdown(L("brief.no_neighbours"))
         df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.above_below"), L("col.province"), L("col.value"),
@@ -548,10 +575,10 @@ class Brief(Report):
         t = pd.DataFrame({
             L("col.province"): [f"<b>{html.escape(n)}</b>" if c == self.p.code else html.escape(n)
                                 for c, n in zip(df["code"], df["province"])],
-            "PAR INDEX": [_num(v) or L("missing") for v in df["par_value"]],
+            "PAR INDEX": [value_as_published(self.a.par_index.table.data, c) or L("missing") for c in df["code"]],
             L("col.rank"): ["—" if pd.isna(r) else int(r) for r in df["par_rank"]],
             L("col.group"): [self._group_name("par_index", g) if g else "—" for g in df["par_group"]],
-            "SIPAS": [_num(v) or L("missing") for v in df["sipas_value"]],
+            "SIPAS": [value_as_published(self.a.sipas.table.data, c) or L("missing") for c in df["code"]],
             L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in df["sipas_rank"]],
             L("col.group") + " ": [self._group_name("sipas", g) if g else "—" for g in df["sipas_group"]],
         })

@@ -1,0 +1,1206 @@
+"""What the published record proves: exact bounds over every table consistent with it.
+
+Everything published for one index and year becomes a *claim*: a province's value or rank,
+the leader, the last place, the maximum, minimum, range, mean or median, a published tier
+list, an announced count. The unknown table is the vector of the N provincial values, and
+the claims are linear constraints on it, some of them with binary variables (which open
+rank slot a province fills, which province attains the maximum, whether a value is at or
+above a cut-off). Every figure this module returns is the optimum of a mixed-integer
+programme solved by HiGHS (through ``scipy.optimize.milp``): a true minimum or maximum over
+*all* tables that satisfy the claims, not a bound computed province by province. The method
+is set out in docs/method.md.
+
+Conventions (each one keeps the set of admissible tables a superset of the real ones):
+
+* Values live on the ministry's publication grid of 0.01 and are held in hundredths. A value
+  published with two decimals is that grid point; with fewer decimals it is the interval its
+  rounding allows, both ends included (the rounding rule is not published); a value typed with
+  more decimals is kept as it is. A user's table is taken at face value.
+* Published ranks follow the documented tie rule (ties share the best place): a province of
+  rank r has exactly r - 1 provinces strictly above it. The provinces without a published rank
+  therefore fill the open rank slots, as many between two published ranks as the gap leaves.
+* The leader is at least every other value and the last place at most; a maximum, minimum,
+  range, mean or median published with k decimals holds to that rounding.
+* Announced counts (group counts, "n at or above X") are claims like the others in the audit,
+  which checks every fact jointly, but they are an *assumption* for the bounds: the counts are
+  what the package sets out to reproduce, so by default the bounds use the rest of the record
+  only, and ``assume_announced`` adds them.
+* Claims that cannot hold together are found by a deletion filter (the smallest set of claims
+  that conflict); one claim of each such set is set aside by a documented order, weakest first
+  (national facts before provincial figures, derived before stated, counts before values) and
+  the bounds rest on the rest.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array
+
+GRID = 100  # hundredths: the ministry publishes values with two decimals
+PUBLISHED_DECIMALS = 2
+DOMAIN = (0, 100 * GRID)  # a percentage
+TOL = 1e-6
+_WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+# Claim kinds, in the order a conflict gives them up (weakest first).
+_SET_ASIDE_ORDER = {"count": 0, "n_groups": 0, "median": 1, "range": 1, "mean": 1, "max": 2, "min": 2,
+                    "leader": 3, "last": 3, "tier": 4, "rank": 5, "value": 6}
+_STATUS_WEAKNESS = {"secondary": 0, "inferred": 0, "conflict": 0, "derived": 1, "stated": 2, "official": 3,
+                    "user": 3}
+
+Band = tuple[float | None, float | None]  # [a, b] in hundredths, inclusive; None = open
+
+
+def text_interval(text: object, exact: bool = False, rounded: bool = False) -> tuple[float, float]:
+    """[lo, hi] in hundredths that a published figure stands for (see module docstring).
+
+    ``rounded``: the figure is a rounding whatever its decimals (a mean is not on the grid).
+    """
+    s = str(text).strip()
+    q = Fraction(s)
+    k = len(s.split(".", 1)[1]) if "." in s else 0
+    if exact or (k >= PUBLISHED_DECIMALS and not rounded):
+        v = float(q * GRID)
+        return v, v
+    half = Fraction(1, 2) * Fraction(1, 10 ** k)
+    return float((q - half) * GRID), float((q + half) * GRID)
+
+
+def band_of(lower: float | None, lower_inclusive: bool, upper: float | None, upper_inclusive: bool) -> Band:
+    """A rule's band as an inclusive interval on the grid of integers (hundredths)."""
+    a = None if lower is None else (math.ceil(lower * GRID - TOL) if lower_inclusive
+                                    else math.floor(lower * GRID + TOL) + 1)
+    b = None if upper is None else (math.floor(upper * GRID + TOL) if upper_inclusive
+                                    else math.ceil(upper * GRID - TOL) - 1)
+    return a, b
+
+
+def in_band(v: float, band: Band) -> bool:
+    """For a fixed value (possibly off the grid): inside the band's real interval."""
+    a, b = band
+    return (a is None or v >= a - TOL) and (b is None or v < b + 1 - TOL)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One published statement. ``key`` names it in conflicts and audit rows."""
+
+    key: str
+    kind: str  # value rank leader last max min range mean median count tier n_groups
+    text: str
+    count: bool = False  # an announced count: an assumption for the bounds
+    status: str = "stated"
+    province: int | None = None  # position in the table
+    lo: float | None = None  # hundredths (value, max, min, range, mean, median)
+    hi: float | None = None
+    rank: int | None = None
+    bands: tuple[Band, ...] = ()  # count: values in any of these bands are counted
+    n: tuple[int, int] | None = None  # count / n_groups: allowed number
+    members: tuple[int, ...] = ()  # tier: provinces named in the list
+    slot_window: tuple[int, int] | None = None  # tier of a top_n / bottom_n rule
+    fact: str = ""  # the national fact (or list) this claim comes from
+    published: str = ""
+    sources: tuple[str, ...] = ()
+
+    @property
+    def weakness(self) -> tuple[int, int]:
+        return (_SET_ASIDE_ORDER.get(self.kind, 0), _STATUS_WEAKNESS.get(self.status, 1))
+
+
+# The model ------------------------------------------------------------------------------
+
+class _Model:
+    """A small MILP builder: integer value variables x_i (hundredths) and helper variables."""
+
+    def __init__(self, n: int, lo: Sequence[float], hi: Sequence[float], integral: Sequence[bool]):
+        self.n = n
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+        self.integ: list[int] = []
+        self.r: list[int] = []
+        self.c: list[int] = []
+        self.v: list[float] = []
+        self.rlo: list[float] = []
+        self.rhi: list[float] = []
+        self.infeasible = False
+        self.fixed_int = list(integral)
+        for i in range(n):
+            self.var(lo[i], hi[i], integer=integral[i] and lo[i] != hi[i])
+        self._ge: dict[tuple[int, float], int | float] = {}
+        self._cuts: set[tuple[int, int]] = set()
+
+    # variables and rows
+    def var(self, lb: float, ub: float, integer: bool = True) -> int:
+        self.lb.append(lb)
+        self.ub.append(ub)
+        self.integ.append(1 if integer else 0)
+        return len(self.lb) - 1
+
+    def binary(self) -> int:
+        return self.var(0, 1, True)
+
+    def on_grid(self, k: int) -> bool:
+        return self.integ[k] == 1 or (self.lb[k] == self.ub[k] and float(self.lb[k]).is_integer())
+
+    def row(self, coefs: dict[int, float], lo: float = -np.inf, hi: float = np.inf) -> None:
+        if all(float(a).is_integer() and self.on_grid(j) for j, a in coefs.items()):
+            # an integer combination of grid values is an integer: round the bounds inward
+            lo = math.ceil(lo - TOL) if np.isfinite(lo) else lo
+            hi = math.floor(hi + TOL) if np.isfinite(hi) else hi
+        k = len(self.rlo)
+        for j, a in coefs.items():
+            if a:
+                self.r.append(k)
+                self.c.append(j)
+                self.v.append(a)
+        self.rlo.append(lo)
+        self.rhi.append(hi)
+
+    def eps(self, i: int, j: int) -> float:
+        """Smallest step of x_i - x_j above 0: one grid step between grid values."""
+        return 1.0 if self.on_grid(i) and self.on_grid(j) else 1e-3
+
+    def bigm(self, i: int, j: int) -> float:
+        return max(self.ub[i] - self.lb[j], self.ub[j] - self.lb[i], 0) + 1
+
+    def ge(self, i: int, t: float) -> int | float:
+        """Indicator of x_i >= t (t in hundredths): a constant when the bounds decide it."""
+        if self.integ[i]:
+            t = math.ceil(t - TOL)  # an integer value is >= t exactly when it is >= ceil(t)
+        key = (i, t)
+        if key in self._ge:
+            return self._ge[key]
+        lb, ub = self.lb[i], self.ub[i]
+        if lb >= t - TOL:
+            out: int | float = 1.0
+        elif ub < t - TOL:
+            out = 0.0
+        else:
+            u = self.binary()
+            # u = 1 -> x >= t ; u = 0 -> x <= t - 1 (the grid step below t)
+            self.row({i: 1, u: -(t - lb)}, lo=lb)
+            self.row({i: 1, u: -(ub - t + 1)}, hi=t - 1)
+            out = u
+        self._ge[key] = out
+        return out
+
+    def order_cuts(self) -> None:
+        """The slots are sorted, so each threshold's indicators are too: u(y_s >= t) >= u(y_s+1 >= t).
+
+        Valid for every table, and it makes the LP relaxation of a count nearly integral."""
+        slot = {v: s for s, v in enumerate(getattr(self, "y", []))}
+        by_t: dict[float, list[tuple[int, int]]] = {}
+        for (i, t), u in self._ge.items():
+            if not isinstance(u, float) and i in slot:
+                by_t.setdefault(t, []).append((slot[i], u))
+        for us in by_t.values():
+            us.sort()
+            for (_, u1), (_, u2) in zip(us, us[1:]):
+                if (u1, u2) not in self._cuts:
+                    self._cuts.add((u1, u2))
+                    self.row({u1: 1, u2: -1}, lo=0)
+
+    def gt(self, i: int, t: float) -> int | float:
+        """Indicator of x_i > t."""
+        if self.integ[i]:
+            return self.ge(i, math.floor(t + TOL) + 1)
+        return 1.0 if self.lb[i] > t + TOL else 0.0  # a fixed value off the grid
+
+    def indicator(self, i: int, band: Band) -> dict[int, float] | float:
+        """x_i in band, as a linear expression {var: coef} plus constant (key -1)."""
+        a, b = band
+        expr: dict[int, float] = {-1: 0.0}
+        for t, sign in ((a, 1), (None if b is None else b + 1, -1)):
+            if t is None:
+                if sign == 1:
+                    expr[-1] += 1
+                continue
+            g = self.ge(i, t)
+            if isinstance(g, float):
+                expr[-1] += sign * g
+            else:
+                expr[g] = expr.get(g, 0) + sign
+        return expr
+
+    def add_expr(self, acc: dict[int, float], expr: dict[int, float], scale: float = 1) -> None:
+        for k, a in expr.items():
+            acc[k] = acc.get(k, 0) + scale * a
+
+    def bound_row(self, expr: dict[int, float], lo: float, hi: float) -> None:
+        const = expr.get(-1, 0.0)
+        coefs = {k: a for k, a in expr.items() if k != -1}
+        if not coefs:
+            if not (lo - TOL <= const <= hi + TOL):
+                self.infeasible = True
+            return
+        self.row(coefs, lo - const, hi - const)
+
+    def tighten(self, i: int, lo: float | None = None, hi: float | None = None) -> None:
+        if lo is not None and lo > self.lb[i]:
+            self.lb[i] = lo if not self.integ[i] else math.ceil(lo - TOL)
+        if hi is not None and hi < self.ub[i]:
+            self.ub[i] = hi if not self.integ[i] else math.floor(hi + TOL)
+        if self.lb[i] > self.ub[i] + TOL:
+            self.infeasible = True
+
+    # solving
+    def solve(self, objective: dict[int, float] | None = None, maximize: bool = False) -> float | None:
+        """Optimum of the objective (None when infeasible); feasibility when objective is None."""
+        if self.infeasible:
+            return None
+        nv = len(self.lb)
+        c = np.zeros(nv)
+        const = 0.0
+        for k, a in (objective or {}).items():
+            if k == -1:
+                const += a
+            else:
+                c[k] += -a if maximize else a
+        if self.rlo:
+            A = coo_array((self.v, (self.r, self.c)), shape=(len(self.rlo), nv)).tocsr()
+            cons = [LinearConstraint(A, np.array(self.rlo), np.array(self.rhi))]
+        else:
+            cons = []
+        bounds = Bounds(np.array(self.lb), np.array(self.ub))
+        integ = np.array(self.integ)
+        # The LP relaxation first: infeasible there means infeasible, and an optimum that is
+        # already integral is the integer optimum. Most queries end here, at a quarter of the cost.
+        res = milp(c, integrality=np.zeros(nv), bounds=bounds, constraints=cons, options={"presolve": False})
+        if res.status == 2 or res.x is None:
+            return None
+        if not np.all(np.abs(res.x[integ == 1] - np.round(res.x[integ == 1])) <= 1e-9):
+            best = self._certify(res.x, c, res.fun, A if cons else None, integ)
+            if best is not None:
+                return (-best if maximize else best) + const
+            # mip_rel_gap 0: the optimum itself, not one within HiGHS's default 0.01 %.
+            # Presolve stays off: HiGHS's MIP presolve (scipy 1.17's copy, and highspy 1.15) declares
+            # some of these models infeasible although a checked solution exists (a test keeps the
+            # SIPAS 2020 case). A wrong "infeasible" here would be a false contradiction in the audit.
+            res = milp(c, integrality=integ, bounds=bounds, constraints=cons,
+                       options={"presolve": False, "time_limit": 60, "mip_rel_gap": 0.0})
+            if res.status == 2 or res.x is None:
+                return None
+        if res.status != 0:
+            raise RuntimeError(f"solver stopped without a proof (status {res.status}: {res.message})")
+        val = float(c @ res.x)
+        return (-val if maximize else val) + const
+
+
+    def _certify(self, x: np.ndarray, c: np.ndarray, bound: float, A, integ: np.ndarray) -> float | None:
+        """An integer point whose objective meets the LP bound rounded up proves the integer optimum.
+
+        The LP optimum bounds the integer optimum from below; when the objective takes integer
+        values on integer points, ceil(bound) does too. A rounding of the LP point that is
+        feasible and attains it is therefore optimal, and the branch and bound is not needed.
+        """
+        isint = integ == 1
+        if np.any(c[~isint] != 0) or np.any(c != np.round(c)):
+            return None
+        target = math.ceil(bound - 1e-7)
+        lb, ub = np.array(self.lb), np.array(self.ub)
+        rlo, rhi = np.array(self.rlo), np.array(self.rhi)
+        for rnd in (np.round, np.floor, np.ceil):
+            z = x.copy()
+            z[isint] = rnd(x[isint] + (1e-9 if rnd is np.floor else -1e-9 if rnd is np.ceil else 0))
+            if np.any(z < lb - 1e-9) or np.any(z > ub + 1e-9):
+                continue
+            if A is not None:
+                ax = A @ z
+                if np.any(ax < rlo - 1e-7) or np.any(ax > rhi + 1e-7):
+                    continue
+            val = float(c @ z)
+            if abs(val - target) <= 1e-7:
+                return val
+        return None
+
+
+# The problem -----------------------------------------------------------------------------
+#
+# The model works on the *sorted* table: y_1 >= y_2 >= ... >= y_N, the value in each rank slot.
+# A province with published rank r holds slot r (tied ranks hold consecutive slots with equal
+# values) and, by the tie rule, y_{r-1} > y_r. Provinces without a rank share the open slots.
+# Those with nothing of their own (no value, no list, no place) are interchangeable, so they
+# need no variables at all; provinces with their own claims but no rank are grouped by those
+# claims, and a binary z[g, s] says that slot s holds a member of group g. Symmetric facts
+# (maximum, mean, counts, median) are linear in y. This keeps the programme small and free of
+# the symmetry that makes an assignment of 63 provinces to 63 places slow to prove optimal.
+
+class _SlotModel(_Model):
+    """The sorted-table model of one set of claims."""
+
+    def __init__(self, n: int):
+        super().__init__(0, [], [], [])
+        self.n = n
+        self.y: list[int] = []
+        self.slot_of: dict[int, int] = {}  # ranked province -> slot (0-based)
+        self.x_of: dict[int, int] = {}  # single -> its value variable
+        self.z_of: dict[int, dict[int, int]] = {}  # single -> open slot -> binary
+        self.open: list[int] = []
+
+
+@dataclass
+class Problem:
+    """The N unknown values of one index-year and every claim published about them."""
+
+    n: int
+    names: list[str]
+    claims: list[Claim]
+    _feasible: dict[frozenset, bool] = field(default_factory=dict)
+    _values: dict[tuple, tuple[float, float] | None] = field(default_factory=dict)
+
+    def build(self, active: Iterable[Claim], restrict: dict[int, tuple[float | None, float | None]] | None = None,
+              slots: dict[int, tuple[int, int]] | None = None, pull: Iterable[int] = ()) -> _SlotModel:
+        active = list(active)
+        n = self.n
+        m = _SlotModel(n)
+        own_lo = [float(DOMAIN[0])] * n
+        own_hi = [float(DOMAIN[1])] * n
+        window: dict[int, tuple[int, int]] = {}
+        leader, last, rank, claimed = set(), set(), {}, set()
+        by_kind: dict[str, list[Claim]] = {}
+        for c in active:
+            by_kind.setdefault(c.kind, []).append(c)
+            if c.kind == "value":
+                own_lo[c.province] = max(own_lo[c.province], c.lo)
+                own_hi[c.province] = min(own_hi[c.province], c.hi)
+                claimed.add(c.province)
+            elif c.kind == "rank":
+                if c.province in rank:
+                    m.infeasible = True
+                rank[c.province] = c.rank
+            elif c.kind == "leader":
+                leader.add(c.province)
+                claimed.add(c.province)
+            elif c.kind == "last":
+                last.add(c.province)
+                claimed.add(c.province)
+            elif c.kind == "tier":
+                for i in c.members:
+                    claimed.add(i)
+                    if c.slot_window is None:
+                        (a, b), = c.bands
+                        own_lo[i] = max(own_lo[i], a if a is not None else DOMAIN[0])
+                        if b is not None:
+                            fine = own_lo[i] == own_hi[i] and not float(own_lo[i]).is_integer()
+                            own_hi[i] = min(own_hi[i], b + 1 - TOL if fine else b)
+                    else:
+                        w0, w1 = window.get(i, (1, n))
+                        window[i] = (max(w0, c.slot_window[0]), min(w1, c.slot_window[1]))
+        for i, (a, b) in (slots or {}).items():
+            w0, w1 = window.get(i, (1, n))
+            window[i] = (max(w0, a), min(w1, b))
+        for i in range(n):
+            if own_lo[i] > own_hi[i] + TOL:
+                m.infeasible = True
+        # slots of the ranked provinces
+        by_rank: dict[int, list[int]] = {}
+        for i, r in rank.items():
+            by_rank.setdefault(r, []).append(i)
+        slot_lo = [float(DOMAIN[0])] * n
+        slot_hi = [float(DOMAIN[1])] * n
+        fixed_frac = [False] * n
+        for r, members in by_rank.items():
+            for k, i in enumerate(sorted(members)):
+                s = r - 1 + k
+                if s >= n or s in m.slot_of.values():
+                    m.infeasible = True
+                    return m
+                m.slot_of[i] = s
+                slot_lo[s], slot_hi[s] = max(slot_lo[s], own_lo[i]), min(slot_hi[s], own_hi[i])
+                if own_lo[i] == own_hi[i] and not float(own_lo[i]).is_integer():
+                    fixed_frac[s] = True
+                if i in window and not window[i][0] <= r <= window[i][1]:
+                    m.infeasible = True
+        ranked_slots = set(m.slot_of.values())
+        m.open = [s for s in range(n) if s not in ranked_slots]
+        strict = sorted({r - 1 for r in by_rank if r > 1})  # slots whose value is below the slot above
+        # cheap sound propagation along the order (smaller big-M, fewer binaries)
+        for s in range(1, n):
+            slot_hi[s] = min(slot_hi[s], slot_hi[s - 1] - (1 if s in strict and not fixed_frac[s] else 0))
+        for s in range(n - 2, -1, -1):
+            slot_lo[s] = max(slot_lo[s], slot_lo[s + 1] + (1 if s + 1 in strict and not fixed_frac[s] else 0))
+        for c in by_kind.get("max", []):
+            slot_hi = [min(h, c.hi) for h in slot_hi]
+        for c in by_kind.get("min", []):
+            slot_lo = [max(lo, c.lo) for lo in slot_lo]
+        for s in range(n):
+            if slot_lo[s] > slot_hi[s] + TOL:
+                m.infeasible = True
+                return m
+            lo, hi = slot_lo[s], slot_hi[s]
+            integer = not (lo == hi and not float(lo).is_integer())
+            if integer:
+                lo, hi = math.ceil(lo - TOL), math.floor(hi + TOL)
+            m.y.append(m.var(lo, hi, integer=integer and lo != hi))
+        y = m.y
+        for s in range(n - 1):
+            m.row({y[s]: 1, y[s + 1]: -1}, lo=m.eps(y[s], y[s + 1]) if s + 1 in strict else 0)
+        for r, members in by_rank.items():
+            for k in range(1, len(members)):
+                m.row({y[r - 1]: 1, y[r - 1 + k]: -1}, 0, 0)
+        # Provinces without a rank but with claims of their own. Most only bound their own value
+        # (a value, a rounded value, a band from a published list): they are counted, not placed.
+        # Those that need a place of their own (a slot window, the leader or last place without
+        # a rank, the province a query is about) are "singles" with a slot choice z and a value x.
+        pulled = set(restrict or {}) | set(slots or {}) | set(pull)
+        bands: dict[tuple[float, float], int] = {}
+        singles: list[int] = []
+        for i in range(n):
+            if i in m.slot_of or not (i in claimed or i in window or i in pulled):
+                continue
+            if i in window or i in leader or i in last or i in pulled:
+                singles.append(i)
+            else:
+                bands[(own_lo[i], own_hi[i])] = bands.get((own_lo[i], own_hi[i]), 0) + 1
+        if len(m.open) < len(singles) + sum(bands.values()):
+            m.infeasible = True
+            return m
+        M = DOMAIN[1] - DOMAIN[0] + 1
+        for i in singles:
+            lo, hi = own_lo[i], own_hi[i]
+            frac = lo == hi and not float(lo).is_integer()
+            x = m.var(lo, hi, integer=not frac and lo != hi)
+            m.x_of[i] = x
+            zs: dict[int, int] = {}
+            win = window.get(i)
+            for s in m.open:
+                if win is not None and not win[0] <= s + 1 <= win[1]:
+                    continue
+                if m.ub[y[s]] < lo - TOL or m.lb[y[s]] > hi + TOL:
+                    continue
+                z = m.binary()
+                zs[s] = z
+                # z = 1 -> x = y_s (big-Ms as small as the bounds allow)
+                up, down = max(m.ub[x] - m.lb[y[s]], 0), max(m.ub[y[s]] - m.lb[x], 0)
+                m.row({x: 1, y[s]: -1, z: up}, hi=up)
+                m.row({x: 1, y[s]: -1, z: -down}, lo=-down)
+                if i in leader and s > 0:
+                    m.row({y[0]: 1, y[s]: -1, z: M}, hi=M)
+                if i in last and s < n - 1:
+                    m.row({y[s]: 1, y[n - 1]: -1, z: M}, hi=M)
+            if not zs:
+                m.infeasible = True
+                return m
+            m.row({z: 1 for z in zs.values()}, 1, 1)
+            m.z_of[i] = zs
+        for s in m.open:
+            zs = {m.z_of[i][s]: 1 for i in singles if s in m.z_of[i]}
+            if len(zs) > 1:
+                m.row(zs, hi=1)
+        # Hall's condition for points on a line: the counted provinces fit into the open slots
+        # exactly when every value window [a, b] holds at least as many open slots (not taken by
+        # a single) as there are counted provinces whose own interval lies inside it.
+        # Only windows that are the hull of the intervals inside them, and whose intervals
+        # overlap into one piece, can bind: any other window's condition follows from those.
+        lows = sorted({lo for lo, _ in bands})
+        highs = sorted({hi for _, hi in bands})
+        for a_ in lows:
+            for b_ in highs:
+                if b_ < a_:
+                    continue
+                inside = sorted((lo, hi) for lo, hi in bands if lo >= a_ - TOL and hi <= b_ + TOL)
+                if not inside or inside[0][0] != a_ or max(hi for _, hi in inside) != b_:
+                    continue
+                reach, connected = inside[0][1], True
+                for lo, hi in inside[1:]:
+                    if lo > reach + 1 + TOL:
+                        connected = False
+                        break
+                    reach = max(reach, hi)
+                if not connected:
+                    continue
+                need = sum(bands[iv] for iv in inside)
+                band = (None if a_ <= DOMAIN[0] else a_, None if b_ >= DOMAIN[1] else b_)
+                acc: dict[int, float] = {-1: 0.0}
+                for s in m.open:
+                    m.add_expr(acc, m.indicator(y[s], band))
+                for i in singles:
+                    m.add_expr(acc, m.indicator(m.x_of[i], band), -1)
+                m.bound_row(acc, need, np.inf)
+        for i in leader & set(m.slot_of):
+            m.row({y[0]: 1, y[m.slot_of[i]]: -1}, hi=0)
+        for i in last & set(m.slot_of):
+            m.row({y[m.slot_of[i]]: 1, y[n - 1]: -1}, hi=0)
+        # symmetric facts
+        for c in by_kind.get("max", []):
+            m.tighten(y[0], c.lo, c.hi)
+        for c in by_kind.get("min", []):
+            m.tighten(y[n - 1], c.lo, c.hi)
+        for c in by_kind.get("range", []):
+            m.row({y[0]: 1, y[n - 1]: -1}, c.lo, c.hi)
+        for c in by_kind.get("mean", []):
+            m.row({v: 1 for v in y}, n * c.lo, n * c.hi)
+        for c in by_kind.get("median", []):
+            m.bound_row(self.median_expr(m), c.lo, c.hi)
+        for c in by_kind.get("count", []):
+            m.bound_row(self.count_expr(m, c.bands), c.n[0], c.n[1])
+        for c in by_kind.get("n_groups", []):
+            m.row(self.nonempty_vars(m, c.bands), c.n[0], c.n[1])
+        m.order_cuts()
+        # a query's own restriction on one province
+        for i, (a, b) in (restrict or {}).items():
+            m.tighten(y[m.slot_of[i]] if i in m.slot_of else m.x_of[i], a, b)
+        return m
+
+    def median_expr(self, m: _SlotModel) -> dict[int, float]:
+        n = self.n
+        if n % 2:
+            return {-1: 0.0, m.y[n // 2]: 1.0}
+        return {-1: 0.0, m.y[n // 2 - 1]: 0.5, m.y[n // 2]: 0.5}
+
+    def count_expr(self, m: _SlotModel, bands: Sequence[Band], only_slots: Sequence[int] | None = None
+                   ) -> dict[int, float]:
+        acc: dict[int, float] = {-1: 0.0}
+        for s in (range(self.n) if only_slots is None else only_slots):
+            for band in bands:
+                m.add_expr(acc, m.indicator(m.y[s], band))
+        m.order_cuts()
+        return acc
+
+    def nonempty_vars(self, m: _SlotModel, bands: Sequence[Band]) -> dict[int, float]:
+        es: dict[int, float] = {}
+        for band in bands:
+            cnt = self.count_expr(m, (band,))
+            e = m.binary()
+            es[e] = 1
+            m.bound_row({**cnt, e: cnt.get(e, 0) - 1}, 0, np.inf)  # count >= e
+            m.bound_row({**cnt, e: cnt.get(e, 0) - self.n}, -np.inf, 0)  # count <= n e
+        return es
+
+    # queries
+    def feasible(self, active: Iterable[Claim], **kw) -> bool:
+        if kw:
+            return self.build(active, **kw).solve() is not None
+        key = frozenset(c.key for c in active)
+        if key not in self._feasible:
+            self._feasible[key] = self.build(active).solve() is not None
+        return self._feasible[key]
+
+    def _range(self, m: _SlotModel, expr: dict[int, float], active: Sequence[Claim] | None = None
+               ) -> tuple[float, float] | None:
+        if not m.infeasible and all(m.lb[k] == m.ub[k] for k in expr if k != -1):
+            # the build's propagation already fixed every variable of the objective
+            if not (self.feasible(active) if active is not None else m.solve() is not None):
+                return None
+            v = expr.get(-1, 0.0) + sum(a * m.lb[k] for k, a in expr.items() if k != -1)
+            return v, v
+        lo = m.solve(expr)
+        return None if lo is None else (lo, m.solve(expr, maximize=True))
+
+    def value_range(self, active: Sequence[Claim], i: int) -> tuple[float, float] | None:
+        # provinces with the same claims of their own are interchangeable: one answer serves all
+        key = (frozenset(c.key for c in active), _signature(i, active))
+        if key not in self._values:
+            self._values[key] = self._value_range(active, i)
+        return self._values[key]
+
+    def _value_range(self, active: Sequence[Claim], i: int) -> tuple[float, float] | None:
+        m = self.build(active)
+        if m.infeasible:
+            return None
+        if i in m.slot_of:
+            v = m.y[m.slot_of[i]]
+            if m.lb[v] == m.ub[v]:  # a published value: the range is the value, if the claims hold at all
+                return (m.lb[v], m.ub[v]) if self.feasible(active) else None
+            return self._range(m, {v: 1.0}, active)
+        m = self.build(active, pull=[i])
+        return self._range(m, {m.x_of[i]: 1.0}, active)
+
+    def count_range(self, active: Sequence[Claim], bands: Sequence[Band]) -> tuple[int, int] | None:
+        m = self.build(active)
+        r = self._range(m, self.count_expr(m, bands), active)
+        return None if r is None else (round(r[0]), round(r[1]))
+
+    def nonempty_range(self, active: Sequence[Claim], bands: Sequence[Band]) -> tuple[int, int] | None:
+        m = self.build(active)
+        r = self._range(m, {**self.nonempty_vars(m, bands), -1: 0.0})
+        return None if r is None else (round(r[0]), round(r[1]))
+
+    def sum_range(self, active: Sequence[Claim]) -> tuple[float, float] | None:
+        m = self.build(active)
+        return self._range(m, {v: 1.0 for v in m.y})
+
+    def extreme_range(self, active: Sequence[Claim], which: str) -> tuple[float, float] | None:
+        m = self.build(active)
+        y0, yn = m.y[0] if m.y else None, m.y[-1] if m.y else None
+        if m.infeasible:
+            return None
+        expr = {y0: 1.0} if which == "max" else {yn: 1.0} if which == "min" else {y0: 1.0, yn: -1.0}
+        return self._range(m, expr, active)
+
+    def kth_range(self, active: Sequence[Claim], k: int) -> tuple[float, float] | None:
+        """Range of the k-th largest value (k = 1 is the maximum)."""
+        m = self.build(active)
+        return None if m.infeasible else self._range(m, {m.y[k - 1]: 1.0}, active)
+
+    def median_range(self, active: Sequence[Claim]) -> tuple[float, float] | None:
+        m = self.build(active)
+        return None if m.infeasible else self._range(m, self.median_expr(m), active)
+
+    def lead_margin(self, active: Sequence[Claim], i: int, last: bool = False) -> tuple[float, float] | None:
+        """Range of (best other value - x_i); for last place, of (x_i - lowest other value)."""
+        n = self.n
+
+        def margin(m: _SlotModel, s: int) -> dict[int, float]:
+            y = m.y
+            if not last:
+                return {y[1]: 1.0, y[0]: -1.0} if s == 0 else {y[0]: 1.0, y[s]: -1.0}
+            return {y[n - 1]: 1.0, y[n - 2]: -1.0} if s == n - 1 else {y[s]: 1.0, y[n - 1]: -1.0}
+
+        out = []
+        for maximize in (False, True):
+            m = self.build(active, pull=[i])
+            if m.infeasible:
+                return None
+            if i in m.slot_of:
+                r = m.solve(margin(m, m.slot_of[i]), maximize=maximize)
+            else:
+                t = m.var(-DOMAIN[1], DOMAIN[1], False)
+                M = 2 * (DOMAIN[1] - DOMAIN[0]) + 1
+                for s, v in m.z_of[i].items():
+                    e = {k: -a for k, a in margin(m, s).items()}
+                    e[t] = 1.0
+                    if maximize:  # t <= margin at the chosen slot
+                        e[v] = M
+                        m.row(e, hi=M)
+                    else:
+                        e[v] = -M
+                        m.row(e, lo=-M)
+                r = m.solve({t: 1.0}, maximize=maximize)
+            if r is None:
+                return None
+            out.append(r)
+        return out[0], out[1]
+
+
+# Conflicts -------------------------------------------------------------------------------
+
+@dataclass
+class Conflict:
+    claims: list[str]  # keys of a smallest set of claims that cannot all hold
+    set_aside: list[str]  # the keys dropped so that the bounds rest on the rest
+
+
+def _quickxplain(p: Problem, background: list[Claim], cands: list[Claim]) -> list[Claim]:
+    """A minimal subset D of cands with background + D infeasible (Junker's QuickXplain).
+
+    Assumes background + cands is infeasible; O(k log n) feasibility checks for a core of k.
+    """
+    def qx(bg: list[Claim], delta: bool, cs: list[Claim]) -> list[Claim]:
+        if delta and not p.feasible(bg):
+            return []
+        if len(cs) == 1:
+            return cs
+        half = len(cs) // 2
+        c1, c2 = cs[:half], cs[half:]
+        d2 = qx(bg + c1, True, c2)
+        d1 = qx(bg + d2, bool(d2), c1)
+        return d1 + d2
+
+    return qx(background, False, cands) if cands else []
+
+
+def find_conflicts(p: Problem, claims: Sequence[Claim], max_sets: int = 8,
+                   background: Sequence[Claim] = ()) -> list[Conflict]:
+    """Smallest sets of claims that cannot all hold, and what is set aside to go on.
+
+    From each set, the claims whose removal alone makes the record consistent are preferred
+    (the set's other members then hold together with everything else); among those the
+    weakest kind and status go, and claims equally weak are set aside together: no tie is
+    broken by an arbitrary order. Every further smallest set that a set-aside claim forms
+    with the rest is listed too, so the audit names all of its partners. ``background`` claims
+    (a complete table's values) are taken as given: sets are searched among the others.
+    """
+    fixed = list(background)
+    keys = {c.key for c in fixed}
+    claims = [c for c in claims if c.key not in keys]
+    out: list[Conflict] = []
+    current = sorted(claims, key=lambda c: c.weakness, reverse=True)  # strongest first
+    aside: list[Claim] = []
+    # Two provinces whose published values and published ranks are in opposite orders form a
+    # smallest conflicting set of four claims: found directly, no search needed.
+    values = {c.province: c for c in claims if c.kind == "value"}
+    ranks = {c.province: c for c in claims if c.kind == "rank"}
+    both = sorted((ranks[i].rank, i) for i in ranks if i in values)
+    for ra, a in both:
+        for rb, b in both:
+            if ra < rb and values[a].hi < values[b].lo and all(c in current for c in
+                                                               (values[a], ranks[a], values[b], ranks[b])):
+                core = [values[a], ranks[a], values[b], ranks[b]]
+                weakest = min(c.weakness for c in core)
+                drop = [c for c in core if c.weakness == weakest]
+                out.append(Conflict([c.key for c in core], [c.key for c in drop]))
+                aside += drop
+                current = [c for c in current if c not in drop]
+    while len(out) < max_sets and not p.feasible(fixed + current):
+        core = _quickxplain(p, fixed, current)
+        restoring = [c for c in core if p.feasible(fixed + [x for x in current if x.key != c.key])]
+        pool = restoring or core
+        weakest = min(c.weakness for c in pool)
+        drop = [c for c in pool if c.weakness == weakest]
+        out.append(Conflict([c.key for c in core], [c.key for c in drop]))
+        aside += drop
+        current = [c for c in current if c not in drop]
+    seen = {frozenset(cf.claims) for cf in out}
+    for c in aside:
+        bg = list(current)
+        if not p.feasible(fixed + [c]):
+            continue  # it conflicts with the given table alone: no partners to name
+        for _ in range(3):
+            if p.feasible(fixed + bg + [c]):
+                break
+            partners = _quickxplain(p, fixed + [c], bg)
+            key = frozenset([c.key] + [x.key for x in partners])
+            if key not in seen:
+                seen.add(key)
+                out.append(Conflict([c.key] + [x.key for x in partners], [c.key]))
+            bg = [x for x in bg if x not in partners]
+    return out
+
+
+# From the bundled record to claims ---------------------------------------------------------
+
+COUNT_FACTS = re.compile(r"group_count_(?P<g>\w+)|n_(?P<t>\w+)_group|n_(?P<op>at_or_above|above|below)_(?P<x>[\d.]+)"
+                         r"|band_count_(?P<a>[\d.]+)_to_(?P<b>[\d.]+)|band_count_above_(?P<c>[\d.]+)")
+RULE_FACT = re.compile(r"group_\w+_(lower|upper)")
+VALUE_FACTS = {"max": "max", "min": "min", "range": "range", "mean_63": "mean", "median": "median"}
+PLACE_FACTS = {"leader": "leader", "last_place": "last"}
+
+
+def rule_bands(rs) -> dict[str, Band]:
+    """Label -> band on the grid, for the year's band rules."""
+    if rs is None:
+        return {}
+    return {r.label: band_of(r.lower, r.lower_inclusive, r.upper, r.upper_inclusive)
+            for r in rs.rules if r.kind == "band"}
+
+
+def _count_bands(m: re.Match, rs, labels_bands: dict[str, Band]) -> tuple[Band, ...] | None:
+    if m["g"] or m["t"]:
+        band = labels_bands.get(m["g"] or m["t"])
+        return None if band is None else (band,)
+    if m["op"]:
+        x = float(m["x"])
+        return ((band_of(x, True, None, False),) if m["op"] == "at_or_above"
+                else (band_of(x, False, None, False),) if m["op"] == "above"
+                else (band_of(None, True, x, False),))
+    if m["a"]:
+        return (band_of(float(m["a"]), True, float(m["b"]), False),)
+    return (band_of(float(m["c"]), True, None, False),)
+
+
+def _split(text: object) -> tuple[str, ...]:
+    return () if text is None or pd.isna(text) else tuple(s for s in str(text).split(";") if s)
+
+
+def claims_for(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame,
+               tiers: pd.DataFrame | None, exact_values: bool = False) -> tuple[list[Claim], list[tuple]]:
+    """Claims from a consolidated table (rows in registry order) and the year's facts.
+
+    Returns the claims and the facts that are not claims: (fact, value, reason, sources).
+    """
+    pos = {code: i for i, code in enumerate(data.index)}
+    by_name = {name: i for i, name in enumerate(data["province"])}
+    claims: list[Claim] = []
+    other: list[tuple] = []
+    for code, r in data.iterrows():
+        i = pos[code]
+        if not pd.isna(r["value"]):
+            text = r["value_text"] if not pd.isna(r.get("value_text", pd.NA)) else f"{float(r['value']):g}"
+            status = "stated" if pd.isna(r.get("value_status", pd.NA)) else str(r["value_status"])
+            lo, hi = text_interval(text, exact=exact_values or status == "user")
+            claims.append(Claim(f"value:{code}", "value", f"{r['province']} = {text}", status=status, province=i,
+                                lo=lo, hi=hi, published=str(text),
+                                sources=_split(r.get("value_sources"))))
+        elif "conflict_values" in r and not pd.isna(r["conflict_values"]):
+            ivs = [text_interval(t) for t in str(r["conflict_values"]).split("|")]
+            lo, hi = min(a for a, _ in ivs), max(b for _, b in ivs)
+            claims.append(Claim(f"value:{code}", "value", f"{r['province']} between "
+                                + " and ".join(str(r["conflict_values"]).split("|")), status="conflict",
+                                province=i, lo=lo, hi=hi, published=str(r["conflict_values"])))
+        if not pd.isna(r["rank"]):
+            status = "stated" if pd.isna(r.get("rank_status", pd.NA)) else str(r["rank_status"])
+            claims.append(Claim(f"rank:{code}", "rank", f"{r['province']} rank {int(r['rank'])}", status=status,
+                                province=i, rank=int(r["rank"]), published=str(int(r["rank"])),
+                                sources=_split(r.get("rank_sources"))))
+    bands = rule_bands(rs)
+    f = facts[(facts["index"] == index) & (facts["year"] == year)]
+    for (fact, value), rows in f.groupby(["fact", "value"], sort=True):
+        srcs = tuple(dict.fromkeys(rows["source_id"]))
+        status = "stated" if (rows["status"] == "stated").any() else str(rows["status"].iloc[0])
+        key = f"fact:{fact}={value}"
+        if RULE_FACT.fullmatch(fact):
+            continue  # a cut-off is a rule (classification_rules.csv), not something to audit
+        if fact in VALUE_FACTS:
+            lo, hi = text_interval(value, rounded=fact in ("mean_63", "median"))
+            if fact == "range":
+                lo, hi = max(lo, 0.0), hi
+            claims.append(Claim(key, VALUE_FACTS[fact], f"{fact} = {value}", status=status, lo=lo, hi=hi,
+                                fact=fact, published=str(value), sources=srcs))
+        elif fact in PLACE_FACTS:
+            if value not in by_name:
+                other.append((fact, value, "province_not_in_registry", srcs))
+                continue
+            claims.append(Claim(key, PLACE_FACTS[fact], f"{fact} = {value}", status=status,
+                                province=by_name[value], fact=fact, published=str(value), sources=srcs))
+        elif fact == "n_groups":
+            if rs is None or not rs.is_band:
+                other.append((fact, value, "no_rule", srcs))
+                continue
+            n = int(float(value))
+            claims.append(Claim(key, "n_groups", f"{fact} = {value}", count=True, status=status,
+                                bands=tuple(bands.values()), n=(n, n), fact=fact, published=str(value),
+                                sources=srcs))
+        elif (m := COUNT_FACTS.fullmatch(fact)) is not None:
+            cb = _count_bands(m, rs, bands)
+            if cb is None:
+                other.append((fact, value, "no_rule", srcs))
+                continue
+            n = int(float(value))
+            claims.append(Claim(key, "count", f"{fact} = {value}", count=True, status=status, bands=cb,
+                                n=(n, n), fact=fact, published=str(value), sources=srcs))
+        else:
+            other.append((fact, value, "not_from_values", srcs))
+    if tiers is not None and rs is not None:
+        t = tiers[(tiers["index"] == index) & (tiers["year"] == year)]
+        rules = {r.label: r for r in rs.rules}
+        n = len(data)
+        for tier, rows in t.groupby("tier", sort=True):
+            members = tuple(sorted({pos[c] for c in rows["province_code"] if c in pos}))
+            srcs = tuple(dict.fromkeys(rows["source_id"]))
+            names = ", ".join(sorted(set(rows["province"])))
+            rule = rules.get(tier)
+            key = f"tier:{tier}"
+            if rule is None or rule.kind == "rest":
+                other.append((f"published_tier_{tier}", names, "no_rule", srcs))
+            elif rule.kind == "band":
+                claims.append(Claim(key, "tier", f"published {tier} list", bands=(bands[tier],), members=members,
+                                    fact=f"published_tier_{tier}", published=names, sources=srcs))
+            else:
+                window = (1, rule.n) if rule.kind == "top_n" else (n - rule.n + 1, n)
+                claims.append(Claim(key, "tier", f"published {tier} list", members=members, slot_window=window,
+                                    fact=f"published_tier_{tier}", published=names, sources=srcs))
+    return claims, other
+
+
+# Answers -----------------------------------------------------------------------------------
+
+REPRODUCED, CONSISTENT, CONTRADICTED = "reproduced", "consistent", "contradicted"
+
+
+@dataclass
+class FactCheck:
+    """One published fact checked against all the others."""
+
+    claim: Claim
+    status: str
+    range: tuple[float, float] | None = None  # what the rest of the record allows (percent or count)
+    conflict: list[Claim] = field(default_factory=list)  # the others in its smallest conflicting set
+    set_aside: bool = False
+    members_forced: int | None = None  # tiers: members the rest of the record already places there
+    others_possible: int | None = None  # tiers: non-members that could still be in the tier
+    members_open: list[int] = field(default_factory=list)  # tiers: members the rest does not place there
+
+
+@dataclass
+class Inference:
+    """Everything one index-year's record proves, under the stated assumptions."""
+
+    problem: Problem
+    codes: list[str]
+    rs: object
+    assume_announced: bool
+    claims: list[Claim]
+    conflicts: list[Conflict]
+    provinces: pd.DataFrame  # by code: lo, hi (percent), possible (list), group, group_basis
+    count_ranges: dict[str, tuple[int, int]]
+    checks: list[FactCheck]
+    other: list[tuple] = field(default_factory=list)  # published facts that are not claims on the values
+    _slots: list[dict] | None = None
+
+    @property
+    def active(self) -> list[Claim]:
+        aside = {k for c in self.conflicts for k in c.set_aside}
+        return [c for c in self.claims if c.key not in aside and (self.assume_announced or not c.count)]
+
+    @property
+    def assumptions(self) -> list[str]:
+        out = ["values_on_publication_grid", "ranks_ties_share_best_place"]
+        if self.rs is not None:
+            out.append("classification_rules")
+        if self.assume_announced and any(c.count for c in self.claims):
+            out.append("announced_counts")
+        if self.conflicts:
+            out.append("conflicting_claims_set_aside")
+        return out
+
+    def slot_ranges(self) -> list[dict]:
+        """Open rank slots (no published rank) with the values and groups their occupants can have."""
+        if self._slots is not None:
+            return self._slots
+        ranks = sorted({c.rank for c in self.active if c.kind == "rank"})
+        taken: set[int] = set()
+        for c in self.active:
+            if c.kind == "rank":
+                taken.add(c.rank)
+        n = self.problem.n
+        open_slots = [s for s in range(1, n + 1) if s not in taken]
+        runs: list[list[int]] = []
+        for s in open_slots:
+            if runs and runs[-1][-1] == s - 1:
+                runs[-1].append(s)
+            else:
+                runs.append([s])
+        bands = rule_bands(self.rs)
+        out = []
+        if ranks:
+            for run in runs:
+                top = self.problem.kth_range(self.active, run[0])
+                bottom = self.problem.kth_range(self.active, run[-1])
+                if top is None or bottom is None:
+                    continue
+                lo, hi = bottom[0], top[1]
+                poss = [lab for lab, b in bands.items() if _meets(b, lo, hi)]
+                forced = [lab for lab, b in bands.items() if _inside(b, lo, hi)]
+                out.append({"first": run[0], "last": run[-1], "lo": lo / GRID, "hi": hi / GRID,
+                            "possible": poss, "group": forced[0] if forced else None})
+        self._slots = out
+        return out
+
+
+def _meets(band: Band, lo: float, hi: float) -> bool:
+    a, b = band
+    return (a is None or hi >= a - TOL) and (b is None or lo < b + 1 - TOL)
+
+
+def _inside(band: Band, lo: float, hi: float) -> bool:
+    return in_band(lo, band) and in_band(hi, band)
+
+
+def _signature(i: int, claims: Sequence[Claim]) -> tuple:
+    sig = []
+    for c in claims:
+        if c.province == i and c.kind in ("value", "rank", "leader", "last"):
+            sig.append((c.kind, c.lo, c.hi, c.rank))
+        elif c.kind == "tier" and i in c.members:
+            sig.append(("tier", c.key))
+    return tuple(sorted(sig, key=repr))
+
+
+def pmap(fn, items: Sequence) -> list:
+    """Map over independent queries on the machine's cores.
+
+    Each query builds and solves its own HiGHS model, and HiGHS releases the GIL while it
+    solves, so threads run them in parallel (results are identical to a serial run; a test
+    compares them). No process is forked, so this is safe inside a Jupyter kernel."""
+    items = list(items)
+    workers = min(_WORKERS, len(items))
+    if workers <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(workers) as ex:
+        return list(ex.map(fn, items))
+
+
+def _province_answers(p: Problem, active: list[Claim], rs, bands: dict[str, Band]) -> list[dict]:
+    """Bounds and possible groups for every province, one solve per distinct situation."""
+    position = rs is not None and not rs.is_band
+    reps: dict[tuple, int] = {}
+    for i in range(p.n):
+        reps.setdefault(_signature(i, active), i)
+
+    def answer(i: int) -> dict:
+        rng = p.value_range(active, i)
+        if rng is None:
+            return {"lo": None, "hi": None, "possible": [], "group": None}
+        lo, hi = rng
+        if position:
+            poss = _position_possible(p, active, i, rs)
+            return {"lo": lo, "hi": hi, "possible": poss, "group": poss[0] if len(poss) == 1 else None}
+        poss = []
+        for lab, b in bands.items():
+            if not _meets(b, lo, hi):
+                continue
+            a_, b_ = b
+            # a band strictly inside (lo, hi) may still be a hole in the feasible set
+            if (a_ is None or lo >= a_ - TOL) or (b_ is None or hi < b_ + 1 - TOL) or \
+                    p.feasible(active, restrict={i: (a_, b_)}):
+                poss.append(lab)
+        forced = [lab for lab, b in bands.items() if _inside(b, lo, hi)]
+        return {"lo": lo, "hi": hi, "possible": poss, "group": forced[0] if forced else None}
+
+    by_sig = dict(zip(reps, pmap(answer, list(reps.values()))))
+    return [by_sig[_signature(i, active)] for i in range(p.n)]
+
+
+def _position_possible(p: Problem, active: list[Claim], i: int, rs) -> list[str]:
+    n = p.n
+    windows = {}
+    tops = [r for r in rs.rules if r.kind == "top_n"]
+    bottoms = [r for r in rs.rules if r.kind == "bottom_n"]
+    t = tops[0].n if tops else 0
+    b = bottoms[0].n if bottoms else 0
+    for r in rs.rules:
+        windows[r.label] = ((1, r.n) if r.kind == "top_n" else (n - r.n + 1, n) if r.kind == "bottom_n"
+                            else (t + 1, n - b))
+    rank = next((c.rank for c in active if c.kind == "rank" and c.province == i), None)
+    out = []
+    for r in sorted(rs.rules, key=lambda r: r.order):
+        lo, hi = windows[r.label]
+        if lo > hi:
+            continue
+        if rank is not None:
+            if lo <= rank <= hi:
+                out.append(r.label)
+        elif p.feasible(active, slots={i: (lo, hi)}):
+            out.append(r.label)
+    return out
+
+
+def _count_ranges(p: Problem, active: list[Claim], rs, bands: dict[str, Band]) -> dict[str, tuple[int, int]]:
+    if rs is None:
+        return {}
+    if rs.is_band:
+        ranges = pmap(lambda lab: p.count_range(active, (bands[lab],)), rs.labels)
+        return {lab: r for lab, r in zip(rs.labels, ranges) if r is not None}
+    n = p.n
+    fixed = {r.label: r.n for r in rs.rules if r.kind in ("top_n", "bottom_n")}
+    return {lab: (fixed[lab], fixed[lab]) if lab in fixed else (n - sum(fixed.values()),) * 2 for lab in rs.labels}
+
+
+def _quantity_range(p: Problem, ref: list[Claim], c: Claim) -> tuple[float, float] | None:
+    if c.kind == "mean":
+        r = p.sum_range(ref)
+        return None if r is None else (r[0] / p.n / GRID, r[1] / p.n / GRID)
+    if c.kind in ("max", "min", "range"):
+        r = p.extreme_range(ref, c.kind)
+        return None if r is None else (r[0] / GRID, r[1] / GRID)
+    if c.kind == "median":
+        r = p.median_range(ref)
+        return None if r is None else (r[0] / GRID, r[1] / GRID)
+    if c.kind == "count":
+        return p.count_range(ref, c.bands)
+    if c.kind == "n_groups":
+        return p.nonempty_range(ref, c.bands)
+    if c.kind in ("leader", "last"):
+        r = p.lead_margin(ref, c.province, last=c.kind == "last")
+        return None if r is None else (r[0] / GRID, r[1] / GRID)
+    return None
+
+
+def _status(c: Claim, rng: tuple[float, float]) -> str:
+    lo, hi = rng
+    if c.kind in ("leader", "last"):  # range of the margin to the best other province
+        return REPRODUCED if hi <= TOL else CONSISTENT if lo <= TOL else CONTRADICTED
+    if c.kind in ("count", "n_groups"):
+        a, b = c.n
+    else:
+        a, b = c.lo / GRID, c.hi / GRID
+        if c.kind == "mean":
+            a, b = c.lo / GRID, c.hi / GRID
+    if a - TOL <= lo and hi <= b + TOL:
+        return REPRODUCED
+    if hi < a - TOL or lo > b + TOL:
+        return CONTRADICTED
+    return CONSISTENT
+
+
+def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, tiers: pd.DataFrame | None,
+          assume_announced: bool = False, exact_values: bool = False) -> Inference:
+    """Joint bounds, groups, count ranges and fact checks for one index-year."""
+    claims, other = claims_for(data, index, year, rs, facts, tiers, exact_values)
+    p = Problem(len(data), list(data["province"]), claims)
+    complete = bool(data["value"].notna().all())
+    # a complete table is the data: conflicts are sought among the published facts
+    conflicts = find_conflicts(p, claims, background=[c for c in claims if complete and c.kind in ("value", "rank")])
+    aside = {k for c in conflicts for k in c.set_aside}
+    base = [c for c in claims if c.key not in aside]
+    active = [c for c in base if assume_announced or not c.count]
+    data_only = [c for c in base if not c.count]
+    bands = rule_bands(rs)
+    answers = _province_answers(p, active, rs, bands)
+    plain = answers if not assume_announced else _province_answers(p, data_only, rs, bands)
+    own = _own_groups(claims, p.n, bands) if rs is not None and rs.is_band else [None] * p.n
+    rows = []
+    for i, code in enumerate(data.index):
+        a = answers[i]
+        if a["group"] is None:
+            basis = "unknown"
+        elif own[i] == a["group"]:
+            basis = "value"
+        elif plain[i]["group"] == a["group"]:
+            basis = "record"
+        else:
+            basis = "announced_counts"
+        rows.append({"code": code, "lo": None if a["lo"] is None else a["lo"] / GRID,
+                     "hi": None if a["hi"] is None else a["hi"] / GRID, "possible": list(a["possible"]),
+                     "group": a["group"], "group_basis": basis})
+    provinces = pd.DataFrame(rows).set_index("code")
+    counts = _count_ranges(p, active, rs, bands)
+
+    by_key = {c.key: c for c in claims}
+    in_conflict: dict[str, list[Conflict]] = {}
+    for cf in conflicts:
+        for k in cf.claims:
+            in_conflict.setdefault(k, []).append(cf)
+    def check(c: Claim) -> FactCheck:
+        # the others: counts are checked against the record without any count (no count can
+        # reproduce another); other facts against the same record the bounds rest on
+        ref = [x for x in (data_only if (c.count or not assume_announced) else base) if x.key != c.key]
+        if c.key in in_conflict:
+            others = [by_key[k] for cf in in_conflict[c.key] for k in cf.claims if k != c.key]
+            rng = None if c.kind == "tier" else _quantity_range(p, ref, c)
+            return FactCheck(c, CONTRADICTED, rng, conflict=list(dict.fromkeys(others)), set_aside=c.key in aside)
+        if c.kind == "tier":
+            return _tier_check(p, ref, c)
+        rng = _quantity_range(p, ref, c)
+        return FactCheck(c, CONTRADICTED if rng is None else _status(c, rng), rng)
+
+    checks = pmap(check, [c for c in claims if c.kind not in ("value", "rank")])
+    return Inference(p, list(data.index), rs, assume_announced, claims, conflicts, provinces, counts, checks, other)
+
+
+def _own_groups(claims: Sequence[Claim], n: int, bands: dict[str, Band]) -> list[str | None]:
+    """The group a province's own published value decides, if it does."""
+    out: list[str | None] = [None] * n
+    for c in claims:
+        if c.kind == "value":
+            inside = [lab for lab, b in bands.items() if _inside(b, c.lo, c.hi)]
+            out[c.province] = inside[0] if inside else None
+    return out
+
+
+def _tier_check(p: Problem, ref: list[Claim], c: Claim) -> FactCheck:
+    """Members the rest of the record already places in the tier, and the tier's possible size."""
+    forced, open_ = 0, []
+    for i in c.members:
+        if c.slot_window is None:
+            r = p.value_range(ref, i)
+            ok = r is not None and _inside(c.bands[0], r[0], r[1])
+        else:
+            lo_s, hi_s = c.slot_window
+            ok = not p.feasible(ref, slots={i: _complement(lo_s, hi_s, p.n)})
+        forced += ok
+        if not ok:
+            open_.append(i)
+    if c.slot_window is None:
+        size = p.count_range(ref, c.bands)
+    else:
+        size = (c.slot_window[1] - c.slot_window[0] + 1,) * 2
+    if size is None:
+        return FactCheck(c, CONTRADICTED)
+    status = REPRODUCED if forced == len(c.members) and size[1] == len(c.members) else CONSISTENT
+    return FactCheck(c, status, size, members_forced=forced, others_possible=size[1] - forced, members_open=open_)
+
+
+def _complement(lo: int, hi: int, n: int) -> tuple[int, int]:
+    return (hi + 1, n) if lo == 1 else (1, lo - 1)
