@@ -9,6 +9,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache(tmp_path_factory):
+    """A cold inference cache for every test run (and the CLI processes it starts)."""
+    import os
+
+    os.environ["PARINDEX_CACHE"] = str(tmp_path_factory.mktemp("parindex-cache"))
 SYN_PAR = FIXTURES / "synthetic_par_index_2020.csv"
 SYN_SIPAS = FIXTURES / "synthetic_sipas_2020.csv"
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, cache
 from .audit import AuditItem, announced_counts, run_audit
 from .classify import RuleSet, classify, full_precision_rank, group_counts, ruleset
 from .inference import Inference, infer
@@ -145,8 +146,11 @@ def analyse_index(bundle: Bundle, index: str, year: int, file: str | Path | None
         comps = bundle.components[(bundle.components["index"] == index) & (bundle.components["year"] == year)]
     rs = ruleset(bundle.rules, index, year)
     announced = announced_counts(bundle.national_facts, index, year)
-    inf = infer(_for_inference(table), index, year, rs, bundle.national_facts, bundle.published_tiers,
-                assume_announced=assume_announced)
+    data = _for_inference(table)
+    facts = bundle.national_facts[(bundle.national_facts["index"] == index) & (bundle.national_facts["year"] == year)]
+    tiers = bundle.published_tiers[(bundle.published_tiers["index"] == index) & (bundle.published_tiers["year"] == year)]
+    k = cache.key("infer", index, year, data, facts, tiers, rs, assume_announced)
+    inf = cache.cached(k, lambda: infer(data, index, year, rs, facts, tiers, assume_announced=assume_announced))
     classified = classify(table, rs, inf)
     audit = run_audit(table, inf, bundle.national_facts, comps if len(comps) else None,
                       reference=reference if file else None, classified=classified)
@@ -160,9 +164,11 @@ def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str
     if year not in known and not (par_index_file or sipas_file):
         raise ParindexError(f"no bundled data for {year}",
                             fix=f"choose one of {', '.join(map(str, known))} or pass --par-index/--sipas")
-    return YearAnalysis(year, analyse_index(bundle, "par_index", year, par_index_file, complete, assume_announced),
-                        analyse_index(bundle, "sipas", year, sipas_file, complete, assume_announced), bundle,
-                        assume_announced)
+    # The two indices are independent and their solves release the GIL: one thread each.
+    with ThreadPoolExecutor(2) as ex:
+        par = ex.submit(analyse_index, bundle, "par_index", year, par_index_file, complete, assume_announced)
+        sip = ex.submit(analyse_index, bundle, "sipas", year, sipas_file, complete, assume_announced)
+        return YearAnalysis(year, par.result(), sip.result(), bundle, assume_announced)
 
 
 def _index_summary(res: IndexResult) -> dict:

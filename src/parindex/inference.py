@@ -43,8 +43,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
 
 GRID = 100  # hundredths: the ministry publishes values with two decimals
 PUBLISHED_DECIMALS = 2
@@ -258,6 +256,10 @@ class _Model:
         """Optimum of the objective (None when infeasible); feasibility when objective is None."""
         if self.infeasible:
             return None
+        # imported here: a summary whose inference comes from the cache never loads scipy
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        from scipy.sparse import coo_array
+
         nv = len(self.lb)
         c = np.zeros(nv)
         const = 0.0

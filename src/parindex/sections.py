@@ -180,11 +180,20 @@ class Report:
         runs = res.inference.slot_ranges()
         if not runs:
             return ""
-        items = []
+        # consecutive runs whose occupants can be in the same groups make one line
+        merged: list[list[dict]] = []
         for r in runs:
-            slots = str(r["first"]) if r["first"] == r["last"] else f"{r['first']}–{r['last']}"
-            groups = " / ".join(self._group_name(idx, g) for g in r["possible"]) or "—"
-            line = L("text.slot_line", slots=slots, groups=groups, lo=f"{r['lo']:.2f}", hi=f"{r['hi']:.2f}")
+            if merged and merged[-1][-1]["possible"] == r["possible"]:
+                merged[-1].append(r)
+            else:
+                merged.append([r])
+        items = []
+        for group in merged:
+            slots = ", ".join(str(r["first"]) if r["first"] == r["last"] else f"{r['first']}–{r['last']}"
+                              for r in group)
+            groups = " / ".join(self._group_name(idx, g) for g in group[0]["possible"]) or "—"
+            lo, hi = min(r["lo"] for r in group), max(r["hi"] for r in group)
+            line = L("text.slot_line", slots=slots, groups=groups, lo=f"{lo:.2f}", hi=f"{hi:.2f}")
             items.append(f"<li>{html.escape(line)}</li>")
         return f"<p>{html.escape(L('text.slots'))}</p><ul class='slots'>{''.join(items)}</ul>"
 
@@ -370,9 +379,9 @@ class Review(Report):
             return HTML("")
         s = sens[(sens["shift"] / every).round(6) % 1 == 0].copy()
         s["count"] = [range_text(d, p) for d, p in zip(s["determined"], s["possible"])]
-        wide = s.pivot_table(index="position", columns="cutoff", values="count", aggfunc="first").reset_index()
-        wide = wide.fillna("")
-        wide.columns = [self.L("chart.shift_axis"), *[self.L("chart.cutoff", value=c) for c in wide.columns[1:]]]
+        wide = s.pivot_table(index="shift", columns="cutoff", values="count", aggfunc="first").reset_index()
+        wide["shift"] = [f"{x:+.1f}" if x else "0" for x in wide["shift"]]
+        wide.columns = [self.L("col.shift"), *[self.L("chart.cutoff", value=c) for c in wide.columns[1:]]]
         return _table(wide)
 
     def closest(self, idx: str = "par_index") -> HTML:
