@@ -31,3 +31,26 @@ def test_derived_rank_colliding_with_stated_rank_is_dropped(bundle, registry):
     assert "Bình Dương" in d.at["Thái Nguyên", "note"]
     t = consolidate(bundle.observations, "sipas", 2020, registry)
     assert t.coverage()["with_value"] == 18 and t.coverage()["with_rank_only"] == 4
+
+
+def test_values_print_as_published(bundle):
+    from parindex.tables import consolidate, value_as_published
+
+    s = consolidate(bundle.observations, "sipas", 2020, bundle.registry).data.set_index("province")
+    assert value_as_published(s, "Cần Thơ") == "≈84" and value_as_published(s, "Quảng Ninh") == "95.76"
+    p21 = consolidate(bundle.observations, "par_index", 2021, bundle.registry).data.set_index("province")
+    assert value_as_published(p21, "Nam Định") == "≈86.4" and value_as_published(p21, "Hải Phòng") == "91.80"
+    assert value_as_published(s, "Bắc Kạn") is None
+
+
+def test_disagreements_list_every_figure_and_the_one_kept(bundle):
+    from parindex.tables import consolidate, disagreements
+
+    t = consolidate(bundle.observations, "par_index", 2020, bundle.registry)
+    d = disagreements(bundle.observations, t).set_index("province")
+    tg = d.loc["Tiền Giang"]
+    assert tg["kept"] == "80.89" and {f["figure"]: f["status"] for f in tg["figures"]} == {"80.89": "stated",
+                                                                                          "80.88": "derived"}
+    t23 = consolidate(bundle.observations, "par_index", 2023, bundle.registry)
+    d23 = disagreements(bundle.observations, t23).set_index(["province", "what"])
+    assert d23.loc[("Hải Phòng", "value"), "kept"] is None and d23.loc[("Long An", "rank"), "kept"] is None

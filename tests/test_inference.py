@@ -321,3 +321,37 @@ def test_one_answer_everywhere(bundled_2020):
         assert f"from {p['bounds'][0]:.2f} to {p['bounds'][1]:.2f}" in brief, brief
     vp = Brief(2020, "Vĩnh Phúc", lang="en")._line("sipas")
     assert "from 90.00 to 91.66" in vp and "Highest satisfaction" in vp
+
+
+def test_a_value_off_the_grid_keeps_its_neighbours_exact():
+    # Đồng Nai 2021 was published as 83.3304, rank 55. The province ranked 54 is above it: on
+    # the grid at least 83.34; the one ranked 56 is below: at most 83.33 (not 83.32).
+    claims = [value(0, "83.3304"), rank(0, 55), rank(1, 54), rank(2, 56)]
+    p = Problem(63, [f"p{i}" for i in range(63)], claims)
+    assert p.value_range(claims, 1)[0] / G == 83.34
+    assert p.value_range(claims, 2)[1] / G == 83.33
+
+
+def test_a_solver_failure_is_not_a_contradiction():
+    # (10.05, 10.05, 10.05, 10.00) satisfies every claim; HiGHS once failed with a solve error on
+    # this margin, and the failure was read as "infeasible" (a false contradiction).
+    claims = [Claim("fact:min", "min", "min = 10.00", lo=1000.0, hi=1000.0, fact="min"),
+              Claim("fact:last", "last", "last = P3", province=3, fact="last_place"),
+              value(0, "10.05"), value(1, "10.05"), value(2, "10.05")]
+    p = Problem(4, [f"P{i}" for i in range(4)], claims)
+    lo, hi = p.lead_margin([c for c in claims if c.kind != "last"], 3, last=True)
+    assert hi <= 0  # P3 cannot be above the lowest other: the last place is forced
+
+
+def test_unranked_values_off_the_grid_fit_exactly():
+    data = pd.DataFrame({"province": ["P0", "P1", "P2", "P3"], "value": [85.459, 85.456, 85.455, pd.NA],
+                         "value_text": ["85.459", "85.456", "85.455", pd.NA], "rank": [1, pd.NA, 4, pd.NA]},
+                        index=["c0", "c1", "c2", "c3"])
+    facts = pd.DataFrame(columns=["index", "year", "fact", "value", "status", "source_id"])
+    res = inf.infer(data, "par_index", 2020, None, facts, None)
+    assert not res.conflicts
+    assert 85.455 < res.provinces.at["c3", "lo"] and res.provinces.at["c3", "hi"] == 85.459
+    claims, _ = inf.claims_for(data, "par_index", 2020, None, facts, None)
+    p = Problem(4, list(data["province"]), claims)
+    assert p.count_range(claims, (band_of(85.46, True, None, False),)) == (0, 0)
+    assert p.count_range(claims, (band_of(85.45, True, None, False),)) == (4, 4)

@@ -168,9 +168,6 @@ class _Model:
         """Smallest step of x_i - x_j above 0: one grid step between grid values."""
         return 1.0 if self.on_grid(i) and self.on_grid(j) else 1e-3
 
-    def bigm(self, i: int, j: int) -> float:
-        return max(self.ub[i] - self.lb[j], self.ub[j] - self.lb[i], 0) + 1
-
     def ge(self, i: int, t: float) -> int | float:
         """Indicator of x_i >= t (t in hundredths): a constant when the bounds decide it."""
         if self.integ[i]:
@@ -185,9 +182,10 @@ class _Model:
             out = 0.0
         else:
             u = self.binary()
-            # u = 1 -> x >= t ; u = 0 -> x <= t - 1 (the grid step below t)
+            # u = 1 -> x >= t ; u = 0 -> x < t: x <= t - 1 on the grid, t - 0.001 off it
+            step = 1.0 if self.integ[i] else 1e-3
             self.row({i: 1, u: -(t - lb)}, lo=lb)
-            self.row({i: 1, u: -(ub - t + 1)}, hi=t - 1)
+            self.row({i: 1, u: -(ub - t + step)}, hi=t - step)
             out = u
         self._ge[key] = out
         return out
@@ -208,17 +206,13 @@ class _Model:
                     self._cuts.add((u1, u2))
                     self.row({u1: 1, u2: -1}, lo=0)
 
-    def gt(self, i: int, t: float) -> int | float:
-        """Indicator of x_i > t."""
-        if self.integ[i]:
-            return self.ge(i, math.floor(t + TOL) + 1)
-        return 1.0 if self.lb[i] > t + TOL else 0.0  # a fixed value off the grid
-
     def indicator(self, i: int, band: Band) -> dict[int, float] | float:
         """x_i in band, as a linear expression {var: coef} plus constant (key -1)."""
         a, b = band
         expr: dict[int, float] = {-1: 0.0}
-        for t, sign in ((a, 1), (None if b is None else b + 1, -1)):
+        # in the band: at least a, and not above b (the next grid point, or just above b off it)
+        above = None if b is None else (b + 1 if float(b).is_integer() else b + 1e-3)
+        for t, sign in ((a, 1), (above, -1)):
             if t is None:
                 if sign == 1:
                     expr[-1] += 1
@@ -278,8 +272,12 @@ class _Model:
         # The LP relaxation first: infeasible there means infeasible, and an optimum that is
         # already integral is the integer optimum. Most queries end here, at a quarter of the cost.
         res = milp(c, integrality=np.zeros(nv), bounds=bounds, constraints=cons, options={"presolve": False})
-        if res.status == 2 or res.x is None:
+        if res.status not in (0, 2):  # a numerical failure is not a proof of anything: try once more
+            res = milp(c, integrality=np.zeros(nv), bounds=bounds, constraints=cons)
+        if res.status == 2:
             return None
+        if res.status != 0 or res.x is None:
+            raise RuntimeError(f"the LP solver stopped without a proof (status {res.status}: {res.message})")
         if not np.all(np.abs(res.x[integ == 1] - np.round(res.x[integ == 1])) <= 1e-9):
             best = self._certify(res.x, c, res.fun, A if cons else None, integ)
             if best is not None:
@@ -290,13 +288,34 @@ class _Model:
             # SIPAS 2020 case). A wrong "infeasible" here would be a false contradiction in the audit.
             res = milp(c, integrality=integ, bounds=bounds, constraints=cons,
                        options={"presolve": False, "time_limit": 60, "mip_rel_gap": 0.0})
-            if res.status == 2 or res.x is None:
+            if res.status not in (0, 2):
+                # A solve error is not "infeasible". Once more with presolve: a solution it finds
+                # is checked below like any other; an "infeasible" from it is not trusted.
+                retry = milp(c, integrality=integ, bounds=bounds, constraints=cons,
+                             options={"time_limit": 60, "mip_rel_gap": 0.0})
+                if retry.status == 0 and retry.x is not None and self._holds(retry.x, A if cons else None, integ):
+                    res = retry
+            if res.status == 2:
                 return None
+            if res.x is None:
+                raise RuntimeError(f"solver stopped without a proof (status {res.status}: {res.message})")
         if res.status != 0:
             raise RuntimeError(f"solver stopped without a proof (status {res.status}: {res.message})")
         val = float(c @ res.x)
         return (-val if maximize else val) + const
 
+
+    def _holds(self, z: np.ndarray, A, integ: np.ndarray) -> bool:
+        """Whether a point satisfies every bound, row and integrality of the model."""
+        if np.any(z < np.array(self.lb) - 1e-6) or np.any(z > np.array(self.ub) + 1e-6):
+            return False
+        if np.any(np.abs(z[integ == 1] - np.round(z[integ == 1])) > 1e-6):
+            return False
+        if A is not None:
+            ax = A @ z
+            if np.any(ax < np.array(self.rlo) - 1e-6) or np.any(ax > np.array(self.rhi) + 1e-6):
+                return False
+        return True
 
     def _certify(self, x: np.ndarray, c: np.ndarray, bound: float, A, integ: np.ndarray) -> float | None:
         """An integer point whose objective meets the LP bound rounded up proves the integer optimum.
@@ -427,20 +446,29 @@ class Problem:
         m.open = [s for s in range(n) if s not in ranked_slots]
         strict = sorted({r - 1 for r in by_rank if r > 1})  # slots whose value is below the slot above
         # cheap sound propagation along the order (smaller big-M, fewer binaries)
+        # (a whole grid step only between grid values; next to a value off the grid the strict
+        # row itself does the work)
         for s in range(1, n):
-            slot_hi[s] = min(slot_hi[s], slot_hi[s - 1] - (1 if s in strict and not fixed_frac[s] else 0))
+            step = 1 if s in strict and not (fixed_frac[s] or fixed_frac[s - 1]) else 0
+            slot_hi[s] = min(slot_hi[s], slot_hi[s - 1] - step)
         for s in range(n - 2, -1, -1):
-            slot_lo[s] = max(slot_lo[s], slot_lo[s + 1] + (1 if s + 1 in strict and not fixed_frac[s] else 0))
+            step = 1 if s + 1 in strict and not (fixed_frac[s] or fixed_frac[s + 1]) else 0
+            slot_lo[s] = max(slot_lo[s], slot_lo[s + 1] + step)
         for c in by_kind.get("max", []):
             slot_hi = [min(h, c.hi) for h in slot_hi]
         for c in by_kind.get("min", []):
             slot_lo = [max(lo, c.lo) for lo in slot_lo]
+        # An unranked value off the grid (a user's 85.456) must fit an open place exactly: the
+        # open places then leave the grid. Bounds stay true, but may be looser than the grid's.
+        off_grid = any(own_lo[i] == own_hi[i] and not float(own_lo[i]).is_integer()
+                       for i in claimed if i not in m.slot_of)
+        open_set = set(m.open)
         for s in range(n):
             if slot_lo[s] > slot_hi[s] + TOL:
                 m.infeasible = True
                 return m
             lo, hi = slot_lo[s], slot_hi[s]
-            integer = not (lo == hi and not float(lo).is_integer())
+            integer = not (lo == hi and not float(lo).is_integer()) and not (off_grid and s in open_set)
             if integer:
                 lo, hi = math.ceil(lo - TOL), math.floor(hi + TOL)
             m.y.append(m.var(lo, hi, integer=integer and lo != hi))
@@ -471,7 +499,7 @@ class Problem:
         for i in singles:
             lo, hi = own_lo[i], own_hi[i]
             frac = lo == hi and not float(lo).is_integer()
-            x = m.var(lo, hi, integer=not frac and lo != hi)
+            x = m.var(lo, hi, integer=not frac and lo != hi and not off_grid)
             m.x_of[i] = x
             zs: dict[int, int] = {}
             win = window.get(i)
@@ -616,27 +644,35 @@ class Problem:
                 return (m.lb[v], m.ub[v]) if self.feasible(active) else None
             return self._range(m, {v: 1.0}, active)
         m = self.build(active, pull=[i])
+        if m.infeasible:
+            return None
         return self._range(m, {m.x_of[i]: 1.0}, active)
 
     def count_range(self, active: Sequence[Claim], bands: Sequence[Band]) -> tuple[int, int] | None:
         m = self.build(active)
+        if m.infeasible:
+            return None
         r = self._range(m, self.count_expr(m, bands), active)
         return None if r is None else (round(r[0]), round(r[1]))
 
     def nonempty_range(self, active: Sequence[Claim], bands: Sequence[Band]) -> tuple[int, int] | None:
         m = self.build(active)
+        if m.infeasible:
+            return None
         r = self._range(m, {**self.nonempty_vars(m, bands), -1: 0.0})
         return None if r is None else (round(r[0]), round(r[1]))
 
     def sum_range(self, active: Sequence[Claim]) -> tuple[float, float] | None:
         m = self.build(active)
+        if m.infeasible:
+            return None
         return self._range(m, {v: 1.0 for v in m.y})
 
     def extreme_range(self, active: Sequence[Claim], which: str) -> tuple[float, float] | None:
         m = self.build(active)
-        y0, yn = m.y[0] if m.y else None, m.y[-1] if m.y else None
         if m.infeasible:
             return None
+        y0, yn = m.y[0], m.y[-1]
         expr = {y0: 1.0} if which == "max" else {yn: 1.0} if which == "min" else {y0: 1.0, yn: -1.0}
         return self._range(m, expr, active)
 
@@ -667,17 +703,28 @@ class Problem:
             if i in m.slot_of:
                 r = m.solve(margin(m, m.slot_of[i]), maximize=maximize)
             else:
-                t = m.var(-DOMAIN[1], DOMAIN[1], False)
-                M = 2 * (DOMAIN[1] - DOMAIN[0]) + 1
+                # t = the margin at the chosen slot; every bound and big-M as small as the slots'
+                # own bounds allow (loose ones made HiGHS fail with a solve error)
+                def span(e: dict[int, float]) -> tuple[float, float]:
+                    lo = sum(a * (m.lb[k] if a > 0 else m.ub[k]) for k, a in e.items())
+                    hi = sum(a * (m.ub[k] if a > 0 else m.lb[k]) for k, a in e.items())
+                    return lo, hi
+
+                spans = {s: span(margin(m, s)) for s in m.z_of[i]}
+                t_lo, t_hi = min(a for a, _ in spans.values()), max(b for _, b in spans.values())
+                t = m.var(t_lo, t_hi, False)
                 for s, v in m.z_of[i].items():
                     e = {k: -a for k, a in margin(m, s).items()}
                     e[t] = 1.0
-                    if maximize:  # t <= margin at the chosen slot
-                        e[v] = M
-                        m.row(e, hi=M)
-                    else:
-                        e[v] = -M
-                        m.row(e, lo=-M)
+                    lo_s, hi_s = spans[s]
+                    if maximize:  # z = 1 -> t <= margin_s
+                        big = max(t_hi - lo_s, 0.0)
+                        e[v] = big
+                        m.row(e, hi=big)
+                    else:  # z = 1 -> t >= margin_s
+                        big = max(hi_s - t_lo, 0.0)
+                        e[v] = -big
+                        m.row(e, lo=-big)
                 r = m.solve({t: 1.0}, maximize=maximize)
             if r is None:
                 return None
@@ -744,6 +791,8 @@ def find_conflicts(p: Problem, claims: Sequence[Claim], max_sets: int = 8,
                 out.append(Conflict([c.key for c in core], [c.key for c in drop]))
                 aside += drop
                 current = [c for c in current if c not in drop]
+    if not p.feasible(fixed):
+        return out  # the given table contradicts itself: nothing to choose among
     while len(out) < max_sets and not p.feasible(fixed + current):
         core = _quickxplain(p, fixed, current)
         restoring = [c for c in core if p.feasible(fixed + [x for x in current if x.key != c.key])]

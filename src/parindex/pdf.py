@@ -58,6 +58,14 @@ def _font_config():
     return _FONT_CONFIG
 
 
+def _fetcher():
+    """WeasyPrint may resolve only data: URIs (the report's own inline figures): never the
+    network, never a file, whatever a cell or a file name smuggles into the page."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"}, timeout=1, allow_redirects=False)
+
+
 def _drop_font_config() -> None:
     global _FONT_CONFIG
     folder = getattr(_FONT_CONFIG, "_folder", None)
@@ -72,7 +80,7 @@ def render_body(body: str, title: str, lang: str, furniture: bool) -> RenderedPa
 
     page = html_page(body, title, lang, for_pdf=True, extra_css="" if furniture else _NO_FURNITURE)
     with gc_paused():
-        doc = HTML(string=page, base_url=str(Path.cwd())).render(font_config=_font_config())
+        doc = HTML(string=page, base_url=str(Path.cwd()), url_fetcher=_fetcher()).render(font_config=_font_config())
         marks = [(i, level, label, x, y) for i, pg in enumerate(doc.pages)
                  for level, label, (x, y), _state in pg.bookmarks]
         return RenderedPart(doc.write_pdf(), len(doc.pages), marks)
@@ -106,7 +114,7 @@ def _furniture_pdf(pages: int, heading: str, lang: str) -> bytes:
            + ".furniture-page { break-before: page; height: 0; }")
     with gc_paused():
         doc = HTML(string=f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><style>{css}</style>"
-                          f"</head><body>{body}</body></html>").render(font_config=_font_config())
+                          f"</head><body>{body}</body></html>", url_fetcher=_fetcher()).render(font_config=_font_config())
         if len(doc.pages) != pages:  # a guard: the stamp must line up page for page
             raise RuntimeError(f"page furniture has {len(doc.pages)} pages for {pages}")
         return doc.write_pdf()

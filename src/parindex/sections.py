@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +35,13 @@ def _table(df: pd.DataFrame, cls: str = "") -> HTML:
     return HTML(df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0))
 
 
+def md_text(text: str) -> str:
+    """User text for a Markdown cell: HTML escaped and Markdown punctuation backslashed, so a
+    name like '![x](http://host/x).csv' or '<img src=...>' shows as itself."""
+    escaped = html.escape(str(text), quote=True)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", escaped)
+
+
 def range_text(lo: float, hi: float) -> str:
     return f"{lo}" if lo == hi else f"{lo}–{hi}"
 
@@ -55,8 +63,13 @@ class Report:
         charts.setup_style()
 
     # -- helpers -------------------------------------------------------------
-    def _origin(self, res: IndexResult) -> str:
-        return self.L("report.bundled") if res.table.origin == "bundled" else Path(res.table.origin).name
+    def _origin(self, res: IndexResult, markdown: bool = True) -> str:
+        """Where a table came from; a user's file name is text, never markup: escaped for the
+        Markdown it goes into (``markdown``), or left plain for the caller to HTML-escape."""
+        if res.table.origin == "bundled":
+            return self.L("report.bundled")
+        name = Path(res.table.origin).name
+        return md_text(name) if markdown else name
 
     def _status_line(self, idx: str) -> str:
         res = self.a.result(idx)
@@ -83,7 +96,8 @@ class Report:
         L = self.L
         sums = ", ".join(f"{k} {v[:12]}" for k, v in self.a.bundle.checksums.items()
                          if k in ("observations", "national_facts", "classification_rules", "components"))
-        origins = "; ".join(f"{L(f'index_short.{i}')}: {self._origin(self.a.result(i))}" for i in INDEX_NAMES)
+        origins = "; ".join(f"{L(f'index_short.{i}')}: {self._origin(self.a.result(i), markdown=False)}"
+                            for i in INDEX_NAMES)
         lines = [f"# {L('report.title', index='PAR INDEX & SIPAS', year=self.year)}", "",
                  *[f"**{self._status_line(i)}**  " for i in INDEX_NAMES], "",
                  f"<p class='provenance'>{html.escape(L('report.provenance', version=__version__, origin=origins, checksums=sums))}</p>"]
@@ -290,7 +304,26 @@ class Report:
                               self._basis(r.basis), ", ".join(r.source_ids) or "—"])
         rt = pd.DataFrame(rules, columns=[L("col.fact"), L("col.group"), L("col.rule"), L("col.basis"), L("col.source")])
         text = f"<p>{html.escape(L('text.method_par'))}</p><p>{html.escape(L('text.method_bounds'))}</p>"
-        return HTML(text + _table(legal, "w-legal").data + _table(rt, "w-rules").data)
+        return HTML(text + _table(legal, "w-legal").data + _table(rt, "w-rules").data + self._disagreements())
+
+    def _disagreements(self) -> str:
+        """Where sources give different figures for one cell: all of them, and the one kept."""
+        from .tables import disagreements
+
+        L, rows = self.L, []
+        for idx in INDEX_NAMES:
+            res = self.a.result(idx)
+            if res.table.origin != "bundled":
+                continue
+            for r in disagreements(self.a.bundle.observations, res.table).itertuples():
+                figs = "; ".join("{} ({}, {})".format(f["figure"], L.get("status." + f["status"], f["status"]),
+                                                       L("text.n_sources", n=f["sources"])) for f in r.figures)
+                rows.append([L(f"index_short.{idx}"), r.province, L(f"col.{r.what}"), figs,
+                             r.kept if r.kept is not None else L("text.kept_none")])
+        if not rows:
+            return ""
+        df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.province"), "", L("col.figures"), L("col.kept")])
+        return (f"<p>{html.escape(L('text.disagreements'))}</p>" + _table(df, "w-disagree").data)
 
     def audit(self) -> HTML:
         L = self.L

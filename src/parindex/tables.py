@@ -189,3 +189,26 @@ def consolidate(observations: pd.DataFrame, index: str, year: int, registry: Reg
 
 def years_with_data(observations: pd.DataFrame, index: str) -> list[int]:
     return sorted(int(y) for y in observations.loc[observations["index"] == index, "year"].unique())
+
+
+def disagreements(observations: pd.DataFrame, table: IndexTable) -> pd.DataFrame:
+    """Cells where sources give different figures: every figure with its best status and number
+    of sources, and the figure the table keeps (None: the conflict is left unresolved)."""
+    obs = observations[(observations["index"] == table.index) & (observations["year"] == table.year)]
+    rows = []
+    for code, g in obs.groupby("province_code", sort=False):
+        for what, col in (("value", "value"), ("rank", "rank")):
+            vals = g[g[col].notna()]
+            keyed = vals.assign(_f=[str(int(x)) for x in vals["rank"]] if what == "rank"
+                                else [str(t) for t in vals["value_text"]])
+            figures = []
+            for fig, rows_ in keyed.groupby("_f", sort=False):
+                figures.append({"figure": fig, "status": _best_status(rows_), "sources": rows_["source_id"].nunique(),
+                                "number": float(rows_[col].iloc[0])})
+            if len({round(f["number"], 6) for f in figures}) < 2:
+                continue
+            d = table.data
+            kept = d.at[code, "value_text" if what == "value" else "rank"]
+            rows.append({"code": code, "province": d.at[code, "province"], "what": what, "figures": figures,
+                         "kept": None if pd.isna(kept) else str(kept)})
+    return pd.DataFrame(rows, columns=["code", "province", "what", "figures", "kept"])

@@ -1,0 +1,61 @@
+"""User strings are text: a file name never becomes markup, and the PDF renderer fetches nothing."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+
+from conftest import SYN_PAR, run_cli
+
+
+def _listener() -> tuple[socket.socket, list[bytes]]:
+    """A local socket that records any connection (loopback only, closed by the test)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    srv.settimeout(0.2)
+    hits: list[bytes] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except (socket.timeout, OSError):
+                if srv.fileno() == -1:
+                    return
+                continue
+            hits.append(conn.recv(1024))
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, hits
+
+
+def test_pdf_renderer_fetches_no_url_and_embeds_no_file():
+    from parindex.pdf import render_body
+
+    srv, hits = _listener()
+    port = srv.getsockname()[1]
+    try:
+        part = render_body(f"<p>x</p><img src='http://127.0.0.1:{port}/x.png'>"
+                           f"<link rel='stylesheet' href='http://127.0.0.1:{port}/s.css'>"
+                           "<a rel='attachment' href='file:///etc/hostname'>a</a>"
+                           "<img src='file:///etc/hostname'>", "t", "en", furniture=False)
+    finally:
+        srv.close()
+    assert hits == []
+    assert b"EmbeddedFile" not in part.pdf
+
+
+def test_a_hostile_file_name_is_shown_as_text(tmp_path):
+    name = "<img src=x onerror=alert(1)>![p](http:&#47;&#47;127.0.0.1:9&#47;x).csv"
+    f = tmp_path / name
+    shutil.copy(SYN_PAR, f)
+    out = tmp_path / "out"
+    r = run_cli("report", "--year", "2020", "--par-index", str(f), "--format", "html", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    page = (out / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
+    assert "<img src=\"http" not in page and "src='http" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown, as text
