@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -26,6 +27,20 @@ err = Console(stderr=True, soft_wrap=True)
 _ASSUME = typer.Option(False, "--assume-announced",
                        help="Also assume the announced group counts (by default the bounds use the rest of the "
                             "published record only, so that the counts can be checked, not assumed).")
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send whatever native code writes to file descriptor 1 to standard error meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _fail(e: ParindexError) -> None:
@@ -96,7 +111,8 @@ def summary(
     from .analysis import analyse, summary as build
 
     try:
-        doc = build(analyse(year, par_index, sipas, assume_announced=assume_announced))
+        with _stdout_to_stderr():  # the solver's own C code may print: never into the JSON
+            doc = build(analyse(year, par_index, sipas, assume_announced=assume_announced))
     except ParindexError as e:
         _fail(e)
     if as_json:
