@@ -173,3 +173,40 @@ def test_summary_json_on_complete_tables():
     assert doc["par_index"]["groups"] == {"A": 2, "B": 56, "C": 5, "D": 0}
     assert sorted(doc["sipas"]["tiers"]["highest"]) == sorted(doc["sipas"]["published_tiers"]["highest"])
     assert sorted(doc["sipas"]["tiers"]["lowest"]) == sorted(doc["sipas"]["published_tiers"]["lowest"])
+
+
+@pytest.mark.parametrize("args,words", [
+    (["report", "--lang", "fr"], "unknown language 'fr'"),
+    (["report", "--year", "²"], "four-digit year"),
+    (["report", "--year", "9" * 5000], "four-digit year"),
+    (["report", "--format", "docx"], "unknown format 'docx'"),
+    (["report", "--out", "README.md"], "--out is a file"),
+    (["review", "--out", "/proc/parindex-x"], "cannot write next to --out"),
+    (["nosuchcommand"], "No such command"),
+    (["report", "--lang"], "requires an argument"),
+    (["summary", "--year", "abc"], "Invalid value for '--year'"),
+])
+def test_options_are_refused_in_one_line_before_any_kernel(args, words):
+    r = run_cli(*args)
+    assert r.returncode == 2, (args, r.returncode, r.stderr)
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], r.stderr
+    assert len(lines[0]) < 500
+
+
+def test_paths_that_are_not_files_are_named_precisely(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for path, words in ((str(tmp_path), "a folder, not a file"), (str(fifo), "a pipe (FIFO)"),
+                        ("/dev/null", "a device"), ("", "the file name is empty")):
+        r = run_cli("validate", path, "--index", "par_index")
+        assert r.returncode == 2 and words in r.stderr, (path, r.stderr)
+
+
+def test_user_text_is_never_markup_or_escape_sequences(tmp_path):
+    odd = tmp_path / "a[/]b [blink red]x\x1b[31m.csv"
+    r = run_cli("validate", str(odd), "--index", "par_index")
+    assert r.returncode == 2
+    assert "[blink red]" in r.stderr and "a[/]b" in r.stderr and "\x1b" not in r.stderr

@@ -6,15 +6,18 @@ import contextlib
 import gc
 import json
 import os
+import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from .errors import ParindexError
+from .errors import ParindexError, clean
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Reproducible reports on Vietnam's provincial PAR INDEX and SIPAS.")
@@ -43,6 +46,11 @@ def _stdout_to_stderr():
         os.close(saved)
 
 
+def say(text: str) -> None:
+    """One line of plain text: no Rich markup or highlighting taken from what it contains."""
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def _fail(e: ParindexError) -> None:
     err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(e.exit_code)
@@ -63,39 +71,38 @@ def validate(
         table, rep = load_table(file, index, year, load_bundle().registry, complete=complete)
     except ParindexError as e:
         _fail(e)
-    out.print(f"{file}: {rep.rows} rows, {table.n_value} values, "
-              f"{int(table.data['rank'].notna().sum())} ranks for {index} {year}", highlight=False)
+    say(f"{clean(file)}: {rep.rows} rows, {table.n_value} values, "
+        f"{int(table.data['rank'].notna().sum())} ranks for {index} {year}")
     if rep.missing:
-        out.print(f"missing provinces ({len(rep.missing)}): {', '.join(rep.missing)}", highlight=False)
+        say(f"missing provinces ({len(rep.missing)}): {', '.join(rep.missing)}")
     if rep.empty_values:
-        out.print(f"rows without a value ({len(rep.empty_values)}): {', '.join(rep.empty_values)}",
-                  highlight=False)
-    out.print("complete table" if table.complete else "partial table: missing provinces stay missing",
-              highlight=False)
+        say(f"rows without a value ({len(rep.empty_values)}): {', '.join(rep.empty_values)}")
+    say("complete table" if table.complete else "partial table: missing provinces stay missing")
 
 
 def _print_summary(doc: dict) -> None:
     for key in ("par_index", "sipas"):
         s = doc[key]
         cov = s["coverage"]
-        out.print(f"\n[bold]{key.upper()} {doc['year']}[/] ({s['origin']}): values for {cov['with_value']} "
-                  f"of {cov['provinces']}, rank only {cov['with_rank_only']}, nothing {cov['unknown']}")
+        say(f"\n{key.upper()} {doc['year']} ({clean(s['origin'])}): values for {cov['with_value']} "
+            f"of {cov['provinces']}, rank only {cov['with_rank_only']}, nothing {cov['unknown']}")
         if s["rules"] is None:
-            out.print(f"no classification rule recorded for {doc['year']}")
+            say(f"no classification rule recorded for {doc['year']}")
             continue
         t = Table("group", "rule", "basis", "announced", "possible", "known", "members")
         for r in s["rules"]:
             mem = s["members"].get(r["label"], [])
             lo, hi = s["count_ranges"].get(r["label"], (None, None))
-            t.add_row(r["label"], r["rule"], r["basis"], str(s["announced_counts"].get(r["label"], "—")),
-                      "—" if lo is None else str(lo) if lo == hi else f"{lo}–{hi}",
-                      str(s["groups"].get(r["label"], 0)), ", ".join(mem) if len(mem) <= 8 else f"{len(mem)} provinces")
+            t.add_row(*map(Text, (r["label"], r["rule"], r["basis"], str(s["announced_counts"].get(r["label"], "—")),
+                                  "—" if lo is None else str(lo) if lo == hi else f"{lo}–{hi}",
+                                  str(s["groups"].get(r["label"], 0)),
+                                  ", ".join(mem) if len(mem) <= 8 else f"{len(mem)} provinces")))
         out.print(t)
         out.print(f"group unknown for {len(s['unknown'])} province(s); assumptions: {', '.join(s['assumptions'])}",
                   highlight=False)
     t = Table("index", "fact", "published", "status", "table gives", title="\nConsistency audit")
     for a in doc["audit"]:
-        t.add_row(a["index"], a["fact"], a["published"][:40], a["status"], a["computed"][:40])
+        t.add_row(*(Text(clean(x, 40)) for x in (a["index"], a["fact"], a["published"], a["status"], a["computed"])))
     out.print(t)
 
 
@@ -127,14 +134,13 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     try:
+        _check_options(year, lang, formats, out_dir, par_index, sipas)
         if year == "all":
             if par_index or sipas:
                 raise ParindexError("--year all builds from the bundled data only",
                                     fix="pass one --year with --par-index/--sipas")
-            _build_all(notebook, lang, formats, out_dir)
+            _build_all(notebook, lang, formats, out_dir, assume_announced)
             return
-        if not year.isdigit():
-            raise ParindexError(f"--year must be a year or 'all', not '{year}'", fix="e.g. --year 2020")
         with out.status("building") as status:
             res = build(int(year), str(par_index or ""), str(sipas or ""), lang, formats, out_dir, notebook=notebook,
                         progress=lambda step: status.update(f"{notebook} {year}: {step}"),
@@ -142,11 +148,53 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
     except ParindexError as e:
         _fail(e)
     for f in res.files:
-        out.print(f"wrote {f}", highlight=False)
-    out.print(f"done in {res.seconds:.1f} s", highlight=False)
+        say(f"wrote {clean(f, 400)}")
+    say(f"done in {res.seconds:.1f} s")
 
 
-def _build_all(notebook: str, lang: str, formats: tuple[str, ...], out_dir: Optional[Path]) -> None:
+def _check_options(year: str, lang: str, formats: tuple[str, ...], out_dir: Optional[Path],
+                   *files: Optional[Path]) -> None:
+    """Everything that can be refused before a kernel starts, refused in well under a second."""
+    from .labels import LANGS
+    from .loading import check_input_file
+    from .report import FORMATS
+
+    if year != "all" and not re.fullmatch(r"[0-9]{4}", year):
+        raise ParindexError(f"--year must be a four-digit year or 'all', not '{clean(year, 20)}'",
+                            fix="e.g. --year 2020")
+    if lang not in LANGS:
+        raise ParindexError(f"unknown language '{clean(lang, 20)}'", fix=f"use {' or '.join(LANGS)}")
+    bad = [f for f in formats if f not in FORMATS] or ([] if formats else ["(none)"])
+    if bad:
+        raise ParindexError(f"unknown format '{clean(bad[0], 20)}'", fix="use html, pdf or html,pdf")
+    for f in files:
+        if f is not None:
+            check_input_file(f)
+    if out_dir is not None:
+        _check_out(Path(out_dir))
+
+
+def _check_out(dest: Path) -> None:
+    """The output folder must be a folder (or not exist yet) whose parent takes new entries."""
+    if str(dest).strip() in ("", "."):
+        return
+    if dest.exists() and not dest.is_dir():
+        raise ParindexError("--out is a file, not a folder", file=str(dest), fix="name a folder")
+    parent = dest.resolve().parent
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ParindexError("--out lies under a file", file=str(dest), fix="name a folder")
+    try:  # the report is built beside its folder and moved in: the parent must take a new folder
+        tempfile.TemporaryDirectory(dir=probe, prefix=".parindex-probe-").cleanup()
+    except OSError as e:
+        raise ParindexError(f"cannot write next to --out ({e.strerror})", file=str(dest),
+                            fix="choose a folder whose parent you can write to") from None
+
+
+def _build_all(notebook: str, lang: str, formats: tuple[str, ...], out_dir: Optional[Path],
+               assume_announced: bool = False) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .analysis import load_bundle
@@ -161,13 +209,13 @@ def _build_all(notebook: str, lang: str, formats: tuple[str, ...], out_dir: Opti
         def done(y: int, r) -> None:
             if isinstance(r, ParindexError):
                 failed.append((y, r))
-                progress.console.print(f"{y}: failed", highlight=False)
+                progress.console.print(f"{y}: failed", highlight=False, markup=False)
             else:
                 progress.console.print(f"{y}: {'unchanged, skipped' if r.skipped else f'built in {r.seconds:.1f} s'}",
-                                       highlight=False)
+                                       highlight=False, markup=False)
             progress.advance(task)
 
-        build_all(years, lang, formats, out_dir, notebook, workers=2, on_done=done)
+        build_all(years, lang, formats, out_dir, notebook, workers=2, on_done=done, assume_announced=assume_announced)
     for y, e in failed:
         err.print(f"error: {y}: {e}", markup=False, highlight=False)
     if failed:
@@ -212,6 +260,7 @@ def brief(
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     wanted = None if province.strip().lower() == "all" else [province]
     try:
+        _check_options(str(year), lang, formats, out_dir, par_index, sipas)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=out, transient=True) as progress:
             task = progress.add_task("briefs", total=63 if wanted is None else 1)
@@ -223,7 +272,7 @@ def brief(
                                assume_announced=assume_announced)
     except ParindexError as e:
         _fail(e)
-    out.print(f"wrote {len(res.files)} files to {res.out_dir} in {res.seconds:.1f} s", highlight=False)
+    say(f"wrote {len(res.files)} files to {clean(res.out_dir, 400)} in {res.seconds:.1f} s")
 
 
 @data_app.command("verify")
@@ -234,7 +283,7 @@ def data_verify() -> None:
     try:
         for r in descriptor()["resources"]:
             verify(r["name"])
-            out.print(f"ok  {r['path']}")
+            say(f"ok  {r['path']}")
     except ParindexError as e:
         _fail(e)
 
@@ -245,12 +294,28 @@ def data_rehash() -> None:
     from .datapackage import rehash
 
     changed = rehash()
-    out.print("updated: " + ", ".join(changed) if changed else "all checksums already up to date")
+    say("updated: " + ", ".join(changed) if changed else "all checksums already up to date")
 
 
 def main() -> None:
+    try:  # typer 0.2x carries its own copy of click
+        from typer._click import exceptions as click_exc
+    except ImportError:  # pragma: no cover - older typer uses click itself
+        from click import exceptions as click_exc
+
     try:
-        app()
+        try:
+            rv = app(standalone_mode=False)
+        except click_exc.NoArgsIsHelpError as e:
+            # typer's no_args_is_help: the help text, as before
+            print(e.ctx.get_help() if e.ctx else "")
+            raise SystemExit(0) from None
+        except click_exc.UsageError as e:  # one line, like every other input error
+            msg = clean(" ".join(e.format_message().split()), 300)
+            cmd = e.ctx.command_path if e.ctx else "parindex"
+            err.print(f"error: {msg} (fix: see '{cmd} --help')", markup=False, highlight=False)
+            raise SystemExit(2) from None
+        raise SystemExit(rv if isinstance(rv, int) else 0)
     except SystemExit:
         # Everything is written by now; spare the interpreter's final garbage-collection
         # passes over the whole heap (notebooks, figures, data frames): ~0.3 s per run.

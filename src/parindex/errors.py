@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -23,16 +24,27 @@ class ParindexError(Exception):
     def __str__(self) -> str:
         where = []
         if self.file:
-            where.append(str(self.file))
+            where.append(clean(self.file))
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column:
-            where.append(f"column '{self.column}'")
+            where.append(f"column '{clean(self.column)}'")
         head = ", ".join(where)
-        text = f"{head}: {self.problem}" if head else self.problem
+        problem = clean(self.problem, 400)
+        text = f"{head}: {problem}" if head else problem
         if self.fix:
-            text += f" (fix: {self.fix})"
+            text += f" (fix: {clean(self.fix, 400)})"
         return " ".join(text.split())
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean(text: object, limit: int = 200) -> str:
+    """User text for a terminal line: control characters (escape sequences included) shown as
+    '?', and cut to ``limit`` characters."""
+    s = _CONTROL.sub("?", str(text))
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 class DataPackageError(ParindexError):

@@ -156,15 +156,37 @@ def parse_number(raw: object) -> tuple[float, str] | None:
     return float(s), s
 
 
+def check_input_file(path: str | Path) -> None:
+    """Refuse, in precise words, what is not a regular file: nothing, a folder, a pipe, a device."""
+    import stat
+
+    if str(path).strip() in ("", "."):
+        raise ParindexError("the file name is empty", fix="give the path of a CSV or XLSX file")
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise ParindexError("file not found", fix="check the path", file=str(p)) from None
+    except OSError as e:
+        raise ParindexError(f"cannot read it ({e.strerror})", fix="check the path and its permissions",
+                            file=str(p)) from None
+    if stat.S_ISDIR(mode):
+        raise ParindexError("this is a folder, not a file", fix="give the path of a CSV or XLSX file inside it",
+                            file=str(p))
+    if not stat.S_ISREG(mode):
+        kind = "a pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+        raise ParindexError(f"this is {kind}, not a file", fix="save the table to a CSV or XLSX file", file=str(p))
+
+
 def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
                complete: bool = False) -> tuple[IndexTable, LoadReport]:
     """Validate and load a user's table; ``complete`` makes a missing province an error."""
     if index not in INDEXES:
         raise ParindexError(f"unknown index '{index}'", fix="use par_index or sipas")
+    check_input_file(path)
     path = Path(path)
     name = str(path)
-    if not path.is_file():
-        raise ParindexError("file not found", fix="check the path", file=name)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         header, rows = _read_xlsx(path)

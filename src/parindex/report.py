@@ -23,6 +23,7 @@ from typing import Callable
 from . import __version__
 from .errors import ParindexError
 from .labels import LANGS
+from .loading import check_input_file
 from .paths import notebooks_dir, reports_dir
 
 FORMATS = ("html", "pdf")
@@ -67,8 +68,8 @@ def validate_parameters(params: dict, notebook: Path) -> dict:
     if params.get("lang", "vi") not in LANGS:
         raise ParindexError(f"unknown language '{params['lang']}'", fix="use vi or en")
     for k in ("par_index_file", "sipas_file"):
-        if params.get(k) and not Path(params[k]).is_file():
-            raise ParindexError("file not found", file=params[k], fix="check the path")
+        if params.get(k):
+            check_input_file(params[k])
     year = params.get("year")
     years = load_bundle().years()
     if year not in years and not (params.get("par_index_file") or params.get("sipas_file")):
@@ -481,14 +482,14 @@ def _build_one(kwargs: dict) -> BuildResult | ParindexError:
 
 def build_all(years: list[int], lang: str = "vi", formats: tuple[str, ...] = FORMATS, out: Path | None = None,
               notebook: str = "yearly_report", workers: int = 2,
-              on_done: Callable[[int, BuildResult | ParindexError], None] | None = None
-              ) -> dict[int, BuildResult | ParindexError]:
+              on_done: Callable[[int, BuildResult | ParindexError], None] | None = None,
+              assume_announced: bool = False) -> dict[int, BuildResult | ParindexError]:
     """Build several years, ``workers`` at a time (separate processes), skipping unchanged ones."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # Years already run side by side, so each renders its PDF in its own process (no extra workers).
     jobs = {y: dict(year=y, lang=lang, formats=formats, notebook=notebook, skip_unchanged=True, pdf_workers=0,
-                    out=(Path(out) / str(y)) if out else None) for y in years}
+                    out=(Path(out) / str(y)) if out else None, assume_announced=assume_announced) for y in years}
     results: dict[int, BuildResult | ParindexError] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(_build_one, kw): y for y, kw in jobs.items()}
