@@ -210,3 +210,40 @@ def test_user_text_is_never_markup_or_escape_sequences(tmp_path):
     r = run_cli("validate", str(odd), "--index", "par_index")
     assert r.returncode == 2
     assert "[blink red]" in r.stderr and "a[/]b" in r.stderr and "\x1b" not in r.stderr
+
+
+def test_bounded_reading_and_shifted_rows(tmp_path):
+    from openpyxl import Workbook
+
+    shifted = tmp_path / "shift.csv"
+    shifted.write_text("province,par_index,rank\nQuảng Ninh,91,04,1\n", encoding="utf-8")
+    r = run_cli("validate", str(shifted), "--index", "par_index")
+    assert r.returncode == 2 and "row 2" in r.stderr and "decimal comma" in r.stderr
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"], ws["A2"], ws["B2"] = "province", "par_index", "Quảng Ninh", 91.04
+    ws["XFD1048576"] = "stray"
+    far = tmp_path / "far.xlsx"
+    wb.save(far)
+    r = run_cli("validate", str(far), "--index", "par_index")
+    assert r.returncode == 0, r.stderr  # read only as wide and as long as a table can be
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8") as fh:
+        fh.write("province,par_index\n" + "\n" * (6 * 1024 * 1024))
+    r = run_cli("validate", str(big), "--index", "par_index")
+    assert r.returncode == 2 and "too large" in r.stderr
+    long_field = tmp_path / "long.csv"
+    long_field.write_text("province,par_index\n\"" + "x" * 200_000 + "\",1\n", encoding="utf-8")
+    r = run_cli("validate", str(long_field), "--index", "par_index")
+    assert r.returncode == 2 and "unreadable row" in r.stderr
+
+
+def test_out_of_range_components_and_valueless_tables_are_refused(tmp_path):
+    comp = tmp_path / "comp.csv"
+    comp.write_text("province,par_index,appraisal_points\nQuảng Ninh,91.04,99999\n", encoding="utf-8")
+    r = run_cli("validate", str(comp), "--index", "par_index")
+    assert r.returncode == 2 and "appraisal_points" in r.stderr and "outside 0-100" in r.stderr
+    empty = tmp_path / "empty.csv"
+    empty.write_text("province,par_index\nQuảng Ninh,\nHải Phòng,\n", encoding="utf-8")
+    r = run_cli("validate", str(empty), "--index", "par_index")
+    assert r.returncode == 2 and "no row has a value" in r.stderr

@@ -75,15 +75,49 @@ def _decode(raw: bytes, name: str) -> str:
 Rows = list[tuple[int, list[object]]]  # (spreadsheet row number, cells)
 
 
-def _numbered(rows: list[list[object]]) -> tuple[list[str], Rows]:
+# What a province table can be at most: far more than 63 provinces and a few notes, far less
+# than what would take the machine minutes to read. Anything larger is refused before reading.
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 2000
+MAX_COLUMNS = 64
+
+
+def _numbered(rows: list[list[object]], name: str = "") -> tuple[list[str], Rows]:
     """Header = row 1; data rows keep their real row numbers, blank rows are skipped."""
     header = [("" if h is None else str(h)) for h in rows[0]]
-    body = [(i, r) for i, r in enumerate(rows[1:], start=2)
-            if any(v is not None and str(v).strip() != "" for v in r)]
+    while header and not header[-1].strip():
+        header.pop()
+    body = []
+    for i, r in enumerate(rows[1:], start=2):
+        if not any(v is not None and str(v).strip() != "" for v in r):
+            continue
+        body.append((i, r))
+        if len(body) > MAX_ROWS:
+            raise ParindexError(f"more than {MAX_ROWS} rows: this is not a province table",
+                                fix="keep one row per province", file=name, row=i)
     return header, body
 
 
+def _check_widths(header: list[str], rows: Rows, name: str) -> None:
+    """A row with more filled cells than the header is refused: in a comma-separated file it is
+    almost always a decimal comma that split a value (91,04 read as 91 and 04)."""
+    for i, r in rows:
+        extra = [v for v in r[len(header):] if v is not None and str(v).strip() != ""]
+        if extra:
+            raise ParindexError(f"row has {len(header) + len(extra)} filled cells but the header has {len(header)}",
+                                fix="a decimal comma in a comma-separated file? quote the value (\"91,04\"), "
+                                    "use a decimal point, or save with semicolons", file=name, row=i)
+
+
+def _check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ParindexError(f"the file is {size / 1024 / 1024:.0f} MB: too large to be a province table",
+                            fix=f"keep one row per province (at most {MAX_BYTES // 1024 // 1024} MB)", file=str(path))
+
+
 def _read_csv(path: Path) -> tuple[list[str], Rows]:
+    _check_size(path)
     text = _decode(path.read_bytes(), str(path))
     sample = text[:4096]
     try:
@@ -91,26 +125,39 @@ def _read_csv(path: Path) -> tuple[list[str], Rows]:
         delim = dialect.delimiter
     except csv.Error:
         delim = ","
-    rows: list[list[object]] = list(csv.reader(io.StringIO(text), delimiter=delim))
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    rows: list[list[object]] = []
+    try:
+        for r in reader:
+            rows.append(r)
+    except csv.Error as e:  # e.g. a field over the csv module's 131,072-character limit
+        raise ParindexError(f"unreadable row ({e})", fix="check that row's quotes and length", file=str(path),
+                            row=reader.line_num) from None
     while rows and not any(str(c).strip() for c in rows[-1]):
         rows.pop()
     if not rows:
         raise ParindexError("the file has no rows", fix="export the table again with a header row",
                             file=str(path))
-    return _numbered(rows)
+    return _numbered(rows, str(path))
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
     from openpyxl import load_workbook
 
+    _check_size(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises several unrelated types for a bad file
-        raise ParindexError(f"cannot read the workbook ({type(e).__name__})",
-                            fix="save it again from a spreadsheet program as .xlsx", file=str(path)) from None
+        kind = ("it is encrypted or not a workbook" if type(e).__name__ in ("BadZipFile", "InvalidFileException")
+                else f"{type(e).__name__}")
+        raise ParindexError(f"cannot read the workbook ({kind})",
+                            fix="save it again from a spreadsheet program as an unprotected .xlsx",
+                            file=str(path)) from None
     ws = wb.worksheets[0]
     rows: list[list[object]] = []
-    for row in ws.iter_rows():
+    # Read only as wide as the table and as long as a table can be: a stray cell at XFD1048576
+    # would otherwise make openpyxl walk a million rows of sixteen thousand cells.
+    for row in ws.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_ROWS + 50):
         vals = []
         for c in row:
             v = c.value
@@ -123,7 +170,7 @@ def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
     if not any(v not in (None, "") for r in rows for v in r):
         raise ParindexError("the first worksheet is empty", fix="put the table on the first sheet",
                             file=str(path))
-    return _numbered(rows)
+    return _numbered(rows, str(path))
 
 
 def _header_row_elsewhere(rows: Rows, needed: str) -> int | None:
@@ -214,6 +261,7 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
         raise ParindexError(f"column '{sorted(dup_heads)[0]}' appears twice", fix="keep one of them",
                             file=name, row=1, column=sorted(dup_heads)[0])
     col = {h: i for i, h in enumerate(heads)}
+    _check_widths(header, rows, name)
     if not rows:
         raise ParindexError("the table has a header but no data rows", fix="add one row per province",
                             file=name, row=2)
@@ -271,8 +319,14 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
                 raise ParindexError(f"'{e}' is not a number", file=name, row=rowno, column=c,
                                     fix="write points as 57.66 or 57,66") from None
             if pc is not None:
+                if not 0 <= pc[0] <= 100:  # each part is a share of the 100-point total
+                    raise ParindexError(f"{pc[1]} points is outside 0-100", file=name, row=rowno, column=c,
+                                        fix="give the component in points of the 100-point total")
                 comps[c][p.code] = pc[0]
 
+    if df["value"].isna().all():
+        raise ParindexError(f"no row has a value in column '{index}'", file=name, column=index,
+                            fix="fill in the values (a table without any would replace a report with nothing)")
     missing = [n for c, n in zip(df.index, df["province"]) if c not in seen]
     report.missing = missing
     if complete and missing:
