@@ -303,6 +303,9 @@ def main() -> None:
     except ImportError:  # pragma: no cover - older typer uses click itself
         from click import exceptions as click_exc
 
+    from .lifecycle import stop_like_ctrl_c
+
+    stop_like_ctrl_c()
     try:
         try:
             rv = app(standalone_mode=False)

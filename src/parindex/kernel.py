@@ -17,6 +17,13 @@ import sys
 
 
 def main() -> None:
+    import os
+
+    from parindex.lifecycle import die_with_parent
+
+    parent = os.environ.get("PARINDEX_PARENT_PID")
+    if parent and parent.isdigit():
+        die_with_parent(int(parent))
     # ipykernel treats an ImportError of debugpy as "no debugger available" and carries on.
     sys.modules.setdefault("debugpy", None)
     import parindex.sections  # noqa: F401

@@ -23,6 +23,7 @@ from typing import Callable
 from . import __version__
 from .errors import ParindexError
 from .labels import LANGS
+from .lifecycle import die_with_parent, remove_stale, scratch_prefix
 from .loading import check_input_file
 from .paths import notebooks_dir, reports_dir
 
@@ -118,7 +119,8 @@ class _Kernel:
 
         # Unix sockets in a private folder (0700): no TCP port to race another build for, and
         # nothing listening on the network. Short prefix: socket paths are limited to ~100 bytes.
-        self._dir = Path(tempfile.mkdtemp(prefix="pk-"))
+        remove_stale(Path(tempfile.gettempdir()), "pk")
+        self._dir = Path(tempfile.mkdtemp(prefix=scratch_prefix("pk")))
         self.connection_file = self._dir / "kernel.json"
         self.connection_file.write_text(json.dumps({
             "transport": "ipc", "ip": str(self._dir / "k"), "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
@@ -129,7 +131,10 @@ class _Kernel:
             # No IPython history: a batch run has nothing to recall, and should not fill the user's.
             [sys.executable, "-m", "parindex.kernel", "-f", str(self.connection_file),
              "--HistoryManager.enabled=False"],
-            cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, start_new_session=True)
+            cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, start_new_session=True,
+            # ipykernel's own parent poller, and PR_SET_PDEATHSIG in parindex.kernel: the kernel
+            # ends with this process even if it is killed outright
+            env=dict(os.environ, JPY_PARENT_PID=str(os.getpid()), PARINDEX_PARENT_PID=str(os.getpid())))
 
     @property
     def has_kernel(self) -> bool:
@@ -414,7 +419,8 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     # Build beside the destination (same filesystem, so os.replace is atomic).
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.building-", dir=dest.parent))
+    remove_stale(dest.parent, f".{dest.name}.building")
+    tmp = Path(tempfile.mkdtemp(prefix=scratch_prefix(f".{dest.name}.building"), dir=dest.parent))
     title = f"PAR INDEX & SIPAS {year}"
     kernel = exports = None
     try:
@@ -491,7 +497,7 @@ def build_all(years: list[int], lang: str = "vi", formats: tuple[str, ...] = FOR
     jobs = {y: dict(year=y, lang=lang, formats=formats, notebook=notebook, skip_unchanged=True, pdf_workers=0,
                     out=(Path(out) / str(y)) if out else None, assume_announced=assume_announced) for y in years}
     results: dict[int, BuildResult | ParindexError] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
         futures = {pool.submit(_build_one, kw): y for y, kw in jobs.items()}
         for fut in as_completed(futures):
             y = futures[fut]
@@ -561,7 +567,8 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
 
     source = load_notebook_node(str(nb_path))  # papermill's loader: normalised metadata and tags
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.building-", dir=dest.parent))
+    remove_stale(dest.parent, f".{dest.name}.building")
+    tmp = Path(tempfile.mkdtemp(prefix=scratch_prefix(f".{dest.name}.building"), dir=dest.parent))
     kernel = pool = None
     try:
         from .pdf import warm_up
