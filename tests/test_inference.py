@@ -355,3 +355,13 @@ def test_unranked_values_off_the_grid_fit_exactly():
     p = Problem(4, list(data["province"]), claims)
     assert p.count_range(claims, (band_of(85.46, True, None, False),)) == (0, 0)
     assert p.count_range(claims, (band_of(85.45, True, None, False),)) == (4, 4)
+
+
+def test_open_places_skip_the_places_of_a_shared_rank():
+    data = pd.DataFrame({"province": list("abcd"), "value": [90.0, 90.0, pd.NA, 70.0],
+                         "value_text": ["90.00", "90.00", pd.NA, "70.00"], "rank": [1, 1, pd.NA, 4]},
+                        index=list("abcd"))
+    facts = pd.DataFrame(columns=["index", "year", "fact", "value", "status", "source_id"])
+    res = inf.infer(data, "par_index", 2020, None, facts, None)
+    (run,) = res.slot_ranges()
+    assert (run["first"], run["last"]) == (3, 3) and (run["lo"], run["hi"]) == (70.01, 90.0)

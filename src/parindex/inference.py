@@ -999,11 +999,10 @@ class Inference:
         """Open rank slots (no published rank) with the values and groups their occupants can have."""
         if self._slots is not None:
             return self._slots
-        ranks = sorted({c.rank for c in self.active if c.kind == "rank"})
+        ranks = [c.rank for c in self.active if c.kind == "rank"]
         taken: set[int] = set()
-        for c in self.active:
-            if c.kind == "rank":
-                taken.add(c.rank)
+        for r in set(ranks):  # provinces sharing rank r hold places r, r + 1, ...
+            taken.update(range(r, r + ranks.count(r)))
         n = self.problem.n
         open_slots = [s for s in range(1, n + 1) if s not in taken]
         runs: list[list[int]] = []
