@@ -473,9 +473,16 @@ def _publish(files: list[Path], dest: Path) -> list[Path]:
     Every file is complete before the first one is swapped in; other languages' and other
     notebooks' outputs in the same folder are left alone.
     """
+    import fcntl
+
     dest.mkdir(parents=True, exist_ok=True)
-    for f in files:
-        os.replace(f, dest / f.name)
+    # Two builds of one report may run at once (two terminals, --year all beside a single
+    # year): each finishes in its own folder, and the moves are serialised by a lock on the
+    # destination, so the folder ends with one build's complete set, never a mix of two.
+    with open(dest / ".publish.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for f in files:
+            os.replace(f, dest / f.name)
     return [dest / f.name for f in files]
 
 
