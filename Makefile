@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test bench clean
+.PHONY: setup report test test-fast bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ report: setup
 test: setup
 	@command -v pdftotext >/dev/null || { echo "pdftotext missing: apt-get install -y poppler-utils"; exit 1; }
 	$(BIN)/python -m pytest -q
+
+test-fast: setup  # everyday edits: everything but the kernel builds (pytest -m "not slow")
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: setup
 	$(BIN)/python bench/bench_report.py

@@ -8,6 +8,10 @@ import threading
 
 from conftest import SYN_PAR, run_cli
 
+import pytest as _pytest
+
+pytestmark = _pytest.mark.slow  # builds through a kernel
+
 
 def _listener() -> tuple[socket.socket, list[bytes]]:
     """A local socket that records any connection (loopback only, closed by the test)."""

@@ -15,6 +15,10 @@ import pytest
 
 from conftest import ROOT
 
+import pytest as _pytest
+
+pytestmark = _pytest.mark.slow  # builds through a kernel
+
 
 def _start(out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     p = subprocess.Popen([sys.executable, "-m", "parindex.cli", "report", "--year", "2020", "--out", str(out)],

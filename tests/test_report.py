@@ -12,6 +12,10 @@ import pytest
 from conftest import ROOT, SYN_PAR, SYN_SIPAS, run_cli
 from parindex.errors import ParindexError
 
+import pytest as _pytest
+
+pytestmark = _pytest.mark.slow  # builds through a kernel
+
 
 def pdf_text(path, layout=True):
     return subprocess.run(["pdftotext", *(["-layout"] if layout else []), str(path), "-"], capture_output=True,

@@ -124,6 +124,7 @@ def test_sipas_points_against_percent(bundled_2020):
     assert t["difference"].abs().max() < 0.1
 
 
+@pytest.mark.slow
 def test_review_notebook_builds_on_bundled_and_complete_tables(tmp_path):
     for extra, lang in (([], "vi"), (["--par-index", str(SYN_PAR), "--sipas", str(SYN_SIPAS)], "en")):
         out = tmp_path / lang

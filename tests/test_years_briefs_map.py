@@ -10,6 +10,10 @@ import pytest
 
 from conftest import run_cli
 
+import pytest as _pytest
+
+pytestmark = _pytest.mark.slow  # builds through a kernel
+
 
 def test_years_with_data(bundle):
     assert bundle.years() == [2012, 2013, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024]
