@@ -68,11 +68,15 @@ def test_publishing_waits_for_another_build_of_the_same_folder(tmp_path):
     files = [staged / n for n in ("r.ipynb", "r.html", "r.pdf", "r.build.json")]
     for f in files:
         f.write_text("new", encoding="utf-8")
-    with open(dest / ".publish.lock", "a") as held:
+    held = os.open(dest, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         fcntl.flock(held, fcntl.LOCK_EX)  # another build is moving its files in
         t = threading.Thread(target=_publish, args=(files, dest))
         t.start()
         t.join(timeout=0.5)
         assert t.is_alive() and not any((dest / f.name).exists() for f in files)
+    finally:
+        os.close(held)
     t.join(timeout=5)
     assert all((dest / f.name).read_text(encoding="utf-8") == "new" for f in files)
+    assert sorted(p.name for p in dest.iterdir()) == sorted(f.name for f in files)  # no lock file left

@@ -479,10 +479,14 @@ def _publish(files: list[Path], dest: Path) -> list[Path]:
     # Two builds of one report may run at once (two terminals, --year all beside a single
     # year): each finishes in its own folder, and the moves are serialised by a lock on the
     # destination, so the folder ends with one build's complete set, never a mix of two.
-    with open(dest / ".publish.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # The lock is the folder itself (flock on its descriptor): no lock file is left behind.
+    fd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         for f in files:
             os.replace(f, dest / f.name)
+    finally:
+        os.close(fd)  # closing releases the lock
     return [dest / f.name for f in files]
 
 
