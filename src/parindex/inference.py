@@ -588,10 +588,9 @@ class Problem:
             return {-1: 0.0, m.y[n // 2]: 1.0}
         return {-1: 0.0, m.y[n // 2 - 1]: 0.5, m.y[n // 2]: 0.5}
 
-    def count_expr(self, m: _SlotModel, bands: Sequence[Band], only_slots: Sequence[int] | None = None
-                   ) -> dict[int, float]:
+    def count_expr(self, m: _SlotModel, bands: Sequence[Band]) -> dict[int, float]:
         acc: dict[int, float] = {-1: 0.0}
-        for s in (range(self.n) if only_slots is None else only_slots):
+        for s in range(self.n):
             for band in bands:
                 m.add_expr(acc, m.indicator(m.y[s], band))
         m.order_cuts()
@@ -1155,8 +1154,6 @@ def _status(c: Claim, rng: tuple[float, float]) -> str:
         a, b = c.n
     else:
         a, b = c.lo / GRID, c.hi / GRID
-        if c.kind == "mean":
-            a, b = c.lo / GRID, c.hi / GRID
     if a - TOL <= lo and hi <= b + TOL:
         return REPRODUCED
     if hi < a - TOL or lo > b + TOL:
