@@ -17,6 +17,7 @@ an audit result, and is not listed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
@@ -36,6 +37,24 @@ _NOT_FROM_VALUES = {
     "n_rank_unchanged": "needs the previous year's table",
     "national_rate": "survey-wide rate, not a function of the 63 provincial values",
 }
+# Families of facts, by prefix or suffix, with the reason they are recorded but not checked.
+_NOT_FROM_VALUES_PATTERNS = (
+    (re.compile(r".*(change_vs_prev_year|_vs_prev_year|largest_(rise|fall)|smallest_(rise|fall))"),
+     "needs the previous year's table"),
+    (re.compile(r"regional_mean_.*"), "a regional mean: which provinces fill the open places is not known"),
+    (re.compile(r"(survey_|respondents|edition|announcement_date|share_).*"), "about the survey, not the values"),
+    (re.compile(r"(policy|public_admin_service|service_access)_satisfaction.*|(component_change|n_components).*"),
+     "a sub-index or component, not the index value"),
+)
+
+
+def _not_from_values(fact: str) -> str:
+    if fact in _NOT_FROM_VALUES:
+        return _NOT_FROM_VALUES[fact]
+    for pattern, reason in _NOT_FROM_VALUES_PATTERNS:
+        if pattern.fullmatch(fact):
+            return reason
+    return _OTHER_REASONS["not_from_values"]
 _OTHER_REASONS = {
     "no_rule": "no classification rule for this group in this year",
     "province_not_in_registry": "province not in the registry",
@@ -149,7 +168,7 @@ def run_audit(table: IndexTable, inf: Inference, facts: pd.DataFrame, components
         if fact.startswith("published_tier_") or reason != "not_from_values":
             detail = _OTHER_REASONS.get(reason, reason)
         else:
-            detail = _NOT_FROM_VALUES.get(fact, _OTHER_REASONS["not_from_values"])
+            detail = _not_from_values(fact)
         items.append(AuditItem(idx, year, fact, str(value), NOT_CHECKABLE, detail=detail, source_ids=list(srcs)))
     items.sort(key=lambda i: (i.fact.startswith("published_tier_"), i.fact, i.published))
     if components is not None:

@@ -823,7 +823,9 @@ def find_conflicts(p: Problem, claims: Sequence[Claim], max_sets: int = 8,
 COUNT_FACTS = re.compile(r"group_count_(?P<g>\w+)|n_(?P<t>\w+)_group|n_(?P<op>at_or_above|above|below)_(?P<x>[\d.]+)"
                          r"|band_count_(?P<a>[\d.]+)_to_(?P<b>[\d.]+)|band_count_above_(?P<c>[\d.]+)")
 RULE_FACT = re.compile(r"group_\w+_(lower|upper)")
-VALUE_FACTS = {"max": "max", "min": "min", "range": "range", "mean_63": "mean", "median": "median"}
+VALUE_FACTS = {"max": "max", "min": "min", "range": "range", "mean_63": "mean", "mean_17": "mean", "median": "median"}
+# A published list of the n best or worst units ("top_5"): membership, not order.
+LIST_TIER = re.compile(r"(?P<end>top|bottom)_(?P<n>\d+)")
 PLACE_FACTS = {"leader": "leader", "last_place": "last"}
 
 
@@ -892,7 +894,7 @@ def claims_for(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFram
         if RULE_FACT.fullmatch(fact):
             continue  # a cut-off is a rule (classification_rules.csv), not something to audit
         if fact in VALUE_FACTS:
-            lo, hi = text_interval(value, rounded=fact in ("mean_63", "median"))
+            lo, hi = text_interval(value, rounded=VALUE_FACTS[fact] in ("mean", "median"))
             if fact == "range":
                 lo, hi = max(lo, 0.0), hi
             claims.append(Claim(key, VALUE_FACTS[fact], f"{fact} = {value}", status=status, lo=lo, hi=hi,
@@ -921,9 +923,9 @@ def claims_for(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFram
                                 n=(n, n), fact=fact, published=str(value), sources=srcs))
         else:
             other.append((fact, value, "not_from_values", srcs))
-    if tiers is not None and rs is not None:
+    if tiers is not None:
         t = tiers[(tiers["index"] == index) & (tiers["year"] == year)]
-        rules = {r.label: r for r in rs.rules}
+        rules = {r.label: r for r in rs.rules} if rs is not None else {}
         n = len(data)
         for tier, rows in t.groupby("tier", sort=True):
             members = tuple(sorted({pos[c] for c in rows["province_code"] if c in pos}))
@@ -931,7 +933,13 @@ def claims_for(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFram
             names = ", ".join(sorted(set(rows["province"])))
             rule = rules.get(tier)
             key = f"tier:{tier}"
-            if rule is None or rule.kind == "rest":
+            if (lm := LIST_TIER.fullmatch(tier)) is not None:
+                k = int(lm["n"])
+                window = (1, k) if lm["end"] == "top" else (n - k + 1, n)
+                claims.append(Claim(key, "tier", f"published {tier.replace('_', ' ')} list", members=members,
+                                    slot_window=window, fact=f"published_tier_{tier}", published=names,
+                                    sources=srcs))
+            elif rule is None or rule.kind == "rest":
                 other.append((f"published_tier_{tier}", names, "no_rule", srcs))
             elif rule.kind == "band":
                 claims.append(Claim(key, "tier", f"published {tier} list", bands=(bands[tier],), members=members,

@@ -17,7 +17,7 @@ from .registry import Registry
 INDEXES = ("par_index", "sipas")
 # The four published parts of the PAR INDEX total (points, not percent).
 COMPONENT_COLUMNS = ("appraisal_points", "sipas_points", "leader_survey_points", "socioeconomic_impact_points")
-STATUS_ORDER = {"stated": 0, "user": 0, "derived": 1, "secondary": 2}
+STATUS_ORDER = {"stated": 0, "user": 0, "derived": 1, "inferred": 2, "secondary": 3}
 
 COLUMNS = ["province", "region", "value", "value_text", "value_decimals", "value_status",
            "value_sources", "rank", "rank_status", "rank_sources", "conflict_values", "note"]
@@ -118,6 +118,14 @@ def consolidate(observations: pd.DataFrame, index: str, year: int, registry: Reg
     obs = observations[(observations["index"] == index) & (observations["year"] == year)]
     df = empty_frame(registry)
     notes: dict[str, list[str]] = {c: [] for c in df.index}
+    # A row the research flags as contradicting another source is kept in data/ for the
+    # record and named here, but never becomes the unit's figure.
+    flagged = obs["status"] == "conflict"
+    for _, o in obs[flagged].iterrows():
+        if o["province_code"] in notes:
+            fig = o["value_text"] if not pd.isna(o["value"]) else f"rank {int(o['rank'])}"
+            notes[o["province_code"]].append(f"{fig} ({o['source_id']}) contradicts another source: not used")
+    obs = obs[~flagged]
 
     value_cols = ["value", "value_text", "value_decimals", "value_status", "value_sources"]
     rank_cols = ["rank", "rank_status", "rank_sources"]
