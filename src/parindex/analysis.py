@@ -17,7 +17,7 @@ from .datapackage import checksums, read_resource
 from .errors import ParindexError
 from .loading import LoadReport, load_table
 from .paths import data_dir
-from .registry import Registry, default_registry
+from .registry import Registry, default_registry, registry_for
 from .tables import COMPONENT_COLUMNS, INDEXES, IndexTable, consolidate, years_with_data
 
 
@@ -25,7 +25,7 @@ from .tables import COMPONENT_COLUMNS, INDEXES, IndexTable, consolidate, years_w
 class Bundle:
     """All bundled resources, checksum-verified."""
 
-    registry: Registry
+    registry: Registry  # the 63 former provinces; units(year) gives the set a year is assessed on
     observations: pd.DataFrame
     components: pd.DataFrame
     published_tiers: pd.DataFrame
@@ -35,6 +35,25 @@ class Bundle:
     sources: pd.DataFrame
     labels: pd.DataFrame
     checksums: dict[str, str]
+    ministry_observations: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def units(self, year: int, kind: str = "provinces") -> Registry:
+        return registry_for(year, kind)
+
+    def observations_of(self, kind: str = "provinces") -> pd.DataFrame:
+        """Observations keyed like the provinces' (province_code, province), whatever the units."""
+        if kind == "ministries":
+            return self.ministry_observations
+        return self.observations
+
+    def facts_index(self, index: str, kind: str = "provinces") -> str:
+        """The index name national facts are filed under for these units."""
+        return f"{index}_ministries" if kind == "ministries" else index
+
+    def has_ministries(self, year: int) -> bool:
+        return bool((self.ministry_observations["year"] == year).any()
+                    or (self.national_facts["index"].str.endswith("_ministries")
+                        & (self.national_facts["year"] == year)).any())
 
     def years(self, index: str | None = None) -> list[int]:
         idx = [index] if index else list(INDEXES)
@@ -58,6 +77,8 @@ def _bundle(path: Path) -> Bundle:
         sources=read_resource("sources", path),
         labels=read_resource("labels", path),
         checksums=checksums(path),
+        ministry_observations=read_resource("ministry_observations", path).rename(
+            columns={"unit_code": "province_code", "unit": "province"}),
     )
 
 
@@ -98,13 +119,15 @@ class YearAnalysis:
     sipas: IndexResult
     bundle: Bundle
     assume_announced: bool = False
+    ministries: IndexResult | None = None  # the ministries' PAR INDEX, where the year has any data
+    rules_file: str | None = None
 
     def result(self, index: str) -> IndexResult:
         return self.par_index if index == "par_index" else self.sipas
 
     @property
     def audit(self) -> list[AuditItem]:
-        return self.par_index.audit + self.sipas.audit
+        return self.par_index.audit + self.sipas.audit + (self.ministries.audit if self.ministries else [])
 
 
 def _user_components(table: IndexTable) -> pd.DataFrame:
@@ -133,42 +156,78 @@ def _for_inference(table: IndexTable) -> pd.DataFrame:
 
 
 def analyse_index(bundle: Bundle, index: str, year: int, file: str | Path | None = None,
-                  complete: bool = False, assume_announced: bool = False) -> IndexResult:
-    reference = consolidate(bundle.observations, index, year, bundle.registry)
+                  complete: bool = False, assume_announced: bool = False, rules: pd.DataFrame | None = None,
+                  units: str = "provinces") -> IndexResult:
+    """One index in one year on the units of that year (or the ministries).
+
+    ``rules``: a user's cut-offs (read_rules_file) for a year data/ has none for."""
+    registry = bundle.units(year, units)
+    fidx = bundle.facts_index(index, units)
+    obs = bundle.observations_of(units)
+    reference = consolidate(obs, index, year, registry)
     report = None
+    own = (bundle.components["index"] == index) & (bundle.components["year"] == year) & (units == "provinces")
     if file:
-        table, report = load_table(file, index, year, bundle.registry, complete=complete)
+        table, report = load_table(file, index, year, registry, complete=complete)
         comps = _user_components(table)
         if comps.empty:
-            comps = bundle.components[(bundle.components["index"] == index) & (bundle.components["year"] == year)]
+            comps = bundle.components[own]
     else:
         table = reference
-        comps = bundle.components[(bundle.components["index"] == index) & (bundle.components["year"] == year)]
-    rs = ruleset(bundle.rules, index, year)
-    announced = announced_counts(bundle.national_facts, index, year)
+        comps = bundle.components[own]
+    all_rules = bundle.rules
+    if rules is not None and len(rules):
+        all_rules = pd.concat([all_rules, rules[rules["index"] == fidx]], ignore_index=True)
+    rs = ruleset(all_rules, fidx, year)
+    announced = announced_counts(bundle.national_facts, fidx, year)
     data = _for_inference(table)
-    facts = bundle.national_facts[(bundle.national_facts["index"] == index) & (bundle.national_facts["year"] == year)]
-    tiers = bundle.published_tiers[(bundle.published_tiers["index"] == index) & (bundle.published_tiers["year"] == year)]
-    k = cache.key("infer", index, year, data, facts, tiers, rs, assume_announced)
-    inf = cache.cached(k, lambda: infer(data, index, year, rs, facts, tiers, assume_announced=assume_announced))
+    facts = bundle.national_facts[(bundle.national_facts["index"] == fidx) & (bundle.national_facts["year"] == year)]
+    tiers = bundle.published_tiers[(bundle.published_tiers["index"] == fidx)
+                                   & (bundle.published_tiers["year"] == year)]
+    k = cache.key("infer", fidx, year, data, facts, tiers, rs, assume_announced)
+    inf = cache.cached(k, lambda: infer(data, fidx, year, rs, facts, tiers, assume_announced=assume_announced))
     classified = classify(table, rs, inf)
     audit = run_audit(table, inf, bundle.national_facts, comps if len(comps) else None,
                       reference=reference if file else None, classified=classified)
+    for item in audit:
+        item.index = fidx
     return IndexResult(table, rs, classified, announced, audit, inf, report, comps.reset_index(drop=True))
 
 
+def check_rules(bundle: Bundle, rules: pd.DataFrame | None, year: int, source: str) -> None:
+    """A rules file is for a year data/ has no rules for: it never replaces recorded rules."""
+    if rules is None:
+        return
+    for index in dict.fromkeys(rules["index"]):
+        if ruleset(bundle.rules, str(index), year) is not None:
+            raise ParindexError(f"data/ already records the {year} rules for {index}", file=source,
+                                fix="drop --rules (it supplies cut-offs only for a year data/ does not know)")
+
+
 def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str | Path | None = None,
-            complete: bool = False, assume_announced: bool = False) -> YearAnalysis:
+            complete: bool = False, assume_announced: bool = False, rules_file: str | Path | None = None,
+            ministries_file: str | Path | None = None) -> YearAnalysis:
     bundle = load_bundle()
     known = bundle.years()
-    if year not in known and not (par_index_file or sipas_file):
+    if year not in known and not (par_index_file or sipas_file or ministries_file):
         raise ParindexError(f"no bundled data for {year}",
                             fix=f"choose one of {', '.join(map(str, known))} or pass --par-index/--sipas")
+    rules = None
+    if rules_file:
+        from .classify import read_rules_file
+
+        rules = read_rules_file(rules_file, year)
+        check_rules(bundle, rules, year, str(rules_file))
     # The two indices are independent and their solves release the GIL: one thread each.
     with ThreadPoolExecutor(2) as ex:
-        par = ex.submit(analyse_index, bundle, "par_index", year, par_index_file, complete, assume_announced)
-        sip = ex.submit(analyse_index, bundle, "sipas", year, sipas_file, complete, assume_announced)
-        return YearAnalysis(year, par.result(), sip.result(), bundle, assume_announced)
+        par = ex.submit(analyse_index, bundle, "par_index", year, par_index_file, complete, assume_announced, rules)
+        sip = ex.submit(analyse_index, bundle, "sipas", year, sipas_file, complete, assume_announced, rules)
+        ministries = None
+        if ministries_file or bundle.has_ministries(year):
+            ministries = analyse_index(bundle, "par_index", year, ministries_file, complete, assume_announced,
+                                       rules, units="ministries")
+        return YearAnalysis(year, par.result(), sip.result(), bundle, assume_announced, ministries=ministries,
+                            rules_file=str(rules_file) if rules_file else None)
 
 
 def _index_summary(res: IndexResult) -> dict:
@@ -227,7 +286,10 @@ def summary(a: YearAnalysis) -> dict:
         "year": a.year,
         "assume_announced": a.assume_announced,
         "data_checksums": a.bundle.checksums,
+        "units": len(a.par_index.table.data),
+        "rules_file": a.rules_file,
         "par_index": par,
         "sipas": sip,
+        "ministries": _index_summary(a.ministries) if a.ministries else None,
         "audit": [i.to_dict() for i in a.audit],
     }

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 import pandas as pd
+
+from .errors import ParindexError
 
 from .tables import IndexTable
 
@@ -124,6 +128,62 @@ def ruleset(rules: pd.DataFrame, index: str, year: int) -> RuleSet | None:
                         n=None if pd.isna(r.n) else int(r.n),
                         basis="/".join(dict.fromkeys(bases)), source_ids=tuple(dict.fromkeys(srcs))))
     return RuleSet(index, year, tuple(out))
+
+
+def read_rules_file(path: str | Path, year: int) -> pd.DataFrame:
+    """A user's cut-offs for a year data/ does not know, in the columns of
+    data/classification_rules.csv. Bad input is one line naming the file, row and column."""
+    from .datapackage import resource
+    from .loading import check_input_file
+
+    check_input_file(path)
+    name = str(path)
+    fields = resource("classification_rules")["schema"]["fields"]
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig", nrows=200)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ParindexError(f"cannot read the rules file ({type(e).__name__})", file=name,
+                            fix="save it as CSV UTF-8 with the columns of data/classification_rules.csv") from None
+    missing = [f["name"] for f in fields if f["name"] not in raw.columns]
+    if missing:
+        raise ParindexError(f"no '{missing[0]}' column", file=name, row=1, column=missing[0],
+                            fix="use the columns of data/classification_rules.csv (empty cells are allowed)")
+    out = pd.DataFrame(index=raw.index)
+    for f in fields:
+        col, c = raw[f["name"]], f.get("constraints", {})
+        for i, v in col.items():
+            row = int(i) + 2
+            if pd.isna(v):
+                if c.get("required"):
+                    raise ParindexError(f"'{f['name']}' is empty", file=name, row=row, column=f["name"],
+                                        fix="fill it in (see data/classification_rules.csv)")
+                continue
+            if f["type"] in ("number", "integer"):
+                try:
+                    x = float(v)
+                except ValueError:
+                    raise ParindexError(f"'{v}' is not a number", file=name, row=row, column=f["name"],
+                                        fix="write cut-offs in percent, e.g. 90") from None
+                if f["type"] == "integer" and not x.is_integer():
+                    raise ParindexError(f"'{v}' is not a whole number", file=name, row=row, column=f["name"],
+                                        fix="write a whole number")
+            elif f["type"] == "boolean" and str(v).lower() not in ("true", "false"):
+                raise ParindexError(f"'{v}' is not true or false", file=name, row=row, column=f["name"],
+                                    fix="write true or false")
+            if "enum" in c and v not in c["enum"]:
+                raise ParindexError(f"'{v}' is not one of {', '.join(c['enum'])}", file=name, row=row,
+                                    column=f["name"], fix=f"use one of {', '.join(c['enum'])}")
+        if f["type"] == "boolean":
+            out[f["name"]] = col.str.lower().map({"true": True, "false": False}).astype("boolean")
+        elif f["type"] in ("number", "integer"):
+            out[f["name"]] = pd.to_numeric(col).astype("Float64" if f["type"] == "number" else "Int64")
+        else:
+            out[f["name"]] = col.astype("string")
+    out = out[out["year"] == year]
+    if out.empty:
+        raise ParindexError(f"no rule for {year} in the rules file", file=name, column="year",
+                            fix=f"give the {year} rules (one row per group) with year = {year}")
+    return out
 
 
 def full_precision_rank(values: pd.Series) -> pd.Series:

@@ -56,32 +56,47 @@ def _fail(e: ParindexError) -> None:
     raise typer.Exit(e.exit_code)
 
 
+_UNITS = typer.Option("provinces", "--units", help="provinces (63 until 2024, 34 from 2025) or ministries.")
+_RULES = typer.Option(None, "--rules", help="CSV of the year's cut-offs in the columns of "
+                      "data/classification_rules.csv, for a year data/ has none for.")
+
+
+def _check_units(units: str, index: str | None = None) -> None:
+    if units not in ("provinces", "ministries"):
+        raise ParindexError(f"unknown units '{clean(units, 20)}'", fix="use provinces or ministries")
+    if units == "ministries" and index not in (None, "par_index"):
+        raise ParindexError("the ministries are assessed by the PAR INDEX only", fix="use --index par_index")
+
+
 @app.command()
 def validate(
     file: Path = typer.Argument(..., help="CSV or XLSX with a 'province' column and a value column."),
     index: str = typer.Option(..., "--index", help="par_index or sipas"),
     year: int = typer.Option(2020, "--year"),
-    complete: bool = typer.Option(False, "--complete", help="Every one of the 63 provinces must be present."),
+    complete: bool = typer.Option(False, "--complete", help="Every unit of the year must be present."),
+    units: str = _UNITS,
 ) -> None:
     """Check a user's table; exit 0 when it can be used, 2 with one line saying why not."""
-    from .analysis import load_bundle
     from .loading import load_table
+    from .registry import registry_for
 
     try:
-        table, rep = load_table(file, index, year, load_bundle().registry, complete=complete)
+        _check_units(units, index)
+        reg = registry_for(year, units)
+        table, rep = load_table(file, index, year, reg, complete=complete)
     except ParindexError as e:
         _fail(e)
     say(f"{clean(file)}: {rep.rows} rows, {table.n_value} values, "
-        f"{int(table.data['rank'].notna().sum())} ranks for {index} {year}")
+        f"{int(table.data['rank'].notna().sum())} ranks for {index} {year} ({len(reg)} {units})")
     if rep.missing:
-        say(f"missing provinces ({len(rep.missing)}): {', '.join(rep.missing)}")
+        say(f"missing {units} ({len(rep.missing)}): {', '.join(rep.missing)}")
     if rep.empty_values:
         say(f"rows without a value ({len(rep.empty_values)}): {', '.join(rep.empty_values)}")
     say("complete table" if table.complete else "partial table: missing provinces stay missing")
 
 
-def _print_summary(doc: dict) -> None:
-    for key in ("par_index", "sipas"):
+def _print_summary(doc: dict, keys: tuple[str, ...] = ("par_index", "sipas")) -> None:
+    for key in keys:
         s = doc[key]
         cov = s["coverage"]
         say(f"\n{key.upper()} {doc['year']} ({clean(s['origin'])}): values for {cov['with_value']} "
@@ -113,19 +128,31 @@ def summary(
     sipas: Optional[Path] = typer.Option(None, "--sipas", help="Complete official SIPAS table."),
     as_json: bool = typer.Option(False, "--json", help="Print a stable JSON document."),
     assume_announced: bool = _ASSUME,
+    units: str = _UNITS,
+    ministries: Optional[Path] = typer.Option(None, "--ministries", help="Complete ministries' PAR INDEX table."),
+    rules: Optional[Path] = _RULES,
 ) -> None:
     """Classification, ranks, coverage and audit for a year (bundled data unless files are given)."""
     from .analysis import analyse, summary as build
 
     try:
+        _check_units(units)
         with _stdout_to_stderr():  # the solver's own C code may print: never into the JSON
-            doc = build(analyse(year, par_index, sipas, assume_announced=assume_announced))
+            a = analyse(year, par_index, sipas, assume_announced=assume_announced, rules_file=rules,
+                        ministries_file=ministries)
+            doc = build(a)
+        if units == "ministries" and doc["ministries"] is None:
+            raise ParindexError(f"no data on the ministries for {year}",
+                                fix="pass --ministries FILE, or choose a year with data on the ministries (2019, 2020, 2023)")
     except ParindexError as e:
         _fail(e)
+    if units == "ministries":
+        doc = {k: v for k, v in doc.items() if k not in ("par_index", "sipas")}
+        doc["audit"] = [x for x in doc["audit"] if x["index"].endswith("_ministries")]
     if as_json:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
-        _print_summary(doc)
+        _print_summary(doc, ("ministries",) if units == "ministries" else ("par_index", "sipas"))
 
 
 def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,

@@ -58,7 +58,7 @@ def _canonical_header(h: object) -> str:
 
 def _decode(raw: bytes, name: str) -> str:
     if not raw.strip():
-        raise ParindexError("the file is empty", fix="export the table again with a header row and 63 rows",
+        raise ParindexError("the file is empty", fix="export the table again with a header row and one row per unit",
                             file=name)
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(raw) > 3 and raw[1:2] == b"\x00"):
         raise ParindexError("the file is UTF-16, not UTF-8",
@@ -305,11 +305,11 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
                 pr = parse_number(cell(r, "rank"))
             except ValueError as e:
                 raise ParindexError(f"rank '{e}' is not a whole number", file=name, row=rowno, column="rank",
-                                    fix="write ranks as 1 to 63") from None
+                                    fix=f"write ranks as 1 to {len(registry)}") from None
             if pr is not None:
-                if not pr[0].is_integer() or not 1 <= pr[0] <= 63:
-                    raise ParindexError(f"rank {pr[1]} is not a whole number from 1 to 63", file=name,
-                                        row=rowno, column="rank", fix="write ranks as 1 to 63")
+                if not pr[0].is_integer() or not 1 <= pr[0] <= len(registry):
+                    raise ParindexError(f"rank {pr[1]} is not a whole number from 1 to {len(registry)}", file=name,
+                                        row=rowno, column="rank", fix=f"write ranks as 1 to {len(registry)}")
                 df.loc[p.code, ["rank", "rank_status", "rank_sources"]] = [int(pr[0]), "user",
                                                                            f"file:{path.name}"]
         for c in comps:

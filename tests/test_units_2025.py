@@ -1,0 +1,146 @@
+"""Units by period (63 until 2024, 34 from 2025), a year data/ does not know, the ministries,
+and the round-2 facts, checked through the library and the real CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+
+import pytest
+
+from conftest import run_cli
+
+SYNTHETIC = "SYNTHETIC test table of the 34 units, not an official result"
+# Other spellings a provincial office might type: prefixes, no diacritics, English.
+SPELLINGS = {"TP. Hồ Chí Minh": "Thành phố Hồ Chí Minh", "Huế": "Thành phố Huế", "Đắk Lắk": "Dak Lak",
+             "Hà Nội": "Ha Noi", "Cần Thơ": "TP Cần Thơ", "Khánh Hòa": "Khánh Hoà"}
+RULES_HEAD = ("index,year,label,order,kind,lower,lower_inclusive,lower_basis,lower_source_id,upper,"
+              "upper_inclusive,upper_basis,upper_source_id,n,n_basis,n_source_id\n")
+
+
+@pytest.fixture(scope="module")
+def synthetic_2025(tmp_path_factory):
+    from parindex.registry import registry_for
+
+    rnd = random.Random(2025)
+    path = tmp_path_factory.mktemp("y2025") / "synthetic_par_index_2025.csv"
+    values = {}
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["province", "par_index", "data_status"])
+        for p in registry_for(2025):
+            values[p.code] = round(rnd.uniform(78, 96), 2)
+            w.writerow([SPELLINGS.get(p.name_vi, p.name_vi), f"{values[p.code]:.2f}", SYNTHETIC])
+    return path, values
+
+
+@pytest.fixture(scope="module")
+def rules_2025(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rules") / "rules_2025.csv"
+    path.write_text(RULES_HEAD + "par_index,2025,A,1,band,90,true,stated,,,,,,,,\n"
+                    "par_index,2025,B,2,band,80,true,stated,,90,false,stated,,,,\n"
+                    "par_index,2025,C,3,band,,,,,80,false,stated,,,,\n", encoding="utf-8")
+    return path
+
+
+def test_units_follow_the_year():
+    from parindex.registry import crosswalk, registry_for
+
+    assert len(registry_for(2024)) == 63 and len(registry_for(2025)) == 34
+    assert registry_for(2024).resolve("Thành phố Huế").name_vi == "Thừa Thiên Huế"
+    assert registry_for(2025).resolve("Thừa Thiên Huế").name_vi == "Huế"
+    # the codes of Quyết định 19/2025/QĐ-TTg: 15 is Lào Cai from 2025, Yên Bái before
+    assert registry_for(2025).resolve("15").name_vi == "Lào Cai"
+    assert registry_for(2024).resolve("15").name_vi == "Yên Bái"
+    cw = crosswalk()
+    assert len(cw) == 63 and cw["new_code"].nunique() == 34 and int(cw["unchanged"].sum()) == 11
+    assert set(cw.loc[cw["new_province"] == "TP. Hồ Chí Minh", "old_province"]) == {
+        "TP. Hồ Chí Minh", "Bình Dương", "Bà Rịa - Vũng Tàu"}
+
+
+def test_a_former_unit_in_a_2025_table_names_its_successor(tmp_path):
+    f = tmp_path / "old_names_2025.csv"
+    f.write_text("province,par_index\nHà Nội,91.2\nBắc Kạn,85\n", encoding="utf-8")
+    r = run_cli("validate", str(f), "--index", "par_index", "--year", "2025")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        f"error: {f}, row 3, column 'province': Bắc Kạn merged into Thái Nguyên on 1 July 2025 "
+        "(Nghị quyết 202/2025/QH15) (fix: write the row for Thái Nguyên, the unit assessed from then on)"]
+    f.write_text("province,par_index\n06,85\n", encoding="utf-8")  # Bắc Kạn's 2004 code
+    r = run_cli("validate", str(f), "--index", "par_index", "--year", "2025")
+    assert r.returncode == 2 and "Bắc Kạn merged into Thái Nguyên" in r.stderr
+    # the same file is an ordinary 2024 table
+    f.write_text("province,par_index\nHà Nội,91.2\nBắc Kạn,85\n", encoding="utf-8")
+    assert run_cli("validate", str(f), "--index", "par_index", "--year", "2024").returncode == 0
+
+
+def test_a_complete_2025_table_with_the_users_rules(synthetic_2025, rules_2025):
+    path, values = synthetic_2025
+    r = run_cli("summary", "--year", "2025", "--par-index", str(path), "--rules", str(rules_2025), "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    par = doc["par_index"]
+    assert doc["units"] == 34 and doc["rules_file"] == str(rules_2025)
+    assert par["coverage"]["complete"] and par["coverage"]["provinces"] == 34
+    want = {"A": sum(v >= 90 for v in values.values()), "B": sum(80 <= v < 90 for v in values.values()),
+            "C": sum(v < 80 for v in values.values())}
+    assert par["groups"] == want and par["count_ranges"] == {k: [n, n] for k, n in want.items()}
+    # without rules everything else still works, and groups say no rule is recorded
+    r = run_cli("summary", "--year", "2025", "--par-index", str(path))
+    assert r.returncode == 0 and "no classification rule recorded for 2025" in r.stdout
+    assert "values for 34 of 34" in r.stdout
+
+
+def test_rules_file_never_replaces_recorded_rules_and_bad_cells_are_one_line(tmp_path, rules_2025):
+    f = tmp_path / "rules_2020.csv"
+    f.write_text(RULES_HEAD + "par_index,2020,A,1,band,95,true,stated,,,,,,,,\n", encoding="utf-8")
+    r = run_cli("summary", "--year", "2020", "--rules", str(f))
+    assert r.returncode == 2 and "data/ already records the 2020 rules for par_index" in r.stderr
+    f.write_text(RULES_HEAD + "par_index,2025,A,1,band,ninety,true,stated,,,,,,,,\n", encoding="utf-8")
+    r = run_cli("summary", "--year", "2025", "--par-index", str(rules_2025), "--rules", str(f))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_2024_record_is_checked_jointly(bundle):
+    from parindex.analysis import analyse
+
+    a = analyse(2024)
+    lo, hi = a.par_index.count_ranges["A"]
+    assert lo <= 13 <= hi and a.par_index.rules is not None
+    checks = {c.claim.fact: c for c in a.par_index.inference.checks}
+    assert checks["group_count_A"].status == "consistent" and checks["last_place"].status == "reproduced"
+    sip = {c.claim.fact: c.status for c in a.sipas.inference.checks}
+    assert sip["published_tier_top_5"] != "contradicted" and sip["published_tier_bottom_5"] != "contradicted"
+
+
+def test_a_published_top_five_places_the_unranked_member(bundle):
+    """PAR 2022: ranks 1-4 are published and Đà Nẵng is in the top-5 list, so it is fifth:
+    below Bắc Giang's 88.54 (rank 4)."""
+    from parindex.analysis import analyse
+
+    c = analyse(2022).par_index.classified.set_index("province")
+    assert c.at["Đà Nẵng", "hi"] <= 88.54 + 1e-9
+
+
+def test_conflicting_research_row_is_named_not_used(bundle):
+    from parindex.tables import consolidate
+
+    d = consolidate(bundle.observations, "sipas", 2021, bundle.registry).data.set_index("province")
+    assert str(d.at["Đồng Tháp", "value"]) == "<NA>"
+    assert "contradicts another source: not used" in d.at["Đồng Tháp", "note"]
+
+
+def test_ministries_2020():
+    r = run_cli("summary", "--year", "2020", "--units", "ministries", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    m = doc["ministries"]
+    assert "par_index" not in doc and m["coverage"]["provinces"] == 17 and m["coverage"]["with_value"] == 4
+    audit = {a["fact"]: a for a in doc["audit"]}
+    assert audit["range"]["status"] == "reproduced" and audit["n_below_80"]["status"] == "reproduced"
+    assert audit["mean_17"]["status"] == "consistent"
+    moha = next(p for p in m["provinces"] if p["code"] == "MOHA")
+    assert moha["rank_published"] == 6 and moha["value"] is None
+    r = run_cli("summary", "--year", "2018", "--units", "ministries")
+    assert r.returncode == 2 and "no data on the ministries for 2018" in r.stderr
