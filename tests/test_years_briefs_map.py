@@ -115,7 +115,8 @@ def test_map_has_one_shape_per_province_and_legend_matches_groups(bundled_2020, 
     res = bundled_2020.par_index
     iso = registry.table.set_index("code")["iso_3166_2"]
     L = Labels("en")
-    fig = maps.choropleth(res.classified, iso, res.rules.labels, L, "t", lambda lab: f"Group {lab}")
+    fig = maps.choropleth(res.classified, maps.rings_by_unit(list(res.classified.index), iso=iso),
+                          res.rules.labels, L, "t", lambda lab: f"Group {lab}")
     ax = fig.axes[0]
 
     def rings(patch):

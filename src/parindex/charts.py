@@ -225,11 +225,18 @@ def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
 def trend_chart(tr: pd.DataFrame, L: Labels, title: str) -> Figure:
     """Mean, maximum and minimum per year; a missing year breaks the line (no interpolation)."""
     fig, ax = plt.subplots(figsize=(7.2, 2.8))
-    styles = {"max_num": ("#029e73", "^", L("fact.max")), "mean_63_num": ("#0173b2", "o", L("fact.mean_63")),
+    mean = L("fact.mean") if "units" in tr and tr["units"].nunique() > 1 else L("fact.mean_63")
+    styles = {"max_num": ("#029e73", "^", L("fact.max")), "mean_63_num": ("#0173b2", "o", mean),
               "min_num": ("#d55e00", "v", L("fact.min"))}
     for col, (colour, marker, label) in styles.items():
         ax.plot(tr["year"], tr[col].astype(float), color=colour, marker=marker, ms=4, lw=1.2, label=label)
     ax.set_xticks(tr["year"], [str(y) for y in tr["year"]], fontsize=7)
+    if "units" in tr and tr["units"].nunique() > 1:
+        # one series across the 1 July 2025 reorganisation, with the change of units marked
+        first = int(tr.loc[tr["units"] != tr["units"].iloc[0], "year"].min())
+        ax.axvline(first - 0.5, color="#777777", lw=0.8, ls="--")
+        ax.annotate(L("chart.units_break", n=int(tr["units"].iloc[-1])), (first - 0.45, 1.0),
+                    xycoords=("data", "axes fraction"), va="top", fontsize=6.5, color="#555555")
     ax.set_ylabel(L("chart.value_axis"))
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(title)

@@ -53,12 +53,38 @@ def _base(figsize: tuple[float, float]) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
-def choropleth(classified: pd.DataFrame, iso: pd.Series, labels: list[str], L: Labels, title: str,
-               group_name) -> Figure:
-    """Group colour where the group is known; lighter and hatched where it is known only from a
-    rank; grey and cross-hatched where nothing is published. One shape per province."""
-    colours = group_colours(labels)
+def rings_by_unit(codes: list[str], iso: pd.Series | None = None,
+                  merged: dict[str, list[str]] | None = None) -> dict[str, list[np.ndarray]]:
+    """Outer rings per unit: a province's own shape (``iso``: code -> ISO 3166-2), or for a unit
+    formed by a merger the dissolved shapes of its predecessors (``merged``: code -> their ISO codes)."""
+    if merged is not None:
+        return {c: dissolved(tuple(sorted(merged[c]))) for c in codes}
     geo = simplified(CHOROPLETH_STEP)
+    return {c: geo[iso[c]] for c in codes}
+
+
+@lru_cache(maxsize=64)
+def dissolved(isos: tuple[str, ...]) -> list[np.ndarray]:
+    """The union of several provinces' polygons as outer rings (shapely), simplified like the rest."""
+    from shapely.geometry import Polygon as ShapelyPolygon
+    from shapely.ops import unary_union
+
+    geo = shapes()
+    parts = [ShapelyPolygon(r).buffer(0) for i in isos for r in geo[i]]
+    # The 1:10m borders of neighbours do not meet exactly: a hair-thin buffer closes the
+    # slivers between them so the merged unit has one outline, then is taken back off.
+    u = unary_union([p.buffer(1e-3) for p in parts]).buffer(-1e-3)
+    polys = list(u.geoms) if hasattr(u, "geoms") else [u]
+    rings = [np.asarray(p.exterior.coords) for p in polys if p.area > 1e-5]
+    return [r[::CHOROPLETH_STEP] if len(r) > 4 * CHOROPLETH_STEP else r for r in rings]
+
+
+def choropleth(classified: pd.DataFrame, rings: dict[str, list[np.ndarray]], labels: list[str], L: Labels,
+               title: str, group_name, caption: str | None = None) -> Figure:
+    """Group colour where the group is known; lighter and hatched where it is known only from a
+    rank; grey and cross-hatched where nothing is published. One shape per unit."""
+    colours = group_colours(labels)
+    geo = rings
     fig, ax = _base((6.6, 7.4))
     # One compound shape per fill style, not one per province: the same picture, but a hatch
     # pattern is drawn once per style instead of once per province (the PDF renderer's cost).
@@ -68,7 +94,7 @@ def choropleth(classified: pd.DataFrame, iso: pd.Series, labels: list[str], L: L
             key = ("none", "#eeeeee")
         else:
             key = ("solid" if not pd.isna(r["value"]) else "light", colours[r["group"]])
-        styles.setdefault(key, []).extend(geo[iso[code]])
+        styles.setdefault(key, []).extend(geo[code])
     look = {"solid": dict(edgecolor="white"),
             "light": dict(edgecolor="#888888", alpha=KNOWN_BY_RANK_ALPHA, hatch="////"),
             "none": dict(edgecolor="#888888", hatch="xxx")}
@@ -86,7 +112,7 @@ def choropleth(classified: pd.DataFrame, iso: pd.Series, labels: list[str], L: L
     handles.append(Patch(facecolor="#eeeeee", hatch="xxx", edgecolor="#888888", label=L("missing")))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.8), fontsize=7.5, frameon=False)
     ax.set_title(title, fontsize=10)
-    fig.text(0.02, 0.01, L("map.caption"), fontsize=5.5, color="#555555", wrap=True)
+    fig.text(0.02, 0.01, caption or L("map.caption"), fontsize=5.5, color="#555555", wrap=True)
     fig.tight_layout()
     return fig
 

@@ -47,20 +47,30 @@ def range_text(lo: float, hi: float) -> str:
 
 
 @lru_cache(maxsize=4)
-def _cached_analyse(year: int, par_index_file: str, sipas_file: str, assume_announced: bool = False) -> YearAnalysis:
-    return analyse(year, par_index_file or None, sipas_file or None, assume_announced=assume_announced)
+def _cached_analyse(year: int, par_index_file: str, sipas_file: str, assume_announced: bool = False,
+                    rules_file: str = "") -> YearAnalysis:
+    return analyse(year, par_index_file or None, sipas_file or None, assume_announced=assume_announced,
+                   rules_file=rules_file or None)
 
 
 class Report:
     """One year's report content in one language."""
 
     def __init__(self, year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
-                 assume_announced: bool = False):
+                 assume_announced: bool = False, rules_file: str = ""):
         self.year = year
         self.lang = lang
         self.L = Labels(lang)
-        self.a: YearAnalysis = _cached_analyse(year, par_index_file or "", sipas_file or "", bool(assume_announced))
+        self.a: YearAnalysis = _cached_analyse(year, par_index_file or "", sipas_file or "", bool(assume_announced),
+                                               rules_file or "")
         charts.setup_style()
+
+    @property
+    def merged_units(self) -> bool:
+        """True for a year assessed on the 34 units formed on 1 July 2025."""
+        from .registry import first_year_of_2025_units
+
+        return self.year >= first_year_of_2025_units()
 
     # -- helpers -------------------------------------------------------------
     def _origin(self, res: IndexResult, markdown: bool = True) -> str:
@@ -215,12 +225,24 @@ class Report:
         from . import maps
 
         res = self.a.result(idx)
-        iso = self.a.bundle.registry.table.set_index("code")["iso_3166_2"]
+        codes = list(res.classified.index)
+        caption = None
+        if self.merged_units:
+            from .registry import crosswalk
+
+            cw = crosswalk()
+            iso63 = self.a.bundle.registry.table.set_index("code")["iso_3166_2"]
+            merged = {c: [iso63[o] for o in cw.loc[cw["new_code"] == c, "old_code"]] for c in codes}
+            rings = maps.rings_by_unit(codes, merged=merged)
+            caption = self.L("map.caption_2025")
+        else:
+            rings = maps.rings_by_unit(codes, iso=self.a.bundle.registry.table.set_index("code")["iso_3166_2"])
         labels = res.rules.labels if res.rules else []
         title = f"{L_idx(self.L, idx)} {self.year}"
-        fig = maps.choropleth(res.classified, iso, labels, self.L, title, lambda lab: self._group_name(idx, lab))
+        fig = maps.choropleth(res.classified, rings, labels, self.L, title, lambda lab: self._group_name(idx, lab),
+                              caption=caption)
         known = int(res.classified["group"].notna().sum())
-        return _fig(fig, f"{self.L('report.map')}: {title} ({known}/63)")
+        return _fig(fig, f"{self.L('report.map')}: {title} ({known}/{len(codes)})")
 
     def components(self) -> SVG | Markdown:
         comp = self.a.par_index.components
@@ -266,7 +288,19 @@ class Report:
     def trend(self, idx: str = "par_index") -> HTML | Markdown:
         from .trends import trend
 
-        tr = trend(self.a.bundle, idx)
+        tr = trend(self.a.bundle, idx, through=self.year)
+        d = self.a.result(idx).table.data
+        if self.year not in self.a.bundle.years(idx) and d["value"].notna().any():
+            # a year data/ does not know: its own table gives the maximum and minimum (and the
+            # mean when complete), sourced to that table
+            row = tr["year"] == self.year
+            src = f"file:{Path(self.a.result(idx).table.origin).name}"
+            for fact, v, ok in (("max", d["value"].max(), True), ("min", d["value"].min(), True),
+                                ("mean_63", d["value"].mean(), self.a.result(idx).table.complete)):
+                if ok:
+                    tr.loc[row, fact] = f"{float(v):.2f}"
+                    tr.loc[row, f"{fact}_num"] = round(float(v), 2)
+                    tr.loc[row, f"{fact}_sources"] = src
         if tr.empty or tr[["mean_63_num", "max_num", "min_num"]].notna().sum().sum() == 0:
             return Markdown(self.L("missing"))
         title = f"{L_idx(self.L, idx)}: {self.L('report.trend')}"
@@ -284,8 +318,11 @@ class Report:
         for _, r in tr.iterrows():
             srcs = ", ".join(dict.fromkeys(s for f in ("mean_63", "max", "min", "leader", "last_place")
                                            for s in str(r[f"{f}_sources"]).split(", ") if s))
-            rows.append([r["year"], cell(r, "mean_63"), cell(r, "max", "leader"), cell(r, "min", "last_place"), srcs or "—"])
-        t = pd.DataFrame(rows, columns=[self.L("col.year"), self.L("fact.mean_63"), self.L("fact.leader"),
+            year = str(r["year"]) + (f" ({self.L('text.n_units', n=int(r['units']))})"
+                                     if tr["units"].nunique() > 1 and r["units"] != tr["units"].iloc[0] else "")
+            rows.append([year, cell(r, "mean_63"), cell(r, "max", "leader"), cell(r, "min", "last_place"), srcs or "—"])
+        mean_head = self.L("fact.mean") if tr["units"].nunique() > 1 else self.L("fact.mean_63")
+        t = pd.DataFrame(rows, columns=[self.L("col.year"), mean_head, self.L("fact.leader"),
                                         self.L("fact.last_place"), self.L("col.source")])
         img = (f"<img alt='{html.escape(title)}' src='data:image/svg+xml;base64,"
                f"{base64.b64encode(svg.encode()).decode()}'>")
@@ -352,6 +389,68 @@ class Report:
         df = pd.DataFrame({"id": src["source_id"], L("col.publisher"): src["publisher"],
                            L("col.url"): src["url"].fillna("—")})
         return _table(df, "sources")
+
+    def predecessors(self) -> HTML:
+        """For a year of the 34 units: beside each unit, its predecessors' figures of the last
+        year of the 63, as published, each on its own row: never averaged or merged."""
+        if not self.merged_units:
+            return HTML("")
+        from .registry import crosswalk
+        from .tables import consolidate
+
+        L, b = self.L, self.a.bundle
+        prev = self.year - 1
+        while prev >= self.year - 3 and prev not in b.years():
+            prev -= 1
+        cw = crosswalk()
+        tables = {i: consolidate(b.observations, i, prev, b.registry).data for i in INDEX_NAMES}
+        names = {c: self.a.par_index.table.data.at[c, "province"] for c in self.a.par_index.table.data.index}
+        rows = []
+        for new_code in names:
+            olds = cw[cw["new_code"] == new_code]
+            for j, (_, o) in enumerate(olds.sort_values("old_province").iterrows()):
+                cells = [names[new_code] if j == 0 else "", o["old_province"]]
+                for i in INDEX_NAMES:
+                    d = tables[i]
+                    v = value_as_published(d, o["old_code"])
+                    rk = d.at[o["old_code"], "rank"]
+                    cells.append((v or L("missing")) + ("" if pd.isna(rk) else f" ({L('text.rank_n', rank=int(rk))})"))
+                rows.append(cells)
+        df = pd.DataFrame(rows, columns=[L("col.unit_2025"), L("col.predecessor"),
+                                         f"{L_idx(L, 'par_index')} {prev}", f"{L_idx(L, 'sipas')} {prev}"])
+        head = (f"<h2>{html.escape(L('report.predecessors'))}</h2>"
+                f"<p>{html.escape(L('text.predecessors', year=prev))}</p>")
+        return HTML(head + _table(df, "predecessors").data)
+
+    def ministries(self) -> HTML:
+        """The ministries' PAR INDEX, where the year has any data on them."""
+        res = self.a.ministries
+        if res is None:
+            return HTML("")
+        L, c, d = self.L, res.classified, res.table.data
+        reg = self.a.bundle.units(self.year, "ministries")
+        order = c.assign(_k=c["rank_published"].astype("Float64").fillna(99),
+                         _v=-c["value"].astype("Float64").fillna(-1)).sort_values(["_k", "_v", "province"])
+        rows = []
+        for code in order.index:
+            r = c.loc[code]
+            point = not pd.isna(r["lo"]) and r["lo"] == r["hi"]
+            status = d.at[code, "rank_status"] if pd.isna(d.at[code, "value_status"]) else d.at[code, "value_status"]
+            rows.append([reg.by_code[code].name(self.lang), value_as_published(d, code) or L("missing"),
+                         "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
+                         "—" if point or pd.isna(r["lo"]) else f"{float(r['lo']):.2f}–{float(r['hi']):.2f}",
+                         L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—"])
+        df = pd.DataFrame(rows, columns=[L("col.ministry"), L("col.value"), L("col.rank"), L("col.bounds"),
+                                         L("col.status")])
+        checks = [f"<li>{html.escape(L.get(f'fact.{i.fact}', i.fact))}: {html.escape(i.published)} — "
+                  f"{html.escape(L(f'audit.{i.status}'))}"
+                  + (f" ({html.escape(i.computed)})" if i.computed and i.status != "reproduced" else "") + "</li>"
+                  for i in res.audit if i.status != "not_checkable" and not i.fact.startswith("published_")]
+        cov = res.table.coverage()
+        head = (f"<h2>{html.escape(L('report.ministries'))}</h2><p>"
+                + html.escape(L("text.ministries", n=cov["provinces"], n_value=cov["with_value"],
+                                n_rank=cov["with_rank_only"])) + "</p>")
+        return HTML(head + _table(df, "ministries").data + (f"<ul>{''.join(checks)}</ul>" if checks else ""))
 
     def appendix(self, idx: str = "par_index") -> HTML:
         L, res = self.L, self.a.result(idx)

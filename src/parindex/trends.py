@@ -27,15 +27,17 @@ def _pick(rows: pd.DataFrame) -> tuple[str | None, str, bool]:
     return best, ", ".join(dict.fromkeys(rows.loc[rows["value"] == best, "source_id"])), conflict
 
 
-def trend(bundle: Bundle, index: str) -> pd.DataFrame:
-    """One row per year from the first to the last year with any data; missing figures are NA."""
+def trend(bundle: Bundle, index: str, through: int | None = None) -> pd.DataFrame:
+    """One row per year from the first to the last year with any data (or ``through``); missing
+    figures are NA. ``units`` is the number of units each year was assessed on: the series runs
+    on across the 2025 reorganisation, and the change is marked, not hidden."""
     f = bundle.national_facts[bundle.national_facts["index"] == index]
     years = bundle.years(index)
     if not years:
         return pd.DataFrame()
     rows = []
-    for y in range(min(years), max(years) + 1):
-        row: dict[str, object] = {"year": y}
+    for y in range(min(years), max(max(years), through or 0) + 1):
+        row: dict[str, object] = {"year": y, "units": len(bundle.units(y))}
         for fact in SERIES:
             v, src, conflict = _pick(f[(f["year"] == y) & (f["fact"] == fact)])
             row[fact] = v
