@@ -86,7 +86,7 @@ def standing(res: IndexResult, code: str) -> Standing:
 
 
 def region_peers(a: YearAnalysis, province: Province) -> pd.DataFrame:
-    reg = a.bundle.registry.table
+    reg = a.bundle.units(a.year).table
     codes = list(reg.loc[reg["region"] == province.region, "code"])
     rows = []
     for code in codes:
@@ -109,8 +109,13 @@ def history(a: YearAnalysis, province: Province) -> pd.DataFrame:
     for y in range(min(years), max(years) + 1):
         row: dict[str, object] = {"year": y}
         for idx in ("par_index", "sipas"):
+            # a unit's history is its own code's in its own period (a 2025 code may be another
+            # province's 2004 code): the predecessors' figures are in the report, not mixed in here
+            if a.bundle.units(y) is not a.bundle.units(a.year):
+                row[f"{idx}_value"] = row[f"{idx}_rank"] = None
+                continue
             if ((obs["index"] == idx) & (obs["year"] == y) & (obs["province_code"] == province.code)).any():
-                d = consolidate(obs, idx, y, a.bundle.registry).data.loc[province.code]
+                d = consolidate(obs, idx, y, a.bundle.units(y)).data.loc[province.code]
                 row[f"{idx}_value"] = None if pd.isna(d["value_text"]) else str(d["value_text"])
                 row[f"{idx}_rank"] = None if pd.isna(d["rank"]) else int(d["rank"])
             else:

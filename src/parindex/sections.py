@@ -638,7 +638,7 @@ class Brief(Report):
     def __init__(self, year: int, province: str, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
                  assume_announced: bool = False):
         super().__init__(year, par_index_file, sipas_file, lang, assume_announced)
-        self.p = self.a.bundle.registry.resolve(province)
+        self.p = self.a.bundle.units(year).resolve(province)
 
     def title(self) -> Markdown:
         L = self.L
