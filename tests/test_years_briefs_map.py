@@ -136,7 +136,7 @@ def test_map_has_one_shape_per_province_and_legend_matches_groups(bundled_2020, 
     a_codes = res.classified.index[(res.classified["group"] == "A") & res.classified["value"].notna()]
     (a_shape,) = [p for p in ax.patches if matplotlib.colors.to_hex(p.get_facecolor()) == colours["A"]]
     assert rings(a_shape) == sum(len(geo[iso[c]]) for c in a_codes) > 0
-    matplotlib.pyplot.close(fig)
+    del fig
 
 
 SECTION_CALLS = {

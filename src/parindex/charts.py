@@ -7,25 +7,30 @@ letter, so figures render the same on any machine without system fonts.
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.lines
+import matplotlib.patches
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from .analysis import IndexResult  # noqa: E402
-from .labels import Labels  # noqa: E402
-from .tables import COMPONENT_COLUMNS, value_as_published  # noqa: E402
+from .analysis import IndexResult
+from .labels import Labels
+from .tables import COMPONENT_COLUMNS, value_as_published
 
 UNKNOWN_COLOUR = "#9e9e9e"
 
 
+def subplots(*args, figsize: tuple[float, float], **kwargs):
+    """A figure outside pyplot: the library's figures never depend on (or switch) the backend,
+    and never appear among a researcher's own pyplot figures."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
+
 def setup_style() -> None:
     sns.set_theme(style="whitegrid", context="paper")
-    plt.rcParams.update({
+    matplotlib.rcParams.update({
         "font.family": "DejaVu Sans",
         "svg.fonttype": "none",  # real text: small files, searchable PDF; the PDF embeds the font
         "pdf.fonttype": 42,
@@ -65,7 +70,7 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     d = _positions(c)
     n = len(d)
     fig_h = max(3.0, 0.17 * n + 1.2)
-    fig, ax = plt.subplots(figsize=(7.2, fig_h))
+    fig, ax = subplots(figsize=(7.2, fig_h))
     y = np.arange(n)
     lo_axis = np.floor(min(c["lo"].astype(float).min(), d["value"].astype(float).min()) / 5) * 5 - 5
     hi_axis = 100.0
@@ -110,7 +115,7 @@ def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     rs = res.rules
     colours = group_colours(rs.labels if rs else [])
     known = c[c["value"].notna()]
-    fig, ax = plt.subplots(figsize=(7.2, 2.2))
+    fig, ax = subplots(figsize=(7.2, 2.2))
     rng = np.random.default_rng(0)  # fixed jitter: the same figure on every run
     jitter = rng.uniform(-0.25, 0.25, len(known))
     ax.scatter(known["value"].astype(float), jitter,
@@ -131,7 +136,7 @@ def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
 
 def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
     d = comp.sort_values("total", ascending=True)
-    fig, ax = plt.subplots(figsize=(7.2, 0.3 * len(d) + 1.4))
+    fig, ax = subplots(figsize=(7.2, 0.3 * len(d) + 1.4))
     left = np.zeros(len(d))
     pal = sns.color_palette("muted", 4)
     for i, col in enumerate(COMPONENT_COLUMNS):
@@ -150,7 +155,7 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
 
 def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> Figure:
     both = par.classified[["province", "value"]].assign(value_sipas=sip.classified["value"]).dropna()
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    fig, ax = subplots(figsize=(6.0, 4.2))
     ax.scatter(both["value"].astype(float), both["value_sipas"].astype(float), s=24, color="#0173b2", zorder=3)
     for _, r in both.iterrows():
         ax.annotate(r["province"], (float(r["value"]), float(r["value_sipas"])), fontsize=6.5,
@@ -165,7 +170,7 @@ def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> 
 def sensitivity_chart(sens: pd.DataFrame, labels: list[str], L: Labels, title: str) -> Figure:
     """One panel per cut-off: the fewest (line) and the most (shaded up to) provinces at or above it."""
     cuts = sorted(sens["cutoff"].unique())
-    fig, axes = plt.subplots(1, len(cuts), figsize=(7.2, 2.6), squeeze=False)
+    fig, axes = subplots(1, len(cuts), figsize=(7.2, 2.6), squeeze=False)
     for ax, cut in zip(axes[0], cuts):
         g = sens[sens["cutoff"] == cut].sort_values("position")
         ax.plot(g["position"], g["determined"], color="#1f4e79", lw=1.4, drawstyle="steps-post",
@@ -187,7 +192,7 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
     """Published values as points, unpublished values as interval bars styled as bounds."""
     colours = group_colours(labels)
     d = b.assign(mid=(b["lo"] + b["hi"]) / 2).sort_values(["mid", "province"], ascending=[False, True])
-    fig, ax = plt.subplots(figsize=(7.2, 0.15 * len(d) + 1.3))
+    fig, ax = subplots(figsize=(7.2, 0.15 * len(d) + 1.3))
     for i, (_, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
         if not pd.isna(r["value"]):
@@ -209,7 +214,7 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
 
 
 def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
-    fig, ax = plt.subplots(figsize=(7.2, 0.32 * len(mc) + 1.2))
+    fig, ax = subplots(figsize=(7.2, 0.32 * len(mc) + 1.2))
     y = np.arange(len(mc))
     ax.hlines(y, mc["rank_min"], mc["rank_max"], color="#bbbbbb", lw=1)
     ax.hlines(y, mc["rank_p05"], mc["rank_p95"], color="#0173b2", lw=4)
@@ -224,7 +229,7 @@ def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
 
 def trend_chart(tr: pd.DataFrame, L: Labels, title: str) -> Figure:
     """Mean, maximum and minimum per year; a missing year breaks the line (no interpolation)."""
-    fig, ax = plt.subplots(figsize=(7.2, 2.8))
+    fig, ax = subplots(figsize=(7.2, 2.8))
     mean = L("fact.mean") if "units" in tr and tr["units"].nunique() > 1 else L("fact.mean_63")
     styles = {"max_num": ("#029e73", "^", L("fact.max")), "mean_63_num": ("#0173b2", "o", mean),
               "min_num": ("#d55e00", "v", L("fact.min"))}

@@ -302,6 +302,39 @@ def brief(
     say(f"wrote {len(res.files)} files to {clean(res.out_dir, 400)} in {res.seconds:.1f} s")
 
 
+@app.command("export")
+def export_cmd(
+    year: str = typer.Option(..., "--year", help="A year with data, or 'all'."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/export)."),
+    units: str = _UNITS,
+    xlsx: bool = typer.Option(False, "--xlsx", help="Also write the tables as one XLSX workbook."),
+) -> None:
+    """The consolidated tables (values, precision, ranks, groups, bounds, status, sources) as a
+    Frictionless data package: datapackage.json plus CSV."""
+    from .analysis import load_bundle
+    from .paths import reports_dir
+    from .tidy import export
+
+    try:
+        _check_units(units)
+        _check_options(year, "vi", ("html",), out_dir)
+        b = load_bundle()
+        if year == "all":
+            years = [y for y in b.years() if units == "provinces" or b.has_ministries(y)]
+        else:
+            years = [int(year)]
+            if years[0] not in b.years():
+                raise ParindexError(f"no bundled data for {year}",
+                                    fix=f"choose one of {', '.join(map(str, b.years()))} or 'all'")
+        dest = out_dir or (reports_dir() / "export")
+        with _stdout_to_stderr():
+            files = export(years, dest, units, xlsx)
+    except ParindexError as e:
+        _fail(e)
+    for f in files:
+        say(f"wrote {clean(f, 400)}")
+
+
 @data_app.command("verify")
 def data_verify() -> None:
     """Check every bundled file against its recorded checksum."""

@@ -10,14 +10,14 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch, Polygon
 from matplotlib.path import Path as MplPath
 
-from .charts import group_colours
+from .charts import group_colours, subplots
 from .datapackage import verify
 from .labels import Labels
 
@@ -46,8 +46,8 @@ def shapes() -> dict[str, list[np.ndarray]]:
     return _shapes(verify("provinces_geometry"))
 
 
-def _base(figsize: tuple[float, float]) -> tuple[Figure, plt.Axes]:
-    fig, ax = plt.subplots(figsize=figsize)
+def _base(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    fig, ax = subplots(figsize=figsize)
     ax.set_aspect(1 / np.cos(np.radians(MID_LATITUDE)))
     ax.set_axis_off()
     return fig, ax

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 import pandas as pd
 from IPython.display import HTML, SVG, Markdown
 
@@ -23,11 +23,10 @@ from .tables import value_as_published
 INDEX_NAMES = ("par_index", "sipas")
 
 
-def _fig(fig: plt.Figure, alt: str) -> SVG:
+def _fig(fig: Figure, alt: str) -> SVG:
     buf = io.StringIO()
     with gc_paused():  # see gcpause
         fig.savefig(buf, format="svg", bbox_inches="tight")
-    plt.close(fig)
     return SVG(buf.getvalue(), metadata={"alt": alt})
 
 
