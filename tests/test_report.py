@@ -203,7 +203,7 @@ def test_report_is_the_same_however_it_is_split(bundled_report):
 
 def _small_notebook(path, *code):
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('year = 2020\npar_index_file = ""\nsipas_file = ""\nlang = "vi"\noutput_dir = ""')
+    params = nbformat.v4.new_code_cell('year = 2020\npar_index_file = ""\nsipas_file = ""\nlang = "vi"')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in code)]
     nbformat.write(nb, path)
@@ -222,7 +222,7 @@ def test_report_kernel_is_this_python_with_an_empty_namespace(tmp_path):
     assert nb.cells[2].outputs[0]["text"].strip() == sys.executable
     names = eval(nb.cells[3].outputs[0]["text"])  # the preloaded modules left no names behind
     assert set(names) - {"In", "Out", "exit", "quit", "get_ipython", "open"} == {  # a stock kernel's names
-        "year", "par_index_file", "sipas_file", "lang", "output_dir", "sys"}
+        "year", "par_index_file", "sipas_file", "lang", "sys"}
 
 
 def test_dying_kernel_is_one_error_and_keeps_the_old_report(tmp_path):

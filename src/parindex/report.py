@@ -29,7 +29,7 @@ from .paths import notebooks_dir, reports_dir
 
 FORMATS = ("html", "pdf")
 PARAMETER_TYPES: dict[str, type] = {"year": int, "par_index_file": str, "sipas_file": str, "lang": str,
-                                    "output_dir": str, "province": str, "assume_announced": bool}
+                                    "province": str, "assume_announced": bool}
 
 
 @dataclass
@@ -48,7 +48,7 @@ def build_key(nb_path: Path, params: dict, formats: tuple[str, ...]) -> str:
 
     material = {
         "parindex_version": __version__, "notebook": sha256(nb_path),
-        "parameters": {k: v for k, v in params.items() if k != "output_dir"}, "formats": sorted(formats),
+        "parameters": params, "formats": sorted(formats),
         "data_checksums": load_bundle().checksums,
         "inputs": {k: sha256(Path(params[k])) for k in ("par_index_file", "sipas_file") if params.get(k)},
     }
@@ -403,7 +403,6 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
     if assume_announced:  # only then: a researcher's own notebook need not declare it
         params["assume_announced"] = True
     dest = Path(out) if out else reports_dir() / str(year)
-    params["output_dir"] = str(dest.resolve())
     # a report that assumes the announced counts says different things: it gets its own name
     stem = f"{notebook}_{year}_{lang}" + ("_announced" if assume_announced else "")
     record = dest / f"{stem}.build.json"
@@ -570,7 +569,7 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
     dest = Path(out) if out else reports_dir() / str(year) / "provinces"
     base = {"year": year, "province": chosen[0].name_vi, "lang": lang,
             "par_index_file": str(Path(par_index_file).resolve()) if par_index_file else "",
-            "sipas_file": str(Path(sipas_file).resolve()) if sipas_file else "", "output_dir": str(dest.resolve())}
+            "sipas_file": str(Path(sipas_file).resolve()) if sipas_file else ""}
     if assume_announced:
         base["assume_announced"] = True
     validate_parameters(base, nb_path)

@@ -8,7 +8,7 @@ precise figure, then the most sources) and records every disagreement it resolve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -31,7 +31,6 @@ class IndexTable:
     year: int
     data: pd.DataFrame
     origin: str = "bundled"  # "bundled" or the path of the user's file
-    notes: list[str] = field(default_factory=list)
 
     @property
     def n_value(self) -> int:
