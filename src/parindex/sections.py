@@ -18,7 +18,7 @@ from .analysis import IndexResult, YearAnalysis, analyse
 from .audit import ADDITIVITY_TOLERANCE, additivity_gap
 from .gcpause import gc_paused
 from .labels import Labels
-from .tables import value_as_published
+from .tables import most_precise, value_as_published
 
 INDEX_NAMES = ("par_index", "sipas")
 
@@ -105,12 +105,7 @@ class Report:
 
     def _fact_row(self, idx: str, fact: str) -> tuple[str | None, str]:
         f = self._facts(idx)
-        rows = f[f["fact"] == fact]
-        if rows.empty:
-            return None, ""
-        # several sources may give one figure at different precision: show the most precise
-        best = max(rows["value"], key=lambda s: len(s.split(".")[-1]) if "." in s else 0)
-        return best, ", ".join(dict.fromkeys(rows.loc[rows["value"] == best, "source_id"]))
+        return most_precise(f[f["fact"] == fact])
 
     def key_figures(self) -> HTML:
         L = self.L
