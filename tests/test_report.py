@@ -144,7 +144,7 @@ def test_failing_cell_keeps_the_old_report(bundled_report, tmp_path):
 
 
 def test_parameters_are_validated_before_running(tmp_path):
-    from parindex.report import validate_parameters
+    from parindex.parameters import validate_parameters
 
     nb = ROOT / "notebooks" / "yearly_report.ipynb"
     with pytest.raises(ParindexError, match="unknown parameter 'yaer'"):
@@ -244,9 +244,9 @@ def test_kernel_that_answers_late_is_still_reached(tmp_path):
     import signal
     import threading
 
-    from parindex.report import _Kernel
+    from parindex.kernel import ReportKernel
 
-    k = _Kernel(tmp_path, tmp_path / "kernel.log")
+    k = ReportKernel(tmp_path, tmp_path / "kernel.log")
     try:
         os.kill(k.proc.pid, signal.SIGSTOP)
         k.connect()

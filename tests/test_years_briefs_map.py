@@ -43,7 +43,7 @@ def test_trend_has_sourced_points_and_gaps(bundle):
 
 def test_every_year_builds_and_a_second_run_rebuilds_nothing(tmp_path):
     from parindex.analysis import load_bundle
-    from parindex.report import build_all
+    from parindex.years import build_all
 
     years = load_bundle().years()
     first = build_all(years, formats=("html",), out=tmp_path, workers=2)
