@@ -151,6 +151,21 @@ def test_parameters_are_validated_before_running(tmp_path):
         validate_parameters({"yaer": 2020}, nb)
     with pytest.raises(ParindexError, match="parameter 'year' must be int"):
         validate_parameters({"year": "2020"}, nb)
+    # the names are papermill's reading of the cell: annotations and comments included
+    own = nbformat.v4.new_notebook()
+    own.cells = [nbformat.v4.new_code_cell('year: int = 2020  # the year\n# sipas_file = ""\nlang = "vi"  # x = 1')]
+    own.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(own, tmp_path / "own.ipynb")
+    validate_parameters({"year": 2020}, tmp_path / "own.ipynb")
+    with pytest.raises(ParindexError, match=r"no parameter \['sipas_file'\]"):
+        validate_parameters({"year": 2020, "sipas_file": ""}, tmp_path / "own.ipynb")
+    # a line papermill cannot read is named in the one-line error, not logged beside it
+    with pytest.raises(ParindexError, match=r"no parameter \['lang'\].*papermill: Unable to parse line 3"):
+        validate_parameters({"year": 2020, "lang": "vi"}, tmp_path / "own.ipynb")
+    own.cells[0].metadata["tags"] = []
+    nbformat.write(own, tmp_path / "own.ipynb")
+    with pytest.raises(ParindexError, match="no cell tagged 'parameters'"):
+        validate_parameters({"year": 2020}, tmp_path / "own.ipynb")
 
 
 def test_stored_notebooks_have_no_outputs():

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
-import nbformat
+from papermill.iorw import load_notebook_node
+from papermill.translators import PythonTranslator
+from papermill.utils import find_first_tagged_cell_index
 
 from . import __version__
 from .analysis import analyse, load_bundle
@@ -57,22 +60,49 @@ def validate_parameters(params: dict, notebook: Path) -> dict:
     if params.get("par_index_file") or params.get("sipas_file"):
         # a bad table is an input error (exit 2), found before a kernel starts
         analyse(year, params.get("par_index_file") or None, params.get("sipas_file") or None)
-    declared = notebook_parameters(notebook)
+    declared, unread = _declared(notebook)
     missing = set(params) - set(declared)
     if missing:
         raise ParindexError(f"notebook has no parameter {sorted(missing)}", file=str(notebook),
-                            fix="add it to the cell tagged 'parameters'")
+                            fix="add it to the cell tagged 'parameters'"
+                                + (f" (papermill: {unread[0]})" if unread else ""))
     return params
 
 
 def notebook_parameters(notebook: Path) -> list[str]:
-    nb = nbformat.read(notebook, as_version=4)
-    for cell in nb.cells:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            names = []
-            for line in cell.source.splitlines():
-                if "=" in line and not line.lstrip().startswith("#"):
-                    names.append(line.split("=", 1)[0].strip().split(":")[0].strip())
-            return names
-    raise ParindexError("notebook has no cell tagged 'parameters'", file=str(notebook),
-                        fix="tag the parameters cell")
+    """The names assigned in the cell tagged 'parameters', as papermill reads them."""
+    return _declared(notebook)[0]
+
+
+class _Unread(logging.Handler):
+    """papermill's warnings about lines of the cell it could not read, kept for the error message."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _declared(notebook: Path) -> tuple[list[str], list[str]]:
+    """The declared names, and what papermill could not read.
+
+    This is what ``papermill.inspect_notebook`` does, minus its demand for kernel metadata in
+    the notebook: a build always runs on the Python report kernel, whatever the notebook says.
+    """
+    nb = load_notebook_node(str(notebook))
+    cell = find_first_tagged_cell_index(nb, "parameters")
+    if cell < 0:
+        raise ParindexError("notebook has no cell tagged 'parameters'", file=str(notebook),
+                            fix="tag the parameters cell")
+    # papermill logs a line it cannot read; unhandled, that would print beside our one-line error
+    log, unread = logging.getLogger("papermill"), _Unread()
+    log.addHandler(unread)
+    propagate, log.propagate = log.propagate, False
+    try:
+        names = [p.name for p in PythonTranslator.inspect(nb.cells[cell])]
+    finally:
+        log.removeHandler(unread)
+        log.propagate = propagate
+    return names, unread.lines
