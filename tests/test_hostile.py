@@ -63,3 +63,16 @@ def test_a_hostile_file_name_is_shown_as_text(tmp_path):
     assert "<img src=x" not in page and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
     assert "<img src=\"http" not in page and "src='http" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown, as text
+
+
+def test_the_brief_index_escapes_names_and_file_names(tmp_path, registry):
+    import dataclasses
+
+    from parindex.briefs import write_brief_index
+
+    p = registry.resolve("Bắc Giang")
+    odd = dataclasses.replace(p, name_vi="<script>alert(1)</script>", name_ascii="a' onmouseover='x")
+    write_brief_index(tmp_path, 2020, "vi", [odd], ("html",))
+    page = (tmp_path / "index_2020_vi.html").read_text(encoding="utf-8")
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "onmouseover='" not in page and "href='a&#39;-onmouseover=&#39;x_2020_vi.html'" in page

@@ -53,30 +53,3 @@ def test_a_stopped_build_leaves_no_process(tmp_path, sig):
         assert not list(tmp_path.glob(f".report.building-{p.pid}-*"))
         assert not list(Path(tempfile.gettempdir()).glob(f"pk-{p.pid}-*"))
     assert not (out / "yearly_report_2020_vi.pdf").exists() or sig == signal.SIGKILL
-
-
-def test_publishing_waits_for_another_build_of_the_same_folder(tmp_path):
-    import fcntl
-    import threading
-
-    from parindex.report import _publish
-
-    dest = tmp_path / "2020"
-    dest.mkdir()
-    staged = tmp_path / "stage"
-    staged.mkdir()
-    files = [staged / n for n in ("r.ipynb", "r.html", "r.pdf", "r.build.json")]
-    for f in files:
-        f.write_text("new", encoding="utf-8")
-    held = os.open(dest, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(held, fcntl.LOCK_EX)  # another build is moving its files in
-        t = threading.Thread(target=_publish, args=(files, dest))
-        t.start()
-        t.join(timeout=0.5)
-        assert t.is_alive() and not any((dest / f.name).exists() for f in files)
-    finally:
-        os.close(held)
-    t.join(timeout=5)
-    assert all((dest / f.name).read_text(encoding="utf-8") == "new" for f in files)
-    assert sorted(p.name for p in dest.iterdir()) == sorted(f.name for f in files)  # no lock file left

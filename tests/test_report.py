@@ -144,13 +144,28 @@ def test_failing_cell_keeps_the_old_report(bundled_report, tmp_path):
 
 
 def test_parameters_are_validated_before_running(tmp_path):
-    from parindex.report import validate_parameters
+    from parindex.parameters import validate_parameters
 
     nb = ROOT / "notebooks" / "yearly_report.ipynb"
     with pytest.raises(ParindexError, match="unknown parameter 'yaer'"):
         validate_parameters({"yaer": 2020}, nb)
     with pytest.raises(ParindexError, match="parameter 'year' must be int"):
         validate_parameters({"year": "2020"}, nb)
+    # the names are papermill's reading of the cell: annotations and comments included
+    own = nbformat.v4.new_notebook()
+    own.cells = [nbformat.v4.new_code_cell('year: int = 2020  # the year\n# sipas_file = ""\nlang = "vi"  # x = 1')]
+    own.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(own, tmp_path / "own.ipynb")
+    validate_parameters({"year": 2020}, tmp_path / "own.ipynb")
+    with pytest.raises(ParindexError, match=r"no parameter \['sipas_file'\]"):
+        validate_parameters({"year": 2020, "sipas_file": ""}, tmp_path / "own.ipynb")
+    # a line papermill cannot read is named in the one-line error, not logged beside it
+    with pytest.raises(ParindexError, match=r"no parameter \['lang'\].*papermill: Unable to parse line 3"):
+        validate_parameters({"year": 2020, "lang": "vi"}, tmp_path / "own.ipynb")
+    own.cells[0].metadata["tags"] = []
+    nbformat.write(own, tmp_path / "own.ipynb")
+    with pytest.raises(ParindexError, match="no cell tagged 'parameters'"):
+        validate_parameters({"year": 2020}, tmp_path / "own.ipynb")
 
 
 def test_stored_notebooks_have_no_outputs():
@@ -203,7 +218,7 @@ def test_report_is_the_same_however_it_is_split(bundled_report):
 
 def _small_notebook(path, *code):
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('year = 2020\npar_index_file = ""\nsipas_file = ""\nlang = "vi"\noutput_dir = ""')
+    params = nbformat.v4.new_code_cell('year = 2020\npar_index_file = ""\nsipas_file = ""\nlang = "vi"')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in code)]
     nbformat.write(nb, path)
@@ -222,7 +237,7 @@ def test_report_kernel_is_this_python_with_an_empty_namespace(tmp_path):
     assert nb.cells[2].outputs[0]["text"].strip() == sys.executable
     names = eval(nb.cells[3].outputs[0]["text"])  # the preloaded modules left no names behind
     assert set(names) - {"In", "Out", "exit", "quit", "get_ipython", "open"} == {  # a stock kernel's names
-        "year", "par_index_file", "sipas_file", "lang", "output_dir", "sys"}
+        "year", "par_index_file", "sipas_file", "lang", "sys"}
 
 
 def test_dying_kernel_is_one_error_and_keeps_the_old_report(tmp_path):
@@ -244,9 +259,9 @@ def test_kernel_that_answers_late_is_still_reached(tmp_path):
     import signal
     import threading
 
-    from parindex.report import _Kernel
+    from parindex.kernel import ReportKernel
 
-    k = _Kernel(tmp_path, tmp_path / "kernel.log")
+    k = ReportKernel(tmp_path, tmp_path / "kernel.log")
     try:
         os.kill(k.proc.pid, signal.SIGSTOP)
         k.connect()

@@ -225,7 +225,7 @@ def _build_all(notebook: str, lang: str, formats: tuple[str, ...], out_dir: Opti
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .analysis import load_bundle
-    from .report import build_all
+    from .years import build_all
 
     years = load_bundle().years()
     failed = []
@@ -282,7 +282,7 @@ def brief(
     """One- or two-page brief per province, plus an index page."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .report import build_briefs
+    from .briefs import build_briefs
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     wanted = None if province.strip().lower() == "all" else [province]

@@ -44,6 +44,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .tables import decimals
+
 GRID = 100  # hundredths: the ministry publishes values with two decimals
 PUBLISHED_DECIMALS = 2
 DOMAIN = (0, 100 * GRID)  # a percentage
@@ -66,7 +68,7 @@ def text_interval(text: object, exact: bool = False, rounded: bool = False) -> t
     """
     s = str(text).strip()
     q = Fraction(s)
-    k = len(s.split(".", 1)[1]) if "." in s else 0
+    k = decimals(s) or 0
     if exact or (k >= PUBLISHED_DECIMALS and not rounded):
         v = float(q * GRID)
         return v, v

@@ -4,7 +4,8 @@
   build killed with SIGKILL leaves no kernel or PDF worker behind.
 - SIGTERM and SIGHUP stop a build the way Ctrl-C does, so its clean-up runs.
 - Scratch folders carry the PID of the process that made them; a later run removes those
-  whose process is gone.
+  whose process is gone (a build folder whose files were committed is published first:
+  see publish.py).
 """
 
 from __future__ import annotations
@@ -56,10 +57,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale(folder: Path, name: str) -> None:
-    """Remove ``name-PID-*`` folders in ``folder`` whose process no longer exists."""
+def stale(folder: Path, name: str) -> list[Path]:
+    """The ``name-PID-*`` folders in ``folder`` whose process no longer exists."""
+    found = []
     with contextlib.suppress(OSError):
         for p in folder.glob(f"{name}-*-*"):
             pid = p.name[len(name) + 1:].split("-", 1)[0]
             if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)) and p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
+                found.append(p)
+    return sorted(found)
+
+
+def remove_stale(folder: Path, name: str) -> None:
+    """Remove ``name-PID-*`` folders in ``folder`` whose process no longer exists."""
+    for p in stale(folder, name):
+        shutil.rmtree(p, ignore_errors=True)

@@ -40,7 +40,6 @@ class LoadReport:
     rows: int
     missing: list[str] = field(default_factory=list)
     empty_values: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 def _fold_header(h: object) -> str:

@@ -122,12 +122,14 @@ def simplified(step: int = LOCATOR_STEP) -> dict[str, list[np.ndarray]]:
     return {k: [r[::step] if len(r) > 4 * step else r for r in rings] for k, rings in shapes().items()}
 
 
-def locator(iso_code: str, colour: str, L: Labels, title: str = "") -> Figure:
+def locator(iso_codes: str | list[str], colour: str, L: Labels, title: str = "") -> Figure:
+    """The country with one unit coloured: a province, or a 2025 unit as its former provinces."""
+    chosen = {iso_codes} if isinstance(iso_codes, str) else set(iso_codes)
     geo = simplified()
     fig, ax = _base((1.9, 3.1))
     for code, rings in geo.items():
         for ring in rings:
-            ax.add_patch(Polygon(ring, closed=True, facecolor=colour if code == iso_code else "#e6e6e6",
+            ax.add_patch(Polygon(ring, closed=True, facecolor=colour if code in chosen else "#e6e6e6",
                                  edgecolor="white", linewidth=0.25))
     ax.autoscale_view()
     if title:

@@ -95,7 +95,6 @@ class Registry:
             for r in self.table.itertuples()
         ]
         self.by_code = {p.code: p for p in self.provinces}
-        self.by_name = {p.name_vi: p for p in self.provinces}
         self._keys: dict[str, Province] = {}
         for p, aliases in zip(self.provinces, self.table["aliases"].fillna("")):
             for spelling in [p.name_vi, p.name_ascii, p.name_en, *filter(None, aliases.split("|"))]:

@@ -18,7 +18,7 @@ from .analysis import IndexResult, YearAnalysis, analyse
 from .audit import ADDITIVITY_TOLERANCE, additivity_gap
 from .gcpause import gc_paused
 from .labels import Labels
-from .tables import value_as_published
+from .tables import most_precise, value_as_published
 
 INDEX_NAMES = ("par_index", "sipas")
 
@@ -114,12 +114,7 @@ class Report:
 
     def _fact_row(self, idx: str, fact: str) -> tuple[str | None, str]:
         f = self._facts(idx)
-        rows = f[f["fact"] == fact]
-        if rows.empty:
-            return None, ""
-        # several sources may give one figure at different precision: show the most precise
-        best = max(rows["value"], key=lambda s: len(s.split(".")[-1]) if "." in s else 0)
-        return best, ", ".join(dict.fromkeys(rows.loc[rows["value"] == best, "source_id"]))
+        return most_precise(f[f["fact"] == fact])
 
     def key_figures(self) -> HTML:
         L = self.L
@@ -688,7 +683,14 @@ class Brief(Report):
         res = self.a.par_index
         g = res.classified.at[self.p.code, "group"]
         colour = group_colours(res.rules.labels).get(g, "#555555") if (res.rules and not pd.isna(g)) else "#555555"
-        return _fig(maps.locator(self.p.iso_3166_2, colour, self.L), f"{self.p.name(self.lang)}")
+        isos: str | list[str] = self.p.iso_3166_2
+        if self.merged_units:
+            from .registry import crosswalk
+
+            cw = crosswalk()
+            iso63 = self.a.bundle.registry.table.set_index("code")["iso_3166_2"]
+            isos = [iso63[o] for o in cw.loc[cw["new_code"] == self.p.code, "old_code"]]
+        return _fig(maps.locator(isos, colour, self.L), f"{self.p.name(self.lang)}")
 
     def neighbours(self) -> HTML | Markdown:
         from .brief import standing

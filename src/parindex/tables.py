@@ -8,7 +8,7 @@ precise figure, then the most sources) and records every disagreement it resolve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -31,7 +31,6 @@ class IndexTable:
     year: int
     data: pd.DataFrame
     origin: str = "bundled"  # "bundled" or the path of the user's file
-    notes: list[str] = field(default_factory=list)
 
     @property
     def n_value(self) -> int:
@@ -56,10 +55,20 @@ class IndexTable:
 
 
 def decimals(text: object) -> int | None:
+    """How many decimals a figure was published with ("91.80": 2); None for a missing figure."""
     if text is None or pd.isna(text):
         return None
     s = str(text).strip()
     return len(s.split(".", 1)[1]) if "." in s else 0
+
+
+def most_precise(rows: pd.DataFrame) -> tuple[str | None, str]:
+    """The most precise of the published figures in ``rows["value"]`` (the first of equals),
+    and the sources that give it: several sources may print one figure at different precision."""
+    if rows.empty:
+        return None, ""
+    best = max(rows["value"], key=lambda s: decimals(s) or 0)
+    return best, ", ".join(dict.fromkeys(rows.loc[rows["value"] == best, "source_id"]))
 
 
 def value_as_published(data: pd.DataFrame, code: str) -> str | None:

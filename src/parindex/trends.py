@@ -5,26 +5,23 @@ from __future__ import annotations
 import pandas as pd
 
 from .analysis import Bundle
+from .tables import decimals, most_precise
 
 SERIES = ("mean_63", "max", "min", "leader", "last_place")
 
 
 def _pick(rows: pd.DataFrame) -> tuple[str | None, str, bool]:
     """Most precise published value, its sources, and whether sources disagree."""
-    if rows.empty:
+    best, sources = most_precise(rows)
+    if best is None:
         return None, "", False
     vals = list(dict.fromkeys(rows["value"]))
-
-    def prec(s: str) -> int:
-        return len(s.split(".")[1]) if "." in s else 0
-
-    best = max(vals, key=prec)
     try:
         nums = [float(v) for v in vals]
-        conflict = max(nums) - min(nums) > 0.5 * 10 ** -min(prec(v) for v in vals) + 1e-9
+        conflict = max(nums) - min(nums) > 0.5 * 10 ** -min(decimals(v) or 0 for v in vals) + 1e-9
     except ValueError:
         conflict = len(vals) > 1
-    return best, ", ".join(dict.fromkeys(rows.loc[rows["value"] == best, "source_id"])), conflict
+    return best, sources, conflict
 
 
 def trend(bundle: Bundle, index: str, through: int | None = None) -> pd.DataFrame:
