@@ -5,6 +5,8 @@ import pytest
 from parindex.datapackage import read_resource, rehash, sha256, verify
 from parindex.errors import DataPackageError
 
+from conftest import ROOT, run_cli
+
 
 def test_descriptor_is_a_valid_frictionless_package(bundle):
     frictionless = pytest.importorskip("frictionless")
@@ -81,3 +83,49 @@ def test_every_fact_and_region_has_a_label_in_both_languages(bundle):
     for region in set(bundle.registry.table["region"]):
         assert f"region.{region}" in keys, region
     assert not bundle.labels[["vi", "en"]].isna().any().any()
+
+
+def test_rehash_validates_the_data_before_recording_checksums(tmp_path):
+    import shutil
+
+    from parindex.errors import ParindexError
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    text = (data / "observations.csv").read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].replace(",stated,", ",rumoured,", 1)  # a status outside the schema's enum
+    (data / "observations.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    before = (data / "datapackage.json").read_text(encoding="utf-8")
+    with pytest.raises(ParindexError) as e:
+        rehash(data)
+    msg = str(e.value)
+    assert "observations.csv" in msg and "row 2" in msg and "'status'" in msg and "rumoured" in msg
+    assert (data / "datapackage.json").read_text(encoding="utf-8") == before  # nothing recorded
+
+
+def test_export_is_a_valid_frictionless_package_with_real_numbers(tmp_path):
+    import csv
+
+    from frictionless import Package
+
+    r = run_cli("export", "--year", "2020", "--out", str(tmp_path / "exp"), "--xlsx")
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "exp"
+    assert sorted(p.name for p in out.iterdir()) == ["datapackage.json", "parindex.xlsx", "results.csv",
+                                                     "sources.csv"]
+    assert Package(str(out / "datapackage.json")).validate().valid
+    rows = {(x["index"], x["unit"]): x for x in csv.DictReader((out / "results.csv").open(encoding="utf-8"))}
+    assert len(rows) == 126
+    qn = rows[("par_index", "Quảng Ninh")]
+    assert (qn["value_published"], qn["rank_published"], qn["group"], qn["value_status"]) == ("91.04", "1", "A", "stated")
+    vp = rows[("sipas", "Vĩnh Phúc")]  # no value published: empty, with the joint bounds and group
+    assert (vp["value"], vp["lower_bound"], vp["upper_bound"], vp["group"], vp["group_basis"]) == (
+        "", "90.0", "91.66", "highest", "record")
+    srcs = {x["source_id"] for x in csv.DictReader((out / "sources.csv").open(encoding="utf-8"))}
+    assert set(qn["sources"].split(";")) <= srcs
+    r = run_cli("export", "--year", "2020", "--units", "ministries", "--out", str(tmp_path / "min"))
+    assert r.returncode == 0, r.stderr
+    m = list(csv.DictReader((tmp_path / "min" / "results.csv").open(encoding="utf-8")))
+    assert len(m) == 17 and {x["units"] for x in m} == {"ministries"}
+    r = run_cli("export", "--year", "1999")
+    assert r.returncode == 2 and r.stderr.startswith("error: no bundled data for 1999")

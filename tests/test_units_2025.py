@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 
 import pytest
 
@@ -144,3 +145,19 @@ def test_ministries_2020():
     assert moha["rank_published"] == 6 and moha["value"] is None
     r = run_cli("summary", "--year", "2018", "--units", "ministries")
     assert r.returncode == 2 and "no data on the ministries for 2018" in r.stderr
+
+
+@pytest.mark.slow
+def test_2025_report_shows_units_beside_their_predecessors(synthetic_2025, rules_2025, tmp_path):
+    path, _ = synthetic_2025
+    r = run_cli("report", "--year", "2025", "--par-index", str(path), "--rules", str(rules_2025),
+                "--format", "html", "--lang", "en", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "yearly_report_2025_en.html").read_text(encoding="utf-8")
+    assert "The former provinces that make up each unit" in html
+    # Thái Nguyên (2025) beside Bắc Kạn and Thái Nguyên (2024), each on its own row
+    assert re.search(r"<td>Thái Nguyên</td>\s*<td>Bắc Kạn</td>", html)
+    assert "complete table of 34 provinces" in html and "<td>2025 (34 units)</td>" in html
+    record = json.loads((tmp_path / "yearly_report_2025_en.build.json").read_text(encoding="utf-8"))
+    assert record["parameters"]["rules_file"] == str(rules_2025.resolve())
+    assert set(record["inputs"]) == {"par_index_file", "rules_file"}

@@ -14,6 +14,7 @@ from .audit import AuditItem, announced_counts, run_audit
 from .classify import RuleSet, classify, full_precision_rank, group_counts, ruleset
 from .inference import Inference, infer
 from .datapackage import checksums, read_resource
+from .labels import read_labels
 from .errors import ParindexError
 from .loading import LoadReport, load_table
 from .paths import data_dir
@@ -75,7 +76,7 @@ def _bundle(path: Path) -> Bundle:
         rules=read_resource("classification_rules", path),
         legal_basis=read_resource("legal_basis", path),
         sources=read_resource("sources", path),
-        labels=read_resource("labels", path),
+        labels=read_labels(),
         checksums=checksums(path),
         ministry_observations=read_resource("ministry_observations", path).rename(
             columns={"unit_code": "province_code", "unit": "province"}),

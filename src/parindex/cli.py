@@ -156,14 +156,14 @@ def summary(
 
 
 def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,
-           out_dir: Optional[Path], assume_announced: bool = False) -> None:
+           out_dir: Optional[Path], assume_announced: bool = False, rules: Optional[Path] = None) -> None:
     from .report import build
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     try:
-        _check_options(year, lang, formats, out_dir, par_index, sipas)
+        _check_options(year, lang, formats, out_dir, par_index, sipas, rules)
         if year == "all":
-            if par_index or sipas:
+            if par_index or sipas or rules:
                 raise ParindexError("--year all builds from the bundled data only",
                                     fix="pass one --year with --par-index/--sipas")
             _build_all(notebook, lang, formats, out_dir, assume_announced)
@@ -171,7 +171,7 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
         with out.status("building") as status:
             res = build(int(year), str(par_index or ""), str(sipas or ""), lang, formats, out_dir, notebook=notebook,
                         progress=lambda step: status.update(f"{notebook} {year}: {step}"),
-                        assume_announced=assume_announced)
+                        assume_announced=assume_announced, rules_file=str(rules or ""))
     except ParindexError as e:
         _fail(e)
     for f in res.files:
@@ -259,16 +259,18 @@ _OUT = typer.Option(None, "--out", help="Output folder (default reports/YEAR).")
 
 @app.command()
 def report(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
-           fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME) -> None:
+           fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME,
+           rules: Optional[Path] = _RULES) -> None:
     """Build the yearly report: executed notebook, self-contained HTML and A4 PDF."""
-    _build("yearly_report", year, par_index, sipas, lang, fmt, out_dir, assume_announced)
+    _build("yearly_report", year, par_index, sipas, lang, fmt, out_dir, assume_announced, rules)
 
 
 @app.command()
 def review(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
-           fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME) -> None:
+           fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME,
+           rules: Optional[Path] = _RULES) -> None:
     """Build the methodology review for peer reviewers (sensitivity, robustness, bounds, audit)."""
-    _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir, assume_announced)
+    _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir, assume_announced, rules)
 
 
 @app.command()
@@ -353,7 +355,10 @@ def data_rehash() -> None:
     """Record new checksums after a reviewed edit of data/."""
     from .datapackage import rehash
 
-    changed = rehash()
+    try:
+        changed = rehash()
+    except ParindexError as e:
+        _fail(e)
     say("updated: " + ", ".join(changed) if changed else "all checksums already up to date")
 
 

@@ -111,9 +111,39 @@ def checksums(data_dir: Path | None = None) -> dict[str, str]:
     return {r["name"]: r.get("hash", "").removeprefix("sha256:") for r in descriptor(data_dir)["resources"]}
 
 
-def rehash(data_dir: Path | None = None) -> list[str]:
-    """Record current checksums and sizes; returns the names whose hash changed."""
+def validate_package(data_dir: Path | None = None) -> None:
+    """Frictionless validation of every resource against its schema (types, constraints, keys,
+    foreign keys), ignoring the recorded checksums: what ``rehash`` is about to replace."""
+    try:
+        from frictionless import Package
+    except ImportError:
+        raise DataPackageError("frictionless is needed to validate data/ before recording checksums",
+                               fix="pip install -r requirements.lock") from None
     base = _default_dir(data_dir)
+    with (base / "datapackage.json").open(encoding="utf-8") as fh:
+        pkg = json.load(fh)
+    for r in pkg["resources"]:
+        r.pop("hash", None)
+        r.pop("bytes", None)
+    report = Package(pkg, basepath=str(base)).validate()
+    for task in report.tasks:
+        if task.errors:
+            err = task.errors[0]
+            cell = getattr(err, "cell", None)
+            problem = f"'{cell}' does not fit the schema ({err.type})" if cell is not None else f"{err.type}: {err.note}"
+            raise DataPackageError(problem, file=str(base / task.place),
+                                   row=getattr(err, "row_number", None), column=getattr(err, "field_name", None),
+                                   fix="correct the data, then run 'parindex data rehash' again")
+    if report.errors:
+        raise DataPackageError(f"{report.errors[0].type}: {report.errors[0].note}", file=str(base / "datapackage.json"),
+                               fix="correct the descriptor, then run 'parindex data rehash' again")
+
+
+def rehash(data_dir: Path | None = None, validate: bool = True) -> list[str]:
+    """Validate the package, then record current checksums and sizes; returns the names whose hash changed."""
+    base = _default_dir(data_dir)
+    if validate:
+        validate_package(base)
     path = base / "datapackage.json"
     with path.open(encoding="utf-8") as fh:
         pkg = json.load(fh)

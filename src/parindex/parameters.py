@@ -19,8 +19,8 @@ from .labels import LANGS
 from .loading import check_input_file
 
 PARAMETER_TYPES: dict[str, type] = {"year": int, "par_index_file": str, "sipas_file": str, "lang": str,
-                                    "province": str, "assume_announced": bool}
-INPUT_FILES = ("par_index_file", "sipas_file")
+                                    "province": str, "assume_announced": bool, "rules_file": str}
+INPUT_FILES = ("par_index_file", "sipas_file", "rules_file")
 
 
 def build_key(nb_path: Path, params: dict, formats: tuple[str, ...]) -> str:
@@ -57,9 +57,10 @@ def validate_parameters(params: dict, notebook: Path) -> dict:
     if year not in years and not (params.get("par_index_file") or params.get("sipas_file")):
         raise ParindexError(f"no bundled data for {year}",
                             fix=f"choose one of {', '.join(map(str, years))} or pass --par-index/--sipas")
-    if params.get("par_index_file") or params.get("sipas_file"):
-        # a bad table is an input error (exit 2), found before a kernel starts
-        analyse(year, params.get("par_index_file") or None, params.get("sipas_file") or None)
+    if params.get("par_index_file") or params.get("sipas_file") or params.get("rules_file"):
+        # a bad table or rules file is an input error (exit 2), found before a kernel starts
+        analyse(year, params.get("par_index_file") or None, params.get("sipas_file") or None,
+                rules_file=params.get("rules_file") or None)
     declared, unread = _declared(notebook)
     missing = set(params) - set(declared)
     if missing:

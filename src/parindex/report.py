@@ -51,7 +51,8 @@ def check_formats(formats: tuple[str, ...]) -> None:
 def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
           formats: tuple[str, ...] = FORMATS, out: Path | None = None, notebook: str = "yearly_report",
           progress: Callable[[str], None] | None = None, notebook_path: Path | None = None,
-          skip_unchanged: bool = False, pdf_workers: int = 2, assume_announced: bool = False) -> BuildResult:
+          skip_unchanged: bool = False, pdf_workers: int = 2, assume_announced: bool = False,
+          rules_file: str = "") -> BuildResult:
     """Execute one report notebook and export it; ``pdf_workers`` = 0 renders the PDF afterwards, here.
 
     With workers, the kernel, the PDF parts and the HTML export overlap on the machine's cores:
@@ -68,6 +69,8 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
               "sipas_file": str(Path(sipas_file).resolve()) if sipas_file else "", "lang": lang}
     if assume_announced:  # only then: a researcher's own notebook need not declare it
         params["assume_announced"] = True
+    if rules_file:  # likewise: the user's cut-offs for a year data/ has none for
+        params["rules_file"] = str(Path(rules_file).resolve())
     dest = Path(out) if out else reports_dir() / str(year)
     # a report that assumes the announced counts says different things: it gets its own name
     stem = f"{notebook}_{year}_{lang}" + ("_announced" if assume_announced else "")

@@ -62,6 +62,7 @@ class Report:
         self.L = Labels(lang)
         self.a: YearAnalysis = _cached_analyse(year, par_index_file or "", sipas_file or "", bool(assume_announced),
                                                rules_file or "")
+        self.L.n_units = len(self.a.par_index.table.data)
         charts.setup_style()
 
     @property
