@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test test-fast bench clean
+.PHONY: setup report test test-fast bench lab clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test: setup
 
 test-fast: setup  # everyday edits: everything but the kernel builds (pytest -m "not slow")
 	$(BIN)/python -m pytest -q -m "not slow"
+
+lab: setup  # JupyterLab on notebooks/, with this project's kernel (python3 in .venv)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: setup
 	$(BIN)/python bench/bench_report.py

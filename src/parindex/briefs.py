@@ -50,7 +50,7 @@ def _render_pdf(nb_json: str, path: str, title: str, lang: str) -> str:
 def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi",
                  formats: tuple[str, ...] = FORMATS, out: Path | None = None, par_index_file: str = "",
                  sipas_file: str = "", progress: Callable[[int, int, str], None] | None = None,
-                 assume_announced: bool = False) -> BuildResult:
+                 assume_announced: bool = False, notebook_path: Path | None = None) -> BuildResult:
     """One brief per province (all 63 when ``provinces`` is None) plus an index page.
 
     Parameters are injected with papermill's own ``parameterize_notebook``; the briefs then
@@ -61,7 +61,7 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
     check_formats(formats)
     reg = load_bundle().units(year)  # the units the year is assessed on (34 from 2025)
     chosen = [reg.resolve(p) for p in provinces] if provinces else list(reg)
-    nb_path = notebooks_dir() / "province_brief.ipynb"
+    nb_path = Path(notebook_path) if notebook_path else notebooks_dir() / "province_brief.ipynb"
     dest = Path(out) if out else reports_dir() / str(year) / "provinces"
     base = {"year": year, "province": chosen[0].name_vi, "lang": lang,
             "par_index_file": str(Path(par_index_file).resolve()) if par_index_file else "",
@@ -86,6 +86,11 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
         for i, prov in enumerate(chosen, start=1):
             if progress:
                 progress(i - 1, len(chosen), prov.name_vi)
+            if i > 1:
+                # Every brief starts from an empty namespace, as in a fresh kernel. The kernel runs
+                # requests in order, so the reset is done before the next brief's first cell; its
+                # reply is not one nbclient waits for, and is passed over.
+                kc.execute("get_ipython().run_line_magic('reset', '-f')", silent=True, store_history=False)
             params = dict(base, province=prov.name_vi)
             nb = parameterize_notebook(copy.deepcopy(source), params, kernel_name="python3", language="python")
             client = NotebookClient(nb, km=kernel, timeout=300, kernel_name="python3",

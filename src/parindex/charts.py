@@ -33,6 +33,7 @@ def setup_style() -> None:
     matplotlib.rcParams.update({
         "font.family": "DejaVu Sans",
         "svg.fonttype": "none",  # real text: small files, searchable PDF; the PDF embeds the font
+        "svg.hashsalt": "parindex",  # fixed element ids: the same figure gives the same bytes
         "pdf.fonttype": 42,
         "figure.dpi": 110,
         "axes.titlesize": 11,

@@ -156,22 +156,29 @@ def summary(
 
 
 def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,
-           out_dir: Optional[Path], assume_announced: bool = False, rules: Optional[Path] = None) -> None:
+           out_dir: Optional[Path], assume_announced: bool = False, rules: Optional[Path] = None,
+           verbose: bool = False, notebook_path: Optional[Path] = None) -> None:
     from .report import build
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     try:
         _check_options(year, lang, formats, out_dir, par_index, sipas, rules)
+        if notebook_path is not None:
+            if notebook_path.suffix != ".ipynb" or not notebook_path.is_file():
+                raise ParindexError("--notebook must be a notebook file (.ipynb)", file=str(notebook_path),
+                                    fix="copy notebooks/yearly_report.ipynb and pass the copy")
+            notebook = notebook_path.stem
         if year == "all":
-            if par_index or sipas or rules:
+            if par_index or sipas or rules or notebook_path:
                 raise ParindexError("--year all builds from the bundled data only",
                                     fix="pass one --year with --par-index/--sipas")
             _build_all(notebook, lang, formats, out_dir, assume_announced)
             return
         with out.status("building") as status:
             res = build(int(year), str(par_index or ""), str(sipas or ""), lang, formats, out_dir, notebook=notebook,
+                        notebook_path=notebook_path,
                         progress=lambda step: status.update(f"{notebook} {year}: {step}"),
-                        assume_announced=assume_announced, rules_file=str(rules or ""))
+                        assume_announced=assume_announced, rules_file=str(rules or ""), verbose=verbose)
     except ParindexError as e:
         _fail(e)
     for f in res.files:
@@ -255,22 +262,25 @@ _SIPAS = typer.Option(None, "--sipas", help="Complete official SIPAS table (CSV/
 _LANG = typer.Option("vi", "--lang", help="vi or en")
 _FMT = typer.Option("html,pdf", "--format", help="html, pdf or html,pdf")
 _OUT = typer.Option(None, "--out", help="Output folder (default reports/YEAR).")
+_VERBOSE = typer.Option(False, "--verbose", help="On failure, also print the kernel's log.")
+_NOTEBOOK = typer.Option(None, "--notebook", help="Your copy of the notebook (with your own cells) to build instead.")
 
 
 @app.command()
 def report(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
            fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME,
-           rules: Optional[Path] = _RULES) -> None:
+           rules: Optional[Path] = _RULES, verbose: bool = _VERBOSE, notebook: Optional[Path] = _NOTEBOOK) -> None:
     """Build the yearly report: executed notebook, self-contained HTML and A4 PDF."""
-    _build("yearly_report", year, par_index, sipas, lang, fmt, out_dir, assume_announced, rules)
+    _build("yearly_report", year, par_index, sipas, lang, fmt, out_dir, assume_announced, rules, verbose, notebook)
 
 
 @app.command()
 def review(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
            fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME,
-           rules: Optional[Path] = _RULES) -> None:
+           rules: Optional[Path] = _RULES, verbose: bool = _VERBOSE, notebook: Optional[Path] = _NOTEBOOK) -> None:
     """Build the methodology review for peer reviewers (sensitivity, robustness, bounds, audit)."""
-    _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir, assume_announced, rules)
+    _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir, assume_announced, rules, verbose,
+           notebook)
 
 
 @app.command()

@@ -20,6 +20,7 @@ class ParindexError(Exception):
     row: int | None = None
     column: str | None = None
     exit_code: int = 2
+    detail: str = ""  # longer evidence (a traceback) printed only when asked for (--verbose)
 
     def __str__(self) -> str:
         where = []

@@ -22,7 +22,9 @@ class PipelineEngine(NBClientEngine):
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, km=None, on_cell_complete=None,
-                                 start_timeout=60, execution_timeout=None, log_output=False, **_):
+                                 start_timeout=60, execution_timeout=None, log_output=False, keep=None, **_):
+        if keep is not None:  # the caller's handle on the notebook, kept if a cell fails
+            keep.append(nb_man.nb)
         if on_cell_complete is not None:
             done = nb_man.cell_complete
 
@@ -43,21 +45,45 @@ class PipelineEngine(NBClientEngine):
 papermill_engines.register(ENGINE, PipelineEngine)
 
 
-def execute(notebook: Path, params: dict, kernel: ReportKernel, on_cell_complete: Callable | None = None):
-    """The executed notebook; a failing cell or a dying kernel is one error (exit 1)."""
+def execute(notebook: Path, params: dict, kernel: ReportKernel, on_cell_complete: Callable | None = None,
+            failed: Path | None = None):
+    """The executed notebook; a failing cell or a dying kernel is one error (exit 1).
+
+    ``failed``: where a failed run's notebook goes, with papermill's error banner and the
+    traceback in the failing cell, so the evidence outlives the build."""
+    keep: list = []
     try:
         # No output path: papermill would rewrite the whole notebook before and after every
         # cell; the executed notebook is written once, complete, by the caller.
         return pm.execute_notebook(str(notebook), None, parameters=params, kernel_name="python3", language="python",
                                    engine_name=ENGINE, km=kernel, on_cell_complete=on_cell_complete,
-                                   progress_bar=False, log_output=False, cwd=str(notebook.parent))
+                                   progress_bar=False, log_output=False, cwd=str(notebook.parent), keep=keep)
     except PapermillExecutionError as e:
         first = (e.evalue or "").strip().splitlines()
+        where = _keep_failed(keep, failed)
         raise ParindexError(f"cell {e.exec_count or e.cell_index} failed: {e.ename}: "
-                            f"{first[-1] if first else ''}", file=str(notebook),
-                            fix="read the error in the notebook cell; the previous report was kept",
-                            exit_code=1) from None
+                            f"{first[-1] if first else ''}", file=where or str(notebook),
+                            fix=("open this notebook: the failing cell shows the traceback; " if where else
+                                 "read the error in the notebook cell; ") + "the previous report was kept",
+                            exit_code=1, detail="\n".join(e.traceback or [])) from None
     except DeadKernelError:
+        where = _keep_failed(keep, failed)
         raise ParindexError(f"the kernel died while running the notebook: {kernel.last_words()}",
-                            file=str(notebook), fix="the previous report was kept; check memory and the cell that ran",
+                            file=where or str(notebook),
+                            fix="the previous report was kept; check memory and the cell that ran",
                             exit_code=1) from None
+
+
+def _keep_failed(keep: list, failed: Path | None) -> str | None:
+    if not keep or failed is None:
+        return None
+    import nbformat
+
+    from .datapackage import write_text_atomic
+
+    try:
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(failed, nbformat.writes(keep[0]))
+    except OSError:
+        return None
+    return str(failed)

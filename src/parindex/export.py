@@ -15,12 +15,14 @@ from __future__ import annotations
 import html
 
 from nbconvert.exporters import HTMLExporter
+from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets import Unicode
 
 from .gcpause import gc_paused
 from .pages import html_page
 
 NEW_PAGE_TAG = "new-page"
+NOTEBOOK_ONLY_TAG = "notebook-only"
 
 
 def part_ranges(nb) -> list[tuple[int, int]]:
@@ -52,6 +54,9 @@ class ReportHTMLExporter(HTMLExporter):
         self.exclude_input_prompt = True
         self.exclude_output_prompt = True
         self.anchor_link_text = ""  # no pilcrow links after headings in a printed report
+        # The notebooks' own outline and notes (cells tagged notebook-only) are for the reader in
+        # Jupyter; the report carries its localised headings in its outputs instead.
+        self.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY_TAG}), enabled=True)
 
     def body(self, nb) -> str:
         """The cells' outputs as HTML (no page around them); a notebook's parts concatenate to the whole."""

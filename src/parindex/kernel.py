@@ -150,6 +150,10 @@ def main() -> None:
         die_with_parent(int(parent))
     # ipykernel treats an ImportError of debugpy as "no debugger available" and carries on.
     sys.modules.setdefault("debugpy", None)
+    # ipykernel makes matplotlib's inline backend the default (MPLBACKEND) as it starts; the
+    # report's modules are imported before that, so the same default is set here first: a
+    # researcher's own plt.show() draws into the notebook as in any Jupyter kernel.
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     import parindex.sections  # noqa: F401
     from ipykernel.kernelapp import launch_new_instance
 

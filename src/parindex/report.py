@@ -18,6 +18,7 @@ heavy modules above are imported inside ``build``, after the kernel is launched.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from .paths import notebooks_dir, reports_dir
 from .publish import publish, scratch_folder
 
 FORMATS = ("html", "pdf")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython's colours in a traceback
 
 
 @dataclass
@@ -52,7 +54,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
           formats: tuple[str, ...] = FORMATS, out: Path | None = None, notebook: str = "yearly_report",
           progress: Callable[[str], None] | None = None, notebook_path: Path | None = None,
           skip_unchanged: bool = False, pdf_workers: int = 2, assume_announced: bool = False,
-          rules_file: str = "") -> BuildResult:
+          rules_file: str = "", verbose: bool = False) -> BuildResult:
     """Execute one report notebook and export it; ``pdf_workers`` = 0 renders the PDF afterwards, here.
 
     With workers, the kernel, the PDF parts and the HTML export overlap on the machine's cores:
@@ -109,7 +111,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         validate_parameters(params, nb_path)
         key = build_key(nb_path, params, formats)
         say("execute notebook")
-        executed = execute(nb_path, params, kernel, exports.cell_complete)
+        executed = execute(nb_path, params, kernel, exports.cell_complete, failed=dest / f"{stem}.failed.ipynb")
         exports.complete(executed)  # the last parts go to the PDF workers first,
         kernel.shutdown()  # then the kernel stops while they render
         nbformat.write(executed, tmp / f"{stem}.ipynb")
@@ -129,6 +131,17 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         }, ensure_ascii=False, indent=2), encoding="utf-8")
         files.append(tmp / f"{stem}.build.json")
         files = publish(files, dest)
+        (dest / f"{stem}.failed.ipynb").unlink(missing_ok=True)  # an older failure, now superseded
+    except ParindexError as e:
+        if verbose:
+            import sys
+
+            log = tmp / "kernel.log"
+            text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+            # ANSI colours stripped: the log goes to a terminal or a CI log, not to a notebook
+            sys.stderr.write(f"--- kernel log ({len(text.splitlines())} lines) ---\n{text}"
+                             + (f"--- traceback ---\n{_ANSI.sub('', e.detail)}\n" if e.detail else ""))
+        raise
     finally:
         if kernel:
             kernel.shutdown()

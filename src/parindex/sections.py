@@ -26,7 +26,7 @@ INDEX_NAMES = ("par_index", "sipas")
 def _fig(fig: Figure, alt: str) -> SVG:
     buf = io.StringIO()
     with gc_paused():  # see gcpause
-        fig.savefig(buf, format="svg", bbox_inches="tight")
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # reproducible bytes
     return SVG(buf.getvalue(), metadata={"alt": alt})
 
 
@@ -64,6 +64,17 @@ class Report:
                                                rules_file or "")
         self.L.n_units = len(self.a.par_index.table.data)
         charts.setup_style()
+
+    def table(self, idx: str = "par_index") -> pd.DataFrame:
+        """The DataFrame a section is drawn from: one row per unit with value as published,
+        ranks, group and how it is known, joint bounds, status and sources (``idx``:
+        par_index, sipas or ministries). The same rows as ``parindex export``."""
+        from .tidy import tidy
+
+        if idx == "ministries":
+            return tidy(self.a, "ministries").reset_index(drop=True)
+        df = tidy(self.a, "provinces")
+        return df[df["index"] == idx].reset_index(drop=True)
 
     @property
     def merged_units(self) -> bool:
