@@ -42,13 +42,23 @@ MANUAL_SOURCES = [
         "published": "",
         "title": "Six socio-economic regions used in the GSO Statistical Yearbook",
     },
-    {
-        "source_id": "research-notes",
+    {  # inferred cut-offs cite the method section that gives the inference (docs/method.md §7)
+        "source_id": "parindex-method-rules",
         "url": "",
-        "publisher": "parindex research notes (shared/research/NOTES.md)",
+        "publisher": "parindex",
         "published": "",
-        "title": "Method facts and inferences recorded while curating the public evidence",
+        "title": "docs/method.md, §7 Rules: bounds inferred from adjacent bands and published lists",
     },
+    # The decrees are cited as documents (by number and date); their texts are not public online
+    # in a form the research could find, so they carry no URL.
+    {"source_id": "qd-2948-2017-bnv", "url": "", "publisher": "Bộ Nội vụ", "published": "2017-12-28",
+     "title": "Quyết định 2948/QĐ-BNV"},
+    {"source_id": "qd-2640-2017-bnv", "url": "", "publisher": "Bộ Nội vụ", "published": "2017-10-10",
+     "title": "Quyết định 2640/QĐ-BNV"},
+    {"source_id": "qd-641-2021-bnv", "url": "", "publisher": "Bộ Nội vụ", "published": "2021-05-25",
+     "title": "Quyết định 641/QĐ-BNV"},
+    {"source_id": "qd-628-2021-bnv", "url": "", "publisher": "Bộ Nội vụ", "published": "2021-05-21",
+     "title": "Quyết định 628/QĐ-BNV"},
     {
         "source_id": "qd-19-2025-ttg",
         "url": "https://datafiles.chinhphu.vn/cpp/files/vbpq/2025/7/19ttg.signed.pdf",

@@ -12,10 +12,11 @@ import pandas as pd
 from . import __version__, cache
 from .audit import AuditItem, announced_counts, run_audit
 from .classify import RuleSet, classify, full_precision_rank, group_counts, ruleset
-from .inference import Inference, infer
+from .collate import vsorted
 from .datapackage import checksums, read_resource
-from .labels import read_labels
 from .errors import ParindexError
+from .inference import Inference, infer
+from .labels import read_labels
 from .loading import LoadReport, load_table
 from .paths import data_dir
 from .registry import Registry, default_registry, registry_for
@@ -110,7 +111,7 @@ class IndexResult:
 
     def members(self, label: str) -> list[str]:
         c = self.classified
-        return sorted(c.loc[c["group"] == label, "province"])
+        return vsorted(c.loc[c["group"] == label, "province"])
 
 
 @dataclass
@@ -267,7 +268,7 @@ def _index_summary(res: IndexResult) -> dict:
         "conflicts": [{"claims": [by_key[k].text for k in cf.claims],
                        "set_aside": [by_key[k].text for k in cf.set_aside]} for cf in res.inference.conflicts],
         "members": {lab: res.members(lab) for lab in (rs.labels if rs else [])},
-        "unknown": sorted(c.loc[c["group"].isna(), "province"]),
+        "unknown": vsorted(c.loc[c["group"].isna(), "province"]),
         "provinces": provinces,
         "missing_from_file": res.load_report.missing if res.load_report else None,
     }
@@ -280,7 +281,7 @@ def summary(a: YearAnalysis) -> dict:
     sip["tiers"] = {"highest": sip["members"].get("highest", []), "lowest": sip["members"].get("lowest", [])}
     pub = a.bundle.published_tiers
     pub = pub[(pub["index"] == "sipas") & (pub["year"] == a.year)]
-    sip["published_tiers"] = {t: sorted(set(g["province"])) for t, g in pub.groupby("tier")}
+    sip["published_tiers"] = {t: vsorted(set(g["province"])) for t, g in pub.groupby("tier")}
     return {
         "schema": "parindex.summary/2",
         "parindex_version": __version__,

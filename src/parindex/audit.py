@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from .collate import vsorted
 from .inference import CONSISTENT, CONTRADICTED, REPRODUCED, FactCheck, Inference
 from .tables import COMPONENT_COLUMNS, IndexTable, decimals
 
@@ -139,7 +140,7 @@ def _detail(fc: FactCheck, names: pd.Series, label: str | None = None,
         return ("no other province can be below it" if fc.status == REPRODUCED
                 else "the record allows another province to be last")
     if c.kind == "tier":
-        open_ = ", ".join(sorted(str(names.iloc[i]) for i in fc.members_open))
+        open_ = ", ".join(vsorted(str(names.iloc[i]) for i in fc.members_open))
         return (f"{fc.members_forced} of {len(c.members)} members placed in the tier by the rest of the record"
                 + (f" (not placed by it: {open_})" if open_ else "")
                 + f"; without the list the tier can hold {int(fc.range[0])}–{int(fc.range[1])} provinces")
@@ -224,7 +225,7 @@ def _audit_ranks(table: IndexTable, inf: Inference, classified: pd.DataFrame | N
     if own:
         it.status = CONTRADICTED
         it.conflict = ["; ".join(by_key[k].text for k in cf.claims) for cf in own]
-        aside = sorted({by_key[k].text for cf in own for k in cf.set_aside if by_key[k].kind in ("value", "rank")})
+        aside = vsorted({by_key[k].text for cf in own for k in cf.set_aside if by_key[k].kind in ("value", "rank")})
         it.detail = ("cannot all hold: " + " | ".join(it.conflict)
                      + (f"; set aside for the bounds: {', '.join(aside)}" if aside else ""))
         it.set_aside = bool(aside)

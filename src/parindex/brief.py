@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .analysis import IndexResult, YearAnalysis
+from .collate import by_name
 from .registry import Province
 from .tables import consolidate
 
@@ -97,7 +98,7 @@ def region_peers(a: YearAnalysis, province: Province) -> pd.DataFrame:
                      "sipas_rank": None if pd.isna(s["rank_published"]) else int(s["rank_published"]),
                      "sipas_group": None if pd.isna(s["group"]) else s["group"]})
     df = pd.DataFrame(rows)
-    return df.sort_values(["par_rank", "par_value", "province"], ascending=[True, False, True],
+    return df.sort_values(["par_rank", "par_value", "province"], ascending=[True, False, True], key=by_name,
                           na_position="last").reset_index(drop=True)
 
 

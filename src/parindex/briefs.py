@@ -21,6 +21,7 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from .analysis import analyse, load_bundle
+from .collate import vsorted
 from .errors import ParindexError
 from .export import ReportHTMLExporter, render_pdf
 from .kernel import ReportKernel
@@ -118,7 +119,8 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
         kernel.shutdown()
         for f in futures:
             f.result()
-        write_brief_index(tmp, year, lang, chosen, formats, base["par_index_file"], base["sipas_file"])
+        write_brief_index(tmp, year, lang, vsorted(chosen, key=lambda p: p.name(lang)), formats,
+                          base["par_index_file"], base["sipas_file"])
         if progress:
             progress(len(chosen), len(chosen), "")
         files = publish(sorted(p for p in tmp.iterdir() if p.suffix in (".ipynb", ".html", ".pdf")), dest)

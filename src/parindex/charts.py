@@ -15,6 +15,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from .analysis import IndexResult
+from .collate import by_name
 from .labels import Labels
 from .tables import COMPONENT_COLUMNS, value_as_published
 
@@ -192,7 +193,7 @@ def sensitivity_chart(sens: pd.DataFrame, labels: list[str], L: Labels, title: s
 def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> Figure:
     """Published values as points, unpublished values as interval bars styled as bounds."""
     colours = group_colours(labels)
-    d = b.assign(mid=(b["lo"] + b["hi"]) / 2).sort_values(["mid", "province"], ascending=[False, True])
+    d = b.assign(mid=(b["lo"] + b["hi"]) / 2).sort_values(["mid", "province"], ascending=[False, True], key=by_name)
     fig, ax = subplots(figsize=(7.2, 0.15 * len(d) + 1.3))
     for i, (_, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR

@@ -44,6 +44,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .collate import vsorted
 from .tables import decimals
 
 GRID = 100  # hundredths: the ministry publishes values with two decimals
@@ -932,7 +933,7 @@ def claims_for(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFram
         for tier, rows in t.groupby("tier", sort=True):
             members = tuple(sorted({pos[c] for c in rows["province_code"] if c in pos}))
             srcs = tuple(dict.fromkeys(rows["source_id"]))
-            names = ", ".join(sorted(set(rows["province"])))
+            names = ", ".join(vsorted(set(rows["province"])))
             rule = rules.get(tier)
             key = f"tier:{tier}"
             if (lm := LIST_TIER.fullmatch(tier)) is not None:

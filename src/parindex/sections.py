@@ -16,6 +16,7 @@ from IPython.display import HTML, SVG, Markdown
 from . import __version__, charts
 from .analysis import IndexResult, YearAnalysis, analyse
 from .audit import ADDITIVITY_TOLERANCE, additivity_gap
+from .collate import by_name, series_key, vsorted
 from .gcpause import gc_paused
 from .labels import Labels
 from .tables import most_precise, value_as_published
@@ -75,6 +76,58 @@ class Report:
             return tidy(self.a, "ministries").reset_index(drop=True)
         df = tidy(self.a, "provinces")
         return df[df["index"] == idx].reset_index(drop=True)
+
+    # -- references ------------------------------------------------------------
+    @property
+    def refs(self) -> dict[str, int]:
+        """Source id -> reference number, in the order the report first relies on each source:
+        the year's national facts and rules, the legal basis, then the units' figures in table
+        order. Every citation in every section uses these numbers; no raw id is printed."""
+        if getattr(self, "_refs", None) is None:
+            b, order = self.a.bundle, []
+            for idx in INDEX_NAMES:
+                order += list(self._facts(idx)["source_id"])
+                rs = self.a.result(idx).rules
+                order += [x for r in (rs.rules if rs else ()) for x in r.source_ids]
+            order += list(self._legal()["source_id"])
+            results = [self.a.result(i) for i in INDEX_NAMES] + ([self.a.ministries] if self.a.ministries else [])
+            for res in results:
+                d = res.table.data
+                for code in d.index:
+                    for col in ("value_sources", "rank_sources"):
+                        if not pd.isna(d.at[code, col]):
+                            order += str(d.at[code, col]).split(";")
+                order += [x for i in res.audit for x in i.source_ids]
+                if len(res.components):
+                    order += list(res.components["source_id"])
+            pub = b.published_tiers
+            order += list(pub.loc[pub["year"] == self.year, "source_id"])
+            from .trends import SERIES
+
+            nf = b.national_facts  # the trend's figures of every year
+            order += list(nf.loc[nf["index"].isin(INDEX_NAMES) & nf["fact"].isin(SERIES), "source_id"])
+            known = set(b.sources["source_id"])
+            self._refs = {}
+            for sid in order:
+                if sid in known and sid not in self._refs:
+                    self._refs[sid] = len(self._refs) + 1
+        return self._refs
+
+    def cite(self, ids) -> str:
+        """'[3, 7]' for source ids; a user's own file is named instead (never a raw id)."""
+        if ids is None or (not isinstance(ids, (list, tuple, set)) and pd.isna(ids)):
+            return "—"
+        if isinstance(ids, str):
+            ids = [x for x in ids.replace(",", ";").split(";")]
+        ids = [str(x).strip() for x in ids if str(x).strip()]
+        nums = sorted({self.refs[x] for x in ids if x in self.refs})
+        files = [x.removeprefix("file:") for x in ids if x.startswith("file:")]
+        parts = ([f"[{', '.join(map(str, nums))}]"] if nums else []) + files
+        return " ".join(parts) or "—"
+
+    def _legal(self) -> pd.DataFrame:
+        lb = self.a.bundle.legal_basis
+        return lb[(lb["first_year"] <= self.year) & (lb["last_year"] >= self.year)]
 
     @property
     def merged_units(self) -> bool:
@@ -141,7 +194,7 @@ class Report:
             who = self._fact_row(idx, who_fact)[0] if who_fact else None
             st = status.get((idx, fact, v))
             rows.append([label, (f"{v} ({who})" if who else v) if v else L("missing"),
-                         L(f"audit.{st.status}") if st else "—", src or "—"])
+                         L(f"audit.{st.status}") if st else "—", self.cite(src)])
         kf = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.status"), L("col.source")])
         counts = []
         for idx in INDEX_NAMES:
@@ -155,7 +208,7 @@ class Report:
                 rng = res.count_ranges.get(lab)
                 counts.append([L(f"index_short.{idx}"), self._group_name(idx, lab), res.announced.get(lab, "—"),
                                range_text(*rng) if rng else "—", L(f"audit.{it.status}") if it else "—",
-                               ", ".join(it.source_ids) if it else "—"])
+                               self.cite(it.source_ids) if it else "—"])
         ct = pd.DataFrame(counts, columns=[L("col.fact"), L("col.group"), L("col.count_announced"),
                                            L("col.count_reproduced"), L("col.status"), L("col.source")])
         return HTML(_table(kf, "w-keyfig").data + _table(ct, "w-counts").data)
@@ -172,7 +225,7 @@ class Report:
 
     def unknown_list(self, idx: str = "par_index") -> Markdown:
         c = self.a.result(idx).classified
-        names = sorted(c.loc[c["value"].isna() & c["rank_published"].isna(), "province"])
+        names = vsorted(c.loc[c["value"].isna() & c["rank_published"].isna(), "province"])
         if not names:
             return Markdown("")
         return Markdown(f"*{self.L('text.rank_only_note')}*\n\n"
@@ -190,7 +243,7 @@ class Report:
         c = res.classified
         marks = {"value": "", "record": "*", "announced_counts": "**"}
         for r in sorted(res.rules.rules, key=lambda r: r.order):
-            m = c[c["group"] == r.label].sort_values(["value", "province"], ascending=[False, True])
+            m = c[c["group"] == r.label].sort_values(["value", "province"], ascending=[False, True], key=by_name)
             members = ", ".join(f"{p}{marks.get(b, '')}" for p, b in zip(m["province"], m["group_basis"]))
             rng = res.count_ranges.get(r.label)
             rows.append([self._group_name(idx, r.label), r.describe(), self._basis(r.basis),
@@ -269,14 +322,14 @@ class Report:
         pub = pub[(pub["index"] == "sipas") & (pub["year"] == self.year)]
         rows = []
         for tier in ("highest", "lowest"):
-            published = sorted(set(pub.loc[pub["tier"] == tier, "province"]))
+            published = vsorted(set(pub.loc[pub["tier"] == tier, "province"]))
             rep = res.members(tier) if res.rules and tier in res.rules.labels else []
             rows.append([L(f"tier.{tier}"), ", ".join(published) or "—", ", ".join(rep) or "—"])
         df = pd.DataFrame(rows, columns=[L("col.group"), L("text.sipas_tiers_pub"), L("text.sipas_tiers_rep")])
         facts = self._facts("sipas")
         facts = facts[~facts["fact"].isin(["leader", "last_place", "max", "min", "range"])]
         ft = pd.DataFrame({L("col.fact"): [L.get(f"fact.{f}", f) for f in facts["fact"]],
-                           L("col.published"): facts["value"], L("col.source"): facts["source_id"]})
+                           L("col.published"): facts["value"], L("col.source"): [self.cite(x) for x in facts["source_id"]]})
         return HTML(_table(df, "w-tiers").data + _table(ft, "w-facts").data)
 
     def scatter(self) -> SVG | Markdown:
@@ -326,7 +379,8 @@ class Report:
                                            for s in str(r[f"{f}_sources"]).split(", ") if s))
             year = str(r["year"]) + (f" ({self.L('text.n_units', n=int(r['units']))})"
                                      if tr["units"].nunique() > 1 and r["units"] != tr["units"].iloc[0] else "")
-            rows.append([year, cell(r, "mean_63"), cell(r, "max", "leader"), cell(r, "min", "last_place"), srcs or "—"])
+            rows.append([year, cell(r, "mean_63"), cell(r, "max", "leader"), cell(r, "min", "last_place"),
+                         self.cite(srcs.replace(", ", ";")) if srcs else "—"])
         mean_head = self.L("fact.mean") if tr["units"].nunique() > 1 else self.L("fact.mean_63")
         t = pd.DataFrame(rows, columns=[self.L("col.year"), mean_head, self.L("fact.leader"),
                                         self.L("fact.last_place"), self.L("col.source")])
@@ -336,15 +390,15 @@ class Report:
 
     def method(self) -> HTML:
         L, b = self.L, self.a.bundle
-        lb = b.legal_basis[(b.legal_basis["first_year"] <= self.year) & (b.legal_basis["last_year"] >= self.year)]
+        lb = self._legal()
         legal = pd.DataFrame({L("col.document"): lb["document"], L("col.date"): lb["date"],
-                              L("col.role"): lb["role"], L("col.source"): lb["source_id"]})
+                              L("col.role"): lb[f"role_{self.lang}"], L("col.source"): [self.cite(x) for x in lb["source_id"]]})
         rules = []
         for idx in INDEX_NAMES:
             rs = self.a.result(idx).rules
             for r in (sorted(rs.rules, key=lambda r: r.order) if rs else []):
                 rules.append([L(f"index_short.{idx}"), self._group_name(idx, r.label), r.describe(),
-                              self._basis(r.basis), ", ".join(r.source_ids) or "—"])
+                              self._basis(r.basis), self.cite(r.source_ids)])
         rt = pd.DataFrame(rules, columns=[L("col.fact"), L("col.group"), L("col.rule"), L("col.basis"), L("col.source")])
         text = f"<p>{html.escape(L('text.method_par'))}</p><p>{html.escape(L('text.method_bounds'))}</p>"
         return HTML(text + _table(legal, "w-legal").data + _table(rt, "w-rules").data + self._disagreements())
@@ -371,7 +425,7 @@ class Report:
     def audit(self) -> HTML:
         L = self.L
         rows = [[L(f"index_short.{i.index}"), L.get(f"fact.{i.fact}", i.fact), i.published, L(f"audit.{i.status}"),
-                 i.computed or "—", i.detail or "", ", ".join(i.source_ids)] for i in self.a.audit]
+                 i.computed or "—", i.detail or "", self.cite(i.source_ids)] for i in self.a.audit]
         df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.fact"), L("col.published"), L("col.status"),
                                          L("col.computed"), L("col.detail"), L("col.source")])
         df.columns = ["", L("col.fact"), L("col.published"), L("col.status"), L("col.computed"),
@@ -379,22 +433,24 @@ class Report:
         return HTML(f"<p class='note'>{html.escape(L('text.audit_legend'))}</p>" + _table(df, "audit").data)
 
     def sources(self) -> HTML:
-        L, b = self.L, self.a.bundle
-        used: set[str] = set()
-        for idx in INDEX_NAMES:
-            d = self.a.result(idx).table.data
-            for col in ("value_sources", "rank_sources"):
-                for s in d[col].dropna():
-                    used |= set(str(s).split(";"))
-        used |= {s for i in self.a.audit for s in i.source_ids}
-        for idx in INDEX_NAMES:
-            rs = self.a.result(idx).rules
-            used |= {s for r in (rs.rules if rs else ()) for s in r.source_ids}
-        used |= set(b.legal_basis["source_id"])
-        src = b.sources[b.sources["source_id"].isin(used)]
-        df = pd.DataFrame({"id": src["source_id"], L("col.publisher"): src["publisher"],
-                           L("col.url"): src["url"].fillna("—")})
-        return _table(df, "sources")
+        """The numbered list of references: publisher, date, title where known, and a link."""
+        L, src = self.L, self.a.bundle.sources.set_index("source_id")
+        items = []
+        for sid, n in sorted(self.refs.items(), key=lambda kv: kv[1]):
+            r = src.loc[sid]
+            parts = [html.escape(str(r["publisher"]))]
+            if not pd.isna(r["published"]) and str(r["published"]):
+                parts.append(f"({html.escape(str(r['published']))})")
+            title = r["title"] if not pd.isna(r["title"]) else ""
+            # a document's own title (decrees, code lists: named publishers); a web page's
+            # recorded "title" only says what it was cited for, in English, and is left out
+            if title and "." not in str(r["publisher"]):
+                parts.append(f"<i>{html.escape(str(title))}</i>")
+            if not pd.isna(r["url"]) and str(r["url"]).startswith(("http://", "https://")):
+                u = html.escape(str(r["url"]), quote=True)
+                parts.append(f"<a href=\"{u}\">{u}</a>")
+            items.append(f"<li id='ref-{n}' value='{n}'>{' '.join(parts)}</li>")
+        return HTML(f"<ol class='refs'>{''.join(items)}</ol>" if items else html.escape(L("missing")))
 
     def predecessors(self) -> HTML:
         """For a year of the 34 units: beside each unit, its predecessors' figures of the last
@@ -414,7 +470,7 @@ class Report:
         rows = []
         for new_code in names:
             olds = cw[cw["new_code"] == new_code]
-            for j, (_, o) in enumerate(olds.sort_values("old_province").iterrows()):
+            for j, (_, o) in enumerate(olds.sort_values("old_province", key=series_key).iterrows()):
                 cells = [names[new_code] if j == 0 else "", o["old_province"]]
                 for i in INDEX_NAMES:
                     d = tables[i]
@@ -436,7 +492,7 @@ class Report:
         L, c, d = self.L, res.classified, res.table.data
         reg = self.a.bundle.units(self.year, "ministries")
         order = c.assign(_k=c["rank_published"].astype("Float64").fillna(99),
-                         _v=-c["value"].astype("Float64").fillna(-1)).sort_values(["_k", "_v", "province"])
+                         _v=-c["value"].astype("Float64").fillna(-1)).sort_values(["_k", "_v", "province"], key=by_name)
         rows = []
         for code in order.index:
             r = c.loc[code]
@@ -463,7 +519,7 @@ class Report:
         c, d = res.classified, res.table.data
         order = c.assign(_k=c["rank_published"].astype("Float64").fillna(99), _v=-c["value"].astype("Float64").fillna(-1))
         rows = []
-        for code in order.sort_values(["_k", "_v", "province"]).index:
+        for code in order.sort_values(["_k", "_v", "province"], key=by_name).index:
             r = c.loc[code]
             point = not pd.isna(r["lo"]) and r["lo"] == r["hi"]
             bounds = "" if point or pd.isna(r["lo"]) else f"{float(r['lo']):.2f}–{float(r['hi']):.2f}"
@@ -475,7 +531,7 @@ class Report:
                          self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else L("group.unknown"),
                          L(f"basis.{r['group_basis']}"),
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
-                         "—" if pd.isna(srcs) else str(srcs).replace(";", ", ")])
+                         self.cite(srcs)])
         df = pd.DataFrame(rows, columns=[L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"),
                                          L("col.group"), L("col.basis"), L("col.status"), L("col.source")])
         return _table(df, "appendix")
@@ -646,6 +702,25 @@ class Brief(Report):
         super().__init__(year, par_index_file, sipas_file, lang, assume_announced)
         self.p = self.a.bundle.units(year).resolve(province)
 
+    @property
+    def refs(self) -> dict[str, int]:
+        """A brief numbers only the sources it cites: the unit's own figures and lists."""
+        if getattr(self, "_refs", None) is None:
+            order: list[str] = []
+            for idx in INDEX_NAMES:
+                d = self.a.result(idx).table.data
+                for col in ("value_sources", "rank_sources"):
+                    if not pd.isna(d.at[self.p.code, col]):
+                        order += str(d.at[self.p.code, col]).split(";")
+            pub = self.a.bundle.published_tiers
+            order += list(pub.loc[(pub["year"] == self.year) & (pub["province_code"] == self.p.code), "source_id"])
+            known = set(self.a.bundle.sources["source_id"])
+            self._refs = {}
+            for sid in order:
+                if sid in known and sid not in self._refs:
+                    self._refs[sid] = len(self._refs) + 1
+        return self._refs
+
     def title(self) -> Markdown:
         L = self.L
         lines = [f"# {L('brief.title', province=self.p.name(self.lang), year=self.year)}",
@@ -676,12 +751,12 @@ class Brief(Report):
             text = L("brief.rank_only_line", rank=st.rank, lo=st.lo, hi=st.hi, group=group)
         else:
             text = L("brief.nothing_line", lo=st.lo, hi=st.hi, group=group)
-        src = f" [{', '.join(st.sources)}]" if st.sources else ""
+        src = f" {self.cite(st.sources)}" if st.sources else ""
         pub = self.a.bundle.published_tiers
         pub = pub[(pub["index"] == idx) & (pub["year"] == self.year) & (pub["province_code"] == self.p.code)]
         for tier, rows in pub.groupby("tier"):
             text += " " + L("brief.published_tier", tier=L(f"tier.{tier}").lower(),
-                            sources=", ".join(dict.fromkeys(rows["source_id"])))
+                            sources=self.cite(list(dict.fromkeys(rows["source_id"]))))
         return f"**{L(f'index_short.{idx}')}.** {text}{src}"
 
     def standing(self) -> Markdown:
