@@ -49,4 +49,4 @@ def test_audit_flags_a_typing_error_in_a_users_table(tmp_path, bundle):
     s = {i.fact: i for i in res.audit}
     assert s["group_count_A"].status == "contradicted" and s["group_count_A"].computed == "1"
     assert s["published_values"].status == "contradicted"
-    assert "Hải Phòng: table 89.51, published 90.51" in s["published_values"].detail
+    assert "Hải Phòng 89.51≠90.51" in s["published_values"].detail

@@ -51,7 +51,7 @@ def test_rounding_before_ranking_creates_false_ties():
     r = review.rounding_effects(v, names, decimals=2)
     assert list(r["province"]) == ["B"]
     assert r.iloc[0]["rank_full"] == 2 and r.iloc[0]["rank_rounded"] == 1
-    assert "tie created by rounding with A" in r.iloc[0]["reason"]
+    assert r.iloc[0]["tied_with"] == ["A"]
     assert review.rounding_effects(v, names, decimals=3).empty
 
 

@@ -29,38 +29,28 @@ from .tables import COMPONENT_COLUMNS, IndexTable, decimals
 NOT_CHECKABLE = "not_checkable"
 ADDITIVITY_TOLERANCE = 0.02  # points; the published parts are themselves rounded to 2 decimals
 
+# Why a published fact is recorded but not checked (label keys audit_text.reason_*).
 _NOT_FROM_VALUES = {
-    "n_improved_vs_prev_year": "needs the previous year's table",
-    "largest_rise_province": "needs the previous year's table",
-    "smallest_rise_province": "needs the previous year's table",
-    "n_rank_up": "needs the previous year's table",
-    "n_rank_down": "needs the previous year's table",
-    "n_rank_unchanged": "needs the previous year's table",
-    "national_rate": "survey-wide rate, not a function of the 63 provincial values",
+    "n_improved_vs_prev_year": "previous_year", "largest_rise_province": "previous_year",
+    "smallest_rise_province": "previous_year", "n_rank_up": "previous_year", "n_rank_down": "previous_year",
+    "n_rank_unchanged": "previous_year", "national_rate": "survey_rate",
 }
-# Families of facts, by prefix or suffix, with the reason they are recorded but not checked.
 _NOT_FROM_VALUES_PATTERNS = (
-    (re.compile(r".*(change_vs_prev_year|_vs_prev_year|largest_(rise|fall)|smallest_(rise|fall))"),
-     "needs the previous year's table"),
-    (re.compile(r"regional_mean_.*"), "a regional mean: which provinces fill the open places is not known"),
-    (re.compile(r"(survey_|respondents|edition|announcement_date|share_).*"), "about the survey, not the values"),
+    (re.compile(r".*(change_vs_prev_year|_vs_prev_year|largest_(rise|fall)|smallest_(rise|fall))"), "previous_year"),
+    (re.compile(r"regional_mean_.*"), "regional_mean"),
+    (re.compile(r"(survey_|respondents|edition|announcement_date|share_).*"), "survey"),
     (re.compile(r"(policy|public_admin_service|service_access)_satisfaction.*|(component_change|n_components).*"),
-     "a sub-index or component, not the index value"),
+     "sub_index"),
 )
 
 
-def _not_from_values(fact: str) -> str:
+def _not_from_values(fact: str) -> tuple[str, dict]:
     if fact in _NOT_FROM_VALUES:
-        return _NOT_FROM_VALUES[fact]
+        return (f"reason_{_NOT_FROM_VALUES[fact]}", {})
     for pattern, reason in _NOT_FROM_VALUES_PATTERNS:
         if pattern.fullmatch(fact):
-            return reason
-    return _OTHER_REASONS["not_from_values"]
-_OTHER_REASONS = {
-    "no_rule": "no classification rule for this group in this year",
-    "province_not_in_registry": "province not in the registry",
-    "not_from_values": "not a function of the provincial values",
-}
+            return (f"reason_{reason}", {})
+    return ("reason_not_from_values", {})
 
 
 @dataclass
@@ -76,9 +66,74 @@ class AuditItem:
     range: list[float] | None = None  # what the rest of the record allows, where a range is checked
     conflict: list[str] = field(default_factory=list)  # the other claims of a contradiction
     set_aside: bool = False  # the bounds rest on the record without this claim
+    # The same texts as label keys and arguments, for each edition (render()); the English
+    # strings above are what the JSON carries.
+    texts: dict[str, tuple[str, dict]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d.pop("texts")
+        return d
+
+    def text(self, part: str, L) -> str:
+        """``published``, ``computed`` or ``detail`` in the edition of ``L``."""
+        if part in self.texts:
+            return render(*self.texts[part], L)
+        return getattr(self, part)
+
+
+_EN = None
+
+
+def _english():
+    global _EN
+    if _EN is None:
+        from .labels import Labels
+
+        _EN = Labels("en")
+    return _EN
+
+
+def claim_ref(c, names: pd.Series) -> dict:
+    """A claim as its parts, to be written in either language."""
+    return {"kind": c.kind, "province": None if c.province is None else str(names.iloc[c.province]),
+            "published": c.published, "fact": c.fact}
+
+
+def claim_text(x: dict, L) -> str:
+    if x["kind"] == "value":
+        return L("claim.value", province=x["province"], value=x["published"])
+    if x["kind"] == "rank":
+        return L("claim.rank", province=x["province"], rank=x["published"])
+    if x["kind"] == "tier":
+        tier = (x["fact"] or "").removeprefix("published_tier_")
+        return L("claim.tier", tier=L.get(f"tier.{tier}", tier.replace("_", " ")))
+    return L("claim.fact", fact=L.get(f"fact.{x['fact']}", x["fact"]), value=x["published"])
+
+
+def render(key: str, args: dict, L) -> str:
+    """A label with its arguments; lists of claims and of names are joined in the edition's words."""
+    a = {}
+    for k, v in args.items():
+        if isinstance(v, list) and v and isinstance(v[0], dict):
+            a[k] = "; ".join(claim_text(x, L) for x in v)
+        elif isinstance(v, list) and v and isinstance(v[0], list):  # several conflicting sets
+            a[k] = " | ".join("; ".join(claim_text(x, L) for x in group) for group in v)
+        elif isinstance(v, list):
+            a[k] = ", ".join(map(str, v))
+        else:
+            a[k] = v
+    return L(f"audit_text.{key}", **a)
+
+
+def _t(item: AuditItem, **parts: tuple[str, dict] | None) -> AuditItem:
+    """Set localisable texts on an item, and their English form in the plain fields."""
+    for part, spec in parts.items():
+        if spec is None:
+            continue
+        item.texts[part] = spec
+        setattr(item, part, render(*spec, _english()))
+    return item
 
 
 def _tol(text: str) -> float:
@@ -127,28 +182,27 @@ def _range_text(fc: FactCheck) -> tuple[str, list[float] | None]:
 
 
 def _detail(fc: FactCheck, names: pd.Series, label: str | None = None,
-            classified: pd.DataFrame | None = None) -> str:
+            classified: pd.DataFrame | None = None) -> tuple[str, dict] | None:
     c = fc.claim
     if fc.status == CONTRADICTED:
-        text = ("cannot hold together with " + "; ".join(o.text for o in fc.conflict) if fc.conflict
-                else "the table rules it out")
-        return text + ("; set aside for the bounds" if fc.set_aside else "")
+        if fc.conflict:
+            return ("conflict_aside" if fc.set_aside else "conflict",
+                    {"others": [claim_ref(o, names) for o in fc.conflict]})
+        return ("ruled_out_aside" if fc.set_aside else "ruled_out", {})
     if c.kind == "leader":
-        return ("no other province can be above it" if fc.status == REPRODUCED
-                else "the record allows another province to be first")
+        return ("leader_sure", {}) if fc.status == REPRODUCED else ("leader_open", {})
     if c.kind == "last":
-        return ("no other province can be below it" if fc.status == REPRODUCED
-                else "the record allows another province to be last")
+        return ("last_sure", {}) if fc.status == REPRODUCED else ("last_open", {})
     if c.kind == "tier":
-        open_ = ", ".join(vsorted(str(names.iloc[i]) for i in fc.members_open))
-        return (f"{fc.members_forced} of {len(c.members)} members placed in the tier by the rest of the record"
-                + (f" (not placed by it: {open_})" if open_ else "")
-                + f"; without the list the tier can hold {int(fc.range[0])}–{int(fc.range[1])} provinces")
+        open_ = vsorted(str(names.iloc[i]) for i in fc.members_open)
+        return ("tier_open" if open_ else "tier", {
+            "forced": fc.members_forced, "n": len(c.members), "open": open_,
+            "lo": int(fc.range[0]), "hi": int(fc.range[1])})
     if c.kind == "count" and label is not None and classified is not None:
         sure = classified.loc[classified["group"] == label, "province"]
         if 0 < len(sure) <= 8:
-            return "placed in the group: " + ", ".join(sure)
-    return ""
+            return ("placed", {"names": vsorted(sure)})
+    return None
 
 
 def run_audit(table: IndexTable, inf: Inference, facts: pd.DataFrame, components: pd.DataFrame | None = None,
@@ -161,16 +215,17 @@ def run_audit(table: IndexTable, inf: Inference, facts: pd.DataFrame, components
         c = fc.claim
         text, rng = _range_text(fc)
         label = _group_label_of_fact(c.fact, idx)
-        items.append(AuditItem(idx, year, c.fact, c.published, fc.status, computed=text,
-                               detail=_detail(fc, names, label, classified),
-                               source_ids=list(c.sources), range=rng,
-                               conflict=[o.text for o in fc.conflict], set_aside=fc.set_aside))
+        items.append(_t(AuditItem(idx, year, c.fact, c.published, fc.status, computed=text,
+                                  source_ids=list(c.sources), range=rng,
+                                  conflict=[o.text for o in fc.conflict], set_aside=fc.set_aside),
+                        detail=_detail(fc, names, label, classified)))
     for fact, value, reason, srcs in inf.other:
         if fact.startswith("published_tier_") or reason != "not_from_values":
-            detail = _OTHER_REASONS.get(reason, reason)
+            detail = (f"reason_{reason}", {})
         else:
             detail = _not_from_values(fact)
-        items.append(AuditItem(idx, year, fact, str(value), NOT_CHECKABLE, detail=detail, source_ids=list(srcs)))
+        items.append(_t(AuditItem(idx, year, fact, str(value), NOT_CHECKABLE, source_ids=list(srcs)),
+                        detail=detail))
     items.sort(key=lambda i: (i.fact.startswith("published_tier_"), i.fact, i.published))
     if components is not None:
         items += _audit_components(table, components)
@@ -191,26 +246,27 @@ def _audit_components(table: IndexTable, components: pd.DataFrame) -> list[Audit
     if comp.empty:
         return []
     worst = additivity_gap(comp)
-    it = AuditItem(table.index, table.year, "component_additivity",
-                   f"{len(comp)} provinces with four published parts",
+    it = AuditItem(table.index, table.year, "component_additivity", "",
                    REPRODUCED if worst <= ADDITIVITY_TOLERANCE else CONTRADICTED,
-                   computed=f"largest gap {worst:.3f} points",
-                   detail=f"tolerance {ADDITIVITY_TOLERANCE} points",
                    source_ids=list(dict.fromkeys(comp["source_id"])))
     # the totals in the component table must also be the values in the index table
     v = table.data["value"]
     off = [r.province for r in comp.itertuples()
            if not pd.isna(v.get(r.province_code)) and abs(float(v[r.province_code]) - float(r.total)) > 0.005]
     if off:
-        it.status, it.detail = CONTRADICTED, it.detail + f"; totals differ from the table for {', '.join(off)}"
-    return [it]
+        it.status = CONTRADICTED
+    return [_t(it, published=("components_published", {"n": len(comp)}),
+               computed=("largest_gap", {"gap": f"{worst:.3f}"}),
+               detail=("tolerance_off", {"tol": ADDITIVITY_TOLERANCE, "names": vsorted(off)}) if off
+               else ("tolerance", {"tol": ADDITIVITY_TOLERANCE}))]
 
 
 def _audit_ranks(table: IndexTable, inf: Inference, classified: pd.DataFrame | None) -> list[AuditItem]:
     """Published ranks and values of the provinces: do they hold together (and with the facts)?"""
     d = table.data
-    it = AuditItem(table.index, table.year, "published_ranks",
-                   f"{int(d['rank'].notna().sum())} published ranks", NOT_CHECKABLE)
+    n_ranks = int(d["rank"].notna().sum())
+    it = _t(AuditItem(table.index, table.year, "published_ranks", "", NOT_CHECKABLE),
+            published=("ranks_published", {"n": n_ranks}))
     if not d["rank"].notna().any():
         return [it]
     if table.complete and classified is not None:
@@ -218,21 +274,22 @@ def _audit_ranks(table: IndexTable, inf: Inference, classified: pd.DataFrame | N
         bad = [f"{d.at[c, 'province']} {int(d.at[c, 'rank'])}≠{int(comp[c])}"
                for c in d.index[d["rank"].notna()] if int(d.at[c, "rank"]) != int(comp[c])]
         it.status = CONTRADICTED if bad else REPRODUCED
-        it.detail = "; ".join(bad) or "every published rank equals the full-precision rank"
-        return [it]
+        return [_t(it, detail=("rank_mismatch", {"list": bad}) if bad else ("ranks_all_equal", {}))]
     by_key = {c.key: c for c in inf.claims}
     own = [cf for cf in inf.conflicts if any(by_key[k].kind in ("value", "rank") for k in cf.claims)]
     if own:
+        names = d["province"]
         it.status = CONTRADICTED
         it.conflict = ["; ".join(by_key[k].text for k in cf.claims) for cf in own]
-        aside = vsorted({by_key[k].text for cf in own for k in cf.set_aside if by_key[k].kind in ("value", "rank")})
-        it.detail = ("cannot all hold: " + " | ".join(it.conflict)
-                     + (f"; set aside for the bounds: {', '.join(aside)}" if aside else ""))
+        sets = [[claim_ref(by_key[k], names) for k in cf.claims] for cf in own]
+        aside_keys = list(dict.fromkeys(k for cf in own for k in cf.set_aside if by_key[k].kind in ("value", "rank")))
+        aside = [claim_ref(by_key[k], names) for k in aside_keys]
         it.set_aside = bool(aside)
+        _t(it, detail=("ranks_conflict_aside", {"sets": sets, "aside": aside}) if aside
+           else ("ranks_conflict", {"sets": sets}))
     else:
         it.status = CONSISTENT
-        it.detail = (f"the {int(d['rank'].notna().sum())} published ranks and {table.n_value} values "
-                     "hold together with the tie rule")
+        _t(it, detail=("ranks_hold", {"n": n_ranks, "n_value": table.n_value}))
     return [it]
 
 
@@ -244,22 +301,24 @@ def _audit_against_reference(table: IndexTable, ref: IndexTable) -> list[AuditIt
     for c in both:
         tol = max(_tol(str(r.at[c, "value_text"])), 0.005 + 1e-9)
         if abs(float(d.at[c, "value"]) - float(r.at[c, "value"])) > tol:
-            bad.append(f"{r.at[c, 'province']}: table {float(d.at[c, 'value']):.2f}, "
-                       f"published {r.at[c, 'value_text']}")
+            bad.append(f"{r.at[c, 'province']} {float(d.at[c, 'value']):.2f}≠{r.at[c, 'value_text']}")
     missing = int((r["value"].notna() & d["value"].isna()).sum())
-    it = AuditItem(table.index, table.year, "published_values", f"{int(r['value'].notna().sum())} published values",
-                   CONTRADICTED if bad else (REPRODUCED if len(both) else NOT_CHECKABLE),
-                   computed=f"{len(both) - len(bad)} of {len(both)} match",
-                   detail="; ".join(bad) + (f"; {missing} published value(s) absent from the table" if missing else ""))
+    it = _t(AuditItem(table.index, table.year, "published_values", "",
+                      CONTRADICTED if bad else (REPRODUCED if len(both) else NOT_CHECKABLE)),
+            published=("values_published", {"n": int(r["value"].notna().sum())}),
+            computed=("n_match", {"k": len(both) - len(bad), "n": len(both)}),
+            detail=(("values_mismatch_missing" if missing else "values_mismatch") if bad else
+                    ("values_missing" if missing else None), {"list": bad, "missing": missing})
+            if (bad or missing) else None)
     out = [it]
     ranks_both = r.index[r["rank"].notna()]
     if table.complete and len(ranks_both):
         comp = d["value"].astype("Float64").rank(method="min", ascending=False)
-        badr = [f"{r.at[c, 'province']}: computed {int(comp[c])}, published {int(r.at[c, 'rank'])}"
+        badr = [f"{r.at[c, 'province']} {int(comp[c])}≠{int(r.at[c, 'rank'])}"
                 for c in ranks_both if int(comp[c]) != int(r.at[c, "rank"])]
-        out.append(AuditItem(table.index, table.year, "published_ranks_public",
-                             f"{len(ranks_both)} ranks published in the public sources",
-                             CONTRADICTED if badr else REPRODUCED,
-                             computed=f"{len(ranks_both) - len(badr)} of {len(ranks_both)} match",
-                             detail="; ".join(badr)))
+        out.append(_t(AuditItem(table.index, table.year, "published_ranks_public", "",
+                                CONTRADICTED if badr else REPRODUCED),
+                      published=("ranks_public", {"n": len(ranks_both)}),
+                      computed=("n_match", {"k": len(ranks_both) - len(badr), "n": len(ranks_both)}),
+                      detail=("ranks_public_mismatch", {"list": badr}) if badr else None))
     return out

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .analysis import IndexResult
 from .classify import RuleSet, full_precision_rank
+from .collate import vsorted
 from .inference import GRID, pmap, text_interval
 from .tables import COMPONENT_COLUMNS
 
@@ -71,7 +72,8 @@ def closest_to_cutoffs(res: IndexResult, n: int = 5) -> pd.DataFrame:
 # 2. Rounding and ties --------------------------------------------------------------
 
 def rounding_effects(values: pd.Series, names: pd.Series, decimals: int = 2) -> pd.DataFrame:
-    """Provinces whose rank changes when values are rounded before ranking, and why."""
+    """Provinces whose rank changes when values are rounded before ranking, and whom they tie with
+    (empty: the order itself changed)."""
     v = values.dropna().astype(float)
     full = full_precision_rank(v)
     rounded_vals = v.round(decimals)
@@ -81,8 +83,8 @@ def rounding_effects(values: pd.Series, names: pd.Series, decimals: int = 2) -> 
         tied = [names[o] for o in v.index if o != code and rounded_vals[o] == rounded_vals[code]]
         rows.append({"province": names[code], "value": v[code], "rounded": rounded_vals[code],
                      "rank_full": int(full[code]), "rank_rounded": int(rounded[code]),
-                     "reason": ("tie created by rounding with " + ", ".join(tied)) if tied else "order changed"})
-    return pd.DataFrame(rows, columns=["province", "value", "rounded", "rank_full", "rank_rounded", "reason"])
+                     "tied_with": vsorted(tied)})
+    return pd.DataFrame(rows, columns=["province", "value", "rounded", "rank_full", "rank_rounded", "tied_with"])
 
 
 # 3. Component robustness -----------------------------------------------------------

@@ -424,8 +424,9 @@ class Report:
 
     def audit(self) -> HTML:
         L = self.L
-        rows = [[L(f"index_short.{i.index}"), L.get(f"fact.{i.fact}", i.fact), i.published, L(f"audit.{i.status}"),
-                 i.computed or "—", i.detail or "", self.cite(i.source_ids)] for i in self.a.audit]
+        rows = [[L(f"index_short.{i.index}"), L.get(f"fact.{i.fact}", i.fact), i.text("published", L),
+                 L(f"audit.{i.status}"), i.text("computed", L) or "—", i.text("detail", L) or "",
+                 self.cite(i.source_ids)] for i in self.a.audit]
         df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.fact"), L("col.published"), L("col.status"),
                                          L("col.computed"), L("col.detail"), L("col.source")])
         df.columns = ["", L("col.fact"), L("col.published"), L("col.status"), L("col.computed"),
@@ -504,9 +505,10 @@ class Report:
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—"])
         df = pd.DataFrame(rows, columns=[L("col.ministry"), L("col.value"), L("col.rank"), L("col.bounds"),
                                          L("col.status")])
-        checks = [f"<li>{html.escape(L.get(f'fact.{i.fact}', i.fact))}: {html.escape(i.published)} — "
+        checks = [f"<li>{html.escape(L.get(f'fact.{i.fact}', i.fact))}: {html.escape(i.text('published', L))} — "
                   f"{html.escape(L(f'audit.{i.status}'))}"
-                  + (f" ({html.escape(i.computed)})" if i.computed and i.status != "reproduced" else "") + "</li>"
+                  + (f" ({html.escape(i.text('computed', L))})" if i.computed and i.status != "reproduced" else "")
+                  + "</li>"
                   for i in res.audit if i.status != "not_checkable" and not i.fact.startswith("published_")]
         cov = res.table.coverage()
         head = (f"<h2>{html.escape(L('report.ministries'))}</h2><p>"
@@ -600,6 +602,8 @@ class Review(Report):
             if r.empty:
                 parts.append(f"<p>{html.escape(self.L('text.rounding_none', d=d, n=int(c['value'].notna().sum())))}</p>")
             else:
+                r["tied_with"] = [self.L("text.tie_with", names=", ".join(t)) if t else self.L("text.order_changed")
+                                  for t in r["tied_with"]]
                 r.columns = [self.L("col.province"), self.L("col.value"), self.L("col.rounded"),
                              self.L("col.rank_computed"), self.L("col.rank_rounded"), self.L("col.reason")]
                 parts.append(_table(r).data)
