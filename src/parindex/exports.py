@@ -31,8 +31,9 @@ class PartExports:
     processes lay out its PDF pages meanwhile. The HTML file is the parts' HTML joined.
     """
 
-    def __init__(self, title: str, lang: str, pdf_workers: int, scratch: Path | None = None):
+    def __init__(self, title: str, lang: str, pdf_workers: int, scratch: Path | None = None, contents: str = ""):
         self.title, self.lang = title, lang
+        self.contents = contents  # heading of the contents list (HTML) and page (PDF); "" for none
         self.pool = None
         if pdf_workers > 0 and "fork" in multiprocessing.get_all_start_methods():
             # fork: the workers start at once, without a second Python start-up competing with
@@ -91,17 +92,17 @@ class PartExports:
     def html(self, nb) -> str:
         self.complete(nb)
         return html_page("".join(self.bodies[r].result() for r in self.ranges), self.title, self.lang,
-                         for_pdf=False)
+                         for_pdf=False, contents=self.contents)
 
     def pdf(self, nb) -> bytes:
         self.complete(nb)
         bodies = [self.bodies[r].result() for r in self.ranges]
         if self.pool is None:
-            return render_parts(bodies, self.title, self.lang)
+            return render_parts(bodies, self.title, self.lang, self.contents)
         parts = [self.pdfs[r].result() for r in self.ranges]
         if len(parts) == 1:
             return parts[0].pdf
-        return self.pool.submit(assemble, parts, self.title, self.lang).result()
+        return self.pool.submit(assemble, parts, self.title, self.lang, self.contents).result()
 
     def close(self) -> None:
         self.thread.shutdown(wait=True, cancel_futures=True)

@@ -34,10 +34,41 @@ def stylesheet(for_pdf: bool) -> str:
     return "\n".join(line for line in css.splitlines() if "@font-face" not in line)
 
 
-def html_page(body: str, title: str, lang: str, for_pdf: bool, extra_css: str = "") -> str:
-    """A complete, self-contained page: the stylesheet inline, no scripts, no external links."""
+_H2 = re.compile(r"<h2([^>]*)>(.*?)</h2>", re.S)
+_ID = re.compile(r"""\bid=["']([^"']+)["']""")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def with_contents(body: str, heading: str) -> str:
+    """A contents list of the page's sections (its h2 headings), linked to them, after the cover."""
+    entries: list[tuple[str, str]] = []
+
+    def anchor(m: re.Match) -> str:
+        attrs, inner = m.group(1), m.group(2)
+        found = _ID.search(attrs)
+        ident = found.group(1) if found else f"sec-{len(entries) + 1}"
+        label = html.unescape(_TAG.sub("", _ANCHOR_LINK.sub("", inner))).strip().rstrip("¶").strip()
+        entries.append((ident, label))
+        return m.group(0) if found else f"<h2 id='{ident}'{attrs}>{inner}</h2>"
+
+    body = _H2.sub(anchor, body)
+    if len(entries) < 3:
+        return body
+    items = "".join(f"<li><a href='#{html.escape(i, quote=True)}'>{html.escape(t)}</a></li>" for i, t in entries)
+    nav = f"<nav class='toc' aria-label='{html.escape(heading, quote=True)}'><h2>{html.escape(heading)}</h2><ol>{items}</ol></nav>"
+    start = body.find("<div class='cover'>")
+    end = body.find("</div>", start) + len("</div>") if start >= 0 else 0
+    return body[:end] + nav + body[end:]
+
+
+def html_page(body: str, title: str, lang: str, for_pdf: bool, extra_css: str = "", contents: str = "") -> str:
+    """A complete, self-contained page: the stylesheet inline, no scripts, no external links.
+
+    ``contents``: the heading of a contents list to put after the cover (HTML only)."""
     if for_pdf:
         body = _ANCHOR_LINK.sub("", body)
+    elif contents:
+        body = with_contents(body, contents)
     return (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{stylesheet(for_pdf)}{extra_css}</style>"

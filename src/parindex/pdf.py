@@ -123,8 +123,46 @@ def _furniture_pdf(pages: int, heading: str, lang: str) -> bytes:
         return doc.write_pdf()
 
 
-def assemble(parts: list[RenderedPart], title: str, lang: str) -> bytes:
-    """Join parts into one PDF with page numbers, running title, bookmarks and metadata."""
+_TOC_URL = "https://toc.invalid/"  # placeholder link targets, turned into page destinations
+
+
+def _contents_pdf(entries: list[tuple[int, int, str]], heading: str, lang: str) -> tuple[bytes, int]:
+    """A contents page: (page number, level, label) per heading; each line links to its page."""
+    from weasyprint import HTML
+
+    items = "".join(
+        f"<li class='toc{level}'><a href='{_TOC_URL}{i}'><span class='label'>{html.escape(label)}</span>"
+        f"<span class='page'>{page}</span></a></li>" for i, (page, level, label) in enumerate(entries))
+    css = (stylesheet(for_pdf=True) + _NO_FURNITURE
+           + "ol.toc { list-style: none; padding: 0; margin: 0; font-size: .9rem; }"
+           + "ol.toc li { margin: .25rem 0; } ol.toc li.toc3 { padding-left: 1.2rem; font-size: .82rem; }"
+           + "ol.toc a { color: inherit; text-decoration: none; display: flex; }"
+           + "ol.toc .label { flex: 1; } ol.toc .page { padding-left: .6rem; }")
+    with gc_paused():
+        doc = HTML(string=f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><style>{css}</style>"
+                          f"</head><body><h2>{html.escape(heading)}</h2><ol class='toc'>{items}</ol></body></html>",
+                   url_fetcher=_fetcher()).render(font_config=_font_config())
+        return doc.write_pdf(), len(doc.pages)
+
+
+def _link_contents(out, first: int, n: int, targets: list[int]) -> None:
+    """Point the contents' placeholder links at their pages (a GoTo, not a web address)."""
+    import pikepdf
+
+    for page in list(out.pages)[first:first + n]:
+        for annot in page.obj.get("/Annots", []):
+            uri = str(annot.get("/A", {}).get("/URI", ""))
+            if uri.startswith(_TOC_URL):
+                target = out.pages[targets[int(uri[len(_TOC_URL):])]]
+                del annot["/A"]
+                annot["/Dest"] = pikepdf.Array([target.obj, pikepdf.Name("/Fit")])
+
+
+def assemble(parts: list[RenderedPart], title: str, lang: str, contents: str = "") -> bytes:
+    """Join parts into one PDF with page numbers, running title, bookmarks and metadata.
+
+    With ``contents`` (its heading), a contents page listing the sections with their page
+    numbers and links follows the first page (the cover)."""
     import pikepdf
 
     sources = [pikepdf.open(io.BytesIO(p.pdf)) for p in parts]
@@ -134,6 +172,20 @@ def assemble(parts: list[RenderedPart], title: str, lang: str) -> bytes:
         offset = len(out.pages)
         marks += [(offset + i, level, label, x, y) for i, level, label, x, y in part.bookmarks]
         out.pages.extend(src.pages)
+    if contents:
+        entries = [(page_no, level, label) for page_no, level, label, _, _ in marks if level in (2, 3) and page_no > 0]
+        n = 1
+        for _ in range(3):  # the contents' own length moves every page after it
+            pdf, pages = _contents_pdf([(p + 1 + n, lv, lab) for p, lv, lab in entries], contents, lang)
+            if pages == n:
+                break
+            n = pages
+        toc = pikepdf.open(io.BytesIO(pdf))
+        for k, page in enumerate(toc.pages):
+            out.pages.insert(1 + k, page)
+        marks = [(p + n if p > 0 else p, lv, lab, x, y) for p, lv, lab, x, y in marks]
+        _link_contents(out, 1, n, [p + n for p, _, _ in entries])
+        sources.append(toc)
     heading = next((label for _, level, label, _, _ in marks if level == 1), title)
     furniture = pikepdf.open(io.BytesIO(_furniture_pdf(len(out.pages), heading, lang)))
     for page, stamp in zip(out.pages, furniture.pages):
@@ -155,8 +207,8 @@ def assemble(parts: list[RenderedPart], title: str, lang: str) -> bytes:
     return buf.getvalue()
 
 
-def render_parts(bodies: list[str], title: str, lang: str) -> bytes:
+def render_parts(bodies: list[str], title: str, lang: str, contents: str = "") -> bytes:
     """The PDF of one document given as the HTML bodies of its parts, rendered one after another."""
-    if len(bodies) == 1:  # one part: WeasyPrint draws the furniture itself
+    if len(bodies) == 1 and not contents:  # one part: WeasyPrint draws the furniture itself
         return render_body(bodies[0], title, lang, furniture=True).pdf
-    return assemble([render_body(b, title, lang, furniture=False) for b in bodies], title, lang)
+    return assemble([render_body(b, title, lang, furniture=False) for b in bodies], title, lang, contents)

@@ -99,7 +99,10 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         kernel = ReportKernel(nb_path.parent, tmp / "kernel.log")
         from .exports import PartExports
 
-        exports = PartExports(title, lang, pdf_workers if "pdf" in formats else 0, scratch=tmp)
+        from .labels import Labels
+
+        exports = PartExports(title, lang, pdf_workers if "pdf" in formats else 0, scratch=tmp,
+                              contents=Labels(lang)("report.contents"))
         kernel.connect()
         import nbconvert.exporters  # noqa: F401
         import nbformat

@@ -118,8 +118,9 @@ class Report:
         if ids is None or (not isinstance(ids, (list, tuple, set)) and pd.isna(ids)):
             return "—"
         if isinstance(ids, str):
-            ids = [x for x in ids.replace(",", ";").split(";")]
-        ids = [str(x).strip() for x in ids if str(x).strip()]
+            ids = [ids]
+        ids = [y.strip() for x in ids if x is not None and not (isinstance(x, float) and pd.isna(x))
+               for y in str(x).replace(",", ";").split(";") if y.strip()]
         nums = sorted({self.refs[x] for x in ids if x in self.refs})
         files = [x.removeprefix("file:") for x in ids if x.startswith("file:")]
         parts = ([f"[{', '.join(map(str, nums))}]"] if nums else []) + files
@@ -145,11 +146,11 @@ class Report:
         name = Path(res.table.origin).name
         return md_text(name) if markdown else name
 
-    def _status_line(self, idx: str) -> str:
+    def _status_line(self, idx: str, markdown: bool = True) -> str:
         res = self.a.result(idx)
         name = self.L(f"index_short.{idx}")
         if res.table.complete:
-            return self.L("report.complete_line", index=name, origin=self._origin(res))
+            return self.L("report.complete_line", index=name, origin=self._origin(res, markdown=markdown))
         d = res.table.data
         return self.L("report.status_line", index=name, n_value=res.table.n_value,
                       n_rank=int(d["rank"].notna().sum()), n_unknown=res.table.n_unknown)
@@ -166,16 +167,120 @@ class Report:
         return self.L.get(f"group.{label}" if idx == "par_index" else f"tier.{label}", label)
 
     # -- sections ------------------------------------------------------------
-    def title(self) -> Markdown:
+    def title(self) -> HTML:
+        """The cover: index, year, edition, build date, what this document is and is not, the data
+        status, and provenance (package version, data checksums)."""
+        import datetime
+
         L = self.L
         sums = ", ".join(f"{k} {v[:12]}" for k, v in self.a.bundle.checksums.items()
                          if k in ("observations", "national_facts", "classification_rules", "components"))
         origins = "; ".join(f"{L(f'index_short.{i}')}: {self._origin(self.a.result(i), markdown=False)}"
                             for i in INDEX_NAMES)
-        lines = [f"# {L('report.title', index='PAR INDEX & SIPAS', year=self.year)}", "",
-                 *[f"**{self._status_line(i)}**  " for i in INDEX_NAMES], "",
-                 f"<p class='provenance'>{html.escape(L('report.provenance', version=__version__, origin=origins, checksums=sums))}</p>"]
-        return Markdown("\n".join(lines))
+        status = "".join(f"<p class='status'>{html.escape(self._status_line(i, markdown=False))}</p>"
+                         for i in INDEX_NAMES)
+        return HTML(
+            "<div class='cover'>"
+            f"<h1>{html.escape(L('report.title', index='PAR INDEX & SIPAS', year=self.year))}</h1>"
+            f"<p class='subtitle'>{html.escape(L('cover.subtitle'))}</p>"
+            f"<p class='edition'>{html.escape(L('cover.edition'))} · "
+            f"{html.escape(L('cover.built', date=datetime.date.today().isoformat()))}</p>"
+            f"<p class='disclaimer'>{html.escape(L('cover.disclaimer'))}</p>{status}"
+            f"<p class='provenance'>{html.escape(L('report.provenance', version=__version__, origin=origins, checksums=sums))}</p>"
+            "</div>")
+
+    def key_findings(self) -> HTML:
+        """Five to eight sentences, every number from the analysis, each with its references."""
+        L, out = self.L, []
+        for idx in INDEX_NAMES:
+            res = self.a.result(idx)
+            name = L(f"index_short.{idx}")
+            lead, lead_src = self._fact_row(idx, "leader")
+            mx, mx_src = self._fact_row(idx, "max")
+            last, last_src = self._fact_row(idx, "last_place")
+            mn, mn_src = self._fact_row(idx, "min")
+            d = res.table.data
+            if not lead and (d["rank"] == 1).sum() == 1:  # no leader fact: the province ranked first
+                top = d.index[d["rank"] == 1][0]
+                lead, lead_src = d.at[top, "province"], d.at[top, "rank_sources"]
+                if not mx and not pd.isna(d.at[top, "value"]):
+                    mx, mx_src = str(d.at[top, "value_text"]), d.at[top, "value_sources"]
+            if not last and (d["rank"] == len(d)).sum() == 1:
+                bottom = d.index[d["rank"] == len(d)][0]
+                last, last_src = d.at[bottom, "province"], d.at[bottom, "rank_sources"]
+                if not mn and not pd.isna(d.at[bottom, "value"]):
+                    mn, mn_src = str(d.at[bottom, "value_text"]), d.at[bottom, "value_sources"]
+            if res.table.complete:
+                top, bottom = d["value"].astype(float).idxmax(), d["value"].astype(float).idxmin()
+                lead, mx = d.at[top, "province"], f"{float(d.at[top, 'value']):.2f}"
+                last, mn = d.at[bottom, "province"], f"{float(d.at[bottom, 'value']):.2f}"
+                lead_src = mx_src = last_src = mn_src = f"file:{Path(res.table.origin).name}"
+            maxp, minp = (f" ({mx}%)" if mx else ""), (f" ({mn}%)" if mn else "")
+            if lead and last:
+                out.append(L("kfind.leader_last", index=name, year=self.year, leader=lead, maxp=maxp,
+                             last=last, minp=minp, cite=self.cite([lead_src, mx_src, last_src, mn_src])))
+            elif lead:
+                out.append(L("kfind.leader", index=name, year=self.year, leader=lead, maxp=maxp,
+                             cite=self.cite([lead_src, mx_src])))
+            if res.rules is not None:
+                rngs = ", ".join(f"{self._group_name(idx, lab)} {range_text(*res.count_ranges[lab])}"
+                                 for lab in res.rules.labels if lab in res.count_ranges)
+                if res.announced:
+                    ann = ", ".join(f"{self._group_name(idx, lab)} {n}" for lab, n in res.announced.items())
+                    facts = [i for i in res.audit if i.fact in self._count_facts(idx)]
+                    out.append(L("kfind.groups", index=name, announced=ann, ranges=rngs,
+                                 cite=self.cite([s for i in facts for s in i.source_ids])))
+                elif rngs:
+                    out.append(L("kfind.groups_only", index=name, ranges=rngs))
+        mean, msrc = self._fact_row("par_index", "mean_63")
+        prev_mean = self._fact_of_year("par_index", "mean_63", self.year - 1)
+        if mean and prev_mean:
+            delta = float(mean) - float(prev_mean[0])
+            out.append(L("kfind.mean_change", mean=mean, change=f"{delta:+.2f}", prev=self.year - 1,
+                         prev_mean=prev_mean[0], cite=self.cite([msrc, prev_mean[1]])))
+        elif mean:
+            out.append(L("kfind.mean", mean=mean, cite=self.cite(msrc)))
+        ch = self._changes()
+        if ch is not None:
+            out.append(L("kfind.changes" if ch["d_down"].startswith("-") else "kfind.changes_all_up", **ch))
+        par = self.a.par_index.table
+        out.append(L("kfind.unknown", n_missing=len(par.data) - par.n_value, n=len(par.data),
+                     n_rank=par.n_rank_only))
+        bad = [i for i in self.a.audit if i.status == "contradicted"]
+        out.append(L("kfind.contradicted", n=len(bad)) if bad else L("kfind.no_contradiction"))
+        items = "".join(f"<li>{html.escape(x)}</li>" for x in out[:8])
+        return HTML(f"<h2>{html.escape(L('report.key_findings'))}</h2><ul class='findings'>{items}</ul>")
+
+    @staticmethod
+    def _count_facts(idx: str) -> tuple[str, ...]:
+        return ("group_count_A", "group_count_B", "group_count_C", "group_count_D") if idx == "par_index" else (
+            "n_highest_group", "n_lowest_group")
+
+    def _fact_of_year(self, idx: str, fact: str, year: int) -> tuple[str, str] | None:
+        f = self.a.bundle.national_facts
+        rows = f[(f["index"] == idx) & (f["year"] == year) & (f["fact"] == fact)]
+        if rows.empty:
+            return None
+        best, src = most_precise(rows)
+        return best, src.replace(", ", ";")
+
+    def _changes(self) -> dict | None:
+        """The largest rise and fall among provinces with a value in both this and the previous year."""
+        from .tables import consolidate
+
+        if self.merged_units or (self.year - 1) not in self.a.bundle.years("par_index"):
+            return None
+        now = self.a.par_index.table.data
+        before = consolidate(self.a.bundle.observations, "par_index", self.year - 1, self.a.bundle.registry).data
+        both = now.index[now["value"].notna() & before["value"].notna()]
+        if len(both) < 2:
+            return None
+        delta = (now.loc[both, "value"].astype(float) - before.loc[both, "value"].astype(float))
+        up, down = delta.idxmax(), delta.idxmin()
+        srcs = [s for c in (up, down) for d in (now, before) for s in str(d.at[c, "value_sources"]).split(";")]
+        return {"n": len(both), "prev": self.year - 1, "year": self.year, "up": now.at[up, "province"],
+                "d_up": f"{delta[up]:+.2f}", "down": now.at[down, "province"], "d_down": f"{delta[down]:+.2f}",
+                "cite": self.cite(srcs)}
 
     def _fact_row(self, idx: str, fact: str) -> tuple[str | None, str]:
         f = self._facts(idx)
@@ -211,7 +316,8 @@ class Report:
                                self.cite(it.source_ids) if it else "—"])
         ct = pd.DataFrame(counts, columns=[L("col.fact"), L("col.group"), L("col.count_announced"),
                                            L("col.count_reproduced"), L("col.status"), L("col.source")])
-        return HTML(_table(kf, "w-keyfig").data + _table(ct, "w-counts").data)
+        return HTML(f"<h2>{html.escape(L('report.key_figures'))}</h2>" + _table(kf, "w-keyfig").data
+                    + _table(ct, "w-counts").data)
 
     def ranking(self, idx: str = "par_index") -> SVG | Markdown:
         res = self.a.result(idx)
@@ -549,10 +655,11 @@ class Review(Report):
     SENS_STEP, SENS_SPAN = 0.05, 2.0
     MC_DRAWS, MC_SPREADS, SEED = 2000, (0.1, 0.2), 2020
 
-    def title(self) -> Markdown:
-        base = super().title().data.splitlines()
-        base[0] = f"# {self.L('review.title', index='PAR INDEX & SIPAS', year=self.year)}"
-        return Markdown("\n".join(base))
+    def title(self) -> HTML:
+        cover = super().title().data
+        report = html.escape(self.L("report.title", index="PAR INDEX & SIPAS", year=self.year))
+        review = html.escape(self.L("review.title", index="PAR INDEX & SIPAS", year=self.year))
+        return HTML(cover.replace(f"<h1>{report}</h1>", f"<h1>{review}</h1>", 1))
 
     def sensitivity(self, idx: str = "par_index") -> SVG | Markdown:
         from . import review
