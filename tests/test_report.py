@@ -53,7 +53,12 @@ def test_outputs_and_recorded_parameters(bundled_report):
 def test_html_is_self_contained_without_code(bundled_report):
     html = (bundled_report / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", html)
-    assert not re.search(r"""(src|href)=["']https?://""", html)
+    assert not re.search(r"""src=["']https?://""", html)  # nothing is loaded from outside
+    # the only web addresses are the references' links, which load nothing
+    refs = re.search(r"""<ol class=["']refs["']>.*?</ol>""", html, re.S).group(0)
+    assert len(re.findall(r"""href=["']https?://""", html)) == len(re.findall(r"""href=["']https?://""", refs)) > 10
+    text = re.sub(r"<[^>]+>", " ", html.replace(refs, ""))
+    assert not re.search(r"\b[a-z0-9]+(-[a-z0-9]+)+-[0-9a-f]{6}\b", text)  # no raw source id outside the list
     assert "@import" not in html and "<link" not in html
     assert "jp-InputArea" not in html and "r.ranking(" not in html and "from parindex" not in html
     assert html.count("data:image/svg+xml") + html.count("<svg") >= 5  # figures embedded, not linked
@@ -138,7 +143,10 @@ def test_failing_cell_keeps_the_old_report(bundled_report, tmp_path):
     with pytest.raises(ParindexError) as e:
         build(2020, out=out, notebook="broken", notebook_path=broken, formats=("html",))
     assert e.value.exit_code == 1
-    assert "broken.ipynb" in str(e.value) and "RuntimeError: boom in a cell" in str(e.value)
+    assert "broken_2020_vi.failed.ipynb" in str(e.value) and "RuntimeError: boom in a cell" in str(e.value)
+    failed = out / "broken_2020_vi.failed.ipynb"  # the evidence, beside the untouched old report
+    assert failed.is_file()
+    failed.unlink()
     assert _snapshot(out) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".r.building")]
 
@@ -210,9 +218,9 @@ def test_report_is_the_same_however_it_is_split(bundled_report):
     whole = exporter.body(nb)
     assert whole == "".join(exporter.body(part_notebook(nb, a, b)) for a, b in ranges)
     html = (bundled_report / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
-    assert html == html_page(whole, "PAR INDEX & SIPAS 2020", "vi", for_pdf=False)
+    assert html == html_page(whole, "PAR INDEX & SIPAS 2020", "vi", for_pdf=False, contents="Mục lục")
     again = bundled_report.parent / "again.pdf"
-    again.write_bytes(render_pdf(nb, "PAR INDEX & SIPAS 2020", "vi"))  # one process, part after part
+    again.write_bytes(render_pdf(nb, "PAR INDEX & SIPAS 2020", "vi", "Mục lục"))  # one process, part after part
     assert pdf_text(again) == pdf_text(bundled_report / "yearly_report_2020_vi.pdf")
 
 

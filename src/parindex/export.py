@@ -88,12 +88,16 @@ def _apply_alt_texts(nb, body: str) -> str:
     return body
 
 
-def render_pdf(nb, title: str, lang: str) -> bytes:
-    """The PDF of an executed notebook, laid out part by part in this process."""
+def render_pdf(nb, title: str, lang: str, contents: str = "") -> bytes:
+    """The PDF of an executed notebook, laid out part by part in this process (thin parts
+    together with their neighbours, as parindex report does)."""
+    from .pages import is_compact, joined, thin_groups
     from .pdf import render_parts
 
     exporter = ReportHTMLExporter(page_title=title, lang=lang)
-    return render_parts([exporter.body(part_notebook(nb, a, b)) for a, b in part_ranges(nb)], title, lang)
+    bodies = [exporter.body(part_notebook(nb, a, b)) for a, b in part_ranges(nb)]
+    return render_parts([joined(bodies, g) for g in thin_groups(bodies)], title, lang,
+                        "" if is_compact(bodies) else contents)
 
 
 class ReportPDFExporter(ReportHTMLExporter):
@@ -104,4 +108,6 @@ class ReportPDFExporter(ReportHTMLExporter):
     def from_notebook_node(self, nb, resources=None, **kw):
         resources = self._init_resources(resources)
         resources["output_extension"] = ".pdf"
-        return render_pdf(nb, self.page_title, self.lang), resources
+        from .labels import Labels
+
+        return render_pdf(nb, self.page_title, self.lang, Labels(self.lang)("report.contents")), resources

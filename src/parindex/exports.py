@@ -14,7 +14,7 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-from .pages import html_page
+from .pages import html_page, is_compact, joined, thin_groups
 from .pdf import assemble, render_body, render_parts, warm_up
 
 
@@ -97,12 +97,18 @@ class PartExports:
     def pdf(self, nb) -> bytes:
         self.complete(nb)
         bodies = [self.bodies[r].result() for r in self.ranges]
+        groups = thin_groups(bodies)
+        contents = "" if is_compact(bodies) else self.contents  # a few pages need no contents page
         if self.pool is None:
-            return render_parts(bodies, self.title, self.lang, self.contents)
-        parts = [self.pdfs[r].result() for r in self.ranges]
-        if len(parts) == 1:
+            return render_parts([joined(bodies, g) for g in groups], self.title, self.lang, contents)
+        # Parts laid out already are used as they are; a thin part (a section that collapsed to
+        # a line) is laid out again together with its neighbour, so it does not fill a page alone.
+        futures = [self.pdfs[self.ranges[g[0]]] if len(g) == 1 else
+                   self.pool.submit(render_body, joined(bodies, g), self.title, self.lang, False) for g in groups]
+        parts = [f.result() for f in futures]
+        if len(parts) == 1 and not contents:
             return parts[0].pdf
-        return self.pool.submit(assemble, parts, self.title, self.lang, self.contents).result()
+        return self.pool.submit(assemble, parts, self.title, self.lang, contents).result()
 
     def close(self) -> None:
         self.thread.shutdown(wait=True, cancel_futures=True)

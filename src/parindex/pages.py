@@ -56,7 +56,8 @@ def with_contents(body: str, heading: str) -> str:
         return body
     items = "".join(f"<li><a href='#{html.escape(i, quote=True)}'>{html.escape(t)}</a></li>" for i, t in entries)
     nav = f"<nav class='toc' aria-label='{html.escape(heading, quote=True)}'><h2>{html.escape(heading)}</h2><ol>{items}</ol></nav>"
-    start = body.find("<div class='cover'>")
+    m = re.search(r"""<div class=["']cover[^>]*>""", body)
+    start = m.start() if m else -1
     end = body.find("</div>", start) + len("</div>") if start >= 0 else 0
     return body[:end] + nav + body[end:]
 
@@ -73,3 +74,42 @@ def html_page(body: str, title: str, lang: str, for_pdf: bool, extra_css: str = 
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{stylesheet(for_pdf)}{extra_css}</style>"
             f"</head><body>{body}</body></html>\n")
+
+
+# -- laying out a document from its parts -------------------------------------------------
+
+_COMPACT = re.compile(r"""class=["']cover compact["']""")
+THIN_CHARS = 900  # a part with less text than this, and no figure, does not get pages of its own
+
+
+def is_compact(bodies: list[str]) -> bool:
+    """A thin year's report (Report.compact): no contents page, one flowing text."""
+    return bool(bodies) and bool(_COMPACT.search(bodies[0]))
+
+
+def is_thin(body: str) -> bool:
+    return "<svg" not in body and "<img" not in body and len(_TAG.sub("", body).split()) * 7 < THIN_CHARS
+
+
+def thin_groups(bodies: list[str]) -> list[list[int]]:
+    """Parts to lay out together: each thin part joins the part after it (the last, the one before)."""
+    if is_compact(bodies):  # a thin year: one flowing text (the cover keeps its page)
+        return [list(range(len(bodies)))]
+    groups: list[list[int]] = []
+    pending: list[int] = []
+    for i, body in enumerate(bodies):
+        pending.append(i)
+        if not is_thin(body) or i == 0:  # the cover keeps its own page
+            groups.append(pending)
+            pending = []
+    if pending:
+        if groups and len(groups) > 1:
+            groups[-1] += pending
+        else:
+            groups.append(pending)
+    return groups
+
+
+def joined(bodies: list[str], group: list[int]) -> str:
+    """One body for a group of parts: only the first may start a new page."""
+    return bodies[group[0]] + "".join(bodies[i].replace("celltag_new-page", "celltag_joined") for i in group[1:])

@@ -32,6 +32,8 @@ def _fig(fig: Figure, alt: str) -> SVG:
 
 
 def _table(df: pd.DataFrame, cls: str = "") -> HTML:
+    if df.empty:  # never a table of headers alone
+        return HTML("")
     return HTML(df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0))
 
 
@@ -130,6 +132,14 @@ class Report:
         lb = self.a.bundle.legal_basis
         return lb[(lb["first_year"] <= self.year) & (lb["last_year"] >= self.year)]
 
+    COMPACT_BELOW = 12  # published values (both indices): fewer, and the report is one flowing text
+
+    @property
+    def compact(self) -> bool:
+        """A year with few published values gets a compact report: sections follow each other
+        instead of each starting a page (export.py / exports.thin_groups)."""
+        return self.a.par_index.table.n_value + self.a.sipas.table.n_value < self.COMPACT_BELOW
+
     @property
     def merged_units(self) -> bool:
         """True for a year assessed on the 34 units formed on 1 July 2025."""
@@ -180,7 +190,7 @@ class Report:
         status = "".join(f"<p class='status'>{html.escape(self._status_line(i, markdown=False))}</p>"
                          for i in INDEX_NAMES)
         return HTML(
-            "<div class='cover'>"
+            f"<div class='cover{' compact' if self.compact else ''}'>"
             f"<h1>{html.escape(L('report.title', index='PAR INDEX & SIPAS', year=self.year))}</h1>"
             f"<p class='subtitle'>{html.escape(L('cover.subtitle'))}</p>"
             f"<p class='edition'>{html.escape(L('cover.edition'))} · "
@@ -323,8 +333,16 @@ class Report:
         res = self.a.result(idx)
         title = f"{L_idx(self.L, idx)} {self.year}"
         if not (res.classified["value"].notna().any() or res.classified["rank_published"].notna().any()):
-            return Markdown(self.L("missing"))
+            return Markdown(self.L("text.nothing_published", index=L_idx(self.L, idx), year=self.year))
         c = res.classified
+        known = c[c["value"].notna() | c["rank_published"].notna()]
+        if len(known) < 3:  # one or two figures: a sentence, not a chart of one bar
+            d = res.table.data
+            items = [f"{r['province']} {value_as_published(d, code) or ''}".strip()
+                     + ("" if pd.isna(r["rank_published"]) else f" ({self.L('text.rank_n', rank=int(r['rank_published']))})")
+                     for code, r in known.iterrows()]
+            return Markdown(md_text(self.L("text.few_published", index=L_idx(self.L, idx), year=self.year,
+                                           items="; ".join(items))))
         alt = self.L("chart.alt_ranking", title=title, n_bar=int(c["value"].notna().sum()),
                      n_rank=int((c["value"].isna() & c["rank_published"].notna()).sum()))
         return _fig(charts.ranking_chart(res, self.L, title), alt)
@@ -334,11 +352,17 @@ class Report:
         names = vsorted(c.loc[c["value"].isna() & c["rank_published"].isna(), "province"])
         if not names:
             return Markdown("")
-        return Markdown(f"*{self.L('text.rank_only_note')}*\n\n"
-                        + self.L("chart.no_value", n=len(names), names=", ".join(names)) + ".")
+        note = (f"*{self.L('text.rank_only_note')}*\n\n"
+                if (c["value"].isna() & c["rank_published"].notna()).any() else "")
+        if len(names) > len(c) / 2:  # most are unknown: count them; the appendix names them once
+            return Markdown(note + self.L("text.unknown_many", n=len(names), total=len(c)))
+        return Markdown(note + self.L("chart.no_value", n=len(names), names=", ".join(names)) + ".")
 
-    def distribution(self, idx: str = "par_index") -> SVG:
+    def distribution(self, idx: str = "par_index") -> SVG | Markdown:
         title = f"{self.L('report.distribution')} — {L_idx(self.L, idx)}"
+        n = int(self.a.result(idx).classified["value"].notna().sum())
+        if n < 3:  # a strip of one or two points says nothing a sentence does not
+            return Markdown(self.L("text.distribution_few", n=n))
         return _fig(charts.distribution_chart(self.a.result(idx), self.L, title), title)
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
@@ -390,6 +414,9 @@ class Report:
         from . import maps
 
         res = self.a.result(idx)
+        if res.rules is None or not res.classified["group"].notna().any():
+            # no unit's group is known: a map would be all hatching
+            return Markdown(self.L("text.map_none", index=L_idx(self.L, idx), year=self.year))
         codes = list(res.classified.index)
         caption = None
         if self.merged_units:
@@ -430,7 +457,8 @@ class Report:
         for tier in ("highest", "lowest"):
             published = vsorted(set(pub.loc[pub["tier"] == tier, "province"]))
             rep = res.members(tier) if res.rules and tier in res.rules.labels else []
-            rows.append([L(f"tier.{tier}"), ", ".join(published) or "—", ", ".join(rep) or "—"])
+            if published or rep:  # a tier nobody names and the record does not fill: no row
+                rows.append([L(f"tier.{tier}"), ", ".join(published) or "—", ", ".join(rep) or "—"])
         df = pd.DataFrame(rows, columns=[L("col.group"), L("text.sipas_tiers_pub"), L("text.sipas_tiers_rep")])
         facts = self._facts("sipas")
         facts = facts[~facts["fact"].isin(["leader", "last_place", "max", "min", "range"])]
@@ -448,6 +476,8 @@ class Report:
 
     def scatter_note(self) -> Markdown:
         both = self.a.par_index.classified["value"].notna() & self.a.sipas.classified["value"].notna()
+        if both.sum() < 2:  # scatter() has already said it in one line
+            return Markdown("")
         return Markdown(self.L("text.scatter_n", n=int(both.sum())))
 
     def trend(self, idx: str = "par_index") -> HTML | Markdown:
@@ -623,9 +653,14 @@ class Report:
         return HTML(head + _table(df, "ministries").data + (f"<ul>{''.join(checks)}</ul>" if checks else ""))
 
     def appendix(self, idx: str = "par_index") -> HTML:
+        """Every unit with something published or established; the rest named in one line."""
         L, res = self.L, self.a.result(idx)
         c, d = res.classified, res.table.data
-        order = c.assign(_k=c["rank_published"].astype("Float64").fillna(99), _v=-c["value"].astype("Float64").fillna(-1))
+        # something established: a value, a rank, a group, or bounds narrower than 0-100
+        known = (c["value"].notna() | c["rank_published"].notna() | c["group"].notna()
+                 | (c["lo"].astype(float) > 0) | (c["hi"].astype(float) < 100))
+        k = c[known]  # (assigning c's columns to an empty frame would bring c's rows back)
+        order = k.assign(_k=k["rank_published"].astype("Float64").fillna(99), _v=-k["value"].astype("Float64").fillna(-1))
         rows = []
         for code in order.sort_values(["_k", "_v", "province"], key=by_name).index:
             r = c.loc[code]
@@ -640,9 +675,14 @@ class Report:
                          L(f"basis.{r['group_basis']}"),
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
                          self.cite(srcs)])
+        rest = vsorted(c.loc[~known, "province"])
+        line = (f"<p class='note'>{html.escape(L('text.appendix_rest', n=len(rest), names=', '.join(rest)))}</p>"
+                if rest else "")
+        if not rows:
+            return HTML(line)
         df = pd.DataFrame(rows, columns=[L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"),
                                          L("col.group"), L("col.basis"), L("col.status"), L("col.source")])
-        return _table(df, "appendix")
+        return HTML(_table(df, "appendix").data + line)
 
 
 def L_idx(L: Labels, idx: str) -> str:
