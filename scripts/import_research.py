@@ -47,7 +47,7 @@ MANUAL_SOURCES = [
         "url": "",
         "publisher": "parindex",
         "published": "",
-        "title": "docs/method.md, §7 Rules: bounds inferred from adjacent bands and published lists",
+        "title": "docs/method.md, §7.1",
     },
     # The decrees are cited as documents (by number and date); their texts are not public online
     # in a form the research could find, so they carry no URL.

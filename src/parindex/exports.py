@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from .pages import html_page, is_compact, joined, thin_groups
-from .pdf import assemble, render_body, render_parts, warm_up
+from .pdf import assemble, render_body, render_parts, single, warm_up
 
 
 def _lower_thread_priority(niceness: int) -> None:
@@ -107,7 +107,7 @@ class PartExports:
                    self.pool.submit(render_body, joined(bodies, g), self.title, self.lang, False) for g in groups]
         parts = [f.result() for f in futures]
         if len(parts) == 1 and not contents:
-            return parts[0].pdf
+            return single(parts[0].pdf, self.title, self.lang)
         return self.pool.submit(assemble, parts, self.title, self.lang, contents).result()
 
     def close(self) -> None:

@@ -22,6 +22,10 @@ from .pages import html_page, stylesheet
 
 # Parts are laid out without page furniture; it is stamped once over the joined pages.
 _NO_FURNITURE = "@page { @bottom-center { content: none; } @top-right { content: none; } }"
+# Every page is laid out tagged (a structure tree for screen readers: PDF/UA) and as PDF/A-3u
+# (fonts embedded, sRGB output intent, XMP identification) for archives; assemble keeps both
+# when it joins parts.
+PDF_OPTIONS = {"pdf_variant": "pdf/a-3u", "pdf_tags": True}
 CSS_PX_TO_PT = 0.75
 
 
@@ -83,7 +87,7 @@ def render_body(body: str, title: str, lang: str, furniture: bool) -> RenderedPa
         doc = HTML(string=page, base_url=str(Path.cwd()), url_fetcher=_fetcher()).render(font_config=_font_config())
         marks = [(i, level, label, x, y) for i, pg in enumerate(doc.pages)
                  for level, label, (x, y), _state in pg.bookmarks]
-        return RenderedPart(doc.write_pdf(), len(doc.pages), marks)
+        return RenderedPart(doc.write_pdf(**PDF_OPTIONS), len(doc.pages), marks)
 
 
 def warm_up(niceness: int = 0, scratch: str = "") -> None:
@@ -142,7 +146,7 @@ def _contents_pdf(entries: list[tuple[int, int, str]], heading: str, lang: str) 
         doc = HTML(string=f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><style>{css}</style>"
                           f"</head><body><h2>{html.escape(heading)}</h2><ol class='toc'>{items}</ol></body></html>",
                    url_fetcher=_fetcher()).render(font_config=_font_config())
-        return doc.write_pdf(), len(doc.pages)
+        return doc.write_pdf(**PDF_OPTIONS), len(doc.pages)
 
 
 def _link_contents(out, first: int, n: int, targets: list[int]) -> None:
@@ -168,10 +172,12 @@ def assemble(parts: list[RenderedPart], title: str, lang: str, contents: str = "
     sources = [pikepdf.open(io.BytesIO(p.pdf)) for p in parts]
     out = pikepdf.new()
     marks: list[tuple[int, int, str, float, float]] = []
+    spans: list[tuple[int, object]] = []  # (first page, source) in page order
     for part, src in zip(parts, sources):
         offset = len(out.pages)
         marks += [(offset + i, level, label, x, y) for i, level, label, x, y in part.bookmarks]
         out.pages.extend(src.pages)
+        spans.append((offset, src))
     if contents:
         entries = [(page_no, level, label) for page_no, level, label, _, _ in marks if level in (2, 3) and page_no > 0]
         n = 1
@@ -185,11 +191,13 @@ def assemble(parts: list[RenderedPart], title: str, lang: str, contents: str = "
             out.pages.insert(1 + k, page)
         marks = [(p + n if p > 0 else p, lv, lab, x, y) for p, lv, lab, x, y in marks]
         _link_contents(out, 1, n, [p + n for p, _, _ in entries])
+        spans = [spans[0], (1, toc)] + [(o + n, src) for o, src in spans[1:]]
         sources.append(toc)
+    _join_structure(out, [src for _, src in spans])
     heading = next((label for _, level, label, _, _ in marks if level == 1), title)
     furniture = pikepdf.open(io.BytesIO(_furniture_pdf(len(out.pages), heading, lang)))
     for page, stamp in zip(out.pages, furniture.pages):
-        page.add_overlay(stamp)
+        _stamp_artifact(out, page, stamp)
     with out.open_outline() as outline:
         stack: list[tuple[int, pikepdf.OutlineItem]] = []  # (level, item): nest by heading level
         for page_no, level, label, x, y in marks:
@@ -199,16 +207,118 @@ def assemble(parts: list[RenderedPart], title: str, lang: str, contents: str = "
                 stack.pop()
             (stack[-1][1].children if stack else outline.root).append(item)
             stack.append((level, item))
+    first = sources[0].Root
+    if "/OutputIntents" in first:
+        out.Root.OutputIntents = _copy(out, sources[0], first.OutputIntents)
+    return finish(out, title, lang, sources[0].docinfo.get("/Producer", "WeasyPrint"))
+
+
+def _join_structure(out, sources: list) -> None:
+    """One structure tree for the joined pages: each part's elements under one Document element,
+    its page keys (StructParents) renumbered after the parts before it."""
+    import pikepdf
+
+    doc = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document,
+                                               K=pikepdf.Array()))
+    root = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=pikepdf.Array([doc])))
+    doc.P = root
+    nums = pikepdf.Array()
+    next_key = 0
+    copied_pages = {}
+    for page in out.pages:
+        copied_pages.setdefault(page.objgen, page)
+    page_of = {}
+    for src in sources:
+        st = src.Root.get("/StructTreeRoot")
+        if st is None:
+            continue
+        kids = st.K if isinstance(st.K, pikepdf.Array) else pikepdf.Array([st.K])
+        for part_doc in kids:
+            copied = _copy(out, src, part_doc)
+            inner = copied.get("/K", pikepdf.Array())
+            for elem in (inner if isinstance(inner, pikepdf.Array) else [inner]):
+                if isinstance(elem, pikepdf.Dictionary):
+                    elem.P = doc
+                doc.K.append(elem)
+        tree = st.ParentTree
+        pairs = list(tree.get("/Nums", pikepdf.Array()))
+        for kid in tree.get("/Kids", pikepdf.Array()):  # a number tree may be split into kids
+            pairs += list(kid.get("/Nums", pikepdf.Array()))
+        top = -1
+        for i in range(0, len(pairs), 2):
+            key = int(pairs[i])
+            nums.append(key + next_key)
+            nums.append(_copy(out, src, pairs[i + 1]))
+            top = max(top, key)
+        for page in src.pages:  # the copies of this source's pages carry its keys
+            page_of[out.copy_foreign(page.obj).objgen] = next_key
+        next_key += top + 1
+    for page in out.pages:
+        shift = page_of.get(page.objgen)
+        if shift is None:
+            continue
+        if "/StructParents" in page.obj:
+            page.obj.StructParents = int(page.obj.StructParents) + shift
+        for annot in page.obj.get("/Annots", []):
+            if "/StructParent" in annot:
+                annot.StructParent = int(annot.StructParent) + shift
+    root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=nums))
+    root.ParentTreeNextKey = next_key
+    out.Root.StructTreeRoot = root
+    out.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
+
+
+def _copy(out, src, obj):
+    """An object of ``src`` in ``out``; a direct array or dictionary is made indirect first
+    (qpdf copies only indirect objects), which changes nothing in a source about to be closed."""
+    if not getattr(obj, "is_indirect", True):
+        obj = src.make_indirect(obj)
+    return out.copy_foreign(obj)
+
+
+def _stamp_artifact(out, page, stamp) -> None:
+    """Draw the page number and running title over the page as an artifact (not content a screen
+    reader reads), keeping the page's own graphics state untouched."""
+    import pikepdf
+
+    xobj = out.copy_foreign(stamp.as_form_xobject())
+    name = page.add_resource(xobj, pikepdf.Name.XObject, prefix="Furn")
+    page.contents_add(out.make_stream(b"q"), prepend=True)
+    page.contents_add(out.make_stream(b"Q /Artifact BMC q " + bytes(name) + b" Do Q EMC"), prepend=False)
+
+
+def finish(out, title: str, lang: str, producer: str) -> bytes:
+    """Document metadata and identification (title, language, producer; PDF/A-3u and PDF/UA-1)."""
+    import pikepdf
+
     out.docinfo["/Title"] = title
-    out.docinfo["/Producer"] = sources[0].docinfo.get("/Producer", "WeasyPrint")
+    out.docinfo["/Producer"] = producer
+    out.docinfo["/Creator"] = "parindex"
     out.Root.Lang = pikepdf.String(lang)
+    out.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+    with out.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta["dc:title"] = title
+        meta["dc:language"] = [lang]
+        meta["pdf:Producer"] = str(producer)
+        meta["xmp:CreatorTool"] = "parindex"
+        meta["pdfaid:part"] = "3"
+        meta["pdfaid:conformance"] = "U"
+        meta["pdfuaid:part"] = "1"
     buf = io.BytesIO()
     out.save(buf, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return buf.getvalue()
 
 
+def single(pdf: bytes, title: str, lang: str) -> bytes:
+    """A one-part PDF (its furniture drawn by WeasyPrint) with the same metadata as a joined one."""
+    import pikepdf
+
+    src = pikepdf.open(io.BytesIO(pdf))
+    return finish(src, title, lang, src.docinfo.get("/Producer", "WeasyPrint"))
+
+
 def render_parts(bodies: list[str], title: str, lang: str, contents: str = "") -> bytes:
     """The PDF of one document given as the HTML bodies of its parts, rendered one after another."""
     if len(bodies) == 1 and not contents:  # one part: WeasyPrint draws the furniture itself
-        return render_body(bodies[0], title, lang, furniture=True).pdf
+        return single(render_body(bodies[0], title, lang, furniture=True).pdf, title, lang)
     return assemble([render_body(b, title, lang, furniture=False) for b in bodies], title, lang, contents)

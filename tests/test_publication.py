@@ -1,0 +1,123 @@
+"""The report as its readers get it: each edition in its own language, an archival and accessible
+PDF, front matter, and a thin year kept short."""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+
+import pikepdf
+import pytest
+
+from conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+# Words that give away the other language (names, codes and document numbers are removed first).
+ENGLISH = {"the", "and", "of", "with", "from", "published", "rank", "ranks", "value", "values", "group",
+           "groups", "table", "record", "province", "provinces", "cannot", "hold", "together", "tolerance",
+           "needs", "previous", "year", "survey", "not", "placed", "allows", "computed", "match", "set", "aside",
+           "tier", "list", "built", "edition", "contents", "findings", "source", "sources", "mean", "first",
+           "last", "highest", "lowest", "reproduced", "consistent", "contradicted", "checkable", "unknown"}
+VIETNAMESE = {"và", "của", "các", "tỉnh", "không", "được", "giá", "trị", "hạng", "nhóm", "công", "bố",
+              "số", "liệu", "năm", "trong", "với", "có", "chưa", "bảng", "nguồn", "thấp", "cao", "nhất"}
+
+
+def _names(bundle) -> set[str]:
+    """Proper names that may appear in either edition."""
+    from parindex.registry import registry_for
+
+    names = {p.name_vi for p in bundle.registry} | {p.name_vi for p in registry_for(2025)}
+    names |= set(bundle.sources["publisher"].dropna())
+    return names
+
+
+def _words(text: str, names: set[str]) -> set[str]:
+    # web addresses, also where the PDF wraps them over lines: tokens with URL punctuation
+    text = " ".join(t for t in text.split() if not re.search(r"[/._%=]|\w-\w", t))
+    text = re.sub(r"(Quyết định|Nghị quyết)\s+\S+", " ", text)
+    for n in sorted(names, key=len, reverse=True):
+        text = text.replace(n, " ")
+    return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory):
+    out = tmp_path_factory.mktemp("editions")
+    for lang in ("vi", "en"):
+        r = run_cli("report", "--year", "2020", "--lang", lang, "--out", str(out))
+        assert r.returncode == 0, r.stderr
+    r = run_cli("report", "--year", "2013", "--out", str(out / "2013"))
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def _text(pdf) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_each_edition_is_in_its_own_language(editions, bundle):
+    names = _names(bundle)
+    vi = _words(_text(editions / "yearly_report_2020_vi.pdf"), names)
+    en = _words(_text(editions / "yearly_report_2020_en.pdf"), names)
+    assert not vi & ENGLISH, sorted(vi & ENGLISH)
+    assert not en & VIETNAMESE, sorted(en & VIETNAMESE)
+    page = (editions / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
+    body = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(style|title)>.*?</\1>", " ", page, flags=re.S)))
+    assert not _words(body, names) & ENGLISH, sorted(_words(body, names) & ENGLISH)
+
+
+def test_pdf_is_tagged_archival_and_describes_itself(editions):
+    path = editions / "yearly_report_2020_vi.pdf"
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Tagged:\s+yes", info)
+    pdf = pikepdf.open(path)
+    assert str(pdf.Root.Lang) == "vi" and bool(pdf.Root.MarkInfo.Marked)
+    with pdf.open_metadata() as meta:
+        assert (meta["pdfaid:part"], meta["pdfaid:conformance"], meta["pdfuaid:part"]) == ("3", "U", "1")
+        assert meta["dc:title"] == "PAR INDEX & SIPAS 2020" and "vi" in meta["dc:language"]
+    assert "/OutputIntents" in pdf.Root
+    root = pdf.Root.StructTreeRoot
+    keys = [int(p.obj.StructParents) for p in pdf.pages]
+    assert len(set(keys)) == len(pdf.pages) and int(root.ParentTreeNextKey) > max(keys)
+    figures = []
+
+    def walk(e):
+        if isinstance(e, pikepdf.Dictionary) and "/S" in e:
+            if e.S == "/Figure":
+                figures.append(str(e.get("/Alt", "")))
+            kids = e.get("/K")
+            for k in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+                walk(k)
+
+    walk(root.K[0])
+    assert len(figures) >= 6 and all(figures), figures  # every chart and map has its description
+    with pdf.open_outline() as outline:
+        assert len(outline.root) >= 1
+
+
+def test_front_matter_and_contents_page(editions):
+    text = _text(editions / "yearly_report_2020_en.pdf")
+    pages = [" ".join(p.split()) for p in text.split("\f")]
+    assert "English edition" in pages[0] and "not an official publication of the Ministry of Home Affairs" in pages[0]
+    assert "Contents" in pages[1] and re.search(r"Key findings\s+3", pages[1])
+    assert "Key findings" in pages[2] and "Quảng Ninh first (91.04%)" in pages[2]
+    pdf = pikepdf.open(editions / "yearly_report_2020_en.pdf")
+    pageno = {p.objgen: i for i, p in enumerate(pdf.pages)}
+    targets = [pageno[a.Dest[0].objgen] for a in pdf.pages[1].obj.Annots if "/Dest" in a]
+    assert targets and targets[0] == 2 and targets == sorted(targets)  # links go to their sections
+    html = (editions / "yearly_report_2020_en.html").read_text(encoding="utf-8")
+    assert re.search(r"<nav class=.toc.", html)
+    for anchor in re.findall(r"<li><a href='#([^']+)'>", html):
+        assert f'id="{anchor}"' in html or f"id='{anchor}'" in html
+
+
+def test_thin_year_is_compact(editions):
+    info = subprocess.run(["pdfinfo", str(editions / "2013" / "yearly_report_2013_vi.pdf")], capture_output=True,
+                          text=True, check=True).stdout
+    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 6
+    html = (editions / "2013" / "yearly_report_2013_vi.html").read_text(encoding="utf-8")
+    assert "<svg" not in html.split("Diễn biến qua các năm")[0]  # no map, no one-bar chart before the trend
+    assert not re.search(r"</thead>\s*<tbody>\s*</tbody>", html)  # no table of headers alone
