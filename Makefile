@@ -21,6 +21,7 @@ report: setup
 
 test: setup
 	@command -v pdftotext >/dev/null || { echo "pdftotext missing: apt-get install -y poppler-utils"; exit 1; }
+	@command -v chromium >/dev/null || { echo "chromium missing: apt-get install -y chromium"; exit 1; }
 	$(BIN)/python -m pytest -q
 
 test-fast: setup  # everyday edits: everything but the kernel builds (pytest -m "not slow")

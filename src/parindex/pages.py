@@ -62,6 +62,32 @@ def with_contents(body: str, heading: str) -> str:
     return body[:end] + nav + body[end:]
 
 
+# The HTML page's one script: the appendix tables sort by any column on a click (numbers as
+# numbers, names in Vietnamese order via the browser's own collator). Inline, no request.
+SORT_SCRIPT = """<script>
+document.querySelectorAll('table.appendix').forEach(function (t) {
+  var coll = new Intl.Collator(document.documentElement.lang || 'vi', {numeric: true});
+  t.querySelectorAll('th').forEach(function (th, i) {
+    th.setAttribute('data-sort', ''); th.setAttribute('tabindex', '0');
+    var asc = true;
+    function sort() {
+      var rows = Array.prototype.slice.call(t.tBodies[0].rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[i].textContent.replace('≈', ''), y = b.cells[i].textContent.replace('≈', '');
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var r = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : (isNaN(nx) ? (isNaN(ny) ? coll.compare(x, y) : 1) : -1);
+        return asc ? r : -r;
+      });
+      rows.forEach(function (r) { t.tBodies[0].appendChild(r); });
+      asc = !asc;
+    }
+    th.addEventListener('click', sort);
+    th.addEventListener('keydown', function (e) { if (e.key === 'Enter') sort(); });
+  });
+});
+</script>"""
+
+
 def html_page(body: str, title: str, lang: str, for_pdf: bool, extra_css: str = "", contents: str = "") -> str:
     """A complete, self-contained page: the stylesheet inline, no scripts, no external links.
 
@@ -73,7 +99,7 @@ def html_page(body: str, title: str, lang: str, for_pdf: bool, extra_css: str = 
     return (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{stylesheet(for_pdf)}{extra_css}</style>"
-            f"</head><body>{body}</body></html>\n")
+            f"</head><body>{body}{'' if for_pdf else SORT_SCRIPT}</body></html>\n")
 
 
 # -- laying out a document from its parts -------------------------------------------------

@@ -34,7 +34,10 @@ def _fig(fig: Figure, alt: str) -> SVG:
 def _table(df: pd.DataFrame, cls: str = "") -> HTML:
     if df.empty:  # never a table of headers alone
         return HTML("")
-    return HTML(df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0))
+    # On a narrow screen a wide table scrolls inside its own box (with a shadow as the cue),
+    # instead of widening the page; print and PDF lay it out at full width.
+    return HTML("<div class='tscroll'>" + df.to_html(index=False, escape=True, na_rep="—",
+                                                    classes=f"ptable {cls}".strip(), border=0) + "</div>")
 
 
 def md_text(text: str) -> str:
