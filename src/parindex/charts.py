@@ -75,19 +75,21 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     fig, ax = subplots(figsize=(7.2, fig_h))
     y = np.arange(n)
     lo_axis = np.floor(min(c["lo"].astype(float).min(), d["value"].astype(float).min()) / 5) * 5 - 5
-    hi_axis = 100.0
+    top = max(d["value"].astype(float).max(skipna=True) if d["value"].notna().any() else 0.0,
+              d.loc[d["value"].isna(), "hi"].astype(float).max() if d["value"].isna().any() else 0.0)
+    hi_axis = float(min(100.0, np.ceil((top + 3) / 5) * 5))  # room for the value labels, no empty tail
     bars: list[tuple[int, float, str]] = []
     for i, (code, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
         if not pd.isna(r["value"]):
             bars.append((i, float(r["value"]), col))
-            ax.text(float(r["value"]) + 0.2, i, value_as_published(res.table.data, code), va="center", fontsize=6.5)
+            # on a white ground above the cut-off lines: a line never crosses a figure
+            ax.text(float(r["value"]) + 0.2, i, value_as_published(res.table.data, code), va="center", fontsize=6.5,
+                    zorder=5, bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
         else:
             lo, hi = float(r["lo"]), float(r["hi"])
             ax.plot([lo, hi], [i, i], color=col, lw=1.2, ls=(0, (2, 1.5)))
-            ax.plot([lo, hi], [i, i], "|", color=col, ms=6)
-            ax.text(hi + 0.2, i, L("chart.rank_only"), va="center", fontsize=6, color="#555555",
-                    style="italic")
+            ax.plot([lo, hi], [i, i], "|", color=col, ms=6)  # explained once, in the legend
     if bars:  # one call for all bars: a call per bar made a container and a redraw check each
         ys, vals, cols = zip(*bars)
         ax.barh(list(ys), [v - lo_axis for v in vals], left=lo_axis, color=list(cols), height=0.75)
@@ -103,7 +105,9 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
             ax.text(cut, -0.9, L("chart.cutoff", value=cut), ha="center", va="bottom", fontsize=7)
     handles = [matplotlib.patches.Patch(color=colours[lab], label=L.get(f"group.{lab}", L.get(f"tier.{lab}", lab)))
                for lab in labels if (c["group"] == lab).any()]
-    handles.append(matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, ls=(0, (2, 1.5)), label=L("chart.bounds")))
+    if d["value"].isna().any():
+        handles.append(matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, ls=(0, (2, 1.5)), marker="|",
+                                               label=L("chart.rank_only_legend")))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.55 / fig_h), ncol=3, fontsize=7, frameon=False)
     ax.set_xlabel(L("chart.value_axis"))
     ax.set_title(title, pad=14)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 import pandas as pd
-from IPython.display import HTML, SVG, Markdown
+from IPython.display import HTML, Markdown
 
 from . import __version__, charts
 from .analysis import IndexResult, YearAnalysis, analyse
@@ -24,11 +24,20 @@ from .tables import most_precise, value_as_published
 INDEX_NAMES = ("par_index", "sipas")
 
 
-def _fig(fig: Figure, alt: str) -> SVG:
+def _svg(fig: Figure) -> str:
     buf = io.StringIO()
     with gc_paused():  # see gcpause
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # reproducible bytes
-    return SVG(buf.getvalue(), metadata={"alt": alt})
+    return buf.getvalue()
+
+
+def _fig(fig: Figure, alt: str, caption: str | None = None) -> HTML:
+    """A figure with its description as alt text (read out by screen readers, carried into the
+    PDF's structure) and as a caption in real text under it."""
+    data = base64.b64encode(_svg(fig).encode("utf-8")).decode("ascii")
+    text = html.escape(caption if caption is not None else alt)
+    return HTML(f"<figure class='chart'><img alt='{html.escape(alt, quote=True)}' "
+                f"src='data:image/svg+xml;base64,{data}'><figcaption>{text}</figcaption></figure>")
 
 
 def _table(df: pd.DataFrame, cls: str = "") -> HTML:
@@ -332,7 +341,7 @@ class Report:
         return HTML(f"<h2>{html.escape(L('report.key_figures'))}</h2>" + _table(kf, "w-keyfig").data
                     + _table(ct, "w-counts").data)
 
-    def ranking(self, idx: str = "par_index") -> SVG | Markdown:
+    def ranking(self, idx: str = "par_index") -> HTML | Markdown:
         res = self.a.result(idx)
         title = f"{L_idx(self.L, idx)} {self.year}"
         if not (res.classified["value"].notna().any() or res.classified["rank_published"].notna().any()):
@@ -361,7 +370,7 @@ class Report:
             return Markdown(note + self.L("text.unknown_many", n=len(names), total=len(c)))
         return Markdown(note + self.L("chart.no_value", n=len(names), names=", ".join(names)) + ".")
 
-    def distribution(self, idx: str = "par_index") -> SVG | Markdown:
+    def distribution(self, idx: str = "par_index") -> HTML | Markdown:
         title = f"{self.L('report.distribution')} — {L_idx(self.L, idx)}"
         n = int(self.a.result(idx).classified["value"].notna().sum())
         if n < 3:  # a strip of one or two points says nothing a sentence does not
@@ -413,7 +422,7 @@ class Report:
             items.append(f"<li>{html.escape(line)}</li>")
         return f"<p>{html.escape(L('text.slots'))}</p><ul class='slots'>{''.join(items)}</ul>"
 
-    def map(self, idx: str = "par_index") -> SVG | Markdown:
+    def map(self, idx: str = "par_index") -> HTML | Markdown:
         from . import maps
 
         res = self.a.result(idx)
@@ -439,7 +448,7 @@ class Report:
         known = int(res.classified["group"].notna().sum())
         return _fig(fig, f"{self.L('report.map')}: {title} ({known}/{len(codes)})")
 
-    def components(self) -> SVG | Markdown:
+    def components(self) -> HTML | Markdown:
         comp = self.a.par_index.components
         if comp is None or comp.empty:
             return Markdown(self.L("text.no_components"))
@@ -469,7 +478,7 @@ class Report:
                            L("col.published"): facts["value"], L("col.source"): [self.cite(x) for x in facts["source_id"]]})
         return HTML(_table(df, "w-tiers").data + _table(ft, "w-facts").data)
 
-    def scatter(self) -> SVG | Markdown:
+    def scatter(self) -> HTML | Markdown:
         par, sip = self.a.par_index, self.a.sipas
         both = par.classified["value"].notna() & sip.classified["value"].notna()
         if both.sum() < 2:
@@ -502,7 +511,7 @@ class Report:
         if tr.empty or tr[["mean_63_num", "max_num", "min_num"]].notna().sum().sum() == 0:
             return Markdown(self.L("missing"))
         title = f"{L_idx(self.L, idx)}: {self.L('report.trend')}"
-        svg = _fig(charts.trend_chart(tr, self.L, title), title).data
+        svg = _svg(charts.trend_chart(tr, self.L, title))
 
         def cell(row: pd.Series, fact: str, who: str | None = None) -> str:
             v = row[fact]
@@ -523,8 +532,8 @@ class Report:
         mean_head = self.L("fact.mean") if tr["units"].nunique() > 1 else self.L("fact.mean_63")
         t = pd.DataFrame(rows, columns=[self.L("col.year"), mean_head, self.L("fact.leader"),
                                         self.L("fact.last_place"), self.L("col.source")])
-        img = (f"<img alt='{html.escape(title)}' src='data:image/svg+xml;base64,"
-               f"{base64.b64encode(svg.encode()).decode()}'>")
+        img = (f"<figure class='chart'><img alt='{html.escape(title, quote=True)}' src='data:image/svg+xml;base64,"
+               f"{base64.b64encode(svg.encode()).decode()}'><figcaption>{html.escape(title)}</figcaption></figure>")
         return HTML(f"<p>{html.escape(self.L('text.trend'))}</p>{img}{_table(t, 'w-trend').data}")
 
     def method(self) -> HTML:
@@ -704,7 +713,7 @@ class Review(Report):
         review = html.escape(self.L("review.title", index="PAR INDEX & SIPAS", year=self.year))
         return HTML(cover.replace(f"<h1>{report}</h1>", f"<h1>{review}</h1>", 1))
 
-    def sensitivity(self, idx: str = "par_index") -> SVG | Markdown:
+    def sensitivity(self, idx: str = "par_index") -> HTML | Markdown:
         from . import review
 
         res = self.a.result(idx)
@@ -778,13 +787,11 @@ class Review(Report):
                               self.L("col.p_keep_group"): s["p_keep_group"].map(lambda x: "—" if pd.isna(x) else f"{x:.2f}")})
             out.append(_table(t).data)
             if spread == max(self.MC_SPREADS):
-                svg = _fig(charts.monte_carlo_chart(s, self.L, f"{self.L('review.components')} (±{spread:.0%})"),
-                           self.L("review.components")).data
-                out.append(f"<img alt='{html.escape(self.L('review.components'))}' src='data:image/svg+xml;base64,"
-                           f"{base64.b64encode(svg.encode()).decode()}'>")
+                out.append(_fig(charts.monte_carlo_chart(s, self.L, f"{self.L('review.components')} (±{spread:.0%})"),
+                                self.L("review.components")).data)
         return HTML("".join(out))
 
-    def bounds(self, idx: str = "par_index") -> SVG | Markdown:
+    def bounds(self, idx: str = "par_index") -> HTML | Markdown:
         from . import review
 
         res = self.a.result(idx)
@@ -917,7 +924,7 @@ class Brief(Report):
         return Markdown(f"## {self.L('brief.standing', year=self.year)}\n\n"
                         + "\n\n".join(self._line(i) for i in INDEX_NAMES))
 
-    def locator(self) -> SVG:
+    def locator(self) -> HTML:
         from . import maps
         from .charts import group_colours
 
