@@ -379,7 +379,9 @@ def main() -> None:
         from click import exceptions as click_exc
 
     from .lifecycle import stop_like_ctrl_c
+    from .startup import skip_slow_optional_imports
 
+    skip_slow_optional_imports()
     stop_like_ctrl_c()
     try:
         try:
