@@ -78,6 +78,8 @@ def test_published_precision_is_kept(bundle):
 
 def test_every_fact_and_region_has_a_label_in_both_languages(bundle):
     keys = set(bundle.labels["key"])
+    for tier in set(bundle.published_tiers["tier"]):
+        assert f"tier.{tier}" in keys, tier
     for fact in set(bundle.national_facts["fact"]):
         assert f"fact.{fact}" in keys, fact
     for region in set(bundle.registry.table["region"]):

@@ -53,6 +53,7 @@ def test_outputs_and_recorded_parameters(bundled_report):
 def test_html_is_self_contained_without_code(bundled_report):
     html = (bundled_report / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", html)
+    assert html.count("<script") == 1 and "table.appendix" in html  # the one inline script: sorting
     assert not re.search(r"""src=["']https?://""", html)  # nothing is loaded from outside
     # the only web addresses are the references' links, which load nothing
     refs = re.search(r"""<ol class=["']refs["']>.*?</ol>""", html, re.S).group(0)

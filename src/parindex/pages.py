@@ -99,7 +99,7 @@ def html_page(body: str, title: str, lang: str, for_pdf: bool, extra_css: str = 
     return (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{stylesheet(for_pdf)}{extra_css}</style>"
-            f"</head><body>{body}{'' if for_pdf else SORT_SCRIPT}</body></html>\n")
+            f"</head><body>{body}{SORT_SCRIPT if not for_pdf and 'ptable appendix' in body else ''}</body></html>\n")
 
 
 # -- laying out a document from its parts -------------------------------------------------
