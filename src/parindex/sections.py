@@ -474,8 +474,15 @@ class Report:
         df = pd.DataFrame(rows, columns=[L("col.group"), L("text.sipas_tiers_pub"), L("text.sipas_tiers_rep")])
         facts = self._facts("sipas")
         facts = facts[~facts["fact"].isin(["leader", "last_place", "max", "min", "range"])]
-        ft = pd.DataFrame({L("col.fact"): [L.get(f"fact.{f}", f) for f in facts["fact"]],
-                           L("col.published"): facts["value"], L("col.source"): [self.cite(x) for x in facts["source_id"]]})
+        rows = []
+        for fact, g in facts.groupby("fact", sort=False):
+            # one line per fact: the most precise figure; a source that printed it rounded
+            # ("85" for 85.48) is said to agree, not shown as a second figure
+            best, _ = most_precise(g)
+            others = [v for v in dict.fromkeys(g["value"]) if v != best]
+            shown = best + (" " + L("text.also_rounded", values=", ".join(others)) if others else "")
+            rows.append([L.get(f"fact.{fact}", fact), shown, self.cite(list(g["source_id"]))])
+        ft = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.source")])
         return HTML(_table(df, "w-tiers").data + _table(ft, "w-facts").data)
 
     def scatter(self) -> HTML | Markdown:
