@@ -212,7 +212,10 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
     ax.set_xlabel(L("chart.value_axis"))
     handles = [matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444", label=L("chart.known_value")),
                matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, lw=2.2, alpha=0.6, label=L("chart.bounds"))]
-    ax.legend(handles=handles, fontsize=7, loc="lower left")
+    fig_h = 0.15 * len(d) + 1.3
+    # below the plot, not over its rows (the last rows are the widest bounds)
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig_h), ncol=2,
+              frameon=False)
     ax.set_title(title)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
@@ -240,7 +243,8 @@ def trend_chart(tr: pd.DataFrame, L: Labels, title: str) -> Figure:
     styles = {"max_num": ("#029e73", "^", L("fact.max")), "mean_63_num": ("#0173b2", "o", mean),
               "min_num": ("#d55e00", "v", L("fact.min"))}
     for col, (colour, marker, label) in styles.items():
-        ax.plot(tr["year"], tr[col].astype(float), color=colour, marker=marker, ms=4, lw=1.2, label=label)
+        if tr[col].notna().any():  # a series with no published figure gets no legend entry
+            ax.plot(tr["year"], tr[col].astype(float), color=colour, marker=marker, ms=4, lw=1.2, label=label)
     ax.set_xticks(tr["year"], [str(y) for y in tr["year"]], fontsize=7)
     if "units" in tr and tr["units"].nunique() > 1:
         # one series across the 1 July 2025 reorganisation, with the change of units marked

@@ -541,7 +541,8 @@ class Report:
                                         self.L("fact.last_place"), self.L("col.source")])
         img = (f"<figure class='chart'><img alt='{html.escape(title, quote=True)}' src='data:image/svg+xml;base64,"
                f"{base64.b64encode(svg.encode()).decode()}'><figcaption>{html.escape(title)}</figcaption></figure>")
-        return HTML(f"<p>{html.escape(self.L('text.trend'))}</p>{img}{_table(t, 'w-trend').data}")
+        note = f"<p>{html.escape(self.L('text.trend'))}</p>" if idx == INDEX_NAMES[0] else ""  # said once
+        return HTML(f"{note}{img}{_table(t, 'w-trend').data}")
 
     def method(self) -> HTML:
         L, b = self.L, self.a.bundle
