@@ -373,6 +373,13 @@ def data_rehash() -> None:
 
 
 def main() -> None:
+    try:
+        _main()
+    except KeyboardInterrupt:  # stopped (Ctrl-C, SIGTERM, SIGHUP) outside the command's own handling
+        sys.exit(130)
+
+
+def _main() -> None:
     try:  # typer 0.2x carries its own copy of click
         from typer._click import exceptions as click_exc
     except ImportError:  # pragma: no cover - older typer uses click itself
