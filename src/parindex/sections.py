@@ -120,12 +120,17 @@ class Report:
 
             nf = b.national_facts  # the trend's figures of every year
             order += list(nf.loc[nf["index"].isin(INDEX_NAMES) & nf["fact"].isin(SERIES), "source_id"])
-            known = set(b.sources["source_id"])
-            self._refs = {}
-            for sid in order:
-                if sid in known and sid not in self._refs:
-                    self._refs[sid] = len(self._refs) + 1
+            self._refs = self._number(order)
         return self._refs
+
+    def _number(self, order: list[str]) -> dict[str, int]:
+        """Reference numbers by first use; ids that are not sources (a user's file) get none."""
+        known = set(self.a.bundle.sources["source_id"])
+        out: dict[str, int] = {}
+        for sid in order:
+            if sid in known and sid not in out:
+                out[sid] = len(out) + 1
+        return out
 
     def cite(self, ids) -> str:
         """'[3, 7]' for source ids; a user's own file is named instead (never a raw id)."""
@@ -883,11 +888,7 @@ class Brief(Report):
                         order += str(d.at[self.p.code, col]).split(";")
             pub = self.a.bundle.published_tiers
             order += list(pub.loc[(pub["year"] == self.year) & (pub["province_code"] == self.p.code), "source_id"])
-            known = set(self.a.bundle.sources["source_id"])
-            self._refs = {}
-            for sid in order:
-                if sid in known and sid not in self._refs:
-                    self._refs[sid] = len(self._refs) + 1
+            self._refs = self._number(order)
         return self._refs
 
     def title(self) -> Markdown:
