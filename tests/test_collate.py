@@ -25,3 +25,37 @@ def test_summary_lists_follow_dictionary_order(bundle):
         assert names == vsorted(names)
     assert doc["sipas"]["published_tiers"]["lowest"] == [
         "Bình Phước", "Bình Thuận", "Cao Bằng", "Đắk Lắk", "Kiên Giang", "Quảng Bình", "Quảng Ngãi"]
+
+
+# -- the decimal mark ---------------------------------------------------------------------------
+
+def test_vietnamese_edition_writes_the_decimal_comma_only_on_numbers():
+    from parindex.labels import Labels
+
+    vi, en = Labels("vi"), Labels("en")
+    assert vi.number("89.21") == "89,21" and en.number("89.21") == "89.21"
+    assert vi.number("85.64–93.74") == "85,64–93,74"
+    assert vi.number("Quảng Ninh 90.1; Hải Phòng +0.52") == "Quảng Ninh 90,1; Hải Phòng +0,52"
+    # versions, dates, section marks, words and file names keep their dots
+    for kept in ("parindex 0.3.0", "21.05.2021", "docs/method.md §7.1", "v1.2", "bang 1.5.csv", "2020", "≥ 90"):
+        assert vi.number(kept) == kept
+    # label fields: numbers are localised after their own format spec, verbatim fields are not
+    assert vi("brief.margin_up", points=1.234, cutoff=90.0) == "Cần thêm 1,23 điểm để đạt ngưỡng 90%."
+    assert en("brief.margin_up", points=1.234, cutoff=90.0).startswith("1.23 points")
+    assert "0.3.1" in vi("report.provenance", version="0.3.1", origin="x 2.5", checksums="a.b")
+
+
+def test_chart_numbers_take_the_edition_mark():
+    from parindex import charts
+    from parindex.labels import Labels
+
+    fig, ax = charts.subplots(figsize=(3, 2))
+    ax.plot([0, 0.5, 1.5], [1, 2, 3])
+    ax.text(0.1, 1.5, "89.21")
+    charts.use_decimal_mark(fig, Labels("vi"))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()  # tick labels exist only once drawn
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert "0,5" in ticks and not any("." in t for t in ticks), ticks
+    assert any(t.get_text() == "89,21" for t in ax.texts)

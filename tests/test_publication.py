@@ -69,6 +69,21 @@ def test_each_edition_is_in_its_own_language(editions, bundle):
     assert not _words(body, names) & ENGLISH, sorted(_words(body, names) & ENGLISH)
 
 
+def test_each_edition_has_its_decimal_mark(editions):
+    """89,21 in the Vietnamese edition (text, tables and the charts' own text), 89.21 in the
+    English; dots stay in web addresses, versions, dates and section marks."""
+    def numbers(text: str, mark: str) -> list[str]:
+        text = " ".join(t for t in text.split() if not re.search(r"[/_=@]|https?|www|\.(vn|html?|pdf|md)", t))
+        return re.findall(rf"(?<![\w.,§])\d+\{mark}\d{{1,2}}(?![\w.,]|\{mark}\d)", text)
+
+    vi = _text(editions / "yearly_report_2020_vi.pdf")
+    en = _text(editions / "yearly_report_2020_en.pdf")
+    assert not numbers(vi, "."), numbers(vi, ".")[:10]
+    assert "89,21" in vi or len(numbers(vi, ",")) > 50, numbers(vi, ",")[:10]
+    assert not numbers(en, ","), numbers(en, ",")[:10]
+    assert len(numbers(en, ".")) > 50
+
+
 def test_pdf_is_tagged_archival_and_describes_itself(editions):
     path = editions / "yearly_report_2020_vi.pdf"
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout

@@ -79,7 +79,7 @@ class AuditItem:
         """``published``, ``computed`` or ``detail`` in the edition of ``L``."""
         if part in self.texts:
             return render(*self.texts[part], L)
-        return getattr(self, part)
+        return L.number(getattr(self, part))
 
 
 _EN = None

@@ -143,7 +143,7 @@ def write_brief_index(folder: Path, year: int, lang: str, chosen: list[Province]
         cells = [p.name(lang), L(f"region.{p.region}")]
         for idx in ("par_index", "sipas"):
             c = a.result(idx).classified.loc[p.code]
-            cells.append("—" if pd.isna(c["value"]) else f"{float(c['value']):.2f}")
+            cells.append("—" if pd.isna(c["value"]) else L.number(f"{float(c['value']):.2f}"))
             cells.append("—" if pd.isna(c["rank_published"]) else str(int(c["rank_published"])))
         rows.append({"cells": cells, "links": [{"href": f"{stem}.{ext}", "text": ext.upper()} for ext in formats]})
     page = _TEMPLATES.get_template("brief_index.html").render(

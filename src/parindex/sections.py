@@ -24,29 +24,34 @@ from .tables import most_precise, value_as_published
 INDEX_NAMES = ("par_index", "sipas")
 
 
-def _svg(fig: Figure) -> str:
+def _svg(fig: Figure, L: Labels | None = None) -> str:
+    if L is not None:
+        charts.use_decimal_mark(fig, L)
     buf = io.StringIO()
     with gc_paused():  # see gcpause
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # reproducible bytes
     return buf.getvalue()
 
 
-def _fig(fig: Figure, alt: str, caption: str | None = None) -> HTML:
+def _fig(fig: Figure, alt: str, caption: str | None = None, L: Labels | None = None) -> HTML:
     """A figure with its description as alt text (read out by screen readers, carried into the
     PDF's structure) and as a caption in real text under it."""
-    data = base64.b64encode(_svg(fig).encode("utf-8")).decode("ascii")
+    data = base64.b64encode(_svg(fig, L).encode("utf-8")).decode("ascii")
     text = html.escape(caption if caption is not None else alt)
     return HTML(f"<figure class='chart'><img alt='{html.escape(alt, quote=True)}' "
                 f"src='data:image/svg+xml;base64,{data}'><figcaption>{text}</figcaption></figure>")
 
 
-def _table(df: pd.DataFrame, cls: str = "") -> HTML:
+def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None) -> HTML:
+    """``df`` as an HTML table; with ``L``, its numbers carry that edition's decimal mark."""
     if df.empty:  # never a table of headers alone
         return HTML("")
     # On a narrow screen a wide table scrolls inside its own box (with a shadow as the cue),
     # instead of widening the page; print and PDF lay it out at full width.
-    return HTML("<div class='tscroll'>" + df.to_html(index=False, escape=True, na_rep="—",
-                                                    classes=f"ptable {cls}".strip(), border=0) + "</div>")
+    body = df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0)
+    if L is not None:  # pandas' own number formatting, then the edition's decimal mark on the text
+        body = re.sub(r">([^<]+)<", lambda m: ">" + L.number(m.group(1)) + "<", body)
+    return HTML("<div class='tscroll'>" + body + "</div>")
 
 
 def md_text(text: str) -> str:
@@ -90,6 +95,12 @@ class Report:
             return tidy(self.a, "ministries").reset_index(drop=True)
         df = tidy(self.a, "provinces")
         return df[df["index"] == idx].reset_index(drop=True)
+
+    def _table(self, df: pd.DataFrame, cls: str = "") -> HTML:
+        return _table(df, cls, self.L)
+
+    def _fig(self, fig: Figure, alt: str, caption: str | None = None) -> HTML:
+        return _fig(fig, alt, caption, self.L)
 
     # -- references ------------------------------------------------------------
     @property
@@ -343,8 +354,8 @@ class Report:
                                self.cite(it.source_ids) if it else "—"])
         ct = pd.DataFrame(counts, columns=[L("col.fact"), L("col.group"), L("col.count_announced"),
                                            L("col.count_reproduced"), L("col.status"), L("col.source")])
-        return HTML(f"<h2>{html.escape(L('report.key_figures'))}</h2>" + _table(kf, "w-keyfig").data
-                    + _table(ct, "w-counts").data)
+        return HTML(f"<h2>{html.escape(L('report.key_figures'))}</h2>" + self._table(kf, "w-keyfig").data
+                    + self._table(ct, "w-counts").data)
 
     def ranking(self, idx: str = "par_index") -> HTML | Markdown:
         res = self.a.result(idx)
@@ -362,7 +373,7 @@ class Report:
                                            items="; ".join(items))))
         alt = self.L("chart.alt_ranking", title=title, n_bar=int(c["value"].notna().sum()),
                      n_rank=int((c["value"].isna() & c["rank_published"].notna()).sum()))
-        return _fig(charts.ranking_chart(res, self.L, title), alt)
+        return self._fig(charts.ranking_chart(res, self.L, title), alt)
 
     def unknown_list(self, idx: str = "par_index") -> Markdown:
         c = self.a.result(idx).classified
@@ -380,7 +391,7 @@ class Report:
         n = int(self.a.result(idx).classified["value"].notna().sum())
         if n < 3:  # a strip of one or two points says nothing a sentence does not
             return Markdown(self.L("text.distribution_few", n=n))
-        return _fig(charts.distribution_chart(self.a.result(idx), self.L, title), title)
+        return self._fig(charts.distribution_chart(self.a.result(idx), self.L, title), title)
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
         res, L = self.a.result(idx), self.L
@@ -399,7 +410,7 @@ class Report:
                                          L("col.count_reproduced"), L("col.count_known"), L("col.members")])
         note = f"* {L('basis.record')}" + (f"; ** {L('basis.announced_counts')}" if self.a.assume_announced else "")
         assume = L("text.assume_announced" if self.a.assume_announced else "text.assume_default")
-        return HTML(_table(df, "w-groups").data + f"<p class='note'>{html.escape(note)}</p>"
+        return HTML(self._table(df, "w-groups").data + f"<p class='note'>{html.escape(note)}</p>"
                     + f"<p class='note'>{html.escape(assume)}</p>" + self._slots(idx))
 
     def _slots(self, idx: str) -> str:
@@ -451,14 +462,14 @@ class Report:
         fig = maps.choropleth(res.classified, rings, labels, self.L, title, lambda lab: self._group_name(idx, lab),
                               caption=caption)
         known = int(res.classified["group"].notna().sum())
-        return _fig(fig, f"{self.L('report.map')}: {title} ({known}/{len(codes)})")
+        return self._fig(fig, f"{self.L('report.map')}: {title} ({known}/{len(codes)})")
 
     def components(self) -> HTML | Markdown:
         comp = self.a.par_index.components
         if comp is None or comp.empty:
             return Markdown(self.L("text.no_components"))
         title = f"{self.L('report.components')} {self.year}"
-        return _fig(charts.components_chart(comp, self.L, title), self.L("chart.alt_components", title=title, n=len(comp)))
+        return self._fig(charts.components_chart(comp, self.L, title), self.L("chart.alt_components", title=title, n=len(comp)))
 
     def additivity(self) -> Markdown:
         comp = self.a.par_index.components
@@ -488,14 +499,14 @@ class Report:
             shown = best + (" " + L("text.also_rounded", values=", ".join(others)) if others else "")
             rows.append([L.get(f"fact.{fact}", fact), shown, self.cite(list(g["source_id"]))])
         ft = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.source")])
-        return HTML(_table(df, "w-tiers").data + _table(ft, "w-facts").data)
+        return HTML(self._table(df, "w-tiers").data + self._table(ft, "w-facts").data)
 
     def scatter(self) -> HTML | Markdown:
         par, sip = self.a.par_index, self.a.sipas
         both = par.classified["value"].notna() & sip.classified["value"].notna()
         if both.sum() < 2:
             return Markdown(self.L("text.scatter_n", n=int(both.sum())))
-        return _fig(charts.scatter_chart(par, sip, self.L, self.L("report.scatter")),
+        return self._fig(charts.scatter_chart(par, sip, self.L, self.L("report.scatter")),
                     f"{self.L('report.scatter')}: {self.L('text.scatter_n', n=int(both.sum()))}")
 
     def scatter_note(self) -> Markdown:
@@ -523,7 +534,7 @@ class Report:
         if tr.empty or tr[["mean_63_num", "max_num", "min_num"]].notna().sum().sum() == 0:
             return Markdown(self.L("missing"))
         title = f"{L_idx(self.L, idx)}: {self.L('report.trend')}"
-        svg = _svg(charts.trend_chart(tr, self.L, title))
+        svg = _svg(charts.trend_chart(tr, self.L, title), self.L)
 
         def cell(row: pd.Series, fact: str, who: str | None = None) -> str:
             v = row[fact]
@@ -547,7 +558,7 @@ class Report:
         img = (f"<figure class='chart'><img alt='{html.escape(title, quote=True)}' src='data:image/svg+xml;base64,"
                f"{base64.b64encode(svg.encode()).decode()}'><figcaption>{html.escape(title)}</figcaption></figure>")
         note = f"<p>{html.escape(self.L('text.trend'))}</p>" if idx == INDEX_NAMES[0] else ""  # said once
-        return HTML(f"{note}{img}{_table(t, 'w-trend').data}")
+        return HTML(f"{note}{img}{self._table(t, 'w-trend').data}")
 
     def method(self) -> HTML:
         L, b = self.L, self.a.bundle
@@ -562,7 +573,7 @@ class Report:
                               self._basis(r.basis), self.cite(r.source_ids)])
         rt = pd.DataFrame(rules, columns=[L("col.fact"), L("col.group"), L("col.rule"), L("col.basis"), L("col.source")])
         text = f"<p>{html.escape(L('text.method_par'))}</p><p>{html.escape(L('text.method_bounds'))}</p>"
-        return HTML(text + _table(legal, "w-legal").data + _table(rt, "w-rules").data + self._disagreements())
+        return HTML(text + self._table(legal, "w-legal").data + self._table(rt, "w-rules").data + self._disagreements())
 
     def _disagreements(self) -> str:
         """Where sources give different figures for one cell: all of them, and the one kept."""
@@ -581,7 +592,7 @@ class Report:
         if not rows:
             return ""
         df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.province"), "", L("col.figures"), L("col.kept")])
-        return (f"<p>{html.escape(L('text.disagreements'))}</p>" + _table(df, "w-disagree").data)
+        return (f"<p>{html.escape(L('text.disagreements'))}</p>" + self._table(df, "w-disagree").data)
 
     def audit(self) -> HTML:
         L = self.L
@@ -592,7 +603,7 @@ class Report:
                                          L("col.computed"), L("col.detail"), L("col.source")])
         df.columns = ["", L("col.fact"), L("col.published"), L("col.status"), L("col.computed"),
                       L("col.detail"), L("col.source")]
-        return HTML(f"<p class='note'>{html.escape(L('text.audit_legend'))}</p>" + _table(df, "audit").data)
+        return HTML(f"<p class='note'>{html.escape(L('text.audit_legend'))}</p>" + self._table(df, "audit").data)
 
     def sources(self) -> HTML:
         """The numbered list of references: publisher, date, title where known, and a link."""
@@ -644,7 +655,7 @@ class Report:
                                          f"{L_idx(L, 'par_index')} {prev}", f"{L_idx(L, 'sipas')} {prev}"])
         head = (f"<h2>{html.escape(L('report.predecessors'))}</h2>"
                 f"<p>{html.escape(L('text.predecessors', year=prev))}</p>")
-        return HTML(head + _table(df, "predecessors").data)
+        return HTML(head + self._table(df, "predecessors").data)
 
     def ministries(self) -> HTML:
         """The ministries' PAR INDEX, where the year has any data on them."""
@@ -675,7 +686,7 @@ class Report:
         head = (f"<h2>{html.escape(L('report.ministries'))}</h2><p>"
                 + html.escape(L("text.ministries", n=cov["provinces"], n_value=cov["with_value"],
                                 n_rank=cov["with_rank_only"])) + "</p>")
-        return HTML(head + _table(df, "ministries").data + (f"<ul>{''.join(checks)}</ul>" if checks else ""))
+        return HTML(head + self._table(df, "ministries").data + (f"<ul>{''.join(checks)}</ul>" if checks else ""))
 
     def appendix(self, idx: str = "par_index") -> HTML:
         """Every unit with something published or established; the rest named in one line."""
@@ -707,7 +718,7 @@ class Report:
             return HTML(line)
         df = pd.DataFrame(rows, columns=[L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"),
                                          L("col.group"), L("col.basis"), L("col.status"), L("col.source")])
-        return HTML(_table(df, "appendix").data + line)
+        return HTML(self._table(df, "appendix").data + line)
 
 
 def L_idx(L: Labels, idx: str) -> str:
@@ -733,7 +744,7 @@ class Review(Report):
         sens = review.cutoff_sensitivity(res, self.SENS_STEP, self.SENS_SPAN)
         if sens.empty:
             return Markdown(self.L("text.no_rule", year=self.year))
-        return _fig(charts.sensitivity_chart(sens, res.rules.labels, self.L, f"{L_idx(self.L, idx)} {self.year}"),
+        return self._fig(charts.sensitivity_chart(sens, res.rules.labels, self.L, f"{L_idx(self.L, idx)} {self.year}"),
                     self.L("text.sensitivity", span=self.SENS_SPAN, step=self.SENS_STEP))
 
     def sensitivity_note(self) -> Markdown:
@@ -750,7 +761,7 @@ class Review(Report):
         wide = s.pivot_table(index="shift", columns="cutoff", values="count", aggfunc="first").reset_index()
         wide["shift"] = [f"{x:+.1f}" if x else "0" for x in wide["shift"]]
         wide.columns = [self.L("col.shift"), *[self.L("chart.cutoff", value=c) for c in wide.columns[1:]]]
-        return _table(wide)
+        return self._table(wide)
 
     def closest(self, idx: str = "par_index") -> HTML:
         from . import review
@@ -761,7 +772,7 @@ class Review(Report):
         c["group"] = [self._group_name(idx, g) for g in c["group"]]
         c.columns = [self.L("col.cutoff"), self.L("col.province"), self.L("col.value"), self.L("col.margin"),
                      self.L("col.group")]
-        return _table(c)
+        return self._table(c)
 
     def rounding(self, idx: str = "par_index") -> HTML:
         from . import review
@@ -778,7 +789,7 @@ class Review(Report):
                                   for t in r["tied_with"]]
                 r.columns = [self.L("col.province"), self.L("col.value"), self.L("col.rounded"),
                              self.L("col.rank_computed"), self.L("col.rank_rounded"), self.L("col.reason")]
-                parts.append(_table(r).data)
+                parts.append(self._table(r).data)
         return HTML("".join(parts))
 
     def monte_carlo(self) -> HTML | Markdown:
@@ -798,9 +809,9 @@ class Review(Report):
                               self.L("col.rank_range"): [f"{a}–{b}" for a, b in zip(s["rank_min"], s["rank_max"])],
                               self.L("col.p_keep_rank"): s["p_keep_rank"].map("{:.2f}".format),
                               self.L("col.p_keep_group"): s["p_keep_group"].map(lambda x: "—" if pd.isna(x) else f"{x:.2f}")})
-            out.append(_table(t).data)
+            out.append(self._table(t).data)
             if spread == max(self.MC_SPREADS):
-                out.append(_fig(charts.monte_carlo_chart(s, self.L, f"{self.L('review.components')} (±{spread:.0%})"),
+                out.append(self._fig(charts.monte_carlo_chart(s, self.L, f"{self.L('review.components')} (±{spread:.0%})"),
                                 self.L("review.components")).data)
         return HTML("".join(out))
 
@@ -810,7 +821,7 @@ class Review(Report):
         res = self.a.result(idx)
         b = review.bounds(res)
         title = f"{self.L('review.bounds')} — {L_idx(self.L, idx)}"
-        return _fig(charts.bounds_chart(b, res.rules.labels if res.rules else [], self.L, title), self.L("text.bounds"))
+        return self._fig(charts.bounds_chart(b, res.rules.labels if res.rules else [], self.L, title), self.L("text.bounds"))
 
     def bounds_text(self, idx: str = "par_index") -> Markdown:
         from . import review
@@ -838,7 +849,7 @@ class Review(Report):
                           self.L("col.width"): b["width"].map("{:.2f}".format),
                           self.L("col.group"): [self._group_name(idx, g) if not pd.isna(g) else self.L("group.unknown") for g in b["group"]],
                           self.L("col.basis"): [self.L(f"basis.{x}") for x in b["group_basis"]]})
-        return _table(t)
+        return self._table(t)
 
     def coherence(self) -> HTML:
         from . import review
@@ -864,7 +875,7 @@ class Review(Report):
                 t = t.drop(columns="percent_rounded")
                 t.columns = [self.L("col.province"), self.L("col.sipas_percent"), self.L("col.percent_div_10"),
                              self.L("col.sipas_points"), self.L("col.difference")]
-                parts.append(_table(t).data)
+                parts.append(self._table(t).data)
         return HTML("".join(parts))
 
 
@@ -947,7 +958,7 @@ class Brief(Report):
             cw = crosswalk()
             iso63 = self.a.bundle.registry.table.set_index("code")["iso_3166_2"]
             isos = [iso63[o] for o in cw.loc[cw["new_code"] == self.p.code, "old_code"]]
-        return _fig(maps.locator(isos, colour, self.L), f"{self.p.name(self.lang)}")
+        return self._fig(maps.locator(isos, colour, self.L), f"{self.p.name(self.lang)}")
 
     def neighbours(self) -> HTML | Markdown:
         from .brief import standing
@@ -964,7 +975,7 @@ class Brief(Report):
             return Markdown(L("brief.no_neighbours"))
         df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.above_below"), L("col.province"), L("col.value"),
                                          L("col.rank")])
-        return HTML(f"<h3>{html.escape(L('brief.neighbours'))}</h3>" + _table(df).data)
+        return HTML(f"<h3>{html.escape(L('brief.neighbours'))}</h3>" + self._table(df).data)
 
     def peers(self) -> HTML:
         from .brief import region_peers
@@ -974,10 +985,10 @@ class Brief(Report):
         t = pd.DataFrame({
             L("col.province"): [f"<b>{html.escape(n)}</b>" if c == self.p.code else html.escape(n)
                                 for c, n in zip(df["code"], df["province"])],
-            "PAR INDEX": [value_as_published(self.a.par_index.table.data, c) or L("missing") for c in df["code"]],
+            "PAR INDEX": [L.number(value_as_published(self.a.par_index.table.data, c) or L("missing")) for c in df["code"]],
             L("col.rank"): ["—" if pd.isna(r) else int(r) for r in df["par_rank"]],
             L("col.group"): [self._group_name("par_index", g) if g else "—" for g in df["par_group"]],
-            "SIPAS": [value_as_published(self.a.sipas.table.data, c) or L("missing") for c in df["code"]],
+            "SIPAS": [L.number(value_as_published(self.a.sipas.table.data, c) or L("missing")) for c in df["code"]],
             L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in df["sipas_rank"]],
             L("col.group") + " ": [self._group_name("sipas", g) if g else "—" for g in df["sipas_group"]],
         })
@@ -996,4 +1007,4 @@ class Brief(Report):
                           L("col.rank"): ["—" if pd.isna(r) else int(r) for r in h["par_index_rank"]],
                           "SIPAS": [v or "—" for v in h["sipas_value"]],
                           L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in h["sipas_rank"]]})
-        return HTML(f"<h3>{html.escape(L('brief.history'))}</h3>" + _table(t).data)
+        return HTML(f"<h3>{html.escape(L('brief.history'))}</h3>" + self._table(t).data)
