@@ -123,7 +123,7 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
         if not pd.isna(r["value"]):
             bars.append((i, float(r["value"]), col))
             # on a white ground above the cut-off lines: a line never crosses a figure
-            ax.text(float(r["value"]) + 0.2, i, value_as_published(res.table.data, code), va="center", fontsize=6.5,
+            ax.text(float(r["value"]) + 0.2, i, value_as_published(res.table.data, code), va="center", fontsize=7,
                     zorder=5, bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
         else:
             lo, hi = float(r["lo"]), float(r["hi"])
@@ -203,7 +203,7 @@ def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> 
     fig, ax = subplots(figsize=(6.0, 4.2))
     ax.scatter(both["value"].astype(float), both["value_sipas"].astype(float), s=24, color="#0173b2", zorder=3)
     for _, r in both.iterrows():
-        ax.annotate(r["province"], (float(r["value"]), float(r["value_sipas"])), fontsize=6.5,
+        ax.annotate(r["province"], (float(r["value"]), float(r["value_sipas"])), fontsize=7,
                     xytext=(3, 2), textcoords="offset points")
     ax.set_xlabel("PAR INDEX (%)")
     ax.set_ylabel("SIPAS (%)")
@@ -227,7 +227,7 @@ def sensitivity_chart(sens: pd.DataFrame, labels: list[str], L: Labels, title: s
         ax.set_xlabel(L("chart.shift_axis"), fontsize=7)
     axes[0][0].set_ylabel(L("chart.count_at_or_above"))
     handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, names, fontsize=6.5, loc="lower center", ncol=2, frameon=False)
+    fig.legend(handles, names, fontsize=7, loc="lower center", ncol=2, frameon=False)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
@@ -245,7 +245,7 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
         else:
             ax.plot([r["lo"], r["hi"]], [i, i], color=col, lw=2.2, alpha=0.45, solid_capstyle="butt")
             ax.plot([r["lo"], r["hi"]], [i, i], "|", color=col, ms=5)
-    ax.set_yticks(range(len(d)), d["province"], fontsize=5.5)
+    ax.set_yticks(range(len(d)), d["province"], fontsize=7)
     ax.invert_yaxis()
     ax.set_ylim(len(d) - 0.4, -0.6)
     ax.set_xlabel(L("chart.value_axis"))
@@ -290,7 +290,7 @@ def trend_chart(tr: pd.DataFrame, L: Labels, title: str) -> Figure:
         first = int(tr.loc[tr["units"] != tr["units"].iloc[0], "year"].min())
         ax.axvline(first - 0.5, color="#777777", lw=0.8, ls="--")
         ax.annotate(L("chart.units_break", n=int(tr["units"].iloc[-1])), (first - 0.45, 1.0),
-                    xycoords=("data", "axes fraction"), va="top", fontsize=6.5, color="#555555")
+                    xycoords=("data", "axes fraction"), va="top", fontsize=7, color="#555555")
     ax.set_ylabel(L("chart.value_axis"))
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(title)

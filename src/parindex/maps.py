@@ -112,7 +112,7 @@ def choropleth(classified: pd.DataFrame, rings: dict[str, list[np.ndarray]], lab
     handles.append(Patch(facecolor="#eeeeee", hatch="xxx", edgecolor="#888888", label=L("missing")))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.8), fontsize=7.5, frameon=False)
     ax.set_title(title, fontsize=10)
-    fig.text(0.02, 0.01, caption or L("map.caption"), fontsize=5.5, color="#555555", wrap=True)
+    fig.text(0.02, 0.01, caption or L("map.caption"), fontsize=7, color="#555555", wrap=True)
     fig.tight_layout()
     return fig
 

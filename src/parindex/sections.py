@@ -38,8 +38,10 @@ def _fig(fig: Figure, alt: str, caption: str | None = None, L: Labels | None = N
     PDF's structure) and as a caption in real text under it."""
     data = base64.b64encode(_svg(fig, L).encode("utf-8")).decode("ascii")
     text = html.escape(caption if caption is not None else alt)
-    return HTML(f"<figure class='chart'><img alt='{html.escape(alt, quote=True)}' "
-                f"src='data:image/svg+xml;base64,{data}'><figcaption>{text}</figcaption></figure>")
+    # On a phone the image keeps its natural size (its smallest text, 7 pt, is then 9 px) and
+    # scrolls sideways in its own box, with the same edge shadows as a wide table.
+    return HTML(f"<figure class='chart'><div class='tscroll'><img alt='{html.escape(alt, quote=True)}' "
+                f"src='data:image/svg+xml;base64,{data}'></div><figcaption>{text}</figcaption></figure>")
 
 
 def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None) -> HTML:
@@ -534,7 +536,7 @@ class Report:
         if tr.empty or tr[["mean_63_num", "max_num", "min_num"]].notna().sum().sum() == 0:
             return Markdown(self.L("missing"))
         title = f"{L_idx(self.L, idx)}: {self.L('report.trend')}"
-        svg = _svg(charts.trend_chart(tr, self.L, title), self.L)
+        img = self._fig(charts.trend_chart(tr, self.L, title), title).data
 
         def cell(row: pd.Series, fact: str, who: str | None = None) -> str:
             v = row[fact]
@@ -555,8 +557,6 @@ class Report:
         mean_head = self.L("fact.mean") if tr["units"].nunique() > 1 else self.L("fact.mean_63")
         t = pd.DataFrame(rows, columns=[self.L("col.year"), mean_head, self.L("fact.leader"),
                                         self.L("fact.last_place"), self.L("col.source")])
-        img = (f"<figure class='chart'><img alt='{html.escape(title, quote=True)}' src='data:image/svg+xml;base64,"
-               f"{base64.b64encode(svg.encode()).decode()}'><figcaption>{html.escape(title)}</figcaption></figure>")
         note = f"<p>{html.escape(self.L('text.trend'))}</p>" if idx == INDEX_NAMES[0] else ""  # said once
         return HTML(f"{note}{img}{self._table(t, 'w-trend').data}")
 
