@@ -1,5 +1,6 @@
 """Methodology review: sensitivity, rounding, Monte Carlo, bounds, coherence, and the notebook."""
 
+import re
 import subprocess
 import unicodedata
 
@@ -133,6 +134,9 @@ def test_review_notebook_builds_on_bundled_and_complete_tables(tmp_path):
         text = subprocess.run(["pdftotext", str(out / f"methodology_review_2020_{lang}.pdf"), "-"],
                               capture_output=True, text=True, check=True).stdout
         assert not [ch for ch in text if unicodedata.combining(ch)]
+        # one page number per page, counting every page (the contents page too)
+        pages = text.count("\f")
+        assert re.findall(r"^(\d+) / (\d+)$", text, flags=re.M) == [(str(i), str(pages)) for i in range(1, pages + 1)]
         html = (out / f"methodology_review_2020_{lang}.html").read_text(encoding="utf-8")
         assert "<script" not in html
     assert "Complete table: the computed mean is 83.7195" in html

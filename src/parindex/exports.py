@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from .pages import html_page, is_compact, joined, thin_groups
-from .pdf import assemble, render_body, render_parts, single, warm_up
+from .pdf import assemble, render_body, render_parts, warm_up
 
 
 def _lower_thread_priority(niceness: int) -> None:
@@ -62,7 +62,9 @@ class PartExports:
     def _export(self, part, key: tuple[int, int]) -> str:
         body = self._exporter().body(part)
         if self.pool is not None:
-            self.pdfs[key] = self.pool.submit(render_body, body, self.title, self.lang, len(self.ranges) == 1)
+            # without page furniture: whether a contents page goes in front (and so whether the
+            # pages are joined and stamped) is known only once every part is in
+            self.pdfs[key] = self.pool.submit(render_body, body, self.title, self.lang, False)
         return body
 
     def cell_complete(self, index: int, nb) -> None:
@@ -106,8 +108,6 @@ class PartExports:
         futures = [self.pdfs[self.ranges[g[0]]] if len(g) == 1 else
                    self.pool.submit(render_body, joined(bodies, g), self.title, self.lang, False) for g in groups]
         parts = [f.result() for f in futures]
-        if len(parts) == 1 and not contents:
-            return single(parts[0].pdf, self.title, self.lang)
         return self.pool.submit(assemble, parts, self.title, self.lang, contents).result()
 
     def close(self) -> None:
