@@ -14,6 +14,9 @@ def test_alphabet_then_tones():
     assert vsorted(["má", "mạ", "mà", "mã", "mả", "ma"]) == ["ma", "mà", "mả", "mã", "má", "mạ"]
     # NFD input sorts like NFC; old and new tone placement meet
     assert sort_key("Hòa Bình")[:2] == sort_key("Hoà Bình")[:2] == sort_key("Ho\u0300a Bi\u0300nh")[:2]
+    # a city's administrative prefix is not part of its name: TP. Hồ Chí Minh files under H
+    assert vsorted(["Tây Ninh", "TP. Hồ Chí Minh", "Hưng Yên", "Hòa Bình"]) == [
+        "Hòa Bình", "TP. Hồ Chí Minh", "Hưng Yên", "Tây Ninh"]
 
 
 def test_summary_lists_follow_dictionary_order(bundle):

@@ -840,7 +840,7 @@ class Review(Report):
         from . import review
 
         b = review.bounds(self.a.result(idx))
-        b = b[b["value"].isna()].sort_values(["lo", "province"], ascending=[False, True])
+        b = b[b["value"].isna()].sort_values(["lo", "province"], ascending=[False, True], key=by_name)
         if b.empty:
             return HTML("")
         t = pd.DataFrame({self.L("col.province"): b["province"],
