@@ -123,15 +123,15 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
         if not pd.isna(r["value"]):
             bars.append((i, float(r["value"]), col))
             # on a white ground above the cut-off lines: a line never crosses a figure
-            ax.text(float(r["value"]) + 0.2, i, value_as_published(res.table.data, code), va="center", fontsize=7,
+            ax.text(float(r["value"]) + 0.45, i, value_as_published(res.table.data, code), va="center", fontsize=7,
                     zorder=5, bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
         else:
             lo, hi = float(r["lo"]), float(r["hi"])
             ax.plot([lo, hi], [i, i], color=col, lw=1.2, ls=(0, (2, 1.5)))
             ax.plot([lo, hi], [i, i], "|", color=col, ms=6)  # explained once, in the legend
-    if bars:  # one call for all bars: a call per bar made a container and a redraw check each
+    if bars:  # a dot per value: the axis starts near the lowest value, where a bar's length would mislead
         ys, vals, cols = zip(*bars)
-        ax.barh(list(ys), [v - lo_axis for v in vals], left=lo_axis, color=list(cols), height=0.75)
+        ax.scatter(list(vals), list(ys), c=list(cols), s=34, zorder=4, edgecolor="white", linewidth=0.5)
     ticks = [f"{r['province']} ({int(r['rank_published'])})" if not pd.isna(r["rank_published"])
              else r["province"] for _, r in d.iterrows()]
     ax.set_yticks(y, ticks)
@@ -142,12 +142,21 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
         if lo_axis < cut < hi_axis:
             ax.axvline(cut, color="#333333", lw=0.8, ls="--")
             ax.text(cut, -0.9, L("chart.cutoff", value=cut), ha="center", va="bottom", fontsize=7)
-    handles = [matplotlib.patches.Patch(color=colours[lab], label=L.get(f"group.{lab}", L.get(f"tier.{lab}", lab)))
+    handles = [matplotlib.lines.Line2D([], [], color=colours[lab], marker="o", ls="none",
+                                       label=L.get(f"group.{lab}", L.get(f"tier.{lab}", lab)))
                for lab in labels if (c["group"] == lab).any()]
     if d["value"].isna().any():
         handles.append(matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, ls=(0, (2, 1.5)), marker="|",
                                                label=L("chart.rank_only_legend")))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.55 / fig_h), ncol=3, fontsize=7, frameon=False)
+    # the groups in one row, in order; the rank-only entry in a legend of its own under them
+    rank_only = [handles.pop()] if d["value"].isna().any() else []
+    y0 = -0.55 / fig_h
+    if handles:
+        ax.add_artist(ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, y0), ncol=len(handles),
+                                fontsize=7, frameon=False))
+        y0 -= 0.2 / fig_h
+    if rank_only:
+        ax.legend(handles=rank_only, loc="upper center", bbox_to_anchor=(0.5, y0), fontsize=7, frameon=False)
     ax.set_xlabel(L("chart.value_axis"))
     ax.set_title(title, pad=14)
     ax.grid(axis="y", visible=False)
@@ -168,7 +177,7 @@ def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
                s=28, edgecolor="white", linewidth=0.5, zorder=3)
     for cut in (rs.cutoffs() if rs and rs.is_band else []):
         ax.axvline(cut, color="#333333", lw=0.8, ls="--")
-        ax.text(cut, 0.42, L("chart.cutoff", value=cut), ha="center", fontsize=7)
+        ax.text(cut + 0.3, 0.42, L("chart.cutoff", value=cut), ha="left", fontsize=7)  # beside its line, not on it
     lo = float(c["lo"].astype(float).min())
     ax.set_xlim(np.floor(lo / 5) * 5 - 2, 100)
     ax.set_ylim(-0.5, 0.55)
@@ -202,9 +211,12 @@ def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> 
     both = par.classified[["province", "value"]].assign(value_sipas=sip.classified["value"]).dropna()
     fig, ax = subplots(figsize=(6.0, 4.2))
     ax.scatter(both["value"].astype(float), both["value_sipas"].astype(float), s=24, color="#0173b2", zorder=3)
+    x = both["value"].astype(float)
+    right = x.min() + 0.75 * (x.max() - x.min())  # names of the right-most points go to their left, inside the frame
     for _, r in both.iterrows():
-        ax.annotate(r["province"], (float(r["value"]), float(r["value_sipas"])), fontsize=7,
-                    xytext=(3, 2), textcoords="offset points")
+        v = float(r["value"])
+        ax.annotate(r["province"], (v, float(r["value_sipas"])), fontsize=7, ha="right" if v > right else "left",
+                    xytext=(-3 if v > right else 3, 2), textcoords="offset points")
     ax.set_xlabel("PAR INDEX (%)")
     ax.set_ylabel("SIPAS (%)")
     ax.set_title(title)
