@@ -158,6 +158,12 @@ class Report:
         parts = ([f"[{', '.join(map(str, nums))}]"] if nums else []) + files
         return " ".join(parts) or "—"
 
+    def _document(self, name: str) -> str:
+        """A legal document's name in the edition's words: "Quyết định 641/QĐ-BNV" is
+        "Decision 641/QĐ-BNV" in English (the number and its symbol are the document's own)."""
+        kind, _, number = str(name).rpartition(" ")
+        return f"{self.L.get(f'document.{kind}', kind)} {number}".strip()
+
     def _legal(self) -> pd.DataFrame:
         lb = self.a.bundle.legal_basis
         return lb[(lb["first_year"] <= self.year) & (lb["last_year"] >= self.year)]
@@ -213,7 +219,7 @@ class Report:
         import datetime
 
         L = self.L
-        sums = ", ".join(f"{k} {v[:12]}" for k, v in self.a.bundle.checksums.items()
+        sums = ", ".join(f"{L.get(f'dataset.{k}', k)} {v[:12]}" for k, v in self.a.bundle.checksums.items()
                          if k in ("observations", "national_facts", "classification_rules", "components"))
         origins = "; ".join(f"{L(f'index_short.{i}')}: {self._origin(self.a.result(i), markdown=False)}"
                             for i in INDEX_NAMES)
@@ -563,7 +569,7 @@ class Report:
     def method(self) -> HTML:
         L, b = self.L, self.a.bundle
         lb = self._legal()
-        legal = pd.DataFrame({L("col.document"): lb["document"], L("col.date"): lb["date"],
+        legal = pd.DataFrame({L("col.document"): lb["document"].map(self._document), L("col.date"): lb["date"],
                               L("col.role"): lb[f"role_{self.lang}"], L("col.source"): [self.cite(x) for x in lb["source_id"]]})
         rules = []
         for idx in INDEX_NAMES:
