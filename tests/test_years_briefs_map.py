@@ -139,7 +139,7 @@ def test_map_has_one_shape_per_province_and_legend_matches_groups(bundled_2020, 
 SECTION_CALLS = {
     "Report": ["title", "key_figures", ("ranking", "par_index"), ("ranking", "sipas"), ("unknown_list", "par_index"),
                ("distribution", "par_index"), ("groups", "par_index"), ("groups", "sipas"), ("map", "par_index"),
-               ("map", "sipas"), "components", "additivity", "sipas_tiers", "scatter", "scatter_note",
+               ("map", "sipas"), "components", "additivity", "sipas_tiers", "scatter",
                ("trend", "par_index"), ("trend", "sipas"), "method", "audit", "sources", ("appendix", "par_index"),
                ("appendix", "sipas")],
     "Review": ["title", ("sensitivity", "par_index"), ("sensitivity_table", "par_index"), ("closest", "sipas"),

@@ -517,12 +517,6 @@ class Report:
         return self._fig(charts.scatter_chart(par, sip, self.L, self.L("report.scatter")),
                     f"{self.L('report.scatter')}: {self.L('text.scatter_n', n=int(both.sum()))}")
 
-    def scatter_note(self) -> Markdown:
-        both = self.a.par_index.classified["value"].notna() & self.a.sipas.classified["value"].notna()
-        if both.sum() < 2:  # scatter() has already said it in one line
-            return Markdown("")
-        return Markdown(self.L("text.scatter_n", n=int(both.sum())))
-
     def trend(self, idx: str = "par_index") -> HTML | Markdown:
         from .trends import trend
 
@@ -695,12 +689,11 @@ class Report:
         return HTML(head + self._table(df, "ministries").data + (f"<ul>{''.join(checks)}</ul>" if checks else ""))
 
     def appendix(self, idx: str = "par_index") -> HTML:
-        """Every unit with something published or established; the rest named in one line."""
+        """Every unit with a value, a rank or a group, one row each; the rest named in a line per
+        range the record allows them (a row each would repeat the same range and "unknown")."""
         L, res = self.L, self.a.result(idx)
         c, d = res.classified, res.table.data
-        # something established: a value, a rank, a group, or bounds narrower than 0-100
-        known = (c["value"].notna() | c["rank_published"].notna() | c["group"].notna()
-                 | (c["lo"].astype(float) > 0) | (c["hi"].astype(float) < 100))
+        known = c["value"].notna() | c["rank_published"].notna() | c["group"].notna()
         k = c[known]  # (assigning c's columns to an empty frame would bring c's rows back)
         order = k.assign(_k=k["rank_published"].astype("Float64").fillna(99), _v=-k["value"].astype("Float64").fillna(-1))
         rows = []
@@ -717,14 +710,22 @@ class Report:
                          L(f"basis.{r['group_basis']}"),
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
                          self.cite(srcs)])
-        rest = vsorted(c.loc[~known, "province"])
-        line = (f"<p class='note'>{html.escape(L('text.appendix_rest', n=len(rest), names=', '.join(rest)))}</p>"
-                if rest else "")
+        lines = []
+        rest = c[~known].assign(_lo=c["lo"].astype(float).round(4), _hi=c["hi"].astype(float).round(4))
+        for (lo, hi), g in sorted(rest.groupby(["_lo", "_hi"], dropna=False), key=lambda kv: (-kv[0][1], -kv[0][0])):
+            names = ", ".join(vsorted(g["province"]))
+            if len(g) == len(c):  # nothing to name as "the rest of"
+                text = L("text.appendix_nothing")
+            elif pd.isna(lo) or (lo <= 0 and hi >= 100):
+                text = L("text.appendix_rest", n=len(g), names=names)
+            else:
+                text = L("text.appendix_bounded", n=len(g), lo=f"{lo:.2f}", hi=f"{hi:.2f}", names=names)
+            lines.append(f"<p class='note'>{html.escape(text)}</p>")
         if not rows:
-            return HTML(line)
+            return HTML("".join(lines))
         df = pd.DataFrame(rows, columns=[L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"),
                                          L("col.group"), L("col.basis"), L("col.status"), L("col.source")])
-        return HTML(self._table(df, "appendix").data + line)
+        return HTML(self._table(df, "appendix").data + "".join(lines))
 
 
 def L_idx(L: Labels, idx: str) -> str:
