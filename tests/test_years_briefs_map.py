@@ -173,3 +173,21 @@ def test_brief_index_uses_the_users_table(tmp_path):
     synthetic = next(line.split(",")[1] for line in SYN_PAR.read_text(encoding="utf-8").splitlines()
                      if line.startswith("Vĩnh Phúc,"))
     assert f"<td>{synthetic}</td>" in (tmp_path / "index_2020_vi.html").read_text(encoding="utf-8")
+
+
+def test_leader_and_last_place_one_answer_in_series_and_brief(bundle):
+    """A published rank 1 names the year's leader and its value is the maximum; the national
+    facts say the same the other way round. The series and the brief give that one answer."""
+    from parindex.analysis import analyse
+    from parindex.brief import history
+    from parindex.trends import trend
+
+    sip = trend(bundle, "sipas").set_index("year")
+    # no national fact for 2022: Quảng Ninh is published at rank 1 with 87.59
+    assert (sip.at[2022, "leader"], sip.at[2022, "max"]) == ("Quảng Ninh", "87.59")
+    par = trend(bundle, "par_index").set_index("year")
+    assert par.at[2024, "leader"] == "Hải Phòng"
+    # Quảng Ninh's own 2021 SIPAS row has a rank but no value; it is the leader, whose value is published
+    a = analyse(2020)
+    h = history(a, a.bundle.units(2020).resolve("Quảng Ninh")).set_index("year")
+    assert (h.at[2021, "sipas_value"], h.at[2021, "sipas_rank"]) == (sip.at[2021, "max"], 1) == ("94.07", 1)

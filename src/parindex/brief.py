@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .errors import ParindexError
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -102,7 +104,16 @@ def region_peers(a: YearAnalysis, province: Province) -> pd.DataFrame:
                           na_position="last").reset_index(drop=True)
 
 
+def _code(units, name: str) -> str | None:
+    try:
+        return units.resolve(name).code
+    except ParindexError:  # a name the registry does not know is no one's
+        return None
+
+
 def history(a: YearAnalysis, province: Province) -> pd.DataFrame:
+    from .trends import ends
+
     """Value and rank per year and index from the bundled evidence; missing stays missing."""
     obs = a.bundle.observations
     years = a.bundle.years()
@@ -121,5 +132,12 @@ def history(a: YearAnalysis, province: Province) -> pd.DataFrame:
                 row[f"{idx}_rank"] = None if pd.isna(d["rank"]) else int(d["rank"])
             else:
                 row[f"{idx}_value"] = row[f"{idx}_rank"] = None
+            # the year's leader or last place is this unit: the maximum (minimum) is its value,
+            # as the national series says (trends.ends); one answer in the brief and the report
+            e = ends(a.bundle, idx, y)
+            for who, fig, rank in (("leader", "max", 1), ("last_place", "min", len(a.bundle.units(y)))):
+                if e[who][0] is not None and _code(a.bundle.units(y), e[who][0]) == province.code:
+                    row[f"{idx}_rank"] = row[f"{idx}_rank"] or rank
+                    row[f"{idx}_value"] = row[f"{idx}_value"] or e[fig][0]
         rows.append(row)
     return pd.DataFrame(rows)

@@ -24,6 +24,47 @@ def _pick(rows: pd.DataFrame) -> tuple[str | None, str, bool]:
     return best, sources, conflict
 
 
+# The first and the last unit of a year, and their values: a published rank 1 (or last rank) is
+# the leader (last place), and that unit's published value is the maximum (minimum); the
+# national facts say the same the other way round. Both give one answer, wherever it is shown.
+_ENDS = (("leader", "max", "first"), ("last_place", "min", "last"))
+
+
+def _ranked(bundle: Bundle, index: str, year: int, which: str) -> tuple[str | None, str, str | None, str]:
+    """(name, sources, value as published, sources) of the unit published at the first or last rank."""
+    from .tables import consolidate
+
+    obs = bundle.observations
+    obs = obs[(obs["index"] == index) & (obs["year"] == year)]
+    if obs.empty:
+        return None, "", None, ""
+    units = bundle.units(year)
+    d = consolidate(obs, index, year, units).data
+    target = 1 if which == "first" else len(units)
+    hit = d[d["rank"].astype("Float64") == target]
+    if len(hit) != 1:  # none, or a tie: no single unit to name
+        return None, "", None, ""
+    r = hit.iloc[0]
+    value = None if pd.isna(r["value_text"]) else str(r["value_text"])
+    return str(r["province"]), str(r["rank_sources"]), value, "" if value is None else str(r["value_sources"])
+
+
+def ends(bundle: Bundle, index: str, year: int) -> dict[str, tuple[str | None, str, bool]]:
+    """leader, max, last_place, min of a year: (figure, sources, sources disagree), from the
+    national facts, else from the unit published at rank 1 (or last)."""
+    f = bundle.national_facts[(bundle.national_facts["index"] == index) & (bundle.national_facts["year"] == year)]
+    out = {fact: _pick(f[f["fact"] == fact]) for fact in ("leader", "max", "last_place", "min")}
+    for who, fig, which in _ENDS:
+        if out[who][0] is not None and out[fig][0] is not None:
+            continue
+        name, nsrc, value, vsrc = _ranked(bundle, index, year, which)
+        if out[who][0] is None and name is not None:
+            out[who] = (name, nsrc, False)
+        if out[fig][0] is None and value is not None and (name == out[who][0]):
+            out[fig] = (value, vsrc, False)
+    return out
+
+
 def trend(bundle: Bundle, index: str, through: int | None = None) -> pd.DataFrame:
     """One row per year from the first to the last year with any data (or ``through``); missing
     figures are NA. ``units`` is the number of units each year was assessed on: the series runs
@@ -35,8 +76,9 @@ def trend(bundle: Bundle, index: str, through: int | None = None) -> pd.DataFram
     rows = []
     for y in range(min(years), max(max(years), through or 0) + 1):
         row: dict[str, object] = {"year": y, "units": len(bundle.units(y))}
+        e = ends(bundle, index, y)
         for fact in SERIES:
-            v, src, conflict = _pick(f[(f["year"] == y) & (f["fact"] == fact)])
+            v, src, conflict = e[fact] if fact in e else _pick(f[(f["year"] == y) & (f["fact"] == fact)])
             row[fact] = v
             row[f"{fact}_sources"] = src
             row[f"{fact}_conflict"] = conflict
