@@ -64,7 +64,7 @@ def closest_to_cutoffs(res: IndexResult, n: int = 5) -> pd.DataFrame:
     for cut in (rs.cutoffs() if rs is not None and rs.is_band else []):
         m = (c["value"].astype(float) - cut)
         for code in m.abs().sort_values(kind="stable").index[:n]:
-            rows.append({"cutoff": cut, "province": c.at[code, "province"], "value": float(c.at[code, "value"]),
+            rows.append({"cutoff": cut, "code": code, "province": c.at[code, "province"], "value": float(c.at[code, "value"]),
                          "margin": round(float(m[code]), 4), "group": c.at[code, "group"]})
     return pd.DataFrame(rows)
 

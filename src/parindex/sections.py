@@ -773,10 +773,18 @@ class Review(Report):
     def closest(self, idx: str = "par_index") -> HTML:
         from . import review
 
-        c = review.closest_to_cutoffs(self.a.result(idx))
+        res = self.a.result(idx)
+        c = review.closest_to_cutoffs(res)
         if c.empty:
             return HTML("")
         c["group"] = [self._group_name(idx, g) for g in c["group"]]
+        # a value published rounded (≈84) is shown so, and its margin is as rough as it is
+        shown = [value_as_published(res.table.data, code) for code in c["code"]]
+        c["margin"] = [f"≈{m:+.{len(s.partition('.')[2])}f}" if s.startswith("≈") else f"{m:+.2f}"
+                       for s, m in zip(shown, c["margin"])]
+        c["value"] = shown
+        c["cutoff"] = [f"{x:g}" for x in c["cutoff"]]
+        c = c.drop(columns="code")
         c.columns = [self.L("col.cutoff"), self.L("col.province"), self.L("col.value"), self.L("col.margin"),
                      self.L("col.group")]
         return self._table(c)
