@@ -117,13 +117,19 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     top = max(d["value"].astype(float).max(skipna=True) if d["value"].notna().any() else 0.0,
               d.loc[d["value"].isna(), "hi"].astype(float).max() if d["value"].isna().any() else 0.0)
     hi_axis = float(min(100.0, np.ceil((top + 3) / 5) * 5))  # room for the value labels, no empty tail
+    cuts = rs.cutoffs() if rs and rs.is_band else []
+    per_pt = (hi_axis - lo_axis) / (72 * 7.2 * 0.75)  # data units per point: the plot is about 3/4 of the width
     bars: list[tuple[int, float, str]] = []
     for i, (code, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
         if not pd.isna(r["value"]):
             bars.append((i, float(r["value"]), col))
-            # on a white ground above the cut-off lines: a line never crosses a figure
-            ax.text(float(r["value"]) + 0.45, i, value_as_published(res.table.data, code), va="center", fontsize=7,
+            # right of its dot, or left of it where a cut-off line would run through the figure;
+            # on a white ground either way
+            text, v = value_as_published(res.table.data, code), float(r["value"])
+            width = (len(text) * 7 * 0.62 + 4) * per_pt  # the label's width in data units
+            left = any(v < cut < v + 0.45 + width for cut in cuts)
+            ax.text(v - 0.45 if left else v + 0.45, i, text, va="center", ha="right" if left else "left", fontsize=7,
                     zorder=5, bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
         else:
             lo, hi = float(r["lo"]), float(r["hi"])
@@ -198,7 +204,8 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
         ax.barh(d["province"], vals, left=left, color=pal[i], label=L(f"col.{col}"))
         left += vals
     for i, t in enumerate(d["total"].astype(float)):
-        ax.text(t + 0.4, i, f"{t:.2f}", va="center", fontsize=7)
+        ax.text(t + 0.4, i, f"{t:.2f}", va="center", fontsize=7, zorder=5,
+                bbox=dict(facecolor="white", edgecolor="none", pad=0.4))  # over the grid lines
     ax.set_xlim(0, 100)
     ax.set_xlabel(L("chart.points_axis"))
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)

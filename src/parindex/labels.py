@@ -76,5 +76,13 @@ class Labels:
             out.append(v if field in _VERBATIM_FIELDS else self.number(v))
         return "".join(out)
 
+    def date(self, iso):
+        """An ISO date (2021-05-25) as the edition writes dates: 25/05/2021 in Vietnamese, as is
+        in English. Anything else (a year, a missing date) is returned unchanged."""
+        m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso.strip()) if isinstance(iso, str) else None
+        if not m:
+            return iso
+        return self._t.get("date.format", "{y}-{m}-{d}").format(y=m.group(1), m=m.group(2), d=m.group(3))
+
     def get(self, key: str, default: str) -> str:
         return self._t.get(key, default)

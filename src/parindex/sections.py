@@ -164,6 +164,16 @@ class Report:
         kind, _, number = str(name).rpartition(" ")
         return f"{self.L.get(f'document.{kind}', kind)} {number}".strip()
 
+    def _document_title(self, title: str) -> str:
+        """A decree's title in a reference: as issued in the Vietnamese edition; in the English
+        one its kind in English and its number ("Decision 641/QĐ-BNV"), without the Vietnamese
+        description after the colon."""
+        head, sep, _rest = title.partition(":")
+        kind, _, number = head.rpartition(" ")
+        if self.lang == "vi" or f"document.{kind}" not in self.L._t:
+            return title
+        return self._document(head)
+
     def _legal(self) -> pd.DataFrame:
         lb = self.a.bundle.legal_basis
         return lb[(lb["first_year"] <= self.year) & (lb["last_year"] >= self.year)]
@@ -230,7 +240,7 @@ class Report:
             f"<h1>{html.escape(L('report.title', index='PAR INDEX & SIPAS', year=self.year))}</h1>"
             f"<p class='subtitle'>{html.escape(L('cover.subtitle'))}</p>"
             f"<p class='edition'>{html.escape(L('cover.edition'))} · "
-            f"{html.escape(L('cover.built', date=datetime.date.today().isoformat()))}</p>"
+            f"{html.escape(L('cover.built', date=L.date(datetime.date.today().isoformat())))}</p>"
             f"<p class='disclaimer'>{html.escape(L('cover.disclaimer'))}</p>{status}"
             f"<p class='provenance'>{html.escape(L('report.provenance', version=__version__, origin=origins, checksums=sums))}</p>"
             "</div>")
@@ -388,11 +398,10 @@ class Report:
         names = vsorted(c.loc[c["value"].isna() & c["rank_published"].isna(), "province"])
         if not names:
             return Markdown("")
-        note = (f"*{self.L('text.rank_only_note')}*\n\n"
-                if (c["value"].isna() & c["rank_published"].notna()).any() else "")
+        # (what a rank-only mark means is said once, in the chart's legend)
         if len(names) > len(c) / 2:  # most are unknown: count them; the appendix names them once
-            return Markdown(note + self.L("text.unknown_many", n=len(names), total=len(c)))
-        return Markdown(note + self.L("chart.no_value", n=len(names), names=", ".join(names)) + ".")
+            return Markdown(self.L("text.unknown_many", n=len(names), total=len(c)))
+        return Markdown(self.L("chart.no_value", n=len(names), names=", ".join(names)) + ".")
 
     def distribution(self, idx: str = "par_index") -> HTML | Markdown:
         title = f"{self.L('report.distribution')} — {L_idx(self.L, idx)}"
@@ -563,7 +572,7 @@ class Report:
     def method(self) -> HTML:
         L, b = self.L, self.a.bundle
         lb = self._legal()
-        legal = pd.DataFrame({L("col.document"): lb["document"].map(self._document), L("col.date"): lb["date"],
+        legal = pd.DataFrame({L("col.document"): lb["document"].map(self._document), L("col.date"): lb["date"].map(L.date),
                               L("col.role"): lb[f"role_{self.lang}"], L("col.source"): [self.cite(x) for x in lb["source_id"]]})
         rules = []
         for idx in INDEX_NAMES:
@@ -611,14 +620,14 @@ class Report:
         items = []
         for sid, n in sorted(self.refs.items(), key=lambda kv: kv[1]):
             r = src.loc[sid]
-            parts = [html.escape(str(r["publisher"]))]
+            parts = [html.escape(" / ".join(L.get(f"publisher.{x}", x) for x in str(r["publisher"]).split(" / ")))]
             if not pd.isna(r["published"]) and str(r["published"]):
-                parts.append(f"({html.escape(str(r['published']))})")
+                parts.append(f"({html.escape(L.date(r['published']))})")
             title = r["title"] if not pd.isna(r["title"]) else ""
             # a document's own title (decrees, code lists: named publishers); a web page's
             # recorded "title" only says what it was cited for, in English, and is left out
             if title and "." not in str(r["publisher"]):
-                parts.append(f"<i>{html.escape(str(title))}</i>")
+                parts.append(f"<i>{html.escape(self._document_title(str(title)))}</i>")
             if not pd.isna(r["url"]) and str(r["url"]).startswith(("http://", "https://")):
                 u = html.escape(str(r["url"]), quote=True)
                 parts.append(f"<a href=\"{u}\">{u}</a>")
@@ -818,7 +827,7 @@ class Review(Report):
             mc = review.weight_monte_carlo(comp, self.a.par_index.rules, self.MC_DRAWS, spread, self.SEED)
             s = mc.summary
             out.append(f"<p>{html.escape(self.L('text.mc', lo=f'{1 - spread:.2f}', hi=f'{1 + spread:.2f}', draws=mc.draws, seed=mc.seed, n=len(s), elo=mc.factor_lo, ehi=mc.factor_hi))}</p>")
-            t = pd.DataFrame({self.L("col.province"): s["province"], self.L("col.total"): s["total"],
+            t = pd.DataFrame({self.L("col.province"): s["province"], self.L("col.components_sum"): s["total"],
                               self.L("col.rank"): s["rank"],
                               self.L("col.rank_interval"): [f"{a:g}–{b:g}" for a, b in zip(s["rank_p05"], s["rank_p95"])],
                               self.L("col.rank_range"): [f"{a}–{b}" for a, b in zip(s["rank_min"], s["rank_max"])],
