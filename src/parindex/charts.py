@@ -256,7 +256,9 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
     """Published values as points, unpublished values as interval bars styled as bounds."""
     colours = group_colours(labels)
     d = b.assign(mid=(b["lo"] + b["hi"]) / 2).sort_values(["mid", "province"], ascending=[False, True], key=by_name)
-    fig, ax = subplots(figsize=(7.2, 0.15 * len(d) + 1.3))
+    # at most 9 inches with its caption under it: one A4 page holds the figure and the caption
+    fig_h = min(0.15 * len(d), 7.7) + 1.3
+    fig, ax = subplots(figsize=(7.2, fig_h))
     for i, (_, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
         if not pd.isna(r["value"]):
@@ -270,7 +272,6 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
     ax.set_xlabel(L("chart.value_axis"))
     handles = [matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444", label=L("chart.known_value")),
                matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, lw=2.2, alpha=0.6, label=L("chart.bounds"))]
-    fig_h = 0.15 * len(d) + 1.3
     # below the plot, not over its rows (the last rows are the widest bounds)
     ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig_h), ncol=2,
               frameon=False)

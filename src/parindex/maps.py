@@ -106,9 +106,15 @@ def choropleth(classified: pd.DataFrame, rings: dict[str, list[np.ndarray]], lab
                 ax.add_patch(PathPatch(path, facecolor=colour, linewidth=0.3, **look[kind]))
     ax.autoscale_view()
     present = [lab for lab in labels if (classified["group"] == lab).any()]
-    handles = [Patch(facecolor=colours[lab], edgecolor="white", label=group_name(lab)) for lab in present]
-    if light:
-        handles.append(Patch(facecolor="#bbbbbb", hatch="////", edgecolor="#888888", label=L("map.by_rank")))
+    solid = {colour for (k, colour) in styles if k == "solid"}
+    light_colours = {colour for (k, colour) in light}
+    handles = []
+    for lab in present:  # each group as it is drawn: its colour, and its hatched light shade if used
+        if colours[lab] in solid or colours[lab] not in light_colours:
+            handles.append(Patch(facecolor=colours[lab], edgecolor="white", label=group_name(lab)))
+        if colours[lab] in light_colours:
+            handles.append(Patch(facecolor=colours[lab], alpha=KNOWN_BY_RANK_ALPHA, hatch="////", edgecolor="#888888",
+                                 label=L("map.by_rank_group", group=group_name(lab))))
     handles.append(Patch(facecolor="#eeeeee", hatch="xxx", edgecolor="#888888", label=L("missing")))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.8), fontsize=7.5, frameon=False)
     ax.set_title(title, fontsize=10)

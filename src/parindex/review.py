@@ -14,7 +14,7 @@ import pandas as pd
 
 from .analysis import IndexResult
 from .classify import RuleSet, full_precision_rank
-from .collate import vsorted
+from .collate import sort_key, vsorted
 from .inference import GRID, pmap, text_interval
 from .tables import COMPONENT_COLUMNS
 
@@ -63,7 +63,9 @@ def closest_to_cutoffs(res: IndexResult, n: int = 5) -> pd.DataFrame:
     rows = []
     for cut in (rs.cutoffs() if rs is not None and rs.is_band else []):
         m = (c["value"].astype(float) - cut)
-        for code in m.abs().sort_values(kind="stable").index[:n]:
+        # nearest first; at the same distance, in dictionary order
+        near = pd.DataFrame({"d": m.abs().round(6), "k": [sort_key(x) for x in c["province"]]}, index=m.index)
+        for code in near.sort_values(["d", "k"]).index[:n]:
             rows.append({"cutoff": cut, "code": code, "province": c.at[code, "province"], "value": float(c.at[code, "value"]),
                          "margin": round(float(m[code]), 4), "group": c.at[code, "group"]})
     return pd.DataFrame(rows)

@@ -763,9 +763,6 @@ class Review(Report):
         return self._fig(charts.sensitivity_chart(sens, res.rules.labels, self.L, f"{L_idx(self.L, idx)} {self.year}"),
                     self.L("text.sensitivity", span=self.SENS_SPAN, step=self.SENS_STEP))
 
-    def sensitivity_note(self) -> Markdown:
-        return Markdown(self.L("text.sensitivity", span=self.SENS_SPAN, step=self.SENS_STEP))
-
     def sensitivity_table(self, idx: str = "par_index", every: float = 0.5) -> HTML:
         from . import review
 
@@ -802,7 +799,7 @@ class Review(Report):
         from . import review
 
         c = self.a.result(idx).classified
-        parts = []
+        parts = [f"<h3>{html.escape(L_idx(self.L, idx))}</h3>"]
         for d in (2, 1):
             r = review.rounding_effects(c["value"], c["province"], d)
             parts.append(f"<p>{html.escape(self.L('text.rounding', d=d))}</p>")
@@ -811,6 +808,7 @@ class Review(Report):
             else:
                 r["tied_with"] = [self.L("text.tie_with", names=", ".join(t)) if t else self.L("text.order_changed")
                                   for t in r["tied_with"]]
+                r = r.sort_values("province", key=series_key)
                 r.columns = [self.L("col.province"), self.L("col.value"), self.L("col.rounded"),
                              self.L("col.rank_computed"), self.L("col.rank_rounded"), self.L("col.reason")]
                 parts.append(self._table(r).data)
@@ -864,7 +862,9 @@ class Review(Report):
         from . import review
 
         b = review.bounds(self.a.result(idx))
-        b = b[b["value"].isna()].sort_values(["lo", "province"], ascending=[False, True], key=by_name)
+        # ranked provinces by rank, then the rest by the range, then by name
+        b = b[b["value"].isna()].assign(_r=b["rank"].astype("Float64").fillna(10**6))
+        b = b.sort_values(["_r", "lo", "province"], ascending=[True, False, True], key=by_name)
         if b.empty:
             return HTML("")
         t = pd.DataFrame({self.L("col.province"): b["province"],
