@@ -257,7 +257,7 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
     colours = group_colours(labels)
     d = b.assign(mid=(b["lo"] + b["hi"]) / 2).sort_values(["mid", "province"], ascending=[False, True], key=by_name)
     # at most 9 inches with its caption under it: one A4 page holds the figure and the caption
-    fig_h = min(0.15 * len(d), 7.7) + 1.3
+    fig_h = min(0.15 * len(d), 7.5) + 1.3
     fig, ax = subplots(figsize=(7.2, fig_h))
     for i, (_, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR

@@ -697,6 +697,22 @@ class Report:
                                 n_rank=cov["with_rank_only"])) + "</p>")
         return HTML(head + self._table(df, "ministries").data + (f"<ul>{''.join(checks)}</ul>" if checks else ""))
 
+    def _range_lines(self, rest: pd.DataFrame, total: int) -> list[str]:
+        """Units with no value, rank or group, named in one line per range the record allows
+        them: a row each would repeat the same range and "unknown" dozens of times."""
+        L, lines = self.L, []
+        rest = rest.assign(_lo=rest["lo"].astype(float).round(4), _hi=rest["hi"].astype(float).round(4))
+        for (lo, hi), g in sorted(rest.groupby(["_lo", "_hi"], dropna=False), key=lambda kv: (-kv[0][1], -kv[0][0])):
+            names = ", ".join(vsorted(g["province"]))
+            if len(g) == total:  # nothing to name as "the rest of"
+                text = L("text.appendix_nothing")
+            elif pd.isna(lo) or (lo <= 0 and hi >= 100):
+                text = L("text.appendix_rest", n=len(g), names=names)
+            else:
+                text = L("text.appendix_bounded", n=len(g), lo=f"{lo:.2f}", hi=f"{hi:.2f}", names=names)
+            lines.append(f"<p class='note'>{html.escape(text)}</p>")
+        return lines
+
     def appendix(self, idx: str = "par_index") -> HTML:
         """Every unit with a value, a rank or a group, one row each; the rest named in a line per
         range the record allows them (a row each would repeat the same range and "unknown")."""
@@ -719,17 +735,7 @@ class Report:
                          L(f"basis.{r['group_basis']}"),
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
                          self.cite(srcs)])
-        lines = []
-        rest = c[~known].assign(_lo=c["lo"].astype(float).round(4), _hi=c["hi"].astype(float).round(4))
-        for (lo, hi), g in sorted(rest.groupby(["_lo", "_hi"], dropna=False), key=lambda kv: (-kv[0][1], -kv[0][0])):
-            names = ", ".join(vsorted(g["province"]))
-            if len(g) == len(c):  # nothing to name as "the rest of"
-                text = L("text.appendix_nothing")
-            elif pd.isna(lo) or (lo <= 0 and hi >= 100):
-                text = L("text.appendix_rest", n=len(g), names=names)
-            else:
-                text = L("text.appendix_bounded", n=len(g), lo=f"{lo:.2f}", hi=f"{hi:.2f}", names=names)
-            lines.append(f"<p class='note'>{html.escape(text)}</p>")
+        lines = self._range_lines(c[~known], len(c))
         if not rows:
             return HTML("".join(lines))
         df = pd.DataFrame(rows, columns=[L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"),
@@ -849,7 +855,7 @@ class Review(Report):
         from . import review
 
         res = self.a.result(idx)
-        parts = [self.L("text.bounds")]
+        parts = []  # what the bounds are is the chart's caption (bounds()), said once
         if res.table.complete:
             parts.append(self.L("text.implied_mean_complete", m=float(res.classified["value"].astype(float).mean())))
         elif (m := review.mean_check(res)) is not None:
@@ -862,18 +868,22 @@ class Review(Report):
         from . import review
 
         b = review.bounds(self.a.result(idx))
-        # ranked provinces by rank, then the rest by the range, then by name
+        # ranked provinces by rank, then the rest by the range, then by name; those with
+        # nothing but a range shared with others are named in a line per range
         b = b[b["value"].isna()].assign(_r=b["rank"].astype("Float64").fillna(10**6))
         b = b.sort_values(["_r", "lo", "province"], ascending=[True, False, True], key=by_name)
+        bare = b["rank"].isna() & b["group"].isna()
+        lines = self._range_lines(b[bare], len(self.a.result(idx).classified))
+        b = b[~bare]
         if b.empty:
-            return HTML("")
+            return HTML("".join(lines))
         t = pd.DataFrame({self.L("col.province"): b["province"],
                           self.L("col.rank"): b["rank"].map(lambda x: "—" if pd.isna(x) else int(x)),
                           self.L("col.lo"): b["lo"].map("{:.2f}".format), self.L("col.hi"): b["hi"].map("{:.2f}".format),
                           self.L("col.width"): b["width"].map("{:.2f}".format),
                           self.L("col.group"): [self._group_name(idx, g) if not pd.isna(g) else self.L("group.unknown") for g in b["group"]],
                           self.L("col.basis"): [self.L(f"basis.{x}") for x in b["group_basis"]]})
-        return self._table(t)
+        return HTML(self._table(t).data + "".join(lines))
 
     def coherence(self) -> HTML:
         from . import review
