@@ -612,7 +612,7 @@ class Report:
                                          L("col.computed"), L("col.detail"), L("col.source")])
         df.columns = ["", L("col.fact"), L("col.published"), L("col.status"), L("col.computed"),
                       L("col.detail"), L("col.source")]
-        return HTML(f"<p class='note'>{html.escape(L('text.audit_legend'))}</p>" + self._table(df, "audit").data)
+        return HTML(f"<p class='note keep'>{html.escape(L('text.audit_legend'))}</p>" + self._table(df, "audit").data)
 
     def sources(self) -> HTML:
         """The numbered list of references: publisher, date, title where known, and a link."""
