@@ -62,3 +62,21 @@ def test_chart_numbers_take_the_edition_mark():
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert "0,5" in ticks and not any("." in t for t in ticks), ticks
     assert any(t.get_text() == "89,21" for t in ax.texts)
+
+
+def test_charts_have_a_phone_version_that_fits_390px():
+    """Every chart of the report comes in a narrow version for screens up to 40rem, drawn at
+    3.75 in: at its natural size (7 pt text = 9 px) it fits a 390 px phone."""
+    import base64
+    import re
+
+    from parindex.sections import Report
+
+    r = Report(2020, lang="vi")
+    for out in (r.ranking("par_index"), r.distribution("par_index"), r.components(), r.scatter(), r.trend("sipas")):
+        m = re.search(r"<source media='\(max-width: 40rem\)' srcset='data:image/svg\+xml;base64,([^']+)'>", out.data)
+        assert m, out.data[:200]
+        svg = base64.b64decode(m.group(1)).decode("utf-8")
+        width_pt = float(re.search(r'width="([\d.]+)pt"', svg).group(1))
+        assert width_pt * 4 / 3 <= 380, width_pt  # CSS px, inside the page's padding at 390 px
+        assert min(float(x) for x in re.findall(r"font-size: ([\d.]+)px", svg)) >= 7

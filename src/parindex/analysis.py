@@ -42,6 +42,14 @@ class Bundle:
     def units(self, year: int, kind: str = "provinces") -> Registry:
         return registry_for(year, kind)
 
+    def published(self, index: str, year: int) -> pd.DataFrame:
+        """The year's bundled province table (consolidate: one figure per unit, conflicts kept
+        visible), computed once per bundle: the series, the briefs and the report all ask."""
+        cache = self.__dict__.setdefault("_published", {})
+        if (index, year) not in cache:
+            cache[(index, year)] = consolidate(self.observations, index, year, self.units(year)).data
+        return cache[(index, year)]
+
     def observations_of(self, kind: str = "provinces") -> pd.DataFrame:
         """Observations keyed like the provinces' (province_code, province), whatever the units."""
         if kind == "ministries":

@@ -11,7 +11,6 @@ import pandas as pd
 from .analysis import IndexResult, YearAnalysis
 from .collate import by_name
 from .registry import Province
-from .tables import consolidate
 
 
 @dataclass
@@ -127,7 +126,7 @@ def history(a: YearAnalysis, province: Province) -> pd.DataFrame:
                 row[f"{idx}_value"] = row[f"{idx}_rank"] = None
                 continue
             if ((obs["index"] == idx) & (obs["year"] == y) & (obs["province_code"] == province.code)).any():
-                d = consolidate(obs, idx, y, a.bundle.units(y)).data.loc[province.code]
+                d = a.bundle.published(idx, y).loc[province.code]
                 row[f"{idx}_value"] = None if pd.isna(d["value_text"]) else str(d["value_text"])
                 row[f"{idx}_rank"] = None if pd.isna(d["rank"]) else int(d["rank"])
             else:

@@ -6,6 +6,10 @@ letter, so figures render the same on any machine without system fonts.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import textwrap
+
 import matplotlib
 import matplotlib.lines
 import matplotlib.patches
@@ -61,6 +65,36 @@ def use_decimal_mark(fig: Figure, L: Labels) -> None:
                 axis.set_major_formatter(_DecimalMark(f, L))
 
 
+# The width figures are drawn at: 7.2 inches for the page (A4 text width, PDF and desktop
+# HTML), narrower for the phone version of the HTML (``narrow``), where a page-wide figure
+# scaled down to 390 px would have 5 px text. Type sizes stay the same; the layout adapts.
+WIDE, NARROW = 7.2, 3.75
+_WIDTH: contextvars.ContextVar[float] = contextvars.ContextVar("parindex_figure_width", default=WIDE)
+
+
+def width() -> float:
+    return _WIDTH.get()
+
+
+def is_narrow() -> bool:
+    return _WIDTH.get() < WIDE
+
+
+@contextlib.contextmanager
+def narrow(w: float = NARROW):
+    """Figures drawn inside are ``w`` inches wide (the phone version of each chart)."""
+    token = _WIDTH.set(w)
+    try:
+        yield
+    finally:
+        _WIDTH.reset(token)
+
+
+def _lab(text: str) -> str:
+    """A legend or title text, wrapped to the figure's width when it is narrow."""
+    return textwrap.fill(text, int(width() * 15)) if is_narrow() else text
+
+
 def subplots(*args, figsize: tuple[float, float], **kwargs):
     """A figure outside pyplot: the library's figures never depend on (or switch) the backend,
     and never appear among a researcher's own pyplot figures."""
@@ -111,14 +145,14 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     d = _positions(c)
     n = len(d)
     fig_h = max(3.0, 0.17 * n + 1.2)
-    fig, ax = subplots(figsize=(7.2, fig_h))
+    fig, ax = subplots(figsize=(width(), fig_h))
     y = np.arange(n)
     lo_axis = np.floor(min(c["lo"].astype(float).min(), d["value"].astype(float).min()) / 5) * 5 - 5
     top = max(d["value"].astype(float).max(skipna=True) if d["value"].notna().any() else 0.0,
               d.loc[d["value"].isna(), "hi"].astype(float).max() if d["value"].isna().any() else 0.0)
     hi_axis = float(min(100.0, np.ceil((top + 3) / 5) * 5))  # room for the value labels, no empty tail
     cuts = rs.cutoffs() if rs and rs.is_band else []
-    per_pt = (hi_axis - lo_axis) / (72 * 7.2 * 0.75)  # data units per point: the plot is about 3/4 of the width
+    per_pt = (hi_axis - lo_axis) / (72 * width() * (0.75 if not is_narrow() else 0.6))  # data units per point: the plot is about 3/4 of the width
     bars: list[tuple[int, float, str]] = []
     for i, (code, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
@@ -127,10 +161,11 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
             # right of its dot, or left of it where a cut-off line would run through the figure;
             # on a white ground either way
             text, v = value_as_published(res.table.data, code), float(r["value"])
-            width = (len(text) * 7 * 0.62 + 4) * per_pt  # the label's width in data units
-            left = any(v < cut < v + 0.45 + width for cut in cuts)
-            ax.text(v - 0.45 if left else v + 0.45, i, text, va="center", ha="right" if left else "left", fontsize=7,
-                    zorder=5, bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
+            span = (len(text) * 7 * 0.62 + 8) * per_pt  # the label's width (and its gap) in data units
+            left = any(v < cut < v + span for cut in cuts)
+            ax.annotate(text, (v, i), xytext=(-5 if left else 5, 0), textcoords="offset points", va="center",
+                        ha="right" if left else "left", fontsize=7, zorder=5,
+                        bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
         else:
             lo, hi = float(r["lo"]), float(r["hi"])
             ax.plot([lo, hi], [i, i], color=col, lw=1.2, ls=(0, (2, 1.5)))
@@ -153,14 +188,15 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
                for lab in labels if (c["group"] == lab).any()]
     if d["value"].isna().any():
         handles.append(matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, ls=(0, (2, 1.5)), marker="|",
-                                               label=L("chart.rank_only_legend")))
+                                               label=_lab(L("chart.rank_only_legend"))))
     # the groups in one row, in order; the rank-only entry in a legend of its own under them
     rank_only = [handles.pop()] if d["value"].isna().any() else []
     y0 = -0.55 / fig_h
     if handles:
-        ax.add_artist(ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, y0), ncol=len(handles),
+        ncol = len(handles) if not is_narrow() else min(2, len(handles))
+        ax.add_artist(ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, y0), ncol=ncol,
                                 fontsize=7, frameon=False))
-        y0 -= 0.2 / fig_h
+        y0 -= 0.2 * -(-len(handles) // ncol) / fig_h  # under every row of the groups' legend
     if rank_only:
         ax.legend(handles=rank_only, loc="upper center", bbox_to_anchor=(0.5, y0), fontsize=7, frameon=False)
     ax.set_xlabel(L("chart.value_axis"))
@@ -175,7 +211,7 @@ def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     rs = res.rules
     colours = group_colours(rs.labels if rs else [])
     known = c[c["value"].notna()]
-    fig, ax = subplots(figsize=(7.2, 2.2))
+    fig, ax = subplots(figsize=(width(), 2.2))
     rng = np.random.default_rng(0)  # fixed jitter: the same figure on every run
     jitter = rng.uniform(-0.25, 0.25, len(known))
     ax.scatter(known["value"].astype(float), jitter,
@@ -196,12 +232,12 @@ def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
 
 def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
     d = comp.sort_values("total", ascending=True)
-    fig, ax = subplots(figsize=(7.2, 0.3 * len(d) + 1.4))
+    fig, ax = subplots(figsize=(width(), 0.3 * len(d) + 1.4))
     left = np.zeros(len(d))
     pal = sns.color_palette("muted", 4)
     for i, col in enumerate(COMPONENT_COLUMNS):
         vals = d[col].astype(float).to_numpy()
-        ax.barh(d["province"], vals, left=left, color=pal[i], label=L(f"col.{col}"))
+        ax.barh(d["province"], vals, left=left, color=pal[i], label=_lab(L(f"col.{col}")))
         left += vals
     for i, t in enumerate(d["total"].astype(float)):
         ax.text(t + 0.4, i, f"{t:.2f}", va="center", fontsize=7, zorder=5,
@@ -216,7 +252,7 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
 
 def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> Figure:
     both = par.classified[["province", "value"]].assign(value_sipas=sip.classified["value"]).dropna()
-    fig, ax = subplots(figsize=(6.0, 4.2))
+    fig, ax = subplots(figsize=(min(6.0, width()), 4.2))
     ax.scatter(both["value"].astype(float), both["value_sipas"].astype(float), s=24, color="#0173b2", zorder=3)
     x = both["value"].astype(float)
     right = x.min() + 0.75 * (x.max() - x.min())  # names of the right-most points go to their left, inside the frame
@@ -234,7 +270,10 @@ def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> 
 def sensitivity_chart(sens: pd.DataFrame, labels: list[str], L: Labels, title: str) -> Figure:
     """One panel per cut-off: the fewest (line) and the most (shaded up to) provinces at or above it."""
     cuts = sorted(sens["cutoff"].unique())
-    fig, axes = subplots(1, len(cuts), figsize=(7.2, 2.6), squeeze=False)
+    # side by side on the page; one under the other on a phone
+    rows, cols = (len(cuts), 1) if is_narrow() else (1, len(cuts))
+    fig, axes = subplots(rows, cols, figsize=(width(), 2.0 * rows + 0.6 if is_narrow() else 2.6), squeeze=False)
+    axes = [list(axes.flat)]
     for ax, cut in zip(axes[0], cuts):
         g = sens[sens["cutoff"] == cut].sort_values("position")
         ax.plot(g["position"], g["determined"], color="#1f4e79", lw=1.4, drawstyle="steps-post",
@@ -246,9 +285,9 @@ def sensitivity_chart(sens: pd.DataFrame, labels: list[str], L: Labels, title: s
         ax.set_xlabel(L("chart.shift_axis"), fontsize=7)
     axes[0][0].set_ylabel(L("chart.count_at_or_above"))
     handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, names, fontsize=7, loc="lower center", ncol=2, frameon=False)
+    fig.legend(handles, [_lab(n) for n in names], fontsize=7, loc="lower center", ncol=1 if is_narrow() else 2, frameon=False)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.1 if not is_narrow() else 0.06, 1, 1))
     return fig
 
 
@@ -258,7 +297,7 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
     d = b.assign(mid=(b["lo"] + b["hi"]) / 2).sort_values(["mid", "province"], ascending=[False, True], key=by_name)
     # at most 9 inches with its caption under it: one A4 page holds the figure and the caption
     fig_h = min(0.15 * len(d), 7.5) + 1.3
-    fig, ax = subplots(figsize=(7.2, fig_h))
+    fig, ax = subplots(figsize=(width(), fig_h))
     for i, (_, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
         if not pd.isna(r["value"]):
@@ -270,10 +309,10 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
     ax.invert_yaxis()
     ax.set_ylim(len(d) - 0.4, -0.6)
     ax.set_xlabel(L("chart.value_axis"))
-    handles = [matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444", label=L("chart.known_value")),
-               matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, lw=2.2, alpha=0.6, label=L("chart.bounds"))]
+    handles = [matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444", label=_lab(L("chart.known_value"))),
+               matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, lw=2.2, alpha=0.6, label=_lab(L("chart.bounds")))]
     # below the plot, not over its rows (the last rows are the widest bounds)
-    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig_h), ncol=2,
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig_h), ncol=1 if is_narrow() else 2,
               frameon=False)
     ax.set_title(title)
     ax.grid(axis="y", visible=False)
@@ -282,7 +321,7 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
 
 
 def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
-    fig, ax = subplots(figsize=(7.2, 0.32 * len(mc) + 1.2))
+    fig, ax = subplots(figsize=(width(), 0.32 * len(mc) + 1.2))
     y = np.arange(len(mc))
     ax.hlines(y, mc["rank_min"], mc["rank_max"], color="#bbbbbb", lw=1)
     ax.hlines(y, mc["rank_p05"], mc["rank_p95"], color="#0173b2", lw=4)
@@ -297,14 +336,14 @@ def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
 
 def trend_chart(tr: pd.DataFrame, L: Labels, title: str) -> Figure:
     """Mean, maximum and minimum per year; a missing year breaks the line (no interpolation)."""
-    fig, ax = subplots(figsize=(7.2, 2.8))
+    fig, ax = subplots(figsize=(width(), 2.8))
     mean = L("fact.mean") if "units" in tr and tr["units"].nunique() > 1 else L("fact.mean_63")
     styles = {"max_num": ("#029e73", "^", L("fact.max")), "mean_63_num": ("#0173b2", "o", mean),
               "min_num": ("#d55e00", "v", L("fact.min"))}
     for col, (colour, marker, label) in styles.items():
         if tr[col].notna().any():  # a series with no published figure gets no legend entry
             ax.plot(tr["year"], tr[col].astype(float), color=colour, marker=marker, ms=4, lw=1.2, label=label)
-    ax.set_xticks(tr["year"], [str(y) for y in tr["year"]], fontsize=7)
+    ax.set_xticks(tr["year"], [str(y) for y in tr["year"]], fontsize=7, rotation=90 if is_narrow() else 0)
     if "units" in tr and tr["units"].nunique() > 1:
         # one series across the 1 July 2025 reorganisation, with the change of units marked
         first = int(tr.loc[tr["units"] != tr["units"].iloc[0], "year"].min())

@@ -8,6 +8,7 @@ import io
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from matplotlib.figure import Figure
 import pandas as pd
@@ -24,24 +25,37 @@ from .tables import most_precise, value_as_published
 INDEX_NAMES = ("par_index", "sipas")
 
 
-def _svg(fig: Figure, L: Labels | None = None) -> str:
+def _svg(fig: Figure, L: Labels | None = None, crop: bool = True) -> str:
+    """The figure as SVG text. ``crop`` trims it to what is drawn (a second layout pass); the
+    charts lay themselves out to their full size (tight_layout) and skip it."""
     if L is not None:
         charts.use_decimal_mark(fig, L)
     buf = io.StringIO()
     with gc_paused():  # see gcpause
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # reproducible bytes
+        fig.savefig(buf, format="svg", bbox_inches="tight" if crop else None, metadata={"Date": None})  # reproducible bytes
     return buf.getvalue()
 
 
-def _fig(fig: Figure, alt: str, caption: str | None = None, L: Labels | None = None) -> HTML:
+def _fig(fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, L: Labels | None = None) -> HTML:
     """A figure with its description as alt text (read out by screen readers, carried into the
-    PDF's structure) and as a caption in real text under it."""
-    data = base64.b64encode(_svg(fig, L).encode("utf-8")).decode("ascii")
+    PDF's structure) and as a caption in real text under it.
+
+    Given as a function that draws it, the figure is also drawn narrow, for phones: the HTML
+    shows that version on screens up to 40rem (a ``<picture>`` source; the PDF uses the page
+    version). Either one is shown at its natural size, so that its smallest text (7 pt) is
+    9 px or more; what is still wider than the screen scrolls sideways in its own box."""
+    src = ""
+    if callable(fig):
+        with charts.narrow():
+            small = base64.b64encode(_svg(fig(), L, crop=False).encode("utf-8")).decode("ascii")
+        src = f"<source media='(max-width: 40rem)' srcset='data:image/svg+xml;base64,{small}'>"
+        data = base64.b64encode(_svg(fig(), L, crop=False).encode("utf-8")).decode("ascii")
+    else:
+        data = base64.b64encode(_svg(fig, L).encode("utf-8")).decode("ascii")
     text = html.escape(caption if caption is not None else alt)
-    # On a phone the image keeps its natural size (its smallest text, 7 pt, is then 9 px) and
-    # scrolls sideways in its own box, with the same edge shadows as a wide table.
-    return HTML(f"<figure class='chart'><div class='tscroll'><img alt='{html.escape(alt, quote=True)}' "
-                f"src='data:image/svg+xml;base64,{data}'></div><figcaption>{text}</figcaption></figure>")
+    img = f"<img alt='{html.escape(alt, quote=True)}' src='data:image/svg+xml;base64,{data}'>"
+    return HTML(f"<figure class='chart'><div class='tscroll'>{f'<picture>{src}{img}</picture>' if src else img}</div>"
+                f"<figcaption>{text}</figcaption></figure>")
 
 
 def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None) -> HTML:
@@ -101,7 +115,7 @@ class Report:
     def _table(self, df: pd.DataFrame, cls: str = "") -> HTML:
         return _table(df, cls, self.L)
 
-    def _fig(self, fig: Figure, alt: str, caption: str | None = None) -> HTML:
+    def _fig(self, fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None) -> HTML:
         return _fig(fig, alt, caption, self.L)
 
     # -- references ------------------------------------------------------------
@@ -391,7 +405,7 @@ class Report:
                                            items="; ".join(items))))
         alt = self.L("chart.alt_ranking", title=title, n_bar=int(c["value"].notna().sum()),
                      n_rank=int((c["value"].isna() & c["rank_published"].notna()).sum()))
-        return self._fig(charts.ranking_chart(res, self.L, title), alt)
+        return self._fig(lambda: charts.ranking_chart(res, self.L, title), alt)
 
     def unknown_list(self, idx: str = "par_index") -> Markdown:
         c = self.a.result(idx).classified
@@ -408,7 +422,7 @@ class Report:
         n = int(self.a.result(idx).classified["value"].notna().sum())
         if n < 3:  # a strip of one or two points says nothing a sentence does not
             return Markdown(self.L("text.distribution_few", n=n))
-        return self._fig(charts.distribution_chart(self.a.result(idx), self.L, title), title)
+        return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), title)
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
         res, L = self.a.result(idx), self.L
@@ -486,7 +500,7 @@ class Report:
         if comp is None or comp.empty:
             return Markdown(self.L("text.no_components"))
         title = f"{self.L('report.components')} {self.year}"
-        return self._fig(charts.components_chart(comp, self.L, title), self.L("chart.alt_components", title=title, n=len(comp)))
+        return self._fig(lambda: charts.components_chart(comp, self.L, title), self.L("chart.alt_components", title=title, n=len(comp)))
 
     def additivity(self) -> Markdown:
         comp = self.a.par_index.components
@@ -523,7 +537,7 @@ class Report:
         both = par.classified["value"].notna() & sip.classified["value"].notna()
         if both.sum() < 2:
             return Markdown(self.L("text.scatter_n", n=int(both.sum())))
-        return self._fig(charts.scatter_chart(par, sip, self.L, self.L("report.scatter")),
+        return self._fig(lambda: charts.scatter_chart(par, sip, self.L, self.L("report.scatter")),
                     f"{self.L('report.scatter')}: {self.L('text.scatter_n', n=int(both.sum()))}")
 
     def trend(self, idx: str = "par_index") -> HTML | Markdown:
@@ -545,7 +559,7 @@ class Report:
         if tr.empty or tr[["mean_63_num", "max_num", "min_num"]].notna().sum().sum() == 0:
             return Markdown(self.L("missing"))
         title = f"{L_idx(self.L, idx)}: {self.L('report.trend')}"
-        img = self._fig(charts.trend_chart(tr, self.L, title), title).data
+        img = self._fig(lambda: charts.trend_chart(tr, self.L, title), title).data
 
         def cell(row: pd.Series, fact: str, who: str | None = None) -> str:
             v = row[fact]
@@ -766,7 +780,7 @@ class Review(Report):
         sens = review.cutoff_sensitivity(res, self.SENS_STEP, self.SENS_SPAN)
         if sens.empty:
             return Markdown(self.L("text.no_rule", year=self.year))
-        return self._fig(charts.sensitivity_chart(sens, res.rules.labels, self.L, f"{L_idx(self.L, idx)} {self.year}"),
+        return self._fig(lambda: charts.sensitivity_chart(sens, res.rules.labels, self.L, f"{L_idx(self.L, idx)} {self.year}"),
                     self.L("text.sensitivity", span=self.SENS_SPAN, step=self.SENS_STEP))
 
     def sensitivity_table(self, idx: str = "par_index", every: float = 0.5) -> HTML:
@@ -839,7 +853,7 @@ class Review(Report):
                               self.L("col.p_keep_group"): s["p_keep_group"].map(lambda x: "—" if pd.isna(x) else f"{x:.2f}")})
             out.append(self._table(t).data)
             if spread == max(self.MC_SPREADS):
-                out.append(self._fig(charts.monte_carlo_chart(s, self.L, f"{self.L('review.components')} (±{spread:.0%})"),
+                out.append(self._fig(lambda: charts.monte_carlo_chart(s, self.L, f"{self.L('review.components')} (±{spread:.0%})"),
                                 self.L("review.components")).data)
         return HTML("".join(out))
 
@@ -849,7 +863,7 @@ class Review(Report):
         res = self.a.result(idx)
         b = review.bounds(res)
         title = f"{self.L('review.bounds')} — {L_idx(self.L, idx)}"
-        return self._fig(charts.bounds_chart(b, res.rules.labels if res.rules else [], self.L, title), self.L("text.bounds"))
+        return self._fig(lambda: charts.bounds_chart(b, res.rules.labels if res.rules else [], self.L, title), self.L("text.bounds"))
 
     def bounds_text(self, idx: str = "par_index") -> Markdown:
         from . import review

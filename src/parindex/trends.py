@@ -32,15 +32,11 @@ _ENDS = (("leader", "max", "first"), ("last_place", "min", "last"))
 
 def _ranked(bundle: Bundle, index: str, year: int, which: str) -> tuple[str | None, str, str | None, str]:
     """(name, sources, value as published, sources) of the unit published at the first or last rank."""
-    from .tables import consolidate
-
     obs = bundle.observations
-    obs = obs[(obs["index"] == index) & (obs["year"] == year)]
-    if obs.empty:
+    if not ((obs["index"] == index) & (obs["year"] == year)).any():
         return None, "", None, ""
-    units = bundle.units(year)
-    d = consolidate(obs, index, year, units).data
-    target = 1 if which == "first" else len(units)
+    d = bundle.published(index, year)
+    target = 1 if which == "first" else len(d)
     hit = d[d["rank"].astype("Float64") == target]
     if len(hit) != 1:  # none, or a tie: no single unit to name
         return None, "", None, ""
