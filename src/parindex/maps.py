@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch, Polygon
 from matplotlib.path import Path as MplPath
 
-from .charts import group_colours, subplots
+from .charts import _lab, group_colours, is_narrow, subplots, width
 from .datapackage import verify
 from .labels import Labels
 
@@ -85,7 +85,8 @@ def choropleth(classified: pd.DataFrame, rings: dict[str, list[np.ndarray]], lab
     rank; grey and cross-hatched where nothing is published. One shape per unit."""
     colours = group_colours(labels)
     geo = rings
-    fig, ax = _base((6.6, 7.4))
+    # on a phone (charts.narrow): the map the screen's width, its legend under it
+    fig, ax = _base((width(), width() * 1.9) if is_narrow() else (6.6, 7.4))
     # One compound shape per fill style, not one per province: the same picture, but a hatch
     # pattern is drawn once per style instead of once per province (the PDF renderer's cost).
     styles: dict[tuple[str, str], list[np.ndarray]] = {}
@@ -116,10 +117,15 @@ def choropleth(classified: pd.DataFrame, rings: dict[str, list[np.ndarray]], lab
             handles.append(Patch(facecolor=colours[lab], alpha=KNOWN_BY_RANK_ALPHA, hatch="////", edgecolor="#888888",
                                  label=L("map.by_rank_group", group=group_name(lab))))
     handles.append(Patch(facecolor="#eeeeee", hatch="xxx", edgecolor="#888888", label=L("missing")))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.8), fontsize=7.5, frameon=False)
+    if is_narrow():
+        for h in handles:
+            h.set_label(_lab(h.get_label()))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=7, frameon=False)
+    else:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.8), fontsize=7.5, frameon=False)
     ax.set_title(title, fontsize=10)
-    fig.text(0.02, 0.01, caption or L("map.caption"), fontsize=7, color="#555555", wrap=True)
-    fig.tight_layout()
+    fig.text(0.02, 0.01, _lab(caption or L("map.caption")), fontsize=7, color="#555555", wrap=True)
+    fig.tight_layout(rect=(0, 0.07, 1, 1) if is_narrow() else None)  # the caption's room under the legend
     return fig
 
 

@@ -36,7 +36,8 @@ def _svg(fig: Figure, L: Labels | None = None, crop: bool = True) -> str:
     return buf.getvalue()
 
 
-def _fig(fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, L: Labels | None = None) -> HTML:
+def _fig(fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, L: Labels | None = None,
+         crop: bool = False) -> HTML:
     """A figure with its description as alt text (read out by screen readers, carried into the
     PDF's structure) and as a caption in real text under it.
 
@@ -47,9 +48,9 @@ def _fig(fig: Figure | Callable[[], Figure], alt: str, caption: str | None = Non
     src = ""
     if callable(fig):
         with charts.narrow():
-            small = base64.b64encode(_svg(fig(), L, crop=False).encode("utf-8")).decode("ascii")
+            small = base64.b64encode(_svg(fig(), L, crop=crop).encode("utf-8")).decode("ascii")
         src = f"<source media='(max-width: 40rem)' srcset='data:image/svg+xml;base64,{small}'>"
-        data = base64.b64encode(_svg(fig(), L, crop=False).encode("utf-8")).decode("ascii")
+        data = base64.b64encode(_svg(fig(), L, crop=crop).encode("utf-8")).decode("ascii")
     else:
         data = base64.b64encode(_svg(fig, L).encode("utf-8")).decode("ascii")
     text = html.escape(caption if caption is not None else alt)
@@ -115,8 +116,8 @@ class Report:
     def _table(self, df: pd.DataFrame, cls: str = "") -> HTML:
         return _table(df, cls, self.L)
 
-    def _fig(self, fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None) -> HTML:
-        return _fig(fig, alt, caption, self.L)
+    def _fig(self, fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, crop: bool = False) -> HTML:
+        return _fig(fig, alt, caption, self.L, crop)
 
     # -- references ------------------------------------------------------------
     @property
@@ -490,10 +491,10 @@ class Report:
             rings = maps.rings_by_unit(codes, iso=self.a.bundle.registry.table.set_index("code")["iso_3166_2"])
         labels = res.rules.labels if res.rules else []
         title = f"{L_idx(self.L, idx)} {self.year}"
-        fig = maps.choropleth(res.classified, rings, labels, self.L, title, lambda lab: self._group_name(idx, lab),
-                              caption=caption)
         known = int(res.classified["group"].notna().sum())
-        return self._fig(fig, f"{self.L('report.map')}: {title} ({known}/{len(codes)})")
+        return self._fig(lambda: maps.choropleth(res.classified, rings, labels, self.L, title,
+                                                 lambda lab: self._group_name(idx, lab), caption=caption),
+                         f"{self.L('report.map')}: {title} ({known}/{len(codes)})", crop=True)
 
     def components(self) -> HTML | Markdown:
         comp = self.a.par_index.components
