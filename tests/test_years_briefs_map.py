@@ -81,10 +81,10 @@ def _text(pdf):
 def test_brief_for_rank_only_province_says_so(briefs):
     html = (briefs / "bac-giang_2020_vi.html").read_text(encoding="utf-8")
     assert "Chỉ có thứ hạng: 13/63, giá trị chưa công bố" in html
-    assert "85.33–85.72" in html and "Nhóm B" in html  # between Phú Thọ (10th, 85.74) and Hà Tĩnh (16th, 85.31)
+    assert "85,33–85,72" in html and "Nhóm B" in html  # between Phú Thọ (10th, 85.74) and Hà Tĩnh (16th, 85.31)
     assert "<script" not in html
     text = " ".join(_text(briefs / "bac-giang_2020_vi.pdf").split())
-    assert "Bắc Giang" in text and "92.54" in text
+    assert "Bắc Giang" in text and "92,54" in text  # the Vietnamese edition's decimal comma
     assert "Trung du và miền núi phía Bắc" in text  # region peers
 
 
@@ -123,12 +123,22 @@ def test_map_has_one_shape_per_province_and_legend_matches_groups(bundled_2020, 
     assert sum(rings(p) for p in ax.patches) == sum(len(r) for r in geo.values())
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     present = [lab for lab in res.rules.labels if (res.classified["group"] == lab).any()]
-    assert legend[:len(present)] == [f"Group {lab}" for lab in present]
+    # each group as drawn: its colour where a value places it, its hatched shade where only the record does
+    placed_by_value = {res.classified.at[c, "group"] for c in res.classified.index if not pd.isna(res.classified.at[c, "value"])}
+    by_record = {res.classified.at[c, "group"] for c in res.classified.index
+                 if pd.isna(res.classified.at[c, "value"]) and not pd.isna(res.classified.at[c, "group"])}
+    want = []
+    for lab in present:
+        if lab in placed_by_value or lab not in by_record:
+            want.append(f"Group {lab}")
+        if lab in by_record:
+            want.append(L("map.by_rank_group", group=f"Group {lab}"))
+    assert legend[:len(want)] == want == ["Group A", "Group B", "Group B: inferred from the record, no value", "Group C"]
     assert legend[-1] == L("missing")
     colours = group_colours(res.rules.labels)
     handles = ax.get_legend().legend_handles
-    for h, lab in zip(handles, present):
-        assert matplotlib.colors.to_hex(h.get_facecolor()) == colours[lab]
+    for h, text in zip(handles, want):  # a swatch in its group's colour (the hatched shade too)
+        assert matplotlib.colors.to_hex(h.get_facecolor()) == colours[text.split(":")[0].removeprefix("Group ")]
     # the provinces with a published value in group A, and only they, are drawn in A's colour
     a_codes = res.classified.index[(res.classified["group"] == "A") & res.classified["value"].notna()]
     (a_shape,) = [p for p in ax.patches if matplotlib.colors.to_hex(p.get_facecolor()) == colours["A"]]
@@ -172,7 +182,7 @@ def test_brief_index_uses_the_users_table(tmp_path):
     assert r.returncode == 0, r.stderr
     synthetic = next(line.split(",")[1] for line in SYN_PAR.read_text(encoding="utf-8").splitlines()
                      if line.startswith("Vĩnh Phúc,"))
-    assert f"<td>{synthetic}</td>" in (tmp_path / "index_2020_vi.html").read_text(encoding="utf-8")
+    assert f"<td>{synthetic.replace('.', ',')}</td>" in (tmp_path / "index_2020_vi.html").read_text(encoding="utf-8")
 
 
 def test_leader_and_last_place_one_answer_in_series_and_brief(bundle):

@@ -311,8 +311,16 @@ class Report:
                          prev_mean=prev_mean[0], cite=self.cite([msrc, prev_mean[1]])))
         elif mean:
             out.append(L("kfind.mean", mean=mean, cite=self.cite(msrc)))
-        ch = self._changes()
-        if ch is not None:
+        # the published largest and smallest rises come first; the change computed over the few
+        # provinces published in both years only where the ministry's own is not on record
+        up = self._fact_row("par_index", "largest_rise_province") if self._fact_row("par_index", "largest_rise_province")[0] \
+            else self._fact_row("par_index", "largest_rise")
+        down = self._fact_row("par_index", "smallest_rise_province") if self._fact_row("par_index", "smallest_rise_province")[0] \
+            else self._fact_row("par_index", "smallest_rise")
+        if up[0] and down[0]:
+            out.append(L("kfind.published_changes", prev=self.year - 1, up=up[0], down=down[0],
+                         cite=self.cite([up[1], down[1]])))
+        elif (ch := self._changes()) is not None:
             out.append(L("kfind.changes" if ch["d_down"].startswith("-") else "kfind.changes_all_up", **ch))
         par = self.a.par_index.table
         out.append(L("kfind.unknown", n_missing=len(par.data) - par.n_value, n=len(par.data),
@@ -885,7 +893,8 @@ class Review(Report):
         b = review.bounds(self.a.result(idx))
         # ranked provinces by rank, then the rest by the range, then by name; those with
         # nothing but a range shared with others are named in a line per range
-        b = b[b["value"].isna()].assign(_r=b["rank"].astype("Float64").fillna(10**6))
+        b = b[b["value"].isna()]
+        b = b.assign(_r=b["rank"].astype("Float64").fillna(10**6))  # (b's own rows: an empty frame takes a longer Series' rows)
         b = b.sort_values(["_r", "lo", "province"], ascending=[True, False, True], key=by_name)
         bare = b["rank"].isna() & b["group"].isna()
         lines = self._range_lines(b[bare], len(self.a.result(idx).classified))
