@@ -978,25 +978,29 @@ class Brief(Report):
             group = L("brief.group_known", group=gname, basis=basis)
         else:
             group = L("brief.group_possible", groups=", ".join(self._group_name(idx, g) for g in st.possible) or "—")
+        src = f" {self.cite(st.sources)}" if st.sources else ""
+
+        def cited(t: str) -> str:  # the figure's own references close its sentence, not the paragraph
+            return t[:-1] + src + "." if src and t.endswith(".") else t + src
+
         if st.kind == "value":
             status = self.a.result(idx).table.data.at[self.p.code, "value_status"]
-            text = L("brief.value_line", value=st.value_text, status=L.get(f"status.{status}", str(status)),
-                     rank=st.rank if st.rank is not None else "—", group=gname or L("group.unknown"), basis=basis)
+            text = cited(L("brief.value_line", value=st.value_text, status=L.get(f"status.{status}", str(status)),
+                           rank=st.rank if st.rank is not None else "—", group=gname or L("group.unknown"), basis=basis))
             if st.margin_up:
                 text += " " + L("brief.margin_up", cutoff=st.margin_up[0], points=st.margin_up[1])
             if st.margin_down:
                 text += " " + L("brief.margin_down", cutoff=st.margin_down[0], points=st.margin_down[1])
         elif st.kind == "rank_only":
-            text = L("brief.rank_only_line", rank=st.rank, lo=st.lo, hi=st.hi, group=group)
+            text = cited(L("brief.rank_only_line", rank=st.rank, lo=st.lo, hi=st.hi, group=group))
         else:
-            text = L("brief.nothing_line", lo=st.lo, hi=st.hi, group=group)
-        src = f" {self.cite(st.sources)}" if st.sources else ""
+            text = cited(L("brief.nothing_line", lo=st.lo, hi=st.hi, group=group))
         pub = self.a.bundle.published_tiers
         pub = pub[(pub["index"] == idx) & (pub["year"] == self.year) & (pub["province_code"] == self.p.code)]
         for tier, rows in pub.groupby("tier"):
             text += " " + L("brief.published_tier", tier=L(f"tier.{tier}").lower(),
                             sources=self.cite(list(dict.fromkeys(rows["source_id"]))))
-        return f"**{L(f'index_short.{idx}')}.** {text}{src}"
+        return f"**{L(f'index_short.{idx}')}.** {text}"
 
     def standing(self) -> Markdown:
         return Markdown(f"## {self.L('brief.standing', year=self.year)}\n\n"
