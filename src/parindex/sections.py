@@ -20,7 +20,7 @@ from .audit import ADDITIVITY_TOLERANCE, additivity_gap
 from .collate import by_name, series_key, vsorted
 from .gcpause import gc_paused
 from .labels import Labels
-from .tables import most_precise, value_as_published
+from .tables import at_rank, most_precise, value_as_published
 
 INDEX_NAMES = ("par_index", "sipas")
 
@@ -69,6 +69,13 @@ def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None) -> HTML:
     if L is not None:  # pandas' own number formatting, then the edition's decimal mark on the text
         body = re.sub(r">([^<]+)<", lambda m: ">" + L.number(m.group(1)) + "<", body)
     return HTML("<div class='tscroll'>" + body + "</div>")
+
+
+def _bounds_cell(r: pd.Series) -> str:
+    """A unit's possible range for a table: "—" where it is a single point (the value) or unknown."""
+    if pd.isna(r["lo"]) or r["lo"] == r["hi"]:
+        return "—"
+    return f"{float(r['lo']):.2f}–{float(r['hi']):.2f}"
 
 
 def md_text(text: str) -> str:
@@ -271,16 +278,14 @@ class Report:
             last, last_src = self._fact_row(idx, "last_place")
             mn, mn_src = self._fact_row(idx, "min")
             d = res.table.data
-            if not lead and (d["rank"] == 1).sum() == 1:  # no leader fact: the province ranked first
-                top = d.index[d["rank"] == 1][0]
-                lead, lead_src = d.at[top, "province"], d.at[top, "rank_sources"]
-                if not mx and not pd.isna(d.at[top, "value"]):
-                    mx, mx_src = str(d.at[top, "value_text"]), d.at[top, "value_sources"]
-            if not last and (d["rank"] == len(d)).sum() == 1:
-                bottom = d.index[d["rank"] == len(d)][0]
-                last, last_src = d.at[bottom, "province"], d.at[bottom, "rank_sources"]
-                if not mn and not pd.isna(d.at[bottom, "value"]):
-                    mn, mn_src = str(d.at[bottom, "value_text"]), d.at[bottom, "value_sources"]
+            if not lead and (top := at_rank(d, first=True))[0]:  # no leader fact: the province ranked first
+                lead, lead_src = top[0], top[1]
+                if not mx and top[2] is not None:
+                    mx, mx_src = top[2], top[3]
+            if not last and (bottom := at_rank(d, first=False))[0]:
+                last, last_src = bottom[0], bottom[1]
+                if not mn and bottom[2] is not None:
+                    mn, mn_src = bottom[2], bottom[3]
             if res.table.complete:
                 top, bottom = d["value"].astype(float).idxmax(), d["value"].astype(float).idxmin()
                 lead, mx = d.at[top, "province"], f"{float(d.at[top, 'value']):.2f}"
@@ -701,11 +706,10 @@ class Report:
         rows = []
         for code in order.index:
             r = c.loc[code]
-            point = not pd.isna(r["lo"]) and r["lo"] == r["hi"]
             status = d.at[code, "rank_status"] if pd.isna(d.at[code, "value_status"]) else d.at[code, "value_status"]
             rows.append([reg.by_code[code].name(self.lang), value_as_published(d, code) or L("missing"),
                          "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
-                         "—" if point or pd.isna(r["lo"]) else f"{float(r['lo']):.2f}–{float(r['hi']):.2f}",
+                         _bounds_cell(r),
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—"])
         df = pd.DataFrame(rows, columns=[L("col.ministry"), L("col.value"), L("col.rank"), L("col.bounds"),
                                          L("col.status")])
@@ -747,13 +751,11 @@ class Report:
         rows = []
         for code in order.sort_values(["_k", "_v", "province"], key=by_name).index:
             r = c.loc[code]
-            point = not pd.isna(r["lo"]) and r["lo"] == r["hi"]
-            bounds = "" if point or pd.isna(r["lo"]) else f"{float(r['lo']):.2f}–{float(r['hi']):.2f}"
             status = d.at[code, "value_status"] if not pd.isna(d.at[code, "value_status"]) else d.at[code, "rank_status"]
             srcs = d.at[code, "value_sources"] if not pd.isna(d.at[code, "value_sources"]) else d.at[code, "rank_sources"]
             rows.append([r["province"], value_as_published(d, code) or L("missing"),
                          "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
-                         bounds or "—",
+                         _bounds_cell(r),
                          self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else L("group.unknown"),
                          L(f"basis.{r['group_basis']}"),
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",

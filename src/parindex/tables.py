@@ -83,6 +83,17 @@ def value_as_published(data: pd.DataFrame, code: str) -> str | None:
     return ("≈" if rounded else "") + f"{float(v):.{dec}f}"
 
 
+def at_rank(data: pd.DataFrame, first: bool) -> tuple[str | None, str, str | None, str]:
+    """(name, rank sources, value as published or None, value sources) of the one unit a table
+    places at rank 1 (``first``) or at the last rank; (None, "", None, "") if none or a tie."""
+    hit = data[data["rank"].astype("Float64") == (1 if first else len(data))]
+    if len(hit) != 1:
+        return None, "", None, ""
+    r = hit.iloc[0]
+    value = None if pd.isna(r["value_text"]) else str(r["value_text"])
+    return str(r["province"]), str(r["rank_sources"]), value, "" if value is None else str(r["value_sources"])
+
+
 def empty_frame(registry: Registry) -> pd.DataFrame:
     df = pd.DataFrame({
         "code": [p.code for p in registry],

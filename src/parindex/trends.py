@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .analysis import Bundle
-from .tables import decimals, most_precise
+from .tables import at_rank, decimals, most_precise
 
 SERIES = ("mean_63", "max", "min", "leader", "last_place")
 
@@ -35,14 +35,7 @@ def _ranked(bundle: Bundle, index: str, year: int, which: str) -> tuple[str | No
     obs = bundle.observations
     if not ((obs["index"] == index) & (obs["year"] == year)).any():
         return None, "", None, ""
-    d = bundle.published(index, year)
-    target = 1 if which == "first" else len(d)
-    hit = d[d["rank"].astype("Float64") == target]
-    if len(hit) != 1:  # none, or a tie: no single unit to name
-        return None, "", None, ""
-    r = hit.iloc[0]
-    value = None if pd.isna(r["value_text"]) else str(r["value_text"])
-    return str(r["province"]), str(r["rank_sources"]), value, "" if value is None else str(r["value_sources"])
+    return at_rank(bundle.published(index, year), first=which == "first")
 
 
 def ends(bundle: Bundle, index: str, year: int) -> dict[str, tuple[str | None, str, bool]]:
