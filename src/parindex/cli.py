@@ -349,13 +349,16 @@ def export_cmd(
 
 @data_app.command("verify")
 def data_verify() -> None:
-    """Check every bundled file against its recorded checksum."""
-    from .datapackage import descriptor, verify
+    """Check every bundled file against its recorded checksum, and that every row cites a known
+    source with a followable URL, a class and a date (or a note saying why none)."""
+    from .datapackage import check_provenance, descriptor, verify
 
     try:
         for r in descriptor()["resources"]:
             verify(r["name"])
             say(f"ok  {r['path']}")
+        check_provenance()
+        say("ok  every row cites a known source with a URL, a class and a date or a note")
     except ParindexError as e:
         _fail(e)
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -125,6 +126,7 @@ def validate_package(data_dir: Path | None = None) -> None:
     for r in pkg["resources"]:
         r.pop("hash", None)
         r.pop("bytes", None)
+    check_provenance(base)
     report = Package(pkg, basepath=str(base)).validate()
     for task in report.tasks:
         if task.errors:
@@ -168,3 +170,84 @@ def write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# -- provenance: every row cites a known, followable, dated source ----------------------------
+
+SOURCE_CLASSES = ("official", "press", "secondary", "project")
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def check_provenance(data_dir: Path | None = None, today: date | None = None) -> None:
+    """Refuse, in one line naming file, row, column and fix: a source without a followable URL
+    (a repository-relative path only for class ``project``), a class outside the four, a
+    ``published`` date that is not ISO (YYYY-MM-DD) or lies in the future without a note, an
+    undated source without a note saying why, and a data row citing an unknown source_id
+    (``;`` separates several ids in one cell)."""
+    from datetime import date as _date
+
+    base = _default_dir(data_dir)
+    today = today or _date.today()
+    spath = base / "sources.csv"
+    ids: set[str] = set()
+    for n, r in enumerate(_csv_rows(spath), start=2):
+        sid = (r.get("source_id") or "").strip()
+        ids.add(sid)
+        cls = (r.get("class") or "").strip()
+        url = (r.get("url") or "").strip()
+        note = (r.get("published_note") or "").strip()
+        pub = (r.get("published") or "").strip()
+
+        def bad(problem: str, column: str, fix: str) -> DataPackageError:
+            return DataPackageError(f"source '{sid}': {problem}", file=str(spath), row=n, column=column, fix=fix)
+
+        if cls not in SOURCE_CLASSES:
+            raise bad(f"class '{cls}' is not one of {', '.join(SOURCE_CLASSES)}", "class",
+                      "official (a decision or a government page), press, secondary (aggregator, unverified "
+                      "compilation, reprint) or project (parindex's own docs)")
+        if not url:
+            raise bad("has no URL", "url", "give the address of a public page of the source, or withdraw the "
+                                           "source and the rows that cite it")
+        if url.lower().startswith(("http://", "https://")):
+            pass
+        elif cls != "project":
+            raise bad(f"'{url}' is not a web address (a repository path is allowed only for class project)",
+                      "url", "give the http(s) address of a public page")
+        elif url.startswith("/") or ".." in Path(url.split("#")[0]).parts or ":" in url.split("#")[0]:
+            raise bad(f"'{url}' is not a path inside the repository", "url", "write it like docs/method.md#anchor")
+        if pub:
+            try:
+                when = _date.fromisoformat(pub)
+                if len(pub) != 10:
+                    raise ValueError(pub)
+            except ValueError:
+                raise bad(f"published '{pub}' is not an ISO date", "published",
+                          "write YYYY-MM-DD, or leave it empty and say why in published_note") from None
+            if when > today and not note:
+                raise bad(f"published {pub} is in the future", "published",
+                          "correct the date, or explain it in published_note")
+        elif not note:
+            raise bad("has no publication date and no note saying why", "published_note",
+                      "fill published (YYYY-MM-DD) or say in published_note why no date can be given")
+    with (base / "datapackage.json").open(encoding="utf-8") as fh:
+        pkg = json.load(fh)
+    for res in pkg["resources"]:
+        if res["name"] == "sources" or "schema" not in res:
+            continue
+        cols = [f["name"] for f in res["schema"]["fields"]
+                if f["name"] == "source_id" or f["name"].endswith("_source_id")]
+        if not cols:
+            continue
+        path = base / res["path"]
+        for n, r in enumerate(_csv_rows(path), start=2):
+            for c in cols:
+                for one in (x.strip() for x in (r.get(c) or "").split(";")):
+                    if one and one not in ids:
+                        raise DataPackageError(f"cites unknown source '{one}'", file=str(path), row=n, column=c,
+                                               fix="add the source to data/sources.csv or correct the id")

@@ -102,7 +102,8 @@ def _descriptor(years: list[int], units: str, n_rows: int, xlsx: bool) -> dict:
         "name": "sources", "path": SOURCES, "profile": "tabular-data-resource", "format": "csv",
         "mediatype": "text/csv", "encoding": "utf-8", "title": "Sources cited in results.sources",
         "schema": {"fields": [{"name": n, "type": "string"} for n in ("source_id", "url", "publisher",
-                                                                      "published", "title")],
+                                                                      "published", "class", "published_note",
+                                                                      "title")],
                    "primaryKey": ["source_id"], "missingValues": [""]},
     }]
     return {"profile": "tabular-data-package", "name": f"parindex-{units}-{years[0]}-{years[-1]}",
