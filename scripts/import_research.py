@@ -242,6 +242,12 @@ def undated_note(what: set[str]) -> str:
             + (", ".join(rel) if rel else "results it reports") + " results" * bool(rel))
 
 
+def refuse(message: str) -> None:
+    """Stop with one line on stderr and exit code 2; data/ is left as it was."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def read(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
@@ -255,6 +261,10 @@ def write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
     print(f"wrote {path.relative_to(ROOT)} ({len(rows)} rows)")
 
 
+def unique(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return list({tuple(r.items()): r for r in rows}.values())
+
+
 def prefer_better(rows: list[dict[str, str]], key, klass: dict[str, str]) -> list[dict[str, str]]:
     """Rows giving the same figure stay together, in first-seen order, with official sources first,
     then press, then secondary (stable within a class): the consolidation takes the first."""
@@ -263,7 +273,7 @@ def prefer_better(rows: list[dict[str, str]], key, klass: dict[str, str]) -> lis
         groups.setdefault(key(r), []).append(r)
     out: list[dict[str, str]] = []
     for g in groups.values():
-        out += sorted(g, key=lambda r: CLASS_ORDER[klass[r["source_id"]]])
+        out += sorted(g, key=lambda r: CLASS_ORDER[klass.get(r["source_id"], "secondary")])
     return out
 
 
@@ -352,6 +362,8 @@ def main(research: Path) -> None:
             "title": "; ".join(sorted(used[url])),
         })
     klass = {k: s["class"] for k, s in sources.items()}
+    # a row two rounds both give (same figure, same page, same status) is one row
+    obs, facts, tiers = unique(obs), unique(facts), unique(tiers)
     obs = prefer_better(obs, lambda r: (r["index"], r["year"], r["province_code"], r["value"], r["rank"]), klass)
     facts = prefer_better(facts, lambda r: (r["index"], r["year"], r["fact"], r["value"]), klass)
     mobs = prefer_better(r2["ministry_observations"] + r3["ministry_observations"],
@@ -386,6 +398,15 @@ def main(research: Path) -> None:
             for col, v in r.items():
                 if col == "source_id" or col.endswith("_source_id"):
                     cited.update(x for x in (v or "").split(";") if x)
+    for url in sorted(used):
+        if web_url(url):
+            continue
+        for name, (_, rows) in out.items():  # an unciteable research source still cited: name the first row
+            for n, r in enumerate(rows, start=2):
+                if source_id(url) in r.get("source_id", "").split(";"):
+                    refuse(f"data/{name}, row {n}, column 'source_id': the research cites '{url[:80]}', which is "
+                           "not a followable URL (fix: give the research row a source with a URL, or withdraw "
+                           "the row as the round-2 errata did)")
     srows = [s for k, s in sources.items() if k in cited]
     srows.sort(key=lambda s: (s["source_id"] not in {m["source_id"] for m in MANUAL_SOURCES}, s["source_id"]))
     out["sources.csv"] = (["source_id", "url", "publisher", "published", "class", "published_note", "title"], srows)
@@ -403,7 +424,7 @@ def main(research: Path) -> None:
         try:
             check_provenance(stage)
         except ParindexError as e:
-            sys.exit(f"error: {e}".replace(str(stage), "data"))
+            refuse(str(e).replace(str(stage), "data"))
         for name, (fields, rows) in out.items():
             write(DATA / name, fields, rows)
     print(notes_of_import())
@@ -621,10 +642,10 @@ def region_rank_row(index: str, year: str, unit: str, codes: dict[str, str], reg
     (provinces.csv) and "of N" its size there, otherwise the import stops."""
     m = re.fullmatch(r"(\d+)(?: of (\d+))?", value.strip())
     if m is None:
-        raise SystemExit(f"error: research row {index} {year} {unit}: '{value}' is not 'N of M'")
+        refuse(f"research row {index} {year} {unit}: '{value}' is not 'N of M'")
     members = REGION_SIZES[region]
     if PROVINCE_REGION[unit] != region or (m[2] and int(m[2]) != members) or int(m[1]) > members:
-        raise SystemExit(f"error: research row {index} {year} {unit}: place '{value}' in {region} does not fit "
+        refuse(f"research row {index} {year} {unit}: place '{value}' in {region} does not fit "
                          f"data/provinces.csv ({unit} in {PROVINCE_REGION[unit]}, {members} members)")
     return {"index": index, "year": year, "province_code": codes[unit], "province": unit, "region": region,
             "region_rank": m[1], "status": status, "source_id": source}
@@ -729,7 +750,7 @@ def import_round3(folder: Path, codes: dict[str, str], sid) -> dict[str, list[di
     for region, names in sorted(members.items()):
         mine = {n for n, g in PROVINCE_REGION.items() if g == region}
         if names != mine:
-            raise SystemExit(f"error: research membership of {region} differs from data/provinces.csv: "
+            refuse(f"research membership of {region} differs from data/provinces.csv: "
                              f"{sorted(names ^ mine)}")
     return {"observations": list(obs.values()), "ministry_observations": list(mobs.values()), "facts": facts,
             "tiers": tiers, "region_ranks": rranks}
@@ -888,7 +909,7 @@ def curated_changes(research: Path, codes: dict[str, str], sid) -> list[dict[str
     seen = set()
     for index, prov, urls, cy, v, rk, st in entries:
         if not urls:
-            raise SystemExit(f"error: no research row behind the change of {prov} ({index} {cy})")
+            refuse(f"no research row behind the change of {prov} ({index} {cy})")
         for u in urls:
             row = {"index": index, "year": str(cy), "province_code": codes[prov], "province": prov,
                    "value_change": "" if v is None else v, "rank_change": "" if rk is None else str(rk),
@@ -908,7 +929,7 @@ def curated_region_ranks(research: Path, codes: dict[str, str], sid, provinces) 
         urls = (_r1_urls(research, index, unit, y, which) if kind == "r1"
                 else _r23_urls(research, kind, idx, y, unit, which))
         if not urls:
-            raise SystemExit(f"error: no research row behind the regional place of {unit} ({index} {py})")
+            refuse(f"no research row behind the regional place of {unit} ({index} {py})")
         for u in urls:
             out.append(region_rank_row(index, str(py), unit, codes, PROVINCE_REGION[unit], str(place), st,
                                        sid(u, f"{index} {py} ranks within a region")))

@@ -132,3 +132,201 @@ def test_export_is_a_valid_frictionless_package_with_real_numbers(tmp_path):
     assert len(m) == 17 and {x["units"] for x in m} == {"ministries"}
     r = run_cli("export", "--year", "1999")
     assert r.returncode == 2 and r.stderr.startswith("error: no bundled data for 1999")
+
+
+# -- provenance: every row cites a known, followable, dated source (issue 18) -------------------
+
+def _copy_data(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    return data
+
+
+def _edit_csv(path, row: int, column: str, value: str) -> None:
+    """Set one cell (row numbers as a spreadsheet shows them: the header is row 1)."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[row - 1][rows[0].index(column)] = value
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def _source_row(data, source_id: str) -> int:
+    import csv
+
+    with (data / "sources.csv").open(encoding="utf-8", newline="") as fh:
+        return 2 + [r["source_id"] for r in csv.DictReader(fh)].index(source_id)
+
+
+@pytest.mark.parametrize("file, source, column, value, expect", [
+    ("sources.csv", "vietnamplus-vn-99086f", "url", "", "has no URL"),
+    ("sources.csv", "vietnamplus-vn-99086f", "class", "blog", "class 'blog' is not one of"),
+    ("sources.csv", "vietnamplus-vn-99086f", "url", "docs/method.md", "allowed only for class project"),
+    ("sources.csv", "parindex-method-rules", "url", "../../etc/passwd", "not a path inside the repository"),
+    ("sources.csv", "vietnamplus-vn-99086f", "published", "06/04/2025", "is not an ISO date"),
+    ("sources.csv", "vietnamplus-vn-99086f", "published", "2099-01-01", "is in the future"),
+])
+def test_verify_refuses_an_unciteable_source(tmp_path, file, source, column, value, expect):
+    from parindex.datapackage import check_provenance
+
+    data = _copy_data(tmp_path)
+    row = _source_row(data, source)
+    _edit_csv(data / file, row, column, value)
+    if column == "published":
+        _edit_csv(data / file, row, "published_note", "")
+    with pytest.raises(DataPackageError) as e:
+        check_provenance(data)
+    msg = str(e.value)
+    assert expect in msg and "sources.csv" in msg and f"row {row}" in msg and f"column '{column}'" in msg, msg
+    assert "(fix: " in msg and "\n" not in msg
+
+
+def test_an_undated_source_needs_a_note_and_a_future_date_is_allowed_with_one(tmp_path):
+    from parindex.datapackage import check_provenance
+
+    data = _copy_data(tmp_path)
+    row = _source_row(data, "vietnamplus-vn-99086f")
+    _edit_csv(data / "sources.csv", row, "published", "")
+    _edit_csv(data / "sources.csv", row, "published_note", "")
+    with pytest.raises(DataPackageError, match="no publication date and no note"):
+        check_provenance(data)
+    _edit_csv(data / "sources.csv", row, "published", "2099-01-01")
+    _edit_csv(data / "sources.csv", row, "published_note", "scheduled release date as announced")
+    check_provenance(data)  # a future date with a note is accepted
+
+
+@pytest.mark.parametrize("file, column, value", [
+    ("observations.csv", "source_id", "no-such-source"),
+    ("crosswalk_2025.csv", "source_id", "vietnamnews-vn-749caa;no-such-source"),  # several ids in one cell
+    ("classification_rules.csv", "upper_source_id", "no-such-source"),
+    ("changes.csv", "source_id", "no-such-source"),
+])
+def test_verify_refuses_a_row_citing_an_unknown_source(tmp_path, file, column, value):
+    from parindex.datapackage import check_provenance
+
+    data = _copy_data(tmp_path)
+    _edit_csv(data / file, 2 if file != "classification_rules.csv" else 8, column, value)
+    with pytest.raises(DataPackageError) as e:
+        check_provenance(data)
+    msg = str(e.value)
+    assert f"{file}, row" in msg and f"column '{column}'" in msg and "no-such-source" in msg, msg
+
+
+def test_data_verify_cli_refuses_in_one_line_with_exit_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    data = _copy_data(tmp_path)
+    (tmp_path / "src").mkdir()
+    row = _source_row(data, "vietnamplus-vn-99086f")
+    _edit_csv(data / "sources.csv", row, "url", "")
+    rehash(data, validate=False)  # checksums current: only the provenance is wrong
+    env = {**os.environ, "PARINDEX_ROOT": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "parindex.cli", "data", "verify"], capture_output=True, text=True,
+                       encoding="utf-8", env=env, cwd=tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ") and "Traceback" not in r.stderr
+    assert f"sources.csv, row {row}, column 'url'" in r.stderr and "has no URL" in r.stderr
+
+
+def test_bundled_sources_are_all_followable_classed_dated_and_cited(bundle):
+    import csv
+
+    from parindex.datapackage import check_provenance
+
+    check_provenance()
+    src = bundle.sources.set_index("source_id")
+    assert set(src["class"]) <= {"official", "press", "secondary", "project"}
+    assert src["url"].notna().all()
+    undated = src[src["published"].isna()]
+    assert undated["published_note"].notna().all()
+    # the withdrawn, unciteable ones are gone for good
+    assert not src.index.str.startswith(("source-", "qd-641", "qd-628")).any()
+    assert not (src["url"].str.contains("github.com", na=False)).any()
+    assert src.at["parindex-method-rules", "class"] == "project"
+    assert src.at["parindex-method-rules", "url"] == "docs/method.md#71-inferred-cut-offs"
+    assert src.at["qd-268-2025-bnv", "published"] == "2025-03-28"
+    assert src.at["en-baochinhphu-vn-df71da", "published"] == "2024-04-17"  # from the article id in the URL
+    assert src.at["en-baochinhphu-vn-df71da", "class"] == "official"
+    assert src.at["vietnam-vn-f1a03c", "class"] == "secondary"  # machine-translated reprint
+    # every source is cited by some row (nothing uncited stays)
+    cited = set()
+    for p in (ROOT / "data").glob("*.csv"):
+        if p.name == "sources.csv":
+            continue
+        with p.open(encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                for k, v in r.items():
+                    if k == "source_id" or k.endswith("_source_id"):
+                        cited.update(x for x in (v or "").split(";") if x)
+    assert set(src.index) == cited
+
+
+def test_the_same_figure_lists_its_official_source_first():
+    import csv
+
+    src = {r["source_id"]: r["class"] for r in csv.DictReader((ROOT / "data" / "sources.csv").open(encoding="utf-8"))}
+    order = {"official": 0, "press": 1, "secondary": 2, "project": 3}
+    rows = list(csv.DictReader((ROOT / "data" / "observations.csv").open(encoding="utf-8")))
+    seen: dict[tuple, int] = {}
+    for r in rows:
+        key = (r["index"], r["year"], r["province_code"], r["value"], r["rank"])
+        c = order[src[r["source_id"]]]
+        assert c >= seen.get(key, -1), key
+        seen[key] = c
+    # Quảng Ninh's 91.04 (2020): the press report comes before the Chinese reprint (secondary)
+    qn = [src[r["source_id"]] for r in rows if (r["index"], r["year"], r["province"], r["value"]) ==
+          ("par_index", "2020", "Quảng Ninh", "91.04")]
+    assert qn[0] != "secondary" and qn[-1] == "secondary"
+
+
+def test_every_field_is_described_and_numbers_carry_a_unit():
+    import json
+
+    pkg = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    for r in pkg["resources"]:
+        for f in r.get("schema", {}).get("fields", []):
+            assert f.get("description"), (r["name"], f["name"])
+            if f["type"] in ("number", "integer"):
+                assert f.get("unit"), (r["name"], f["name"])
+    fact = next(f for r in pkg["resources"] if r["name"] == "national_facts" for f in r["schema"]["fields"]
+                if f["name"] == "fact")["description"]
+    for name in ("regional_mean_<region>", "regional_max_<region>", "n_improved_vs_prev_year", "largest_fall",
+                 "POSITIVE magnitudes", "largest_rise_province", "GSO code", "band_count_<a>_to_<b>",
+                 "n_at_or_above_<x>", "n_below_<x>", "group_count_<label>"):
+        assert name in fact, name
+
+
+def test_the_import_is_deterministic_and_refuses_an_unciteable_research_row(tmp_path):
+    """Run the import twice on a copy of the research: the same bytes as the bundled data/; then
+    with one row's source made unciteable: refused in one line, exit 2, data/ untouched."""
+    import csv
+    import subprocess
+    import sys
+
+    research = ROOT.parent / "shared" / "research"
+    if not (research / "round3" / "facts.csv").is_file():
+        pytest.skip("the curated research folder is not next to this checkout")
+    before = {p.name: p.read_bytes() for p in (ROOT / "data").glob("*.csv")}
+    script = ROOT / "scripts" / "import_research.py"
+    for _ in range(2):
+        r = subprocess.run([sys.executable, str(script), str(research)], capture_output=True, text=True,
+                           encoding="utf-8")
+        assert r.returncode == 0, r.stderr
+        assert {p.name: p.read_bytes() for p in (ROOT / "data").glob("*.csv")} == before
+    bad = tmp_path / "research"
+    shutil.copytree(research, bad)
+    (bad / "round3").chmod(0o755)
+    rows = list(csv.reader((research / "round3" / "facts.csv").open(encoding="utf-8", newline="")))
+    rows[1][rows[0].index("source_url")] = "github (repository not resolved): SKILL.md"
+    (bad / "round3" / "facts.csv").chmod(0o644)
+    with (bad / "round3" / "facts.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    r = subprocess.run([sys.executable, str(script), str(bad)], capture_output=True, text=True, encoding="utf-8")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.startswith("error: data/observations.csv, row ") and "not a followable URL" in r.stderr
+    assert r.stderr.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in (ROOT / "data").glob("*.csv")} == before

@@ -1,0 +1,95 @@
+"""The socio-economic regions as data: one membership (provinces.csv), its basis by period
+(regions.csv), and the published regional facts that rest on it (issue 18)."""
+
+import csv
+from collections import Counter
+
+from conftest import ROOT
+
+
+def _rows(name):
+    with (ROOT / "data" / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _fact(index, year, fact):
+    vals = {r["value"] for r in _rows("national_facts.csv")
+            if (r["index"], r["year"], r["fact"]) == (index, str(year), fact) and r["status"] != "conflict"}
+    assert len(vals) == 1, (index, year, fact, vals)
+    return float(vals.pop())
+
+
+def test_membership_counts_follow_nghi_quyet_81_2023():
+    counts = Counter(r["region"] for r in _rows("provinces.csv"))
+    assert counts == {"red_river_delta": 11, "northern_midlands_mountains": 14, "north_central_central_coast": 14,
+                      "central_highlands": 5, "southeast": 6, "mekong_delta": 13}
+    quang_ninh = next(r for r in _rows("provinces.csv") if r["name_vi"] == "Quảng Ninh")
+    assert quang_ninh["region"] == "red_river_delta"  # in ĐBSH under NQ 81 (older schemes: the north-east)
+
+
+def test_the_published_regional_means_weighted_by_membership_give_the_national_mean():
+    counts = Counter(r["region"] for r in _rows("provinces.csv"))
+    for year, weighted, national in ((2023, 86.976, 86.98), (2024, 88.356, 88.37)):
+        total = sum(_fact("par_index", year, f"regional_mean_{k}") * n for k, n in counts.items())
+        assert round(total / 63, 3) == weighted
+        assert _fact("par_index", year, "mean_63") == national
+        assert abs(total / 63 - national) < 0.015
+    # Rounding alone allows 0.01 (each regional mean ±0.005, the national mean ±0.005). 2023 fits;
+    # 2024 is 0.014 off, which rounding cannot explain (truncated regional means could, up to 0.015):
+    # a regional mean used as an exact constraint with rounding would make 2024 infeasible.
+    total24 = sum(_fact("par_index", 2024, f"regional_mean_{k}") * n for k, n in counts.items())
+    total23 = sum(_fact("par_index", 2023, f"regional_mean_{k}") * n for k, n in counts.items())
+    assert abs(total23 / 63 - 86.98) <= 0.01 < abs(total24 / 63 - 88.37)
+
+
+def test_regions_file_names_the_basis_of_each_period():
+    rows = _rows("regions.csv")
+    nq81 = [r for r in rows if r["legal_basis"] == "Nghị quyết 81/2023/QH15"]
+    assert {r["region"] for r in nq81} == set(Counter(r["region"] for r in _rows("provinces.csv")))
+    assert all((r["first_year"], r["last_year"]) == ("2022", "2024") for r in nq81)
+    # 2019: two regional means published, membership unknown, and said so
+    y2019 = [r for r in rows if r["first_year"] == "2019"]
+    assert {r["region"] for r in y2019} == {"red_river_delta", "southeast"}
+    assert all(r["legal_basis"] == "" and "unknown" in r["basis_note"] for r in y2019)
+    facts = {(r["year"], r["fact"]) for r in _rows("national_facts.csv") if r["fact"].startswith("regional_mean_")}
+    assert ("2019", "regional_mean_red_river_delta") in facts and ("2019", "regional_mean_southeast") in facts
+    # every regional fact's year is covered by a row of regions.csv for its region
+    for year, fact in facts:
+        region = fact.removeprefix("regional_mean_")
+        assert any(r["region"] == region and int(r["first_year"]) <= int(year) <= int(r["last_year"])
+                   for r in rows), (year, fact)
+
+
+def test_region_ranks_fit_their_region():
+    region = {r["code"]: r["region"] for r in _rows("provinces.csv")}
+    size = Counter(region.values())
+    rr = _rows("region_ranks.csv")
+    for r in rr:
+        assert region[r["province_code"]] == r["region"] and 1 <= int(r["region_rank"]) <= size[r["region"]], r
+    got = {(r["index"], r["year"], r["province"]): r["region_rank"] for r in rr if r["status"] == "stated"}
+    assert got[("par_index", "2024", "Sơn La")] == "4"      # 4th of 14, Trung du và miền núi phía Bắc
+    assert got[("par_index", "2024", "Long An")] == "1"     # first of 13 in ĐBSCL
+    assert got[("sipas", "2024", "Vĩnh Long")] == "11"      # 11th of 13
+
+
+def test_published_changes_are_kept_with_their_sign():
+    ch = {(r["index"], r["year"], r["province"], r["status"], r["value_change"], r["rank_change"])
+          for r in _rows("changes.csv")}
+    assert ("par_index", "2024", "Hải Phòng", "stated", "4.30", "1") in ch  # +4.30, up one place
+    assert ("par_index", "2024", "Đồng Nai", "stated", "", "24") in ch
+    assert ("par_index", "2021", "Hà Nam", "stated", "-1.94", "-17") in ch
+    assert ("par_index", "2024", "Hà Nội", "conflict", "1.32", "") in ch  # 92.57 - 1.32 is not 2023's 91.43
+    for r in _rows("changes.csv"):
+        assert r["value_change"] or r["rank_change"], r
+
+
+def test_year_on_year_facts_use_one_form():
+    f = {(r["year"], r["fact"]): r["value"] for r in _rows("national_facts.csv") if r["index"] == "par_index"}
+    assert f[("2024", "largest_rise")] == "6.39" and f[("2024", "largest_rise_province")] == "60"  # Bình Thuận
+    assert f[("2024", "smallest_rise")] == "0.19" and f[("2024", "smallest_rise_province")] == "12"  # Lai Châu
+    assert f[("2024", "largest_fall")] == "2.94" and f[("2024", "smallest_fall")] == "0.21"  # magnitudes
+    assert f[("2024", "n_improved_vs_prev_year")] == "53" and f[("2024", "n_declined_vs_prev_year")] == "9"
+    assert f[("2020", "largest_rise_province")] == "83"  # Bến Tre
+    s = {(r["year"], r["fact"]): r["value"] for r in _rows("national_facts.csv") if r["index"] == "sipas"}
+    assert (s[("2024", "n_above_90")], s[("2024", "band_count_80_to_90")], s[("2024", "n_below_80")]) == ("5", "55", "3")
+    assert (s[("2024", "regional_max_mekong_delta")], s[("2024", "regional_min_mekong_delta")]) == ("86.58", "80.21")
