@@ -178,6 +178,17 @@ RESEARCH_DATES = {
     "investinquangninh.vn/ja/news/2020%E5%B9%B4%E8%A1%8C": ("2021-06-29", "date from the research evidence"),
     "quochoitv.vn/Videos/thoi-su/2019/8/son-la": ("2019-08-24", "date printed on the page"),
     "thoibaotaichinhvietnam.vn/cai-cach-hanh-chinh-tiep-tuc": ("2026-01-06", "date from the research notes"),
+    # read on the page through the search tool (stored public copy), 2026-12-03
+    "infographics.vn/chi-so-cai-cach-hanh-chinh-2023-par-index-2023-cua-6-vung": (
+        "2024-04-18", "date printed on the page (Xuất bản 18/04/2024)"),
+    "infographics.vn/quang-ninh-xep-thu-hang-cao": ("2022-05-26", "date printed on the page (Xuất bản 26/05/2022)"),
+    "en.vietnamplus.vn/justice-ministry-hai-phong-top-par-index-rankings-2021/229174": (
+        "2022-05-25", "date of the stored copy of the page"),
+    "e.vnexpress.net/news/news/da-nang-tops-administrative-reform-index-for-5th-year-3592786": (
+        "2017-05-31", "date of the stored copy of the page"),
+    "en.vietnamplus.vn/satisfaction-of-administrative-services-improves/284704": (
+        "2024-04-17", "date of the stored copy of the page"),
+    "vietnam.vnanet.vn/english/tin-van/over-90-of-citizens": ("2025-04-07", "date of the stored copy of the page"),
 }
 RESEARCH_DATE_NOTES = {  # no page date, but the research says what the page reprints or when it appeared
     "211.88.39.63/article/gb/tjsj/202106/549782": "Chinese reprint (URL month 2021-06) of a Báo Đầu tư article of "
@@ -187,6 +198,25 @@ RESEARCH_DATE_NOTES = {  # no page date, but the research says what the page rep
     "vietnam.vn/en/nguoi-dan-them-hai-long": "machine translation of Báo Khánh Hòa of 14/04/2025; the "
                                              "republication's own date is not known",
     "vietnamnews.vn/opinion/260379": "interview of September 2014 (research notes); the day is not known",
+    "vietnamplus.vn/hai-phong-dung-dau-cao-bang": "the stored copy is dated 2025-04 (no day); it reports the "
+                                                  "announcement of 06/04/2025",
+    "vietnamplus.vn/gia-tri-trung-binh-chi-so-cai-cach-hanh-chinh-cua-6-vung": "the stored copy is dated 2025-04 (no "
+                                                                             "day); it reports the 2024 results "
+                                                                             "announced on 06/04/2025",
+    "vccinews.com/news/60276": "the page shows 5/8/2025 without saying whether the day or the month comes first",
+    "susta.vn/da-chieu/chi-so-cchc-va-chi-so-hai-long-sipas-2022": "page undated in its stored copy; it reports the "
+                                                                   "2022 results announced on 19/04/2023",
+    "baohatinh.vn/ha-tinh-tang-3-bac": "page undated in its stored copy; it reports the announcement of 06/04/2025",
+    "baomoi.net.vn/hai-tinh-nao-co-chi-so": "page undated in its stored copy; it reports the announcement of "
+                                           "06/04/2025",
+    "kinhtedothi.vn/hai-phong-dung-dau-toan-quoc": "page undated in its stored copy; it reports the announcement "
+                                                  "of 06/04/2025",
+    "news.laodong.vn/thoi-su/5-tinh-thap-nhat": "page undated in its stored copy; it reports the announcement of "
+                                               "06/04/2025",
+    "baohatinh.vn/ha-tinh-tang-10-bac": "page undated in its stored copy; it reports the announcement of 17/04/2024",
+    "en.vietnamplus.vn/justice-ministry-hai-phong-named-best-performers": "page undated in its stored copy; it "
+                                                                         "reports the 2021 results unveiled on "
+                                                                         "25/05/2022",
 }
 
 
@@ -213,7 +243,7 @@ def date_from_url(url: str) -> tuple[str, str]:
     if host == "viet-jo.com" and (m := re.search(r"/(?:print_)?(\d\d)(\d\d)(\d\d)\d{6}", path)):
         if d := _valid(2000 + int(m[1]), int(m[2]), int(m[3])):
             return d, "date from the article id in the URL (yymmddhhmmss)"
-    if host in ("baochinhphu.vn", "en.baochinhphu.vn", "doanhnghieptiepthi.vn") and (
+    if host in ("baochinhphu.vn", "en.baochinhphu.vn", "xaydungchinhsach.chinhphu.vn", "doanhnghieptiepthi.vn") and (
             m := re.search(r"-\d{3}(\d\d)(\d\d)(\d\d)\d{6}\d{3}\.htm", path)):
         if d := _valid(2000 + int(m[1]), int(m[2]), int(m[3])):
             return d, "date from the article id in the URL (yymmddhhmmss)"
@@ -232,7 +262,7 @@ def date_from_url(url: str) -> tuple[str, str]:
 
 
 # When each year's results were announced, where data/ or the research records it.
-RELEASES = {2020: "24/06/2021", 2023: "17/04/2024", 2024: "06/04/2025"}
+RELEASES = {2020: "24/06/2021", 2021: "25/05/2022", 2022: "19/04/2023", 2023: "17/04/2024", 2024: "06/04/2025"}
 
 
 def undated_note(what: set[str]) -> str:
