@@ -189,6 +189,10 @@ RESEARCH_DATES = {
     "en.vietnamplus.vn/satisfaction-of-administrative-services-improves/284704": (
         "2024-04-17", "date of the stored copy of the page"),
     "vietnam.vnanet.vn/english/tin-van/over-90-of-citizens": ("2025-04-07", "date of the stored copy of the page"),
+    "en.vietnamplus.vn/da-nang-remains-in-top-4-in-administrative-reforms/157141": (
+        "2019-08-02", "date of the stored copy of the page"),
+    "truyenhinhnghean.vn/kinh-te/202205/nghe-an-chi-so-cai-cach-hanh-chinh-nam-2021": (
+        "2022-05-25", "date printed on the page (20:25, 25/05/2022)"),
 }
 RESEARCH_DATE_NOTES = {  # no page date, but the research says what the page reprints or when it appeared
     "211.88.39.63/article/gb/tjsj/202106/549782": "Chinese reprint (URL month 2021-06) of a Báo Đầu tư article of "
@@ -214,6 +218,12 @@ RESEARCH_DATE_NOTES = {  # no page date, but the research says what the page rep
     "news.laodong.vn/thoi-su/5-tinh-thap-nhat": "page undated in its stored copy; it reports the announcement of "
                                                "06/04/2025",
     "baohatinh.vn/ha-tinh-tang-10-bac": "page undated in its stored copy; it reports the announcement of 17/04/2024",
+    "english.baoquangninh.vn/quang-ninh-tops-public-administration-indexes-for-fourth": (
+        "page undated in its stored copy; it reports the meeting of 19/04/2023 that announced the 2022 results"),
+    "en.vietnamplus.vn/da-nang-remains-in-top-4-in-administrative-reforms/157078": (
+        "page undated in its stored copy; it reports Đà Nẵng's announcement of 31/07/2019"),
+    "vietnamnet.vn/en/politics/quang-ninh-leads-in-par-index": (
+        "page undated in its stored copy; it reports a provincial conference of 04/06/2020"),
     "en.vietnamplus.vn/justice-ministry-hai-phong-named-best-performers": "page undated in its stored copy; it "
                                                                          "reports the 2021 results unveiled on "
                                                                          "25/05/2022",
