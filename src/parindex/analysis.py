@@ -15,7 +15,9 @@ from .classify import RuleSet, classify, full_precision_rank, group_counts, rule
 from .collate import vsorted
 from .datapackage import checksums, read_resource
 from .errors import ParindexError
-from .inference import Inference, infer
+from collections.abc import Iterable
+
+from .inference import FAMILIES, Inference, infer
 from .labels import read_labels
 from .loading import LoadReport, load_table
 from .paths import data_dir
@@ -38,6 +40,7 @@ class Bundle:
     labels: pd.DataFrame
     checksums: dict[str, str]
     ministry_observations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    regions: pd.DataFrame | None = None  # the socio-economic regions and the years their membership holds
 
     def units(self, year: int, kind: str = "provinces") -> Registry:
         return registry_for(year, kind)
@@ -89,7 +92,19 @@ def _bundle(path: Path) -> Bundle:
         checksums=checksums(path),
         ministry_observations=read_resource("ministry_observations", path).rename(
             columns={"unit_code": "province_code", "unit": "province"}),
+        regions=_optional_resource("regions", path),
     )
+
+
+def _optional_resource(name: str, path: Path) -> pd.DataFrame | None:
+    from .datapackage import resource
+    from .errors import DataPackageError
+
+    try:
+        resource(name, path)
+    except DataPackageError:  # a data package from before the regions were recorded
+        return None
+    return read_resource(name, path)
 
 
 def load_bundle() -> Bundle:
@@ -128,9 +143,13 @@ class YearAnalysis:
     par_index: IndexResult
     sipas: IndexResult
     bundle: Bundle
-    assume_announced: bool = False
+    without: frozenset[str] = frozenset()
     ministries: IndexResult | None = None  # the ministries' PAR INDEX, where the year has any data
     rules_file: str | None = None
+
+    @property
+    def assume_announced(self) -> bool:
+        return "counts" not in self.without
 
     def result(self, index: str) -> IndexResult:
         return self.par_index if index == "par_index" else self.sipas
@@ -165,12 +184,52 @@ def _for_inference(table: IndexTable) -> pd.DataFrame:
     return d
 
 
+def parse_without(without: str | Iterable[str] | None) -> frozenset[str]:
+    """``"counts,regions"`` -> the kinds of published fact to leave out of the bounds."""
+    if without is None:
+        return frozenset()
+    items = [w.strip() for w in (without.split(",") if isinstance(without, str) else without)]
+    items = [w for w in items if w]
+    bad = [w for w in items if w not in FAMILIES]
+    if bad:
+        raise ParindexError(f"--without {bad[0]!r} is not a kind of published fact",
+                            fix=f"use any of {', '.join(FAMILIES)}, separated by commas")
+    return frozenset(items)
+
+
+def membership(bundle: Bundle, index: str, year: int, registry: Registry) -> dict[str, tuple[str, ...]] | None:
+    """Region key -> unit codes, where data/regions.csv records the membership the year's
+    regional figures are on; None where it does not (regional figures are then not used)."""
+    regions = bundle.regions
+    if regions is None or regions.empty or index.endswith("_ministries"):
+        return None
+    regions = regions[regions["legal_basis"].notna() & (regions["legal_basis"].astype("string") != "")]
+    ok = regions[(regions["first_year"].astype("Int64") <= year)
+                 & (regions["last_year"].isna() | (regions["last_year"].astype("Float64") >= year))]
+    if ok.empty:
+        return None
+    keys = set(ok["region"])
+    out: dict[str, list[str]] = {}
+    for p in registry:
+        if p.region in keys:
+            out.setdefault(p.region, []).append(p.code)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def secondary_sources(bundle: Bundle) -> frozenset[str]:
+    src = bundle.sources
+    if "class" not in src.columns:
+        return frozenset()
+    return frozenset(src.loc[src["class"] == "secondary", "source_id"])
+
+
 def analyse_index(bundle: Bundle, index: str, year: int, file: str | Path | None = None,
-                  complete: bool = False, assume_announced: bool = False, rules: pd.DataFrame | None = None,
-                  units: str = "provinces") -> IndexResult:
+                  complete: bool = False, without: Iterable[str] = (), rules: pd.DataFrame | None = None,
+                  units: str = "provinces", convention: str = "published") -> IndexResult:
     """One index in one year on the units of that year (or the ministries).
 
-    ``rules``: a user's cut-offs (read_rules_file) for a year data/ has none for."""
+    ``rules``: a user's cut-offs (read_rules_file) for a year data/ has none for;
+    ``without``: kinds of published fact the bounds leave out (see inference.FAMILIES)."""
     registry = bundle.units(year, units)
     fidx = bundle.facts_index(index, units)
     obs = bundle.observations_of(units)
@@ -194,8 +253,18 @@ def analyse_index(bundle: Bundle, index: str, year: int, file: str | Path | None
     facts = bundle.national_facts[(bundle.national_facts["index"] == fidx) & (bundle.national_facts["year"] == year)]
     tiers = bundle.published_tiers[(bundle.published_tiers["index"] == fidx)
                                    & (bundle.published_tiers["year"] == year)]
-    k = cache.key("infer", fidx, year, data, facts, tiers, rs, assume_announced)
-    inf = cache.cached(k, lambda: infer(data, fidx, year, rs, facts, tiers, assume_announced=assume_announced))
+    without = frozenset(without)
+    members = membership(bundle, fidx, year, registry)
+    # last year's published table on this year's units, for the facts that link two years
+    previous = None
+    if (year - 1) in bundle.years(index) and [u.code for u in registry_for(year - 1, units)] == [u.code for u in registry]:
+        previous = consolidate(obs, index, year - 1, registry).data
+    secondary = secondary_sources(bundle)
+    k = cache.key("infer", fidx, year, data, facts, tiers, rs, sorted(without), members, previous,
+                  sorted(secondary), convention)
+    inf = cache.cached(k, lambda: infer(data, fidx, year, rs, facts, tiers, without=without, membership=members,
+                                        previous=previous, secondary_sources=secondary, convention=convention,
+                                        strict_ranks=convention != "unrounded_ranks"))
     classified = classify(table, rs, inf)
     audit = run_audit(table, inf, bundle.national_facts, comps if len(comps) else None,
                       reference=reference if file else None, classified=classified)
@@ -215,8 +284,11 @@ def check_rules(bundle: Bundle, rules: pd.DataFrame | None, year: int, source: s
 
 
 def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str | Path | None = None,
-            complete: bool = False, assume_announced: bool = False, rules_file: str | Path | None = None,
-            ministries_file: str | Path | None = None) -> YearAnalysis:
+            complete: bool = False, assume_announced: bool | None = None, rules_file: str | Path | None = None,
+            ministries_file: str | Path | None = None, without: str | Iterable[str] | None = None) -> YearAnalysis:
+    """``assume_announced`` is kept for old callers and does nothing: the announced counts are
+    claims by default (``without="counts"`` leaves them out)."""
+    without = parse_without(without)
     bundle = load_bundle()
     known = bundle.years()
     if year not in known and not (par_index_file or sipas_file or ministries_file):
@@ -230,13 +302,13 @@ def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str
         check_rules(bundle, rules, year, str(rules_file))
     # The two indices are independent and their solves release the GIL: one thread each.
     with ThreadPoolExecutor(2) as ex:
-        par = ex.submit(analyse_index, bundle, "par_index", year, par_index_file, complete, assume_announced, rules)
-        sip = ex.submit(analyse_index, bundle, "sipas", year, sipas_file, complete, assume_announced, rules)
+        par = ex.submit(analyse_index, bundle, "par_index", year, par_index_file, complete, without, rules)
+        sip = ex.submit(analyse_index, bundle, "sipas", year, sipas_file, complete, without, rules)
         ministries = None
         if ministries_file or bundle.has_ministries(year):
-            ministries = analyse_index(bundle, "par_index", year, ministries_file, complete, assume_announced,
+            ministries = analyse_index(bundle, "par_index", year, ministries_file, complete, without,
                                        rules, units="ministries")
-        return YearAnalysis(year, par.result(), sip.result(), bundle, assume_announced, ministries=ministries,
+        return YearAnalysis(year, par.result(), sip.result(), bundle, without, ministries=ministries,
                             rules_file=str(rules_file) if rules_file else None)
 
 
@@ -268,6 +340,7 @@ def _index_summary(res: IndexResult) -> dict:
             {"label": r.label, "kind": r.kind, "rule": r.describe(), "basis": r.basis,
              "sources": list(r.source_ids)} for r in sorted(rs.rules, key=lambda r: r.order)],
         "assumptions": res.inference.assumptions,
+        "proven": res.inference.proven,
         "announced_counts": res.announced,
         "count_ranges": {lab: list(v) for lab, v in res.count_ranges.items()},
         "groups": res.groups,
@@ -294,6 +367,7 @@ def summary(a: YearAnalysis) -> dict:
         "schema": "parindex.summary/2",
         "parindex_version": __version__,
         "year": a.year,
+        "without": sorted(a.without),
         "assume_announced": a.assume_announced,
         "data_checksums": a.bundle.checksums,
         "units": len(a.par_index.table.data),

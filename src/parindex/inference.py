@@ -37,7 +37,7 @@ import math
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Iterable, Sequence
 
@@ -54,10 +54,15 @@ TOL = 1e-6
 _WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 # Claim kinds, in the order a conflict gives them up (weakest first).
-_SET_ASIDE_ORDER = {"count": 0, "n_groups": 0, "median": 1, "range": 1, "mean": 1, "max": 2, "min": 2,
+_SET_ASIDE_ORDER = {"count": 0, "n_groups": 0, "change": 0, "region_mean": 1, "median": 1, "range": 1, "mean": 1, "max": 2, "min": 2,
                     "leader": 3, "last": 3, "tier": 4, "rank": 5, "value": 6}
 _STATUS_WEAKNESS = {"secondary": 0, "inferred": 0, "conflict": 0, "derived": 1, "stated": 2, "official": 3,
                     "user": 3}
+
+# The kinds of published fact a user can leave out (``without``) to see what the rest proves.
+FAMILIES = ("counts", "regions", "changes", "secondary")
+_FAMILY = {"count": "counts", "n_groups": "counts", "region_mean": "regions", "change": "changes"}
+OUTSIDE = "none"  # a value below (or above) every band of the year's rules: in no group
 
 Band = tuple[float | None, float | None]  # [a, b] in hundredths, inclusive; None = open
 
@@ -112,10 +117,17 @@ class Claim:
     fact: str = ""  # the national fact (or list) this claim comes from
     published: str = ""
     sources: tuple[str, ...] = ()
+    secondary: bool = False  # every source of it is a secondary one (aggregator, unverified copy)
 
     @property
     def weakness(self) -> tuple[int, int]:
-        return (_SET_ASIDE_ORDER.get(self.kind, 0), _STATUS_WEAKNESS.get(self.status, 1))
+        return (_SET_ASIDE_ORDER.get(self.kind, 0),
+                _STATUS_WEAKNESS["secondary"] if self.secondary else _STATUS_WEAKNESS.get(self.status, 1))
+
+    @property
+    def family(self) -> str:
+        """The kind of fact for ``without``: counts, regions, changes, or the record itself."""
+        return _FAMILY.get(self.kind, "record")
 
 
 # The model ------------------------------------------------------------------------------
@@ -134,6 +146,7 @@ class _Model:
         self.rlo: list[float] = []
         self.rhi: list[float] = []
         self.infeasible = False
+        self.outer = False  # a solve ended without a proof of optimality: its answer is an outer bound
         self.fixed_int = list(integral)
         for i in range(n):
             self.var(lo[i], hi[i], integer=integral[i] and lo[i] != hi[i])
@@ -285,28 +298,31 @@ class _Model:
             best = self._certify(res.x, c, res.fun, A if cons else None, integ)
             if best is not None:
                 return (-best if maximize else best) + const
+            lp_bound = float(res.fun)
             # mip_rel_gap 0: the optimum itself, not one within HiGHS's default 0.01 %.
             # Presolve stays off: HiGHS's MIP presolve (scipy 1.17's copy, and highspy 1.15) declares
             # some of these models infeasible although a checked solution exists (a test keeps the
-            # SIPAS 2020 case). A wrong "infeasible" here would be a false contradiction in the audit.
+            # SIPAS 2020 case), and once returned a feasible non-optimal point as "optimal".
             res = milp(c, integrality=integ, bounds=bounds, constraints=cons,
                        options={"presolve": False, "time_limit": 60, "mip_rel_gap": 0.0})
-            if res.status not in (0, 2):
-                # A solve error is not "infeasible". Once more with presolve: a solution it finds
-                # is checked below like any other; an "infeasible" from it is not trusted.
-                retry = milp(c, integrality=integ, bounds=bounds, constraints=cons,
-                             options={"time_limit": 60, "mip_rel_gap": 0.0})
-                if retry.status == 0 and retry.x is not None and self._holds(retry.x, A if cons else None, integ):
-                    res = retry
             if res.status == 2:
                 return None
-            if res.x is None:
-                raise RuntimeError(f"solver stopped without a proof (status {res.status}: {res.message})")
+            if res.status != 0 or res.x is None:
+                # No proof of optimality (time limit, numerical trouble). A feasible point found is
+                # not the optimum, and an error is not "infeasible": what is proven is the bound
+                # below the optimum (HiGHS's dual bound, or the LP relaxation's). It is kept as an
+                # outer bound, and the inference says which figures rest on one.
+                dual = getattr(res, "mip_dual_bound", None)
+                val = lp_bound if dual is None or not np.isfinite(dual) else max(float(dual), lp_bound)
+                self.outer = True
+                owner = getattr(self, "owner", None)
+                if owner is not None:
+                    owner.unproven += 1
+                return (-val if maximize else val) + const
         if res.status != 0:
             raise RuntimeError(f"solver stopped without a proof (status {res.status}: {res.message})")
         val = float(c @ res.x)
         return (-val if maximize else val) + const
-
 
     def _holds(self, z: np.ndarray, A, integ: np.ndarray) -> bool:
         """Whether a point satisfies every bound, row and integrality of the model."""
@@ -381,12 +397,18 @@ class Problem:
     claims: list[Claim]
     _feasible: dict[frozenset, bool] = field(default_factory=dict)
     _values: dict[tuple, tuple[float, float] | None] = field(default_factory=dict)
+    unproven: int = 0  # answers that are outer bounds (a solve ended without a proof of optimality)
+    strict_ranks: bool = True  # convention: a province ranked below another has a lower published value
 
     def build(self, active: Iterable[Claim], restrict: dict[int, tuple[float | None, float | None]] | None = None,
-              slots: dict[int, tuple[int, int]] | None = None, pull: Iterable[int] = ()) -> _SlotModel:
+              slots: dict[int, tuple[int, int]] | None = None, pull: Iterable[int] = (),
+              regions: Iterable[frozenset] = ()) -> _SlotModel:
+        """The model of ``active``; ``regions``: sets of provinces whose sum a query needs
+        (``m.region_sum[S]``), modelled as a published regional mean's region is."""
         active = list(active)
         n = self.n
         m = _SlotModel(n)
+        m.owner = self
         own_lo = [float(DOMAIN[0])] * n
         own_hi = [float(DOMAIN[1])] * n
         window: dict[int, tuple[int, int]] = {}
@@ -394,7 +416,7 @@ class Problem:
         by_kind: dict[str, list[Claim]] = {}
         for c in active:
             by_kind.setdefault(c.kind, []).append(c)
-            if c.kind == "value":
+            if c.kind in ("value", "change"):
                 own_lo[c.province] = max(own_lo[c.province], c.lo)
                 own_hi[c.province] = min(own_hi[c.province], c.hi)
                 claimed.add(c.province)
@@ -447,7 +469,9 @@ class Problem:
                     m.infeasible = True
         ranked_slots = set(m.slot_of.values())
         m.open = [s for s in range(n) if s not in ranked_slots]
-        strict = sorted({r - 1 for r in by_rank if r > 1})  # slots whose value is below the slot above
+        # slots whose value is below the slot above (under the convention that ranks follow the
+        # published values; ranked on unrounded scores, two rounded values may be equal)
+        strict = sorted({r - 1 for r in by_rank if r > 1}) if self.strict_ranks else []
         # cheap sound propagation along the order (smaller big-M, fewer binaries)
         # (a whole grid step only between grid values; next to a value off the grid the strict
         # row itself does the work)
@@ -486,16 +510,28 @@ class Problem:
         # Those that need a place of their own (a slot window, the leader or last place without
         # a rank, the province a query is about) are "singles" with a slot choice z and a value x.
         pulled = set(restrict or {}) | set(slots or {}) | set(pull)
+        # Regions (a published regional mean, or a query on a region's sum): which province fills
+        # an open place now matters for the sum of its region. Provinces of such a region with
+        # nothing of their own are interchangeable within it: a binary w[S, s] says that open
+        # place s holds one of them. Provinces with claims of their own are then all singles.
+        region_sets = list(dict.fromkeys([frozenset(c.members) for c in by_kind.get("region_mean", [])]
+                                         + [frozenset(r) for r in regions]))
+        regional: dict[int, frozenset] = {i: S for S in region_sets for i in S}
+        anon: dict[frozenset, int] = {}
         bands: dict[tuple[float, float], int] = {}
         singles: list[int] = []
         for i in range(n):
-            if i in m.slot_of or not (i in claimed or i in window or i in pulled):
+            if i in m.slot_of:
                 continue
-            if i in window or i in leader or i in last or i in pulled:
+            if not (i in claimed or i in window or i in pulled):
+                if i in regional:
+                    anon[regional[i]] = anon.get(regional[i], 0) + 1
+                continue
+            if i in window or i in leader or i in last or i in pulled or region_sets:
                 singles.append(i)
             else:
                 bands[(own_lo[i], own_hi[i])] = bands.get((own_lo[i], own_hi[i]), 0) + 1
-        if len(m.open) < len(singles) + sum(bands.values()):
+        if len(m.open) < len(singles) + sum(bands.values()) + sum(anon.values()):
             m.infeasible = True
             return m
         M = DOMAIN[1] - DOMAIN[0] + 1
@@ -526,10 +562,33 @@ class Problem:
                 return m
             m.row({z: 1 for z in zs.values()}, 1, 1)
             m.z_of[i] = zs
+        ws: dict[frozenset, dict[int, int]] = {}
+        for S, k in anon.items():
+            ws[S] = {s: m.binary() for s in m.open}
+            m.row({w: 1 for w in ws[S].values()}, k, k)
         for s in m.open:
             zs = {m.z_of[i][s]: 1 for i in singles if s in m.z_of[i]}
+            zs.update({w[s]: 1 for w in ws.values()})
             if len(zs) > 1:
                 m.row(zs, hi=1)
+        m.region_sum = {}
+        for S in region_sets:
+            expr: dict[int, float] = {-1: 0.0}
+            for i in S:
+                if i in m.slot_of:
+                    expr[y[m.slot_of[i]]] = expr.get(y[m.slot_of[i]], 0) + 1
+                elif i in m.x_of:
+                    expr[m.x_of[i]] = 1.0
+            for s, w in ws.get(S, {}).items():
+                # v = y_s when place s holds one of the region's anonymous provinces, else 0
+                lo_s, hi_s = m.lb[y[s]], m.ub[y[s]]
+                v = m.var(min(0.0, lo_s), hi_s, integer=False)
+                m.row({v: 1, w: -lo_s}, lo=0)
+                m.row({v: 1, w: -hi_s}, hi=0)
+                m.row({v: 1, y[s]: -1, w: -lo_s}, hi=-lo_s)  # v <= y_s - lo_s (1 - w)
+                m.row({v: 1, y[s]: -1, w: -hi_s}, lo=-hi_s)  # v >= y_s - hi_s (1 - w)
+                expr[v] = 1.0
+            m.region_sum[S] = expr
         # Hall's condition for points on a line: the counted provinces fit into the open slots
         # exactly when every value window [a, b] holds at least as many open slots (not taken by
         # a single) as there are counted provinces whose own interval lies inside it.
@@ -573,6 +632,9 @@ class Problem:
             m.row({y[0]: 1, y[n - 1]: -1}, c.lo, c.hi)
         for c in by_kind.get("mean", []):
             m.row({v: 1 for v in y}, n * c.lo, n * c.hi)
+        for c in by_kind.get("region_mean", []):
+            S = frozenset(c.members)
+            m.bound_row(m.region_sum[S], len(S) * c.lo, len(S) * c.hi)
         for c in by_kind.get("median", []):
             m.bound_row(self.median_expr(m), c.lo, c.hi)
         for c in by_kind.get("count", []):
@@ -678,6 +740,12 @@ class Problem:
         expr = {y0: 1.0} if which == "max" else {yn: 1.0} if which == "min" else {y0: 1.0, yn: -1.0}
         return self._range(m, expr, active)
 
+    def region_range(self, active: Sequence[Claim], members: Iterable[int]) -> tuple[float, float] | None:
+        """Range of the sum of the values of ``members`` (a region)."""
+        S = frozenset(members)
+        m = self.build(active, regions=[S])
+        return None if m.infeasible else self._range(m, m.region_sum[S], active)
+
     def kth_range(self, active: Sequence[Claim], k: int) -> tuple[float, float] | None:
         """Range of the k-th largest value (k = 1 is the maximum)."""
         m = self.build(active)
@@ -765,48 +833,50 @@ def find_conflicts(p: Problem, claims: Sequence[Claim], max_sets: int = 8,
                    background: Sequence[Claim] = ()) -> list[Conflict]:
     """Smallest sets of claims that cannot all hold, and what is set aside to go on.
 
-    From each set, the claims whose removal alone makes the record consistent are preferred
-    (the set's other members then hold together with everything else); among those the
-    weakest kind and status go, and claims equally weak are set aside together: no tie is
-    broken by an arbitrary order. Every further smallest set that a set-aside claim forms
-    with the rest is listed too, so the audit names all of its partners. ``background`` claims
-    (a complete table's values) are taken as given: sets are searched among the others.
+    1. Smallest conflicting sets are found one after another (QuickXplain), each among the
+       claims not yet in a set, until the rest holds together.
+    2. Each set in turn, against the rest and the sets already settled: the claims whose
+       removal alone lets the set's other members hold together with all of those are
+       preferred; among them the weakest kind and status go, and claims equally weak are set
+       aside together (no tie is broken by an arbitrary order). Only when no single removal
+       restores consistency does the weakest of the whole set go.
+    3. Whatever the settled sets still conflict on is searched again the same way.
+    Every further smallest set that a set-aside claim forms with the rest is listed too, so
+    the audit names all of its partners. ``background`` claims (a complete table's values) are
+    taken as given: sets are searched among the others.
     """
     fixed = list(background)
     keys = {c.key for c in fixed}
-    claims = [c for c in claims if c.key not in keys]
+    current = sorted((c for c in claims if c.key not in keys), key=lambda c: c.weakness, reverse=True)
     out: list[Conflict] = []
-    current = sorted(claims, key=lambda c: c.weakness, reverse=True)  # strongest first
     aside: list[Claim] = []
-    # Two provinces whose published values and published ranks are in opposite orders form a
-    # smallest conflicting set of four claims: found directly, no search needed.
-    values = {c.province: c for c in claims if c.kind == "value"}
-    ranks = {c.province: c for c in claims if c.kind == "rank"}
-    both = sorted((ranks[i].rank, i) for i in ranks if i in values)
-    for ra, a in both:
-        for rb, b in both:
-            if ra < rb and values[a].hi < values[b].lo and all(c in current for c in
-                                                               (values[a], ranks[a], values[b], ranks[b])):
-                core = [values[a], ranks[a], values[b], ranks[b]]
-                weakest = min(c.weakness for c in core)
-                drop = [c for c in core if c.weakness == weakest]
-                out.append(Conflict([c.key for c in core], [c.key for c in drop]))
-                aside += drop
-                current = [c for c in current if c not in drop]
     if not p.feasible(fixed):
         return out  # the given table contradicts itself: nothing to choose among
-    while len(out) < max_sets and not p.feasible(fixed + current):
-        core = _quickxplain(p, fixed, current)
-        restoring = [c for c in core if p.feasible(fixed + [x for x in current if x.key != c.key])]
-        pool = restoring or core
-        weakest = min(c.weakness for c in pool)
-        drop = [c for c in pool if c.weakness == weakest]
-        out.append(Conflict([c.key for c in core], [c.key for c in drop]))
-        aside += drop
-        current = [c for c in current if c not in drop]
+    kept = list(current)
+    while len(out) < max_sets and not p.feasible(fixed + kept):
+        cores: list[list[Claim]] = []
+        pool = list(kept)
+        while len(out) + len(cores) < max_sets and not p.feasible(fixed + pool):
+            core = _quickxplain(p, fixed, pool)
+            if not core:
+                break
+            cores.append(core)
+            pool = [c for c in pool if c not in core]
+        if not cores:
+            break
+        settled = pool
+        for core in cores:
+            restoring = [c for c in core if p.feasible(fixed + settled + [x for x in core if x is not c])]
+            cands = restoring or core
+            weakest = min(c.weakness for c in cands)
+            drop = [c for c in cands if c.weakness == weakest]
+            out.append(Conflict([c.key for c in core], [c.key for c in drop]))
+            aside += drop
+            settled = settled + [c for c in core if c not in drop]
+        kept = settled
     seen = {frozenset(cf.claims) for cf in out}
     for c in aside:
-        bg = list(current)
+        bg = list(kept)
         if not p.feasible(fixed + [c]):
             continue  # it conflicts with the given table alone: no partners to name
         for _ in range(3):
@@ -858,12 +928,98 @@ def _split(text: object) -> tuple[str, ...]:
     return () if text is None or pd.isna(text) else tuple(s for s in str(text).split(";") if s)
 
 
+REGION_FACT = re.compile(r"regional_mean_(?P<region>\w+)")
+CHANGE_EXTREMES = ("largest_rise", "largest_fall")
+_SIGNED = re.compile(r"([+\-\u2212]?\d+(?:[.,]\d+)?)\s*%?\s*$")
+
+
+def signed_figure(text: object) -> str | None:
+    """The signed number a change fact ends with ("Bình Thuận +6.39" -> "+6.39"), or None."""
+    m = _SIGNED.search(str(text))
+    return None if m is None else m.group(1).replace("\u2212", "-").replace(",", ".")
+
+
+def change_claims(data: pd.DataFrame, previous: pd.DataFrame | None, facts: pd.DataFrame) -> list[Claim]:
+    """Two years linked by the published extremes of the change: every province rose by at most
+    the largest rise and fell by at most the largest fall. Used where the province's previous
+    value is published on the grid (two decimals), so the bound on this year's value is exact;
+    links between two unknown values are checked, not used (docs/method.md §4.6)."""
+    if previous is None or facts.empty:
+        return []
+    ext: dict[str, tuple[Fraction, tuple[str, ...]]] = {}
+    for fact in CHANGE_EXTREMES:
+        rows = facts[facts["fact"] == fact]
+        figs = [signed_figure(v) for v in rows["value"]]
+        figs = [f for f in figs if f is not None]
+        if figs and len({abs(Fraction(f)) for f in figs}) == 1:  # sources that disagree bound nothing
+            ext[fact] = (abs(Fraction(figs[0])), tuple(dict.fromkeys(rows["source_id"])))
+    if not ext:
+        return []
+    out = []
+    for i, code in enumerate(data.index):
+        if code not in previous.index or pd.isna(previous.at[code, "value"]):
+            continue
+        text = previous.at[code, "value_text"]
+        if pd.isna(text) or (decimals(str(text)) or 0) < PUBLISHED_DECIMALS:
+            continue
+        prev = Fraction(str(text))
+        rise = ext.get("largest_rise")
+        fall = ext.get("largest_fall")
+        lo = float((prev - fall[0]) * GRID) if fall else float(DOMAIN[0])
+        hi = float((prev + rise[0]) * GRID) if rise else float(DOMAIN[1])
+        srcs = tuple(dict.fromkeys((rise[1] if rise else ()) + (fall[1] if fall else ())
+                                   + tuple(_split(previous.at[code, "value_sources"]))))
+        out.append(Claim(f"change:{code}", "change", f"{data.at[code, 'province']} within the published "
+                         f"extremes of the change from {text}", province=i, lo=max(lo, DOMAIN[0]),
+                         hi=min(hi, DOMAIN[1]), fact="change_extremes", published=str(text), sources=srcs))
+    return out
+
+
 def claims_for(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame,
-               tiers: pd.DataFrame | None, exact_values: bool = False) -> tuple[list[Claim], list[tuple]]:
+               tiers: pd.DataFrame | None, exact_values: bool = False,
+               membership: dict[str, tuple[str, ...]] | None = None, previous: pd.DataFrame | None = None,
+               secondary_sources: frozenset[str] = frozenset(), convention: str = "published",
+               ) -> tuple[list[Claim], list[tuple]]:
     """Claims from a consolidated table (rows in registry order) and the year's facts.
 
+    ``membership``: region key -> unit codes, where the year's regional facts are on a known
+    membership; ``previous``: last year's table on the same units (for the change facts);
+    ``convention``: "published" (figures with fewer decimals are roundings; a mean is within
+    0.01 of the mean of the two-decimal values, whichever way the ministry averages),
+    "mean_rounded" (a mean is the mean of the published two-decimal values, to its rounding),
+    "truncated" (press figures with fewer decimals are cut, not rounded), "unrounded_ranks"
+    (ranks follow unrounded scores: two provinces of different rank may share a published value).
     Returns the claims and the facts that are not claims: (fact, value, reason, sources).
     """
+    claims, other = _claims_for(data, index, year, rs, facts, tiers, exact_values, membership, convention)
+    if secondary_sources:
+        claims = [replace(c, secondary=bool(c.sources) and all(s in secondary_sources for s in c.sources))
+                  for c in claims]
+    return claims, other
+
+
+def _interval(text: object, convention: str, exact: bool = False, rounded: bool = False,
+              mean: bool = False) -> tuple[float, float]:
+    lo, hi = text_interval(text, exact=exact, rounded=rounded)
+    if mean and convention != "mean_rounded":
+        # The ministry may average the unrounded scores: the mean of the published two-decimal
+        # values then lies within a further 0.005 of the mean it publishes (0.01 in all). The
+        # tighter reading (the mean of the published values, +-0.005) is the alternative
+        # convention "mean_rounded"; 2024's regional and national means contradict it.
+        return lo - 0.5, hi + 0.5
+    if exact or lo == hi:
+        return lo, hi
+    if convention == "truncated" and not rounded:
+        # a press figure cut after k decimals: [v, v + 10^-k), on the grid up to the last point below
+        k = decimals(str(text).strip()) or 0
+        v = Fraction(str(text).strip())
+        return float(v * GRID), float((v + Fraction(1, 10 ** k)) * GRID) - 1
+    return lo, hi
+
+
+def _claims_for(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame,
+                tiers: pd.DataFrame | None, exact_values: bool, membership, convention: str,
+                ) -> tuple[list[Claim], list[tuple]]:
     pos = {code: i for i, code in enumerate(data.index)}
     by_name = {name: i for i, name in enumerate(data["province"])}
     claims: list[Claim] = []
@@ -873,7 +1029,7 @@ def claims_for(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFram
         if not pd.isna(r["value"]):
             text = r["value_text"] if not pd.isna(r.get("value_text", pd.NA)) else f"{float(r['value']):g}"
             status = "stated" if pd.isna(r.get("value_status", pd.NA)) else str(r["value_status"])
-            lo, hi = text_interval(text, exact=exact_values or status == "user")
+            lo, hi = _interval(text, convention, exact=exact_values or status == "user")
             claims.append(Claim(f"value:{code}", "value", f"{r['province']} = {text}", status=status, province=i,
                                 lo=lo, hi=hi, published=str(text),
                                 sources=_split(r.get("value_sources"))))
@@ -896,8 +1052,18 @@ def claims_for(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFram
         key = f"fact:{fact}={value}"
         if RULE_FACT.fullmatch(fact):
             continue  # a cut-off is a rule (classification_rules.csv), not something to audit
-        if fact in VALUE_FACTS:
-            lo, hi = text_interval(value, rounded=VALUE_FACTS[fact] in ("mean", "median"))
+        if (rm := REGION_FACT.fullmatch(fact)) is not None:
+            codes = (membership or {}).get(rm["region"])
+            members = tuple(sorted(pos[c] for c in codes or () if c in pos))
+            if not members:
+                other.append((fact, value, "no_membership", srcs))
+                continue
+            lo, hi = _interval(value, convention, rounded=True, mean=True)
+            claims.append(Claim(key, "region_mean", f"{fact} = {value}", status=status, lo=lo, hi=hi,
+                                members=members, fact=fact, published=str(value), sources=srcs))
+        elif fact in VALUE_FACTS:
+            lo, hi = _interval(value, convention, rounded=VALUE_FACTS[fact] in ("mean", "median"),
+                               mean=VALUE_FACTS[fact] == "mean")
             if fact == "range":
                 lo, hi = max(lo, 0.0), hi
             claims.append(Claim(key, VALUE_FACTS[fact], f"{fact} = {value}", status=status, lo=lo, hi=hi,
@@ -980,27 +1146,42 @@ class Inference:
     problem: Problem
     codes: list[str]
     rs: object
-    assume_announced: bool
+    without: frozenset[str]
     claims: list[Claim]
     conflicts: list[Conflict]
     provinces: pd.DataFrame  # by code: lo, hi (percent), possible (list), group, group_basis
     count_ranges: dict[str, tuple[int, int]]
     checks: list[FactCheck]
     other: list[tuple] = field(default_factory=list)  # published facts that are not claims on the values
+    unproven: int = 0  # answers that are outer bounds: a solve ended without a proof of optimality
     _slots: list[dict] | None = None
+
+    @property
+    def assume_announced(self) -> bool:
+        """The announced counts are among the claims the bounds use (the default)."""
+        return "counts" not in self.without
+
+    @property
+    def proven(self) -> bool:
+        return self.unproven == 0
 
     @property
     def active(self) -> list[Claim]:
         aside = {k for c in self.conflicts for k in c.set_aside}
-        return [c for c in self.claims if c.key not in aside and (self.assume_announced or not c.count)]
+        return [c for c in self.claims if c.key not in aside and used(c, self.without)]
 
     @property
     def assumptions(self) -> list[str]:
         out = ["values_on_publication_grid", "ranks_ties_share_best_place"]
         if self.rs is not None:
             out.append("classification_rules")
-        if self.assume_announced and any(c.count for c in self.claims):
-            out.append("announced_counts")
+        act = self.active
+        for fam, name in (("counts", "announced_counts"), ("regions", "regional_means"),
+                          ("changes", "change_extremes")):
+            if any(c.family == fam for c in act):
+                out.append(name)
+        if any(c.secondary for c in act):
+            out.append("secondary_sources")
         if self.conflicts:
             out.append("conflicting_claims_set_aside")
         return out
@@ -1010,6 +1191,7 @@ class Inference:
         if self._slots is not None:
             return self._slots
         ranks = [c.rank for c in self.active if c.kind == "rank"]
+        active = joint(self.active)
         taken: set[int] = set()
         for r in set(ranks):  # provinces sharing rank r hold places r, r + 1, ...
             taken.update(range(r, r + ranks.count(r)))
@@ -1025,8 +1207,8 @@ class Inference:
         out = []
         if ranks:
             for run in runs:
-                top = self.problem.kth_range(self.active, run[0])
-                bottom = self.problem.kth_range(self.active, run[-1])
+                top = self.problem.kth_range(active, run[0])
+                bottom = self.problem.kth_range(active, run[-1])
                 if top is None or bottom is None:
                     continue
                 lo, hi = bottom[0], top[1]
@@ -1052,8 +1234,10 @@ def _signature(i: int, claims: Sequence[Claim]) -> tuple:
     for c in claims:
         if c.province == i and c.kind in ("value", "rank", "leader", "last"):
             sig.append((c.kind, c.lo, c.hi, c.rank))
-        elif c.kind == "tier" and i in c.members:
-            sig.append(("tier", c.key))
+        elif c.kind == "change" and c.province == i:
+            sig.append(("change", c.lo, c.hi))
+        elif c.kind in ("tier", "region_mean") and i in c.members:
+            sig.append((c.kind, c.key))
     return tuple(sorted(sig, key=repr))
 
 
@@ -1079,27 +1263,52 @@ def _province_answers(p: Problem, active: list[Claim], rs, bands: dict[str, Band
         reps.setdefault(_signature(i, active), i)
 
     def answer(i: int) -> dict:
-        rng = p.value_range(active, i)
-        if rng is None:
-            return {"lo": None, "hi": None, "possible": [], "group": None}
-        lo, hi = rng
-        if position:
-            poss = _position_possible(p, active, i, rs)
-            return {"lo": lo, "hi": hi, "possible": poss, "group": poss[0] if len(poss) == 1 else None}
-        poss = []
-        for lab, b in bands.items():
-            if not _meets(b, lo, hi):
-                continue
-            a_, b_ = b
-            # a band strictly inside (lo, hi) may still be a hole in the feasible set
-            if (a_ is None or lo >= a_ - TOL) or (b_ is None or hi < b_ + 1 - TOL) or \
-                    p.feasible(active, restrict={i: (a_, b_)}):
-                poss.append(lab)
-        forced = [lab for lab, b in bands.items() if _inside(b, lo, hi)]
-        return {"lo": lo, "hi": hi, "possible": poss, "group": forced[0] if forced else None}
+        active_i = own_region(active, i)
+        return _answer(p, active_i, i, rs, bands, position)
 
     by_sig = dict(zip(reps, pmap(answer, list(reps.values()))))
     return [by_sig[_signature(i, active)] for i in range(p.n)]
+
+
+def own_region(claims: Sequence[Claim], i: int) -> list[Claim]:
+    """The claims a province's own bounds rest on: every claim but the means of other regions.
+
+    (The six regional means together make the programme too slow to prove optimal within the
+    time budget; each province's bounds are exact over the record with its own region's mean.)"""
+    return [c for c in claims if c.kind != "region_mean" or i in c.members]
+
+
+def joint(claims: Sequence[Claim]) -> list[Claim]:
+    """The claims that national figures (count ranges, places) rest on: all but regional means."""
+    return [c for c in claims if c.kind != "region_mean"]
+
+
+def _answer(p: Problem, active: list[Claim], i: int, rs, bands: dict[str, Band], position: bool) -> dict:
+    rng = p.value_range(active, i)
+    if rng is None:
+        return {"lo": None, "hi": None, "possible": [], "group": None}
+    lo, hi = rng
+    if position:
+        poss = _position_possible(p, active, i, rs)
+        return {"lo": lo, "hi": hi, "possible": poss, "group": poss[0] if len(poss) == 1 else None}
+    poss = []
+    for lab, b in bands.items():
+        if not _meets(b, lo, hi):
+            continue
+        a_, b_ = b
+        # a band strictly inside (lo, hi) may still be a hole in the feasible set
+        if (a_ is None or lo >= a_ - TOL) or (b_ is None or hi < b_ + 1 - TOL) or \
+                p.feasible(active, restrict={i: (a_, b_)}):
+            poss.append(lab)
+    forced = [lab for lab, b in bands.items() if _inside(b, lo, hi)]
+    # below (or above) every band: the year's rules put such a value in no group. lo and hi
+    # are attained, so a table with the value outside exists whenever one of them is.
+    if bands and (not any(in_band(lo, b) for b in bands.values())
+                  or not any(in_band(hi, b) for b in bands.values())):
+        poss.append(OUTSIDE)
+        if not poss[:-1]:
+            forced = [OUTSIDE]
+    return {"lo": lo, "hi": hi, "possible": poss, "group": forced[0] if forced else None}
 
 
 def _position_possible(p: Problem, active: list[Claim], i: int, rs) -> list[str]:
@@ -1147,6 +1356,12 @@ def _quantity_range(p: Problem, ref: list[Claim], c: Claim) -> tuple[float, floa
     if c.kind == "median":
         r = p.median_range(ref)
         return None if r is None else (r[0] / GRID, r[1] / GRID)
+    if c.kind == "region_mean":
+        r = p.region_range(ref, c.members)
+        return None if r is None else (r[0] / len(c.members) / GRID, r[1] / len(c.members) / GRID)
+    if c.kind == "change":
+        r = p.value_range(ref, c.province)
+        return None if r is None else (r[0] / GRID, r[1] / GRID)
     if c.kind == "count":
         return p.count_range(ref, c.bands)
     if c.kind == "n_groups":
@@ -1172,21 +1387,35 @@ def _status(c: Claim, rng: tuple[float, float]) -> str:
     return CONSISTENT
 
 
+def used(c: Claim, without: frozenset[str]) -> bool:
+    """Whether the bounds use claim ``c`` when the kinds of fact in ``without`` are left out."""
+    return c.family not in without and not (c.secondary and "secondary" in without)
+
+
 def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, tiers: pd.DataFrame | None,
-          assume_announced: bool = False, exact_values: bool = False) -> Inference:
-    """Joint bounds, groups, count ranges and fact checks for one index-year."""
-    claims, other = claims_for(data, index, year, rs, facts, tiers, exact_values)
-    p = Problem(len(data), list(data["province"]), claims)
+          without: Iterable[str] = (), exact_values: bool = False,
+          membership: dict[str, tuple[str, ...]] | None = None, previous: pd.DataFrame | None = None,
+          secondary_sources: frozenset[str] = frozenset(), convention: str = "published",
+          strict_ranks: bool = True) -> Inference:
+    """Joint bounds, groups, count ranges and fact checks for one index-year.
+
+    Every published fact is a claim the bounds use, unless its kind is in ``without``
+    (counts, regions, changes, secondary): then the bounds show what the rest proves alone.
+    """
+    without = frozenset(without)
+    claims, other = claims_for(data, index, year, rs, facts, tiers, exact_values, membership=membership,
+                               previous=previous, secondary_sources=secondary_sources, convention=convention)
+    p = Problem(len(data), list(data["province"]), claims, strict_ranks=strict_ranks)
     complete = bool(data["value"].notna().all())
     # a complete table is the data: conflicts are sought among the published facts
-    conflicts = find_conflicts(p, claims, background=[c for c in claims if complete and c.kind in ("value", "rank")])
+    background = [c for c in claims if complete and c.kind in ("value", "rank")]
+    conflicts = find_conflicts(p, joint(claims), background=background)
+    conflicts += _region_conflicts(p, claims, conflicts, background)
     aside = {k for c in conflicts for k in c.set_aside}
     base = [c for c in claims if c.key not in aside]
-    active = [c for c in base if assume_announced or not c.count]
-    data_only = [c for c in base if not c.count]
+    active = [c for c in base if used(c, without)]
     bands = rule_bands(rs)
     answers = _province_answers(p, active, rs, bands)
-    plain = answers if not assume_announced else _province_answers(p, data_only, rs, bands)
     own = _own_groups(claims, p.n, bands) if rs is not None and rs.is_band else [None] * p.n
     rows = []
     for i, code in enumerate(data.index):
@@ -1195,7 +1424,7 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
             basis = "unknown"
         elif own[i] == a["group"]:
             basis = "value"
-        elif plain[i]["group"] == a["group"]:
+        elif not _needs_counts(p, own_region(active, i), i, a["group"], bands):
             basis = "record"
         else:
             basis = "announced_counts"
@@ -1203,17 +1432,18 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
                      "hi": None if a["hi"] is None else a["hi"] / GRID, "possible": list(a["possible"]),
                      "group": a["group"], "group_basis": basis})
     provinces = pd.DataFrame(rows).set_index("code")
-    counts = _count_ranges(p, active, rs, bands)
+    counts = _count_ranges(p, joint(active), rs, bands)
 
     by_key = {c.key: c for c in claims}
     in_conflict: dict[str, list[Conflict]] = {}
     for cf in conflicts:
         for k in cf.claims:
             in_conflict.setdefault(k, []).append(cf)
+
     def check(c: Claim) -> FactCheck:
-        # the others: counts are checked against the record without any count (no count can
-        # reproduce another); other facts against the same record the bounds rest on
-        ref = [x for x in (data_only if (c.count or not assume_announced) else base) if x.key != c.key]
+        # leave one out: each fact against all the others the bounds use (regional means one
+        # region at a time: see own_region)
+        ref = [x for x in joint(active) if x.key != c.key]
         if c.key in in_conflict:
             others = [by_key[k] for cf in in_conflict[c.key] for k in cf.claims if k != c.key]
             rng = None if c.kind == "tier" else _quantity_range(p, ref, c)
@@ -1223,8 +1453,51 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
         rng = _quantity_range(p, ref, c)
         return FactCheck(c, CONTRADICTED if rng is None else _status(c, rng), rng)
 
-    checks = pmap(check, [c for c in claims if c.kind not in ("value", "rank")])
-    return Inference(p, list(data.index), rs, assume_announced, claims, conflicts, provinces, counts, checks, other)
+    checks = pmap(check, [c for c in claims if c.kind not in ("value", "rank", "change")])
+    return Inference(p, list(data.index), rs, without, claims, conflicts, provinces, counts, checks, other,
+                     unproven=p.unproven)
+
+
+def _needs_counts(p: Problem, active: list[Claim], i: int, group: str, bands: dict[str, Band]) -> bool:
+    """Whether the announced counts are needed to put province i in ``group`` (its basis)."""
+    rest = [c for c in active if c.family != "counts"]
+    if len(rest) == len(active):
+        return False
+    if group == OUTSIDE:
+        lo_hi = p.value_range(rest, i)
+        return lo_hi is None or any(_meets(b, *lo_hi) for b in bands.values())
+    a_, b_ = bands[group]
+    below = None if a_ is None else (None, a_ - 1)
+    above = None if b_ is None else (b_ + 1, None)
+    return any(r is not None and p.feasible(rest, restrict={i: r}) for r in (below, above))
+
+
+def _region_conflicts(p: Problem, claims: list[Claim], found: list[Conflict],
+                      background: list[Claim]) -> list[Conflict]:
+    """Regional means against the rest of the record, one region at a time, and together with
+    the national mean where the regions cover every unit (their weighted sum is the total)."""
+    regions = [c for c in claims if c.kind == "region_mean"]
+    if not regions:
+        return []
+    aside = {k for cf in found for k in cf.set_aside}
+    kept = [c for c in joint(claims) if c.key not in aside]
+    out = []
+    for c in regions:
+        if not p.feasible(background + kept + [c]):
+            partners = _quickxplain(p, background + [c], kept)
+            out.append(Conflict([c.key] + [x.key for x in partners], [c.key]))
+    covered = set().union(*(set(c.members) for c in regions))
+    by_members = {}
+    for c in regions:
+        by_members.setdefault(frozenset(c.members), []).append(c)
+    for mean in (c for c in kept if c.kind == "mean"):
+        if covered != set(range(p.n)) or any(len(v) > 1 for v in by_members.values()):
+            continue
+        lo = sum(len(c.members) * c.lo for c in regions)
+        hi = sum(len(c.members) * c.hi for c in regions)
+        if hi < p.n * mean.lo - TOL or lo > p.n * mean.hi + TOL:
+            out.append(Conflict([mean.key] + [c.key for c in regions], [c.key for c in regions]))
+    return out
 
 
 def _own_groups(claims: Sequence[Claim], n: int, bands: dict[str, Band]) -> list[str | None]:
