@@ -46,6 +46,14 @@ def bundled_2020():
 
 
 @pytest.fixture(scope="session")
+def record_2020():
+    """2020 without the announced counts: what the values, ranks and lists prove on their own."""
+    from parindex.analysis import analyse
+
+    return analyse(2020, without="counts")
+
+
+@pytest.fixture(scope="session")
 def complete_2020():
     from parindex.analysis import analyse
 

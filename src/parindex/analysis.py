@@ -323,7 +323,7 @@ def _index_summary(res: IndexResult) -> dict:
             "value": None if pd.isna(r["value"]) else float(r["value"]),
             "rank_published": None if pd.isna(r["rank_published"]) else int(r["rank_published"]),
             "rank_computed": None if pd.isna(r["rank_computed"]) else int(r["rank_computed"]),
-            "bounds": None if pd.isna(r["lo"]) else [round(float(r["lo"]), 4), round(float(r["hi"]), 4)],
+            "bounds": None if pd.isna(r["lo"]) else [round(float(r["lo"]), 6), round(float(r["hi"]), 6)],
             "group": None if pd.isna(r["group"]) else str(r["group"]),
             "group_basis": r["group_basis"],
             "possible_groups": [p for p in r["possible"].split(",") if p],

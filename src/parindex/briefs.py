@@ -51,7 +51,7 @@ def _render_pdf(nb_json: str, path: str, title: str, lang: str) -> str:
 def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi",
                  formats: tuple[str, ...] = FORMATS, out: Path | None = None, par_index_file: str = "",
                  sipas_file: str = "", progress: Callable[[int, int, str], None] | None = None,
-                 assume_announced: bool = False, notebook_path: Path | None = None) -> BuildResult:
+                 without: str = "", notebook_path: Path | None = None) -> BuildResult:
     """One brief per province (all 63 when ``provinces`` is None) plus an index page.
 
     Parameters are injected with papermill's own ``parameterize_notebook``; the briefs then
@@ -67,8 +67,8 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
     base = {"year": year, "province": chosen[0].name_vi, "lang": lang,
             "par_index_file": str(Path(par_index_file).resolve()) if par_index_file else "",
             "sipas_file": str(Path(sipas_file).resolve()) if sipas_file else ""}
-    if assume_announced:
-        base["assume_announced"] = True
+    if without:
+        base["without"] = without
     validate_parameters(base, nb_path)
     source = load_notebook_node(str(nb_path))  # papermill's loader: normalised metadata and tags
     tmp = scratch_folder(dest)

@@ -27,9 +27,21 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
-_ASSUME = typer.Option(False, "--assume-announced",
-                       help="Also assume the announced group counts (by default the bounds use the rest of the "
-                            "published record only, so that the counts can be checked, not assumed).")
+_ASSUME = typer.Option(False, "--assume-announced", hidden=True,
+                       help="No longer needed: the announced counts are used by default (see --without).")
+_WITHOUT = typer.Option("", "--without", metavar="KINDS",
+                        help="Leave kinds of published fact out of the bounds, to see what the rest proves: "
+                             "counts, regions, secondary (comma-separated).")
+
+
+def _without(without: str, assume_announced: bool) -> str:
+    """The checked --without value; --assume-announced is a no-op kept for old scripts."""
+    from .analysis import parse_without
+
+    if assume_announced:
+        err.print("note: --assume-announced is no longer needed: the announced counts are used by default",
+                  markup=False, highlight=False)
+    return ",".join(sorted(parse_without(without)))
 
 
 @contextlib.contextmanager
@@ -128,6 +140,7 @@ def summary(
     sipas: Optional[Path] = typer.Option(None, "--sipas", help="Complete official SIPAS table."),
     as_json: bool = typer.Option(False, "--json", help="Print a stable JSON document."),
     assume_announced: bool = _ASSUME,
+    without: str = _WITHOUT,
     units: str = _UNITS,
     ministries: Optional[Path] = typer.Option(None, "--ministries", help="Complete ministries' PAR INDEX table."),
     rules: Optional[Path] = _RULES,
@@ -137,8 +150,9 @@ def summary(
 
     try:
         _check_units(units)
+        without = _without(without, assume_announced)
         with _stdout_to_stderr():  # the solver's own C code may print: never into the JSON
-            a = analyse(year, par_index, sipas, assume_announced=assume_announced, rules_file=rules,
+            a = analyse(year, par_index, sipas, without=without, rules_file=rules,
                         ministries_file=ministries)
             doc = build(a)
         if units == "ministries" and doc["ministries"] is None:
@@ -156,13 +170,14 @@ def summary(
 
 
 def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,
-           out_dir: Optional[Path], assume_announced: bool = False, rules: Optional[Path] = None,
-           verbose: bool = False, notebook_path: Optional[Path] = None) -> None:
+           out_dir: Optional[Path], without: str = "", rules: Optional[Path] = None,
+           verbose: bool = False, notebook_path: Optional[Path] = None, assume_announced: bool = False) -> None:
     from .report import build
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     try:
         _check_options(year, lang, formats, out_dir, par_index, sipas, rules)
+        without = _without(without, assume_announced)
         if notebook_path is not None:
             if notebook_path.suffix != ".ipynb" or not notebook_path.is_file():
                 raise ParindexError("--notebook must be a notebook file (.ipynb)", file=str(notebook_path),
@@ -172,13 +187,13 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
             if par_index or sipas or rules or notebook_path:
                 raise ParindexError("--year all builds from the bundled data only",
                                     fix="pass one --year with --par-index/--sipas")
-            _build_all(notebook, lang, formats, out_dir, assume_announced)
+            _build_all(notebook, lang, formats, out_dir, without)
             return
         with out.status("building") as status:
             res = build(int(year), str(par_index or ""), str(sipas or ""), lang, formats, out_dir, notebook=notebook,
                         notebook_path=notebook_path,
                         progress=lambda step: status.update(f"{notebook} {year}: {step}"),
-                        assume_announced=assume_announced, rules_file=str(rules or ""), verbose=verbose)
+                        without=without, rules_file=str(rules or ""), verbose=verbose)
     except ParindexError as e:
         _fail(e)
     for f in res.files:
@@ -228,7 +243,7 @@ def _check_out(dest: Path) -> None:
 
 
 def _build_all(notebook: str, lang: str, formats: tuple[str, ...], out_dir: Optional[Path],
-               assume_announced: bool = False) -> None:
+               without: str = "") -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .analysis import load_bundle
@@ -249,7 +264,7 @@ def _build_all(notebook: str, lang: str, formats: tuple[str, ...], out_dir: Opti
                                        highlight=False, markup=False)
             progress.advance(task)
 
-        build_all(years, lang, formats, out_dir, notebook, workers=2, on_done=done, assume_announced=assume_announced)
+        build_all(years, lang, formats, out_dir, notebook, workers=2, on_done=done, without=without)
     for y, e in failed:
         err.print(f"error: {y}: {e}", markup=False, highlight=False)
     if failed:
@@ -269,18 +284,21 @@ _NOTEBOOK = typer.Option(None, "--notebook", help="Your copy of the notebook (wi
 @app.command()
 def report(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
            fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME,
+           without: str = _WITHOUT,
            rules: Optional[Path] = _RULES, verbose: bool = _VERBOSE, notebook: Optional[Path] = _NOTEBOOK) -> None:
     """Build the yearly report: executed notebook, self-contained HTML and A4 PDF."""
-    _build("yearly_report", year, par_index, sipas, lang, fmt, out_dir, assume_announced, rules, verbose, notebook)
+    _build("yearly_report", year, par_index, sipas, lang, fmt, out_dir, without, rules, verbose, notebook,
+           assume_announced)
 
 
 @app.command()
 def review(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
            fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME,
+           without: str = _WITHOUT,
            rules: Optional[Path] = _RULES, verbose: bool = _VERBOSE, notebook: Optional[Path] = _NOTEBOOK) -> None:
     """Build the methodology review for peer reviewers (sensitivity, robustness, bounds, audit)."""
-    _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir, assume_announced, rules, verbose,
-           notebook)
+    _build("methodology_review", year, par_index, sipas, lang, fmt, out_dir, without, rules, verbose,
+           notebook, assume_announced)
 
 
 @app.command()
@@ -290,6 +308,7 @@ def brief(
     par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG, fmt: str = _FMT,
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/YEAR/provinces)."),
     assume_announced: bool = _ASSUME,
+    without: str = _WITHOUT,
 ) -> None:
     """One- or two-page brief per province, plus an index page."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -300,6 +319,7 @@ def brief(
     wanted = None if province.strip().lower() == "all" else [province]
     try:
         _check_options(str(year), lang, formats, out_dir, par_index, sipas)
+        without = _without(without, assume_announced)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=out, transient=True) as progress:
             task = progress.add_task("briefs", total=63 if wanted is None else 1)
@@ -308,7 +328,7 @@ def brief(
                 progress.update(task, completed=done, total=total, description=f"briefs {name}")
 
             res = build_briefs(year, wanted, lang, formats, out_dir, str(par_index or ""), str(sipas or ""), step,
-                               assume_announced=assume_announced)
+                               without=without)
     except ParindexError as e:
         _fail(e)
     say(f"wrote {len(res.files)} files to {clean(res.out_dir, 400)} in {res.seconds:.1f} s")

@@ -32,6 +32,10 @@ _HEADER_ALIASES = {
 }
 
 
+# Values a user types are compared at this many decimals (docs/method.md, "Input precision").
+USER_DECIMALS = 6
+
+
 @dataclass
 class LoadReport:
     """What validation found besides fatal errors."""
@@ -294,6 +298,11 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
             report.empty_values.append(p.name_vi)
         else:
             v, text = parsed
+            if (decimals(text) or 0) > USER_DECIMALS:
+                # the declared precision of a user's table: spreadsheet noise (89.99999999999999)
+                # is the value it stands for, and never moves a province across a cut-off
+                v = round(v, USER_DECIMALS)
+                text = f"{v:.{USER_DECIMALS}f}".rstrip("0").rstrip(".")
             if not 0 <= v <= 100:
                 raise ParindexError(f"value {text} is outside 0-100", file=name, row=rowno, column=index,
                                     fix="give the index in percent (e.g. 91.04, not 0.9104 or 9104)")

@@ -19,7 +19,8 @@ from .labels import LANGS
 from .loading import check_input_file
 
 PARAMETER_TYPES: dict[str, type] = {"year": int, "par_index_file": str, "sipas_file": str, "lang": str,
-                                    "province": str, "assume_announced": bool, "rules_file": str}
+                                    "province": str, "assume_announced": bool, "rules_file": str,
+                                    "without": str}
 INPUT_FILES = ("par_index_file", "sipas_file", "rules_file")
 
 

@@ -53,7 +53,7 @@ def check_formats(formats: tuple[str, ...]) -> None:
 def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
           formats: tuple[str, ...] = FORMATS, out: Path | None = None, notebook: str = "yearly_report",
           progress: Callable[[str], None] | None = None, notebook_path: Path | None = None,
-          skip_unchanged: bool = False, pdf_workers: int = 2, assume_announced: bool = False,
+          skip_unchanged: bool = False, pdf_workers: int = 2, without: str = "",
           rules_file: str = "", verbose: bool = False) -> BuildResult:
     """Execute one report notebook and export it; ``pdf_workers`` = 0 renders the PDF afterwards, here.
 
@@ -69,13 +69,13 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         raise ParindexError("notebook not found", file=str(nb_path), fix="restore it from git")
     params = {"year": year, "par_index_file": str(Path(par_index_file).resolve()) if par_index_file else "",
               "sipas_file": str(Path(sipas_file).resolve()) if sipas_file else "", "lang": lang}
-    if assume_announced:  # only then: a researcher's own notebook need not declare it
-        params["assume_announced"] = True
+    if without:  # only then: a researcher's own notebook need not declare it
+        params["without"] = without
     if rules_file:  # likewise: the user's cut-offs for a year data/ has none for
         params["rules_file"] = str(Path(rules_file).resolve())
     dest = Path(out) if out else reports_dir() / str(year)
-    # a report that assumes the announced counts says different things: it gets its own name
-    stem = f"{notebook}_{year}_{lang}" + ("_announced" if assume_announced else "")
+    # a report on part of the record says different things: it gets its own name
+    stem = f"{notebook}_{year}_{lang}" + (f"_without_{without.replace(',', '_')}" if without else "")
     record = dest / f"{stem}.build.json"
     if skip_unchanged and record.is_file():
         from .parameters import build_key, validate_parameters

@@ -15,7 +15,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from . import __version__, charts
-from .analysis import IndexResult, YearAnalysis, analyse
+from .analysis import IndexResult, YearAnalysis, analyse, parse_without
 from .audit import ADDITIVITY_TOLERANCE, additivity_gap
 from .collate import by_name, series_key, vsorted
 from .gcpause import gc_paused
@@ -90,22 +90,25 @@ def range_text(lo: float, hi: float) -> str:
 
 
 @lru_cache(maxsize=4)
-def _cached_analyse(year: int, par_index_file: str, sipas_file: str, assume_announced: bool = False,
-                    rules_file: str = "") -> YearAnalysis:
-    return analyse(year, par_index_file or None, sipas_file or None, assume_announced=assume_announced,
-                   rules_file=rules_file or None)
+def _cached_analyse(year: int, par_index_file: str, sipas_file: str, rules_file: str = "",
+                    without: str = "") -> YearAnalysis:
+    return analyse(year, par_index_file or None, sipas_file or None, rules_file=rules_file or None,
+                   without=without)
 
 
 class Report:
     """One year's report content in one language."""
 
     def __init__(self, year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
-                 assume_announced: bool = False, rules_file: str = ""):
+                 assume_announced: bool | None = None, rules_file: str = "", without: str = ""):
+        """``assume_announced`` is accepted from older notebooks and ignored: the announced counts
+        are claims by default; ``without`` ("counts", "regions", "secondary", comma-separated)
+        shows what the rest of the record proves on its own."""
         self.year = year
         self.lang = lang
         self.L = Labels(lang)
-        self.a: YearAnalysis = _cached_analyse(year, par_index_file or "", sipas_file or "", bool(assume_announced),
-                                               rules_file or "")
+        self.a: YearAnalysis = _cached_analyse(year, par_index_file or "", sipas_file or "", rules_file or "",
+                                               ",".join(sorted(parse_without(without))))
         self.L.n_units = len(self.a.par_index.table.data)
         charts.setup_style()
 
@@ -454,7 +457,8 @@ class Report:
         df = pd.DataFrame(rows, columns=[L("col.group"), L("col.rule"), L("col.basis"), L("col.count_announced"),
                                          L("col.count_reproduced"), L("col.count_known"), L("col.members")])
         note = f"* {L('basis.record')}" + (f"; ** {L('basis.announced_counts')}" if self.a.assume_announced else "")
-        assume = L("text.assume_announced" if self.a.assume_announced else "text.assume_default")
+        assume = (L("text.assume_announced", without=", ".join(L(f"without.{w}") for w in sorted(self.a.without)))
+                  if self.a.without else L("text.assume_default"))
         return HTML(self._table(df, "w-groups").data + f"<p class='note'>{html.escape(note)}</p>"
                     + f"<p class='note'>{html.escape(assume)}</p>" + self._slots(idx))
 
@@ -943,8 +947,8 @@ class Brief(Report):
     """One province's brief: what is known, exactly as known."""
 
     def __init__(self, year: int, province: str, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
-                 assume_announced: bool = False):
-        super().__init__(year, par_index_file, sipas_file, lang, assume_announced)
+                 assume_announced: bool | None = None, without: str = ""):
+        super().__init__(year, par_index_file, sipas_file, lang, without=without)
         self.p = self.a.bundle.units(year).resolve(province)
 
     @property

@@ -196,21 +196,14 @@ def consolidate(observations: pd.DataFrame, index: str, year: int, registry: Reg
 
     if conflicts:
         df.loc[list(conflicts), "conflict_values"] = pd.array(list(conflicts.values()), dtype="string")
-    # Two provinces cannot hold one rank unless their values tie; a derived rank that
-    # collides with a stated one is the weaker claim and is dropped, with a note.
+    # Two provinces hold one rank only if their values tie. Both ranks stay: whether they can
+    # hold together, and which one gives way, is the inference's and the audit's to say.
     for rank, rows in df[df["rank"].notna()].groupby("rank"):
         if len(rows) < 2:
             continue
-        stated = rows[rows["rank_status"] == "stated"]
-        if len(stated) and len(stated) < len(rows):
-            for code in rows.index.difference(stated.index):
-                notes[code].append(f"derived rank {int(rank)} dropped: {', '.join(stated['province'])} "
-                                   f"has stated rank {int(rank)}")
-                df.loc[code, ["rank", "rank_status", "rank_sources"]] = [pd.NA, pd.NA, pd.NA]
-        else:
-            for code in rows.index:
-                notes[code].append(f"rank {int(rank)} is shared with "
-                                   f"{', '.join(rows.drop(code)['province'])}")
+        for code in rows.index:
+            notes[code].append(f"rank {int(rank)} is also published for "
+                               f"{', '.join(rows.drop(code)['province'])}")
     df["note"] = [" | ".join(notes[c]) for c in df.index]
     return IndexTable(index=index, year=year, data=df, origin="bundled")
 

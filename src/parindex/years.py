@@ -21,11 +21,11 @@ def _build_one(kwargs: dict) -> BuildResult | ParindexError:
 def build_all(years: list[int], lang: str = "vi", formats: tuple[str, ...] = FORMATS, out: Path | None = None,
               notebook: str = "yearly_report", workers: int = 2,
               on_done: Callable[[int, BuildResult | ParindexError], None] | None = None,
-              assume_announced: bool = False) -> dict[int, BuildResult | ParindexError]:
+              without: str = "") -> dict[int, BuildResult | ParindexError]:
     """Build several years, ``workers`` at a time (separate processes), skipping unchanged ones."""
     # Years already run side by side, so each renders its PDF in its own process (no extra workers).
     jobs = {y: dict(year=y, lang=lang, formats=formats, notebook=notebook, skip_unchanged=True, pdf_workers=0,
-                    out=(Path(out) / str(y)) if out else None, assume_announced=assume_announced) for y in years}
+                    out=(Path(out) / str(y)) if out else None, without=without) for y in years}
     results: dict[int, BuildResult | ParindexError] = {}
     with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
         futures = {pool.submit(_build_one, kw): y for y, kw in jobs.items()}
