@@ -1022,7 +1022,8 @@ class Brief(Report):
             cw = crosswalk()
             iso63 = self.a.bundle.registry.table.set_index("code")["iso_3166_2"]
             isos = [iso63[o] for o in cw.loc[cw["new_code"] == self.p.code, "old_code"]]
-        return self._fig(maps.locator(isos, colour, self.L), f"{self.p.name(self.lang)}")
+        return self._fig(maps.locator(isos, colour, self.L), f"{self.p.name(self.lang)}",
+                         caption=f"{self.p.name(self.lang)}. {self.L('map.caption')}")
 
     def neighbours(self) -> HTML | Markdown:
         from .brief import standing
