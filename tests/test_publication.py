@@ -179,7 +179,7 @@ VALIDATOR_BLIND_SPOTS = (
     re.compile(r"XMP namespace pdfa(Extension|Schema|Property)=\S+ is not permitted"),
     re.compile(r"XMP property (pdfuaid:part|pdfaExtension:schemas) is not permitted"),
     re.compile(r"pdfaid:conformance is 'U', expected 'B'"),
-    re.compile(r"(patterns|shadings) are not supported"),
+    re.compile(r"(patterns|shadings) are not supported|pattern colour is not supported|scn with a pattern /p\d+"),
 )
 
 

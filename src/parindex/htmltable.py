@@ -1,9 +1,9 @@
 """What the HTML page's sortable tables need, computed here rather than in the browser.
 
 The page's one script (pages.SORT_SCRIPT) only compares keys: each cell carries a machine-readable
-``data-sort`` key, so that a value printed "83,93" in the Vietnamese edition sorts as 83.93, and a
-name sorts in the Vietnamese dictionary order of ``parindex.collate`` ("TP. Hồ Chí Minh" under H),
-the order of every list in the report. A table also gets a download of itself as CSV, as a
+``data-sort`` number, so that a value printed "83,93" in the Vietnamese edition sorts as 83.93, and a
+name sorts by its place in the Vietnamese dictionary order of ``parindex.collate`` ("TP. Hồ Chí
+Minh" under H), the order of every list in the report. A table also gets a download of itself as CSV, as a
 ``data:`` link: the page stays free of requests.
 
 Kept free of nbconvert, matplotlib and WeasyPrint imports, like pages.py.
@@ -42,9 +42,10 @@ def name_key(text: object) -> str:
 
 
 def sort_keys(df: pd.DataFrame, missing: Iterable[str]) -> tuple[list[str], list[list[str]]]:
-    """Per column "number" or "text", and per cell its key. A column is numeric when every cell
-    that is not a ``missing`` marker starts with a number; a missing cell's key is empty (the
-    script puts it last, whichever the direction)."""
+    """Per column "number" or "text", and per cell its key, always a number: the cell's own in a
+    numeric column (every cell that is not a ``missing`` marker starts with a number), its place
+    in the column's Vietnamese order in a text column. A missing cell's key is empty (the script
+    puts it last, whichever the direction)."""
     gone = {str(m) for m in missing} | {""}
     kinds: list[str] = []
     cols: list[list[str]] = []
@@ -53,7 +54,11 @@ def sort_keys(df: pd.DataFrame, missing: Iterable[str]) -> tuple[list[str], list
         present = [t for t in texts if t not in gone]
         numeric = bool(present) and all(_number(t) is not None for t in present)
         kinds.append("number" if numeric else "text")
-        cols.append(["" if t in gone else (repr(_number(t)) if numeric else name_key(t)) for t in texts])
+        if numeric:
+            cols.append(["" if t in gone else repr(_number(t)) for t in texts])
+        else:  # a text's place in the column's Vietnamese order: a short key, compared as a number
+            place = {k: i for i, k in enumerate(sorted({name_key(t) for t in present}))}
+            cols.append(["" if t in gone else str(place[name_key(t)]) for t in texts])
     return kinds, [list(row) for row in zip(*cols)]
 
 

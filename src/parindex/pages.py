@@ -63,21 +63,21 @@ def with_contents(body: str, heading: str) -> str:
 
 
 # The HTML page's one script: the appendix tables sort by any column on a click or Enter. It
-# compares only the keys htmltable.py computed in Python (data-sort: a number, or a string in
-# parindex.collate's Vietnamese order), never the printed text, whose decimal mark is the
+# compares only the keys htmltable.py computed in Python (data-sort: a value, or a name's place
+# in parindex.collate's Vietnamese order), never the printed text, whose decimal mark is the
 # edition's; a cell without a key (no value) stays last both ways. Inline, no request.
 SORT_SCRIPT = """<script>
 document.querySelectorAll('table.appendix').forEach(function (t) {
   var heads = t.querySelectorAll('thead th');
   heads.forEach(function (th, i) {
     th.setAttribute('data-sort', ''); th.setAttribute('tabindex', '0');
-    var num = th.getAttribute('data-sort-type') === 'number', asc = true;
+    var asc = true;
     function sort() {
       var rows = Array.prototype.slice.call(t.tBodies[0].rows);
       rows.sort(function (a, b) {
         var x = a.cells[i].getAttribute('data-sort') || '', y = b.cells[i].getAttribute('data-sort') || '';
         if (x === '' || y === '') return (x === '') - (y === '');
-        var r = num ? Number(x) - Number(y) : (x < y ? -1 : (x > y ? 1 : 0));
+        var r = Number(x) - Number(y);
         return asc ? r : -r;
       });
       rows.forEach(function (r) { t.tBodies[0].appendChild(r); });
