@@ -95,6 +95,8 @@ def test_download_and_links_only_in_the_html():
     assert "class='download'" not in pdf and "data:text/csv" not in pdf and "href='#ref-1'" not in pdf
     page = html_page(body, "t", "vi", for_pdf=False)
     assert "data:text/csv" in page and "href='#ref-1'" in page
+    exported = body.replace("class='download'", 'class="download"')  # as nbconvert writes it back
+    assert "data:text/csv" not in html_page(exported, "t", "vi", for_pdf=True)
 
 
 def test_sortable_leaves_other_markup_alone():

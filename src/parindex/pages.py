@@ -95,7 +95,7 @@ document.querySelectorAll('table.appendix').forEach(function (t) {
 _CITE = re.compile(r"\[(\d+(?:, \d+)*)\]")
 _PIECES = re.compile(r"(<[^>]*>)")
 _SKIP = {"a", "script", "style", "title"}  # text inside these stays as it is
-_DOWNLOAD = re.compile(r"<p class='download'>.*?</p>", re.S)
+_DOWNLOAD = re.compile(r"""<p class=["']download["']>.*?</p>""", re.S)  # quoted either way once exported
 
 
 def link_citations(body: str) -> str:
