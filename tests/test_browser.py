@@ -64,3 +64,46 @@ def test_no_overflow_and_no_request(pages, lang, width):
     shot = pages / f"{lang}_{width}.png"
     _browser(f"--window-size={width},2400", f"--screenshot={shot}", page.as_uri())
     assert shot.stat().st_size > 10_000  # a rendered page, kept in the test's folder to look at
+
+
+# Added to a copy of the page: sort the first appendix by value, then by name (a click each), and
+# write what the browser then shows into the page for --dump-dom to return.
+SORT_PROBE = ("<script>window.addEventListener('load',function(){"
+              "var t=document.querySelector('table.appendix'),h=t.querySelectorAll('thead th'),out={};"
+              "function col(i){return [].map.call(t.tBodies[0].rows,function(r){return r.cells[i].textContent});}"
+              "h[1].click();out.value=col(1);out.aria=h[1].getAttribute('aria-sort');"
+              "h[1].click();out.value_desc=col(1);out.aria_desc=h[1].getAttribute('aria-sort');"
+              "h[0].click();out.name=col(0);out.aria_value=h[1].getAttribute('aria-sort');"
+              "var p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(out);"
+              "document.body.appendChild(p);});</script>")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_appendix_sorts_by_number_and_by_vietnamese_name(pages, lang):
+    import html as htmlmod
+    import json
+
+    from parindex.collate import vsorted
+
+    page = pages / f"yearly_report_2020_{lang}.html"
+    text = page.read_text(encoding="utf-8")
+    assert text.count("<script") == 1  # the one inline script, still
+    probe = pages / f"sort_{lang}.html"
+    probe.write_text(text.replace("</body>", SORT_PROBE + "</body>"), encoding="utf-8")
+    dom = _browser("--virtual-time-budget=5000", "--dump-dom", probe.as_uri())
+    got = json.loads(htmlmod.unescape(re.search(r"<pre id=\"probe\">(.*?)</pre>", dom, re.S).group(1)))
+    mark = "," if lang == "vi" else "."
+
+    def number(s):
+        return float(s.lstrip("≈").replace(mark, "."))
+
+    missing = {"không có số liệu", "not published"}
+    shown = [v for v in got["value"] if v not in missing]
+    assert len(shown) >= 20 and [number(v) for v in shown] == sorted(number(v) for v in shown)
+    assert got["value"][len(shown):] == [v for v in got["value"] if v in missing]  # no value: last
+    desc = [v for v in got["value_desc"] if v not in missing]
+    assert [number(v) for v in desc] == sorted((number(v) for v in desc), reverse=True)
+    assert (got["aria"], got["aria_desc"], got["aria_value"]) == ("ascending", "descending", None)
+    assert got["name"] == vsorted(got["name"])  # the report's own order ("TP. Hồ Chí Minh" under H)
+    # the reference markers are links to their entries
+    assert re.search(r"\[<a class='cite' href='#ref-1'>1</a>", text) and re.search(r"<li id=[\"']ref-1[\"']", text)

@@ -80,3 +80,39 @@ def test_charts_have_a_phone_version_that_fits_390px():
         width_pt = float(re.search(r'width="([\d.]+)pt"', svg).group(1))
         assert width_pt * 4 / 3 <= 380, width_pt  # CSS px, inside the page's padding at 390 px
         assert min(float(x) for x in re.findall(r"font-size: ([\d.]+)px", svg)) >= 7
+
+
+# -- thousands and the minus sign ------------------------------------------------------------------
+
+def test_thousands_and_minus_in_both_editions():
+    from parindex.labels import MINUS, Labels
+
+    vi, en = Labels("vi"), Labels("en")
+    wj = "\u2060"
+    # 35000 and 85600 as the editor asked: 35.000 / 35,000; the joiner is invisible
+    assert vi.number("hơn 35000 người") == f"hơn 35.{wj}000 người" and en.number("over 35000 people") == "over 35,000 people"
+    assert vi.number("85600.") == f"85.{wj}600." and en.number("1234567.5") == "1,234,567.5"
+    assert vi.number("1234567.5") == f"1.{wj}234.{wj}567,5"
+    assert vi.number("-2.94") == f"{MINUS}2,94" and en.number("(-2.94)") == f"({MINUS}2.94)"
+    assert en.number("-35000") == f"{MINUS}35,000"
+    assert vi.number("89.21.") == "89,21."  # a number that ends a sentence
+    # years, ranges, codes, dates, paths and addresses keep their digits and hyphens
+    for kept in ("2020", "2020-2024", "VN-44", "2025-04-06", "/1720781/", "https://x.vn/a-2155771.html",
+                 "--year 2020", "a-5", "0123456", "Hạng 13/63", "bang 1.5.csv"):
+        assert vi.number(kept) == kept and en.number(kept) == kept, kept
+    # a second pass changes nothing (a label's text put in a table cell gets it again)
+    for text in ("hơn 35000 người", "1234567.5", "-2.94", "83.719", "0.012", "85.64–93.74"):
+        once_vi, once_en = vi.number(text), en.number(text)
+        assert vi.number(once_vi) == once_vi and en.number(once_en) == once_en, text
+    assert vi("brief.margin_up", points=-1.234, cutoff=90.0).startswith(f"Cần thêm {MINUS}1,23")
+    assert vi("report.title", index="PAR INDEX & SIPAS", year=2020) == "Báo cáo PAR INDEX & SIPAS năm 2020"
+
+
+def test_chart_text_takes_the_minus_in_english_too():
+    from parindex import charts
+    from parindex.labels import MINUS, Labels
+
+    fig, ax = charts.subplots(figsize=(3, 2))
+    ax.text(0.1, 0.5, "-2.94")
+    charts.use_decimal_mark(fig, Labels("en"))
+    assert [t.get_text() for t in ax.texts] == [f"{MINUS}2.94"]

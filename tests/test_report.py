@@ -204,7 +204,7 @@ def test_pdf_pages_numbered_titled_and_bookmarked(bundled_report):
     for title in ("Các thành phần của PAR INDEX", "Phương pháp và dữ liệu", "Phụ lục: bảng 63 tỉnh — SIPAS"):
         first_lines = [ln.strip() for ln in pages[starts[title]].splitlines()[1:] if ln.strip()]
         assert first_lines[0] == title, (title, first_lines[:3])
-    assert pdf.Root.Lang == "vi" and str(pdf.docinfo["/Title"]) == "PAR INDEX & SIPAS 2020"
+    assert pdf.Root.Lang == "vi" and str(pdf.docinfo["/Title"]) == "Báo cáo PAR INDEX & SIPAS năm 2020"
 
 
 def test_report_is_the_same_however_it_is_split(bundled_report):
@@ -215,13 +215,14 @@ def test_report_is_the_same_however_it_is_split(bundled_report):
     nb = nbformat.read(bundled_report / "yearly_report_2020_vi.ipynb", as_version=4)
     ranges = part_ranges(nb)
     assert len(ranges) == 1 + sum("new-page" in c.metadata.get("tags", []) for c in nb.cells)
-    exporter = ReportHTMLExporter(page_title="PAR INDEX & SIPAS 2020", lang="vi")
+    title = "Báo cáo PAR INDEX & SIPAS năm 2020"
+    exporter = ReportHTMLExporter(page_title=title, lang="vi")
     whole = exporter.body(nb)
     assert whole == "".join(exporter.body(part_notebook(nb, a, b)) for a, b in ranges)
     html = (bundled_report / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
-    assert html == html_page(whole, "PAR INDEX & SIPAS 2020", "vi", for_pdf=False, contents="Mục lục")
+    assert html == html_page(whole, title, "vi", for_pdf=False, contents="Mục lục")
     again = bundled_report.parent / "again.pdf"
-    again.write_bytes(render_pdf(nb, "PAR INDEX & SIPAS 2020", "vi", "Mục lục"))  # one process, part after part
+    again.write_bytes(render_pdf(nb, title, "vi", "Mục lục"))  # one process, part after part
     assert pdf_text(again) == pdf_text(bundled_report / "yearly_report_2020_vi.pdf")
 
 

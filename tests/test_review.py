@@ -141,3 +141,7 @@ def test_review_notebook_builds_on_bundled_and_complete_tables(tmp_path):
         assert "<script" not in html
     assert "Complete table: the computed mean is 83.7195" in html
     assert "Đánh giá phương pháp" in (tmp_path / "vi" / "methodology_review_2020_vi.html").read_text(encoding="utf-8")
+    from test_publication import check_pdf_metadata  # its own title, not the report's
+
+    check_pdf_metadata(tmp_path / "vi" / "methodology_review_2020_vi.pdf", "Đánh giá phương pháp PAR INDEX & SIPAS năm 2020")
+    check_pdf_metadata(tmp_path / "en" / "methodology_review_2020_en.pdf", "Methodology review: PAR INDEX & SIPAS 2020")

@@ -86,6 +86,11 @@ def test_brief_for_rank_only_province_says_so(briefs):
     text = " ".join(_text(briefs / "bac-giang_2020_vi.pdf").split())
     assert "Bắc Giang" in text and "92,54" in text  # the Vietnamese edition's decimal comma
     assert "Trung du và miền núi phía Bắc" in text  # region peers
+    from test_publication import check_pdf_metadata, check_pdfa
+
+    check_pdf_metadata(briefs / "bac-giang_2020_vi.pdf", "Bắc Giang: PAR INDEX và SIPAS 2020")
+    check_pdf_metadata(briefs / "vinh-phuc_2020_en.pdf", "Vinh Phuc: PAR INDEX and SIPAS 2020")
+    check_pdfa(briefs / "bac-giang_2020_vi.pdf")
 
 
 def test_brief_for_province_with_nothing_published_says_so(briefs):

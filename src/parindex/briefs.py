@@ -108,7 +108,7 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
                                     file=str(nb_path), fix="the previous briefs were kept", exit_code=1) from None
             stem = _stem(prov, year, lang)
             nbformat.write(nb, tmp / f"{stem}.ipynb")
-            title = f"{prov.name_vi} — PAR INDEX & SIPAS {year}"
+            title = Labels(lang)("brief.title", province=prov.name(lang), year=year)  # the PDF's and the page's
             if "html" in formats:
                 html_exporter.page_title = title  # one exporter for all: its templates compile once
                 body, _ = html_exporter.from_notebook_node(nb)

@@ -52,10 +52,9 @@ class _DecimalMark(matplotlib.ticker.Formatter):
 
 
 def use_decimal_mark(fig: Figure, L: Labels) -> None:
-    """Every number a finished figure shows (labels, legends, ticks) with ``L``'s decimal mark
-    (89,21 in the Vietnamese edition): one pass here instead of one per chart."""
-    if L.decimal_mark == ".":
-        return
+    """Every number a finished figure shows (labels, legends, ticks) in ``L``'s typography
+    (``Labels.number``: 89,21 in the Vietnamese edition; the minus sign and thousands in both):
+    one pass here instead of one per chart."""
     for t in fig.findobj(matplotlib.text.Text):
         t.set_text(L.number(t.get_text()))
     for ax in fig.axes:

@@ -62,23 +62,27 @@ def with_contents(body: str, heading: str) -> str:
     return body[:end] + nav + body[end:]
 
 
-# The HTML page's one script: the appendix tables sort by any column on a click (numbers as
-# numbers, names in Vietnamese order via the browser's own collator). Inline, no request.
+# The HTML page's one script: the appendix tables sort by any column on a click or Enter. It
+# compares only the keys htmltable.py computed in Python (data-sort: a value, or a name's place
+# in parindex.collate's Vietnamese order), never the printed text, whose decimal mark is the
+# edition's; a cell without a key (no value) stays last both ways. Inline, no request.
 SORT_SCRIPT = """<script>
 document.querySelectorAll('table.appendix').forEach(function (t) {
-  var coll = new Intl.Collator(document.documentElement.lang || 'vi', {numeric: true});
-  t.querySelectorAll('th').forEach(function (th, i) {
+  var heads = t.querySelectorAll('thead th');
+  heads.forEach(function (th, i) {
     th.setAttribute('data-sort', ''); th.setAttribute('tabindex', '0');
     var asc = true;
     function sort() {
       var rows = Array.prototype.slice.call(t.tBodies[0].rows);
       rows.sort(function (a, b) {
-        var x = a.cells[i].textContent.replace('≈', ''), y = b.cells[i].textContent.replace('≈', '');
-        var nx = parseFloat(x), ny = parseFloat(y);
-        var r = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : (isNaN(nx) ? (isNaN(ny) ? coll.compare(x, y) : 1) : -1);
+        var x = a.cells[i].getAttribute('data-sort') || '', y = b.cells[i].getAttribute('data-sort') || '';
+        if (x === '' || y === '') return (x === '') - (y === '');
+        var r = Number(x) - Number(y);
         return asc ? r : -r;
       });
       rows.forEach(function (r) { t.tBodies[0].appendChild(r); });
+      heads.forEach(function (h) { h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
       asc = !asc;
     }
     th.addEventListener('click', sort);
@@ -87,15 +91,50 @@ document.querySelectorAll('table.appendix').forEach(function (t) {
 });
 </script>"""
 
+# "[3]", "[3, 7]": the report's reference markers (Report.cite), in text, never in an attribute.
+_CITE = re.compile(r"\[(\d+(?:, \d+)*)\]")
+_PIECES = re.compile(r"(<[^>]*>)")
+_SKIP = {"a", "script", "style", "title"}  # text inside these stays as it is
+_DOWNLOAD = re.compile(r"""<p class=["']download["']>.*?</p>""", re.S)  # quoted either way once exported
+
+
+def link_citations(body: str) -> str:
+    """Each number of a "[3, 7]" marker a link to its entry in the references (``id='ref-3'``),
+    where the page has that entry."""
+    targets = set(re.findall(r"""\bid=['"]ref-(\d+)['"]""", body))
+    if not targets:
+        return body
+    out, skip = [], 0
+
+    def linked(m: re.Match) -> str:
+        nums = m.group(1).split(", ")
+        if not all(n in targets for n in nums):
+            return m.group(0)
+        return "[" + ", ".join(f"<a class='cite' href='#ref-{n}'>{n}</a>" for n in nums) + "]"
+
+    for piece in _PIECES.split(body):
+        if piece.startswith("<"):
+            tag = re.match(r"</?\s*([a-zA-Z0-9]+)", piece)
+            name = tag.group(1).lower() if tag else ""
+            if name in _SKIP and not piece.endswith("/>"):
+                skip += -1 if piece.startswith("</") else 1
+            out.append(piece)
+        else:
+            out.append(piece if skip > 0 else _CITE.sub(linked, piece))
+    return "".join(out)
+
 
 def html_page(body: str, title: str, lang: str, for_pdf: bool, extra_css: str = "", contents: str = "") -> str:
     """A complete, self-contained page: the stylesheet inline, no scripts, no external links.
 
     ``contents``: the heading of a contents list to put after the cover (HTML only)."""
     if for_pdf:
-        body = _ANCHOR_LINK.sub("", body)
-    elif contents:
-        body = with_contents(body, contents)
+        # a heading's anchor and a table's download lead nowhere on paper
+        body = _DOWNLOAD.sub("", _ANCHOR_LINK.sub("", body))
+    else:
+        body = link_citations(body)
+        if contents:
+            body = with_contents(body, contents)
     return (f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{stylesheet(for_pdf)}{extra_css}</style>"

@@ -287,10 +287,64 @@ def _stamp_artifact(out, page, stamp) -> None:
     page.contents_add(out.make_stream(b"Q /Artifact BMC q " + bytes(name) + b" Do Q EMC"), prepend=False)
 
 
+# PDF/A admits in XMP only the schemas of XMP itself unless the file describes the others
+# (ISO 19005-3, 6.6.2.3.1): pdfuaid, the PDF/UA identification, is described here as the PDF/UA
+# standard gives it (ISO 14289-1, 5: the namespace, its prefix and its one property, part).
+PDFUA_EXTENSION_SCHEMA = """<rdf:Description rdf:about=""
+    xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
+    xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"
+    xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+  <pdfaExtension:schemas>
+    <rdf:Bag>
+      <rdf:li rdf:parseType="Resource">
+        <pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+        <pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+        <pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+        <pdfaSchema:property>
+          <rdf:Seq>
+            <rdf:li rdf:parseType="Resource">
+              <pdfaProperty:name>part</pdfaProperty:name>
+              <pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+              <pdfaProperty:category>internal</pdfaProperty:category>
+              <pdfaProperty:description>Indicates, which part of ISO 14289 standard is followed</pdfaProperty:description>
+            </rdf:li>
+          </rdf:Seq>
+        </pdfaSchema:property>
+      </rdf:li>
+    </rdf:Bag>
+  </pdfaExtension:schemas>
+</rdf:Description>"""
+
+
+def build_time():
+    """When the document was made (UTC, whole seconds): SOURCE_DATE_EPOCH when set, the
+    reproducible-builds convention for a fixed date, else now."""
+    from datetime import datetime, timezone
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    return when.replace(microsecond=0)
+
+
+def _declare_pdfua_schema(out) -> None:
+    """Add the extension schema description of pdfuaid to the document's XMP packet."""
+    from lxml import etree
+
+    meta = out.Root.Metadata
+    tree = etree.fromstring(meta.read_bytes())
+    rdf = tree if etree.QName(tree).localname == "RDF" else tree.find(".//{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF")
+    rdf.append(etree.fromstring(PDFUA_EXTENSION_SCHEMA))
+    meta.write(etree.tostring(tree, encoding="utf-8"))
+
+
 def finish(out, title: str, lang: str, producer: str) -> bytes:
-    """Document metadata and identification (title, language, producer; PDF/A-3u and PDF/UA-1)."""
+    """Document metadata and identification (title, language, producer, dates; PDF/A-3u and
+    PDF/UA-1, with the extension schema PDF/A requires for pdfuaid). The Info dictionary follows
+    the XMP (pikepdf keeps them equal, as PDF/A requires)."""
     import pikepdf
 
+    when = build_time().isoformat()
     out.docinfo["/Title"] = title
     out.docinfo["/Producer"] = producer
     out.docinfo["/Creator"] = "parindex"
@@ -301,9 +355,13 @@ def finish(out, title: str, lang: str, producer: str) -> bytes:
         meta["dc:language"] = [lang]
         meta["pdf:Producer"] = str(producer)
         meta["xmp:CreatorTool"] = "parindex"
+        meta["xmp:CreateDate"] = when  # and /CreationDate, /ModDate in the Info dictionary
+        meta["xmp:ModifyDate"] = when
+        meta["xmp:MetadataDate"] = when
         meta["pdfaid:part"] = "3"
         meta["pdfaid:conformance"] = "U"
         meta["pdfuaid:part"] = "1"
+    _declare_pdfua_schema(out)
     buf = io.BytesIO()
     out.save(buf, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return buf.getvalue()

@@ -50,6 +50,19 @@ def check_formats(formats: tuple[str, ...]) -> None:
         raise ParindexError(f"unknown format '{bad[0]}'", fix="use html, pdf or html,pdf")
 
 
+TITLE_KEYS = {"yearly_report": "report.title", "methodology_review": "review.title"}
+
+
+def document_title(notebook: str, year: int, lang: str) -> str:
+    """The PDF's and the web page's title, each document its own (a reader's files list the
+    report and its review apart): "Báo cáo PAR INDEX & SIPAS năm 2020", "Đánh giá phương pháp
+    ..."; a researcher's own notebook gets the indices and the year."""
+    from .labels import Labels
+
+    key = TITLE_KEYS.get(notebook)
+    return Labels(lang)(key, index="PAR INDEX & SIPAS", year=year) if key else f"PAR INDEX & SIPAS {year}"
+
+
 def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
           formats: tuple[str, ...] = FORMATS, out: Path | None = None, notebook: str = "yearly_report",
           progress: Callable[[str], None] | None = None, notebook_path: Path | None = None,
@@ -90,7 +103,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
             return BuildResult(dest, wanted + [record], time.perf_counter() - t0, skipped=True, year=year)
 
     tmp = scratch_folder(dest)
-    title = f"PAR INDEX & SIPAS {year}"
+    title = document_title(notebook, year, lang)
     kernel = exports = None
     try:
         # The kernel first (a plain process launch), then the PDF workers (forked before any

@@ -769,7 +769,12 @@ class Report:
             return HTML("".join(lines))
         df = pd.DataFrame(rows, columns=[L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"),
                                          L("col.group"), L("col.basis"), L("col.status"), L("col.source")])
-        return HTML(self._table(df, "appendix").data + "".join(lines))
+        from .htmltable import csv_link, sortable  # sort keys and the CSV computed here, not in the browser
+
+        gone = ("—", L("missing"))
+        return HTML(sortable(self._table(df, "appendix").data, df, gone)
+                    + csv_link(df, f"parindex_{idx}_{self.year}_{self.lang}.csv", L("text.download_csv"), gone)
+                    + "".join(lines))
 
 
 def L_idx(L: Labels, idx: str) -> str:
@@ -1026,7 +1031,8 @@ class Brief(Report):
             cw = crosswalk()
             iso63 = self.a.bundle.registry.table.set_index("code")["iso_3166_2"]
             isos = [iso63[o] for o in cw.loc[cw["new_code"] == self.p.code, "old_code"]]
-        return self._fig(maps.locator(isos, colour, self.L), f"{self.p.name(self.lang)}")
+        return self._fig(maps.locator(isos, colour, self.L), f"{self.p.name(self.lang)}",
+                         caption=f"{self.p.name(self.lang)}. {self.L('map.caption')}")
 
     def neighbours(self) -> HTML | Markdown:
         from .brief import standing
