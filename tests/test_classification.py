@@ -66,15 +66,15 @@ def test_rank_only_province_bounded_by_neighbours(bundle, registry):
     assert c.at["Hà Nội", "possible"] == "B,C" and pd.isna(c.at["Hà Nội", "group"])
 
 
-def test_group_from_announced_counts_is_marked(bundled_2020):
-    from parindex.analysis import analyse
-
-    c = bundled_2020.par_index.classified.set_index("province")
+def test_group_from_announced_counts_is_marked(bundled_2020, record_2020):
+    # without the announced counts, the record leaves Bắc Kạn between B and C ...
+    c = record_2020.par_index.classified.set_index("province")
     assert pd.isna(c.at["Bắc Kạn", "group"]) and c.at["Bắc Kạn", "possible"] == "B,C"
     assert c.at["Quảng Ngãi", "group_basis"] == "value"
     assert c.at["Thái Nguyên", "group"] == "B" and c.at["Thái Nguyên", "group_basis"] == "record"
     assert pd.isna(c.at["Vĩnh Phúc", "group"])
-    c = analyse(2020, assume_announced=True).par_index.classified.set_index("province")
+    # ... with them (the default) it is C, and the basis says the counts decide it
+    c = bundled_2020.par_index.classified.set_index("province")
     for name in ("Bắc Kạn", "Kiên Giang", "Phú Yên"):
         assert c.at[name, "group"] == "C" and c.at[name, "group_basis"] == "announced_counts"
     assert c.at["Thái Nguyên", "group_basis"] == "record"
@@ -116,9 +116,10 @@ def test_partial_rule_does_not_absorb_uncovered_intervals(bundle, registry):
     t.index = "sipas"
     c = classify_table(t, rs).set_index("province")
     assert c.at["Quảng Ninh", "group"] == "highest"
-    assert pd.isna(c.at["Hà Tĩnh", "group"]) and c.at["Hà Tĩnh", "possible"] == ""
+    # below the only band the year's rules define: in no group ("none"), not "highest"
+    assert c.at["Hà Tĩnh", "group"] == "none" and c.at["Hà Tĩnh", "possible"] == "none"
     assert pd.isna(c.at["Bắc Giang", "group"])  # rank 2 but no lower bound: may be under 90
-    assert c.at["Bắc Giang", "possible"] == "highest"
+    assert c.at["Bắc Giang", "possible"] == "highest,none"
 
 
 def test_partition_detection(bundle):

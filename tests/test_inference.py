@@ -196,23 +196,33 @@ def test_2020_counts_follow_from_the_published_ranks(record_2020, par2020):
     assert 83.1 < lo_mean < 83.2 and 84.1 < hi_mean < 84.3
 
 
-def test_2020_sipas_tiers_are_bounded_by_the_ranks(record_2020, bundle):
+def test_2020_sipas_tiers_are_bounded_by_the_ranks(record_2020, bundled_2020, bundle):
     from parindex.tables import consolidate
 
     d = consolidate(bundle.observations, "sipas", 2020, bundle.registry).data
     b = slot_bounds(d, floor=75.68, ceil=95.76)
     assert sum(hi >= 90 for _, hi in b) == 10  # Hà Tĩnh is 11th at 89.13
     assert sum(lo < 80 for lo, _ in b) == 12  # Khánh Hòa is 51st at 81.82
+    # No source states SIPAS 2020's cut-offs (90 and 80 are inferred): each is a variable within
+    # what the record allows. Without the announced counts the record barely pins them, so the
+    # tiers could be far larger than at 90 and 80 ...
     cr = record_2020.sipas.count_ranges
-    assert cr["highest"][1] <= 10 and cr["lowest"][1] <= 12
-    assert cr["highest"] == (6, 10) and cr["lowest"] == (7, 12)
+    assert cr["highest"] == (6, 56) and cr["lowest"] == (7, 57)
+    # ... with the counts (6 highest, 7 lowest), the highest cut-off lies above the 10 provinces
+    # ranked over Hà Tĩnh's 89.13 that are not in the tier (so at least 89.15) and at most
+    # Vĩnh Phúc's 91.65; the lowest one between 77.43 and 81.82.
+    inf_ = bundled_2020.sipas.inference
+    assert bundled_2020.sipas.count_ranges == {"highest": (6, 6), "middle": (50, 50), "lowest": (7, 7)}
+    assert inf_.cut_ranges == {"90": (89.15, 91.65), "80": (77.43, 81.82)}
 
 
 def test_vinh_phuc_is_certainly_in_the_highest_tier(bundled_2020):
     c = bundled_2020.sipas.classified.set_index("province")
     assert c.at["Vĩnh Phúc", "possible"] == "highest"
     assert c.at["Vĩnh Phúc", "group"] == "highest" and c.at["Vĩnh Phúc", "group_basis"] == "record"
-    assert (c.at["Vĩnh Phúc", "lo"], c.at["Vĩnh Phúc", "hi"]) == (90.0, 91.65)  # 6th, after Hưng Yên's 91.66
+    # at or above the highest cut-off, which no source states (at least 89.15), and 6th, after
+    # Hưng Yên's 91.66: not "at least 90", which would take the inferred 90 for a published figure
+    assert (c.at["Vĩnh Phúc", "lo"], c.at["Vĩnh Phúc", "hi"]) == (89.15, 91.65)
 
 
 def test_the_rank_only_bottom_provinces_have_one_answer(record_2020, bundle):
@@ -281,7 +291,7 @@ def test_a_hiphong_2023_tie_between_sources_stays_unknown(bundle):
 def test_sipas_2020_is_not_falsely_contradicted(record_2020):
     # HiGHS's MIP presolve called this record infeasible with n_highest_group = 6; a solution exists.
     a = {i.fact: i for i in record_2020.sipas.audit}
-    assert a["n_highest_group"].status == "consistent" and a["n_highest_group"].range == [6, 10]
+    assert a["n_highest_group"].status == "consistent" and a["n_highest_group"].range == [6, 56]
 
 
 def test_a_complete_table_collapses_every_bound(complete_2020):
@@ -301,7 +311,8 @@ def test_summary_json_carries_ranges_and_assumptions():
     assert par["count_ranges"] == {"A": [2, 2], "B": [55, 60], "C": [1, 6], "D": [0, 0]}
     assert "announced_counts" not in par["assumptions"] and doc["without"] == ["counts"] and par["proven"]
     vp = next(p for p in doc["sipas"]["provinces"] if p["province"] == "Vĩnh Phúc")
-    assert vp["possible_groups"] == ["highest"] and vp["bounds"] == [90.0, 91.65]
+    assert vp["possible_groups"] == ["highest"] and vp["bounds"] == [89.14, 91.65]
+    assert doc["sipas"]["cutoffs_allowed"]["90"][0] == 77.43  # without the counts, barely pinned
     mean = next(a for a in doc["audit"] if a["index"] == "par_index" and a["fact"] == "mean_63")
     assert mean["range"][0] == pytest.approx(83.14, abs=0.01) and mean["range"][1] == pytest.approx(84.20, abs=0.01)
     assert not any(a["fact"].startswith("group_") and a["fact"].endswith(("_lower", "_upper")) for a in doc["audit"])
@@ -325,7 +336,7 @@ def test_one_answer_everywhere(bundled_2020):
         brief = Brief(2020, name, lang="en")._line("par_index")
         assert f"from {p['bounds'][0]:.2f} to {p['bounds'][1]:.2f}" in brief, brief
     vp = Brief(2020, "Vĩnh Phúc", lang="en")._line("sipas")
-    assert "from 90.00 to 91.65" in vp and "Highest satisfaction" in vp
+    assert "from 89.15 to 91.65" in vp and "Highest satisfaction" in vp
 
 
 def test_a_value_off_the_grid_keeps_its_neighbours_exact():

@@ -341,6 +341,8 @@ def _index_summary(res: IndexResult) -> dict:
              "sources": list(r.source_ids)} for r in sorted(rs.rules, key=lambda r: r.order)],
         "assumptions": res.inference.assumptions,
         "proven": res.inference.proven,
+        # an unstated cut-off: every value in [lo, hi] (hundredths of a point apart) fits the record
+        "cutoffs_allowed": {k: list(v) for k, v in res.inference.cut_ranges.items()},
         "announced_counts": res.announced,
         "count_ranges": {lab: list(v) for lab, v in res.count_ranges.items()},
         "groups": res.groups,

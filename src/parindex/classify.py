@@ -39,6 +39,8 @@ class Rule:
     n: int | None = None
     basis: str = ""  # summary of the bounds' bases, e.g. "stated" or "stated/inferred"
     source_ids: tuple[str, ...] = ()
+    lower_basis: str = ""
+    upper_basis: str = ""
 
     def contains(self, v: float) -> bool:
         if self.lower is not None and (v < self.lower or (v == self.lower and not self.lower_inclusive)):
@@ -101,6 +103,19 @@ class RuleSet:
         return [r.label for r in sorted(self.rules, key=lambda r: r.order)
                 if r.kind == "band" and r.meets(lo, hi)]
 
+    def unstated_cutoffs(self) -> set[float]:
+        """Cut-offs no source states (every bound at that value is inferred): an inference treats
+        each as unknown, within what the published record allows."""
+        stated: set[float] = set()
+        inferred: set[float] = set()
+        for r in self.rules:
+            if r.kind != "band":
+                continue
+            for v, b in ((r.lower, r.lower_basis), (r.upper, r.upper_basis)):
+                if v is not None:
+                    (inferred if b == "inferred" else stated).add(v)
+        return inferred - stated
+
     def cutoffs(self) -> list[float]:
         return sorted({b for r in self.rules if r.kind == "band" for b in (r.lower, r.upper) if b is not None})
 
@@ -126,7 +141,9 @@ def ruleset(rules: pd.DataFrame, index: str, year: int) -> RuleSet | None:
                         lower_inclusive=_bool(r.lower_inclusive, True), upper=_num(r.upper),
                         upper_inclusive=_bool(r.upper_inclusive, False),
                         n=None if pd.isna(r.n) else int(r.n),
-                        basis="/".join(dict.fromkeys(bases)), source_ids=tuple(dict.fromkeys(srcs))))
+                        basis="/".join(dict.fromkeys(bases)), source_ids=tuple(dict.fromkeys(srcs)),
+                        lower_basis=r.lower_basis if isinstance(r.lower_basis, str) else "",
+                        upper_basis=r.upper_basis if isinstance(r.upper_basis, str) else ""))
     return RuleSet(index, year, tuple(out))
 
 

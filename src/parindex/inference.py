@@ -64,7 +64,19 @@ FAMILIES = ("counts", "regions", "changes", "secondary")
 _FAMILY = {"count": "counts", "n_groups": "counts", "region_mean": "regions", "change": "changes"}
 OUTSIDE = "none"  # a value below (or above) every band of the year's rules: in no group
 
-Band = tuple[float | None, float | None]  # [a, b] in hundredths, inclusive; None = open
+@dataclass(frozen=True)
+class Cut:
+    """A cut-off no source states: a variable of the programme, within what the record allows.
+
+    As a band's lower end it means "at or above the cut-off", as its upper end "below it"."""
+
+    nominal: float  # the inferred value, in hundredths (for its name and its order)
+
+    def __str__(self) -> str:
+        return f"{self.nominal / GRID:g}"
+
+
+Band = tuple  # (a, b): a: inclusive lower end in hundredths or a Cut; b: inclusive upper end or a Cut; None = open
 
 
 def text_interval(text: object, exact: bool = False, rounded: bool = False) -> tuple[float, float]:
@@ -91,9 +103,15 @@ def band_of(lower: float | None, lower_inclusive: bool, upper: float | None, upp
     return a, b
 
 
+def has_cut(band: Band) -> bool:
+    return any(isinstance(e, Cut) for e in band)
+
+
 def in_band(v: float, band: Band) -> bool:
     """For a fixed value (possibly off the grid): inside the band's real interval."""
     a, b = band
+    if has_cut(band):
+        raise TypeError("a band with an unstated cut-off has no fixed interval")
     return (a is None or v >= a - TOL) and (b is None or v < b + 1 - TOL)
 
 
@@ -152,6 +170,7 @@ class _Model:
             self.var(lo[i], hi[i], integer=integral[i] and lo[i] != hi[i])
         self._ge: dict[tuple[int, float], int | float] = {}
         self._cuts: set[tuple[int, int]] = set()
+        self._cutvars: dict[Cut, int] = {}
 
     # variables and rows
     def var(self, lb: float, ub: float, integer: bool = True) -> int:
@@ -184,8 +203,30 @@ class _Model:
         """Smallest step of x_i - x_j above 0: one grid step between grid values."""
         return 1.0 if self.on_grid(i) and self.on_grid(j) else 1e-3
 
-    def ge(self, i: int, t: float) -> int | float:
+    def cut_var(self, cut: Cut) -> int:
+        """The variable of an unstated cut-off (on the grid: values are), ordered like the nominal values."""
+        if cut not in self._cutvars:
+            t = self.var(DOMAIN[0], DOMAIN[1] + 1, integer=True)
+            for other, v in self._cutvars.items():
+                if other.nominal < cut.nominal:
+                    self.row({v: 1, t: -1}, hi=0)
+                elif other.nominal > cut.nominal:
+                    self.row({t: 1, v: -1}, hi=0)
+            self._cutvars[cut] = t
+        return self._cutvars[cut]
+
+    def ge(self, i: int, t: float | Cut) -> int | float:
         """Indicator of x_i >= t (t in hundredths): a constant when the bounds decide it."""
+        if isinstance(t, Cut):
+            key = (i, t)
+            if key not in self._ge:
+                v, u = self.cut_var(t), self.binary()
+                M = DOMAIN[1] - DOMAIN[0] + 2
+                step = 1.0 if self.on_grid(i) else 1e-3
+                self.row({i: 1, v: -1, u: -M}, lo=-M)  # u = 1 -> x >= t
+                self.row({i: 1, v: -1, u: -M}, hi=-step)  # u = 0 -> x < t
+                self._ge[key] = u
+            return self._ge[key]
         if self.integ[i]:
             t = math.ceil(t - TOL)  # an integer value is >= t exactly when it is >= ceil(t)
         key = (i, t)
@@ -227,7 +268,7 @@ class _Model:
         a, b = band
         expr: dict[int, float] = {-1: 0.0}
         # in the band: at least a, and not above b (the next grid point, or just above b off it)
-        above = None if b is None else (b + 1 if float(b).is_integer() else b + 1e-3)
+        above = None if b is None else b if isinstance(b, Cut) else (b + 1 if float(b).is_integer() else b + 1e-3)
         for t, sign in ((a, 1), (above, -1)):
             if t is None:
                 if sign == 1:
@@ -402,7 +443,7 @@ class Problem:
 
     def build(self, active: Iterable[Claim], restrict: dict[int, tuple[float | None, float | None]] | None = None,
               slots: dict[int, tuple[int, int]] | None = None, pull: Iterable[int] = (),
-              regions: Iterable[frozenset] = ()) -> _SlotModel:
+              regions: Iterable[frozenset] = (), within: dict[int, tuple[Band, bool]] | None = None) -> _SlotModel:
         """The model of ``active``; ``regions``: sets of provinces whose sum a query needs
         (``m.region_sum[S]``), modelled as a published regional mean's region is."""
         active = list(active)
@@ -413,6 +454,7 @@ class Problem:
         own_hi = [float(DOMAIN[1])] * n
         window: dict[int, tuple[int, int]] = {}
         leader, last, rank, claimed = set(), set(), {}, set()
+        cut_members: list[tuple[int, Band]] = []  # tier members bound by an unstated cut-off
         by_kind: dict[str, list[Claim]] = {}
         for c in active:
             by_kind.setdefault(c.kind, []).append(c)
@@ -435,6 +477,10 @@ class Problem:
                     claimed.add(i)
                     if c.slot_window is None:
                         (a, b), = c.bands
+                        if has_cut((a, b)):
+                            cut_members.append((i, (a, b)))
+                            a = None if isinstance(a, Cut) else a
+                            b = None if isinstance(b, Cut) else b
                         own_lo[i] = max(own_lo[i], a if a is not None else DOMAIN[0])
                         if b is not None:
                             fine = own_lo[i] == own_hi[i] and not float(own_lo[i]).is_integer()
@@ -509,7 +555,7 @@ class Problem:
         # (a value, a rounded value, a band from a published list): they are counted, not placed.
         # Those that need a place of their own (a slot window, the leader or last place without
         # a rank, the province a query is about) are "singles" with a slot choice z and a value x.
-        pulled = set(restrict or {}) | set(slots or {}) | set(pull)
+        pulled = set(restrict or {}) | set(slots or {}) | set(pull) | set(within or {}) | {i for i, _ in cut_members}
         # Regions (a published regional mean, or a query on a region's sum): which province fills
         # an open place now matters for the sum of its region. Provinces of such a region with
         # nothing of their own are interchangeable within it: a binary w[S, s] says that open
@@ -645,6 +691,16 @@ class Problem:
         # a query's own restriction on one province
         for i, (a, b) in (restrict or {}).items():
             m.tighten(y[m.slot_of[i]] if i in m.slot_of else m.x_of[i], a, b)
+        # members of a published tier whose cut-off is unstated: at or above it / below it
+        for i, (a, b) in cut_members:
+            v = y[m.slot_of[i]] if i in m.slot_of else m.x_of[i]
+            if isinstance(a, Cut):
+                m.row({v: 1, m.cut_var(a): -1}, lo=0)
+            if isinstance(b, Cut):
+                m.row({v: 1, m.cut_var(b): -1}, hi=-m.eps(v, v))
+        for i, (band, inside) in (within or {}).items():
+            v = y[m.slot_of[i]] if i in m.slot_of else m.x_of[i]
+            m.bound_row(m.indicator(v, band), 1 if inside else 0, 1 if inside else 0)
         return m
 
     def median_expr(self, m: _SlotModel) -> dict[int, float]:
@@ -745,6 +801,17 @@ class Problem:
         S = frozenset(members)
         m = self.build(active, regions=[S])
         return None if m.infeasible else self._range(m, m.region_sum[S], active)
+
+    def cut_range(self, active: Sequence[Claim], cut: Cut) -> tuple[float, float] | None:
+        """Range of an unstated cut-off over every table consistent with ``active``."""
+        m = self.build(active)
+        if m.infeasible:
+            return None
+        return self._range(m, {m.cut_var(cut): 1.0}, active)
+
+    def in_band_possible(self, active: Sequence[Claim], i: int, band: Band, inside: bool = True) -> bool:
+        """Whether province i can be inside (or outside) a band, whatever its cut-offs."""
+        return self.feasible(active, within={i: (band, inside)})
 
     def kth_range(self, active: Sequence[Claim], k: int) -> tuple[float, float] | None:
         """Range of the k-th largest value (k = 1 is the maximum)."""
@@ -906,8 +973,16 @@ def rule_bands(rs) -> dict[str, Band]:
     """Label -> band on the grid, for the year's band rules."""
     if rs is None:
         return {}
-    return {r.label: band_of(r.lower, r.lower_inclusive, r.upper, r.upper_inclusive)
-            for r in rs.rules if r.kind == "band"}
+    unstated = rs.unstated_cutoffs() if hasattr(rs, "unstated_cutoffs") else set()
+    out: dict[str, Band] = {}
+    for r in rs.rules:
+        if r.kind != "band":
+            continue
+        a, b = band_of(r.lower, r.lower_inclusive, r.upper, r.upper_inclusive)
+        # a cut-off no source states is not a number but a variable (docs/method.md §7.1)
+        out[r.label] = (Cut(r.lower * GRID) if r.lower in unstated else a,
+                        Cut(r.upper * GRID) if r.upper in unstated else b)
+    return out
 
 
 def _count_bands(m: re.Match, rs, labels_bands: dict[str, Band]) -> tuple[Band, ...] | None:
@@ -1154,6 +1229,7 @@ class Inference:
     checks: list[FactCheck]
     other: list[tuple] = field(default_factory=list)  # published facts that are not claims on the values
     unproven: int = 0  # answers that are outer bounds: a solve ended without a proof of optimality
+    cut_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # unstated cut-off -> allowed
     _slots: list[dict] | None = None
 
     @property
@@ -1212,8 +1288,8 @@ class Inference:
                 if top is None or bottom is None:
                     continue
                 lo, hi = bottom[0], top[1]
-                poss = [lab for lab, b in bands.items() if _meets(b, lo, hi)]
-                forced = [lab for lab, b in bands.items() if _inside(b, lo, hi)]
+                poss = [lab for lab, b in bands.items() if has_cut(b) or _meets(b, lo, hi)]
+                forced = [lab for lab, b in bands.items() if not has_cut(b) and _inside(b, lo, hi)]
                 out.append({"first": run[0], "last": run[-1], "lo": lo / GRID, "hi": hi / GRID,
                             "possible": poss, "group": forced[0] if forced else None})
         self._slots = out
@@ -1293,6 +1369,10 @@ def _answer(p: Problem, active: list[Claim], i: int, rs, bands: dict[str, Band],
         return {"lo": lo, "hi": hi, "possible": poss, "group": poss[0] if len(poss) == 1 else None}
     poss = []
     for lab, b in bands.items():
+        if has_cut(b):
+            if p.in_band_possible(active, i, b):
+                poss.append(lab)
+            continue
         if not _meets(b, lo, hi):
             continue
         a_, b_ = b
@@ -1300,10 +1380,12 @@ def _answer(p: Problem, active: list[Claim], i: int, rs, bands: dict[str, Band],
         if (a_ is None or lo >= a_ - TOL) or (b_ is None or hi < b_ + 1 - TOL) or \
                 p.feasible(active, restrict={i: (a_, b_)}):
             poss.append(lab)
-    forced = [lab for lab, b in bands.items() if _inside(b, lo, hi)]
+    forced = [lab for lab, b in bands.items() if not has_cut(b) and _inside(b, lo, hi)]
+    if len(poss) == 1 and has_cut(bands[poss[0]]) and not p.in_band_possible(active, i, bands[poss[0]], False):
+        forced = poss[:]
     # below (or above) every band: the year's rules put such a value in no group. lo and hi
     # are attained, so a table with the value outside exists whenever one of them is.
-    if bands and (not any(in_band(lo, b) for b in bands.values())
+    if bands and not any(has_cut(b) for b in bands.values()) and (not any(in_band(lo, b) for b in bands.values())
                   or not any(in_band(hi, b) for b in bands.values())):
         poss.append(OUTSIDE)
         if not poss[:-1]:
@@ -1433,6 +1515,11 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
                      "group": a["group"], "group_basis": basis})
     provinces = pd.DataFrame(rows).set_index("code")
     counts = _count_ranges(p, joint(active), rs, bands)
+    cuts = list(dict.fromkeys(e for b in bands.values() for e in b if isinstance(e, Cut)))
+    cut_ranges = {}
+    for cut, r in zip(cuts, pmap(lambda c: p.cut_range(joint(active), c), cuts)):
+        if r is not None:
+            cut_ranges[str(cut)] = (r[0] / GRID, r[1] / GRID)
 
     by_key = {c.key: c for c in claims}
     in_conflict: dict[str, list[Conflict]] = {}
@@ -1455,7 +1542,7 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
 
     checks = pmap(check, [c for c in claims if c.kind not in ("value", "rank", "change")])
     return Inference(p, list(data.index), rs, without, claims, conflicts, provinces, counts, checks, other,
-                     unproven=p.unproven)
+                     unproven=p.unproven, cut_ranges=cut_ranges)
 
 
 def _needs_counts(p: Problem, active: list[Claim], i: int, group: str, bands: dict[str, Band]) -> bool:
@@ -1466,6 +1553,8 @@ def _needs_counts(p: Problem, active: list[Claim], i: int, group: str, bands: di
     if group == OUTSIDE:
         lo_hi = p.value_range(rest, i)
         return lo_hi is None or any(_meets(b, *lo_hi) for b in bands.values())
+    if has_cut(bands[group]):
+        return p.in_band_possible(rest, i, bands[group], inside=False)
     a_, b_ = bands[group]
     below = None if a_ is None else (None, a_ - 1)
     above = None if b_ is None else (b_ + 1, None)
@@ -1505,7 +1594,7 @@ def _own_groups(claims: Sequence[Claim], n: int, bands: dict[str, Band]) -> list
     out: list[str | None] = [None] * n
     for c in claims:
         if c.kind == "value":
-            inside = [lab for lab, b in bands.items() if _inside(b, c.lo, c.hi)]
+            inside = [lab for lab, b in bands.items() if not has_cut(b) and _inside(b, c.lo, c.hi)]
             out[c.province] = inside[0] if inside else None
     return out
 
@@ -1515,8 +1604,11 @@ def _tier_check(p: Problem, ref: list[Claim], c: Claim) -> FactCheck:
     forced, open_ = 0, []
     for i in c.members:
         if c.slot_window is None:
-            r = p.value_range(ref, i)
-            ok = r is not None and _inside(c.bands[0], r[0], r[1])
+            if has_cut(c.bands[0]):
+                ok = not p.in_band_possible(ref, i, c.bands[0], inside=False)
+            else:
+                r = p.value_range(ref, i)
+                ok = r is not None and _inside(c.bands[0], r[0], r[1])
         else:
             lo_s, hi_s = c.slot_window
             ok = not p.feasible(ref, slots={i: _complement(lo_s, hi_s, p.n)})
