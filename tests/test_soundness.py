@@ -215,3 +215,13 @@ def test_a_regional_mean_bounds_its_members():
     assert tuple(x / G for x in p.value_range(claims, 1)) == (70.01, 90.0)
     assert tuple(x / G for x in p.value_range(claims + [region], 1)) == (79.98, 90.0)
     assert tuple(x / 2 / G for x in p.region_range(claims, (1, 2))) == (70.01, 90.0)
+
+
+def test_year_on_year_facts_are_checked_against_the_provinces_known_in_both_years():
+    from parindex.analysis import analyse
+
+    items = {i.fact: i for i in analyse(2024).par_index.audit}
+    for fact in ("largest_rise", "largest_fall", "smallest_rise", "n_improved_vs_prev_year"):
+        assert items[fact].status == "consistent", fact
+        assert "known in both years" in items[fact].computed
+        assert "not used to bound" in items[fact].detail

@@ -267,7 +267,7 @@ def analyse_index(bundle: Bundle, index: str, year: int, file: str | Path | None
                                         strict_ranks=convention != "unrounded_ranks"))
     classified = classify(table, rs, inf)
     audit = run_audit(table, inf, bundle.national_facts, comps if len(comps) else None,
-                      reference=reference if file else None, classified=classified)
+                      reference=reference if file else None, classified=classified, previous=previous)
     for item in audit:
         item.index = fidx
     return IndexResult(table, rs, classified, announced, audit, inf, report, comps.reset_index(drop=True))

@@ -205,8 +205,58 @@ def _detail(fc: FactCheck, names: pd.Series, label: str | None = None,
     return None
 
 
+CHANGE_FACTS = ("largest_rise", "smallest_rise", "largest_fall", "smallest_fall", "n_improved_vs_prev_year",
+                "n_declined_vs_prev_year", "n_unchanged_vs_prev_year")
+
+
+def known_changes(table: IndexTable, previous: pd.DataFrame | None) -> pd.Series:
+    """Change in points of every unit whose value is published on the grid in both years."""
+    if previous is None:
+        return pd.Series(dtype=float)
+    d = table.data
+    both = [c for c in d.index if c in previous.index and not pd.isna(d.at[c, "value"])
+            and not pd.isna(previous.at[c, "value"])
+            and (decimals(str(d.at[c, "value_text"])) or 0) >= 2
+            and (decimals(str(previous.at[c, "value_text"])) or 0) >= 2]
+    return pd.Series({c: round(float(d.at[c, "value"]) - float(previous.at[c, "value"]), 2) for c in both},
+                     dtype=float)
+
+
+def _change_check(fact: str, value: str, diffs: pd.Series, names: pd.Series) -> tuple[str, tuple, tuple] | None:
+    """A year-on-year fact against the units known in both years (it links two unknown tables
+    otherwise, and is not used for the bounds: docs/method.md §4.6)."""
+    if diffs.empty:
+        return None
+    try:
+        x = abs(float(str(value).replace("\u2212", "-").replace("+", "")))
+    except ValueError:
+        return None
+    n = len(diffs)
+    if fact in ("largest_rise", "largest_fall"):
+        sign = 1 if fact == "largest_rise" else -1
+        over = diffs[sign * diffs > x + 1e-9]
+        if len(over):
+            bad = vsorted(f"{names[c]} {sign * over[c]:+.2f}" for c in over.index)
+            return CONTRADICTED, ("change_known", {"n": n}), ("change_beyond", {"list": bad})
+        return CONSISTENT, ("change_known", {"n": n}), None
+    if fact in ("n_improved_vs_prev_year", "n_declined_vs_prev_year", "n_unchanged_vs_prev_year"):
+        k = int((diffs > 0).sum() if "improved" in fact else (diffs < 0).sum() if "declined" in fact
+                else (diffs == 0).sum())
+        status = CONTRADICTED if k > int(x) else CONSISTENT
+        return status, ("change_counted", {"k": k, "n": n}), None
+    if fact in ("smallest_rise", "smallest_fall"):
+        sign = 1 if fact == "smallest_rise" else -1
+        under = diffs[(sign * diffs > 0) & (sign * diffs < x - 1e-9)]
+        if len(under):
+            bad = vsorted(f"{names[c]} {sign * under[c]:+.2f}" for c in under.index)
+            return CONTRADICTED, ("change_known", {"n": n}), ("change_beyond", {"list": bad})
+        return CONSISTENT, ("change_known", {"n": n}), None
+    return None
+
+
 def run_audit(table: IndexTable, inf: Inference, facts: pd.DataFrame, components: pd.DataFrame | None = None,
-              reference: IndexTable | None = None, classified: pd.DataFrame | None = None) -> list[AuditItem]:
+              reference: IndexTable | None = None, classified: pd.DataFrame | None = None,
+              previous: pd.DataFrame | None = None) -> list[AuditItem]:
     """Audit ``table`` against the facts; ``reference`` is the public evidence to compare a user's table with."""
     idx, year = table.index, table.year
     items: list[AuditItem] = []
@@ -219,7 +269,14 @@ def run_audit(table: IndexTable, inf: Inference, facts: pd.DataFrame, components
                                   source_ids=list(c.sources), range=rng,
                                   conflict=[o.text for o in fc.conflict], set_aside=fc.set_aside),
                         detail=_detail(fc, names, label, classified)))
+    diffs = known_changes(table, previous)
     for fact, value, reason, srcs in inf.other:
+        if fact in CHANGE_FACTS and (chk := _change_check(fact, value, diffs, names)) is not None \
+                and chk[0] is not None:
+            status, computed, detail = chk
+            items.append(_t(AuditItem(idx, year, fact, str(value), status, source_ids=list(srcs)),
+                            computed=computed, detail=detail or ("change_not_bounds", {})))
+            continue
         if fact.startswith("published_tier_") or reason != "not_from_values":
             detail = (f"reason_{reason}", {})
         else:
