@@ -273,6 +273,48 @@ def analyse_index(bundle: Bundle, index: str, year: int, file: str | Path | None
     return IndexResult(table, rs, classified, announced, audit, inf, report, comps.reset_index(drop=True))
 
 
+CONVENTIONS = ("mean_rounded", "unrounded_ranks", "truncated")
+
+
+def convention_sensitivity(bundle: Bundle, res: IndexResult, without: Iterable[str] = ()) -> list[dict]:
+    """The headline ranges (group counts, unstated cut-offs, the mean the rest allows) under each
+    alternative convention, beside the default's, and whether they move (docs/method.md §3)."""
+    index, year = res.table.index, res.table.year
+    if res.table.origin != "bundled" or index.endswith("_ministries"):
+        return []
+    registry = bundle.units(year)
+    facts = bundle.national_facts[(bundle.national_facts["index"] == index) & (bundle.national_facts["year"] == year)]
+    tiers = bundle.published_tiers[(bundle.published_tiers["index"] == index)
+                                   & (bundle.published_tiers["year"] == year)]
+    members = membership(bundle, index, year, registry)
+    secondary = secondary_sources(bundle)
+    without = frozenset(without)
+
+    def headline(inf: Inference) -> dict:
+        mean = next((fc.range for fc in inf.checks if fc.claim.kind == "mean"), None)
+        return {"count_ranges": {k: list(v) for k, v in inf.count_ranges.items()},
+                "cutoffs_allowed": {k: list(v) for k, v in inf.cut_ranges.items()},
+                "mean_allowed": None if mean is None else [round(mean[0], 4), round(mean[1], 4)],
+                "conflicts": len(inf.conflicts)}
+
+    def run(convention: str) -> dict:
+        data = _for_inference(res.table)
+        k = cache.key("headline", index, year, data, facts, tiers, res.rules, sorted(without), members,
+                      sorted(secondary), convention)
+        inf = cache.cached(k, lambda: infer(data, index, year, res.rules, facts, tiers, without=without,
+                                            membership=members, secondary_sources=secondary, convention=convention,
+                                            strict_ranks=convention != "unrounded_ranks", headline=True))
+        return headline(inf)
+
+    base = run("published")
+    out = [{"convention": "published", **base, "moves": []}]
+    for conv in CONVENTIONS:
+        h = run(conv)
+        out.append({"convention": conv, **h, "moves": [k for k in ("count_ranges", "cutoffs_allowed", "mean_allowed",
+                                                                 "conflicts") if h[k] != base[k]]})
+    return out
+
+
 def check_rules(bundle: Bundle, rules: pd.DataFrame | None, year: int, source: str) -> None:
     """A rules file is for a year data/ has no rules for: it never replaces recorded rules."""
     if rules is None:

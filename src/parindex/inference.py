@@ -1478,11 +1478,13 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
           without: Iterable[str] = (), exact_values: bool = False,
           membership: dict[str, tuple[str, ...]] | None = None, previous: pd.DataFrame | None = None,
           secondary_sources: frozenset[str] = frozenset(), convention: str = "published",
-          strict_ranks: bool = True) -> Inference:
+          strict_ranks: bool = True, headline: bool = False) -> Inference:
     """Joint bounds, groups, count ranges and fact checks for one index-year.
 
     Every published fact is a claim the bounds use, unless its kind is in ``without``
     (counts, regions, changes, secondary): then the bounds show what the rest proves alone.
+    ``headline``: only the conflicts, the group count ranges and the cut-offs (no province bounds,
+    no fact checks), for the convention sensitivity.
     """
     without = frozenset(without)
     claims, other = claims_for(data, index, year, rs, facts, tiers, exact_values, membership=membership,
@@ -1497,6 +1499,13 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
     base = [c for c in claims if c.key not in aside]
     active = [c for c in base if used(c, without)]
     bands = rule_bands(rs)
+    if headline:
+        mean = next((c for c in joint(active) if c.kind == "mean"), None)
+        checks = [] if mean is None else [FactCheck(mean, CONSISTENT, _quantity_range(p, [c for c in joint(active)
+                                                                                              if c.key != mean.key], mean))]
+        return Inference(p, list(data.index), rs, without, claims, conflicts, pd.DataFrame(),
+                         _count_ranges(p, joint(active), rs, bands), checks, other, unproven=p.unproven,
+                         cut_ranges=_cut_ranges(p, joint(active), bands))
     answers = _province_answers(p, active, rs, bands)
     own = _own_groups(claims, p.n, bands) if rs is not None and rs.is_band else [None] * p.n
     rows = []
@@ -1515,11 +1524,7 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
                      "group": a["group"], "group_basis": basis})
     provinces = pd.DataFrame(rows).set_index("code")
     counts = _count_ranges(p, joint(active), rs, bands)
-    cuts = list(dict.fromkeys(e for b in bands.values() for e in b if isinstance(e, Cut)))
-    cut_ranges = {}
-    for cut, r in zip(cuts, pmap(lambda c: p.cut_range(joint(active), c), cuts)):
-        if r is not None:
-            cut_ranges[str(cut)] = (r[0] / GRID, r[1] / GRID)
+    cut_ranges = _cut_ranges(p, joint(active), bands)
 
     by_key = {c.key: c for c in claims}
     in_conflict: dict[str, list[Conflict]] = {}
@@ -1543,6 +1548,15 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
     checks = pmap(check, [c for c in claims if c.kind not in ("value", "rank", "change")])
     return Inference(p, list(data.index), rs, without, claims, conflicts, provinces, counts, checks, other,
                      unproven=p.unproven, cut_ranges=cut_ranges)
+
+
+def _cut_ranges(p: Problem, active: list[Claim], bands: dict[str, Band]) -> dict[str, tuple[float, float]]:
+    cuts = list(dict.fromkeys(e for b in bands.values() for e in b if isinstance(e, Cut)))
+    out = {}
+    for cut, r in zip(cuts, pmap(lambda c: p.cut_range(active, c), cuts)):
+        if r is not None:
+            out[str(cut)] = (r[0] / GRID, r[1] / GRID)
+    return out
 
 
 def _needs_counts(p: Problem, active: list[Claim], i: int, group: str, bands: dict[str, Band]) -> bool:

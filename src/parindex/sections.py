@@ -854,6 +854,32 @@ class Review(Report):
                 parts.append(self._table(r).data)
         return HTML("".join(parts))
 
+    def conventions(self, idx: str = "par_index") -> HTML | Markdown:
+        """The headline ranges under each convention the published record leaves open
+        (docs/method.md §3): which of them move."""
+        from .analysis import convention_sensitivity
+
+        L, res = self.L, self.a.result(idx)
+        rows = convention_sensitivity(self.a.bundle, res, self.a.without)
+        if not rows:
+            return Markdown(L("text.conventions_none", index=L_idx(L, idx)))
+
+        def counts(r: dict) -> str:
+            return "; ".join(f"{self._group_name(idx, k)} {range_text(*v)}" for k, v in r["count_ranges"].items()) or "—"
+
+        def cuts(r: dict) -> str:
+            return "; ".join(f"{k}: {v[0]:.2f}–{v[1]:.2f}" for k, v in r["cutoffs_allowed"].items()) or "—"
+
+        def mean(r: dict) -> str:
+            return "—" if r["mean_allowed"] is None else f"{r['mean_allowed'][0]:.2f}–{r['mean_allowed'][1]:.2f}"
+
+        df = pd.DataFrame([[L(f"convention.{r['convention']}"), counts(r), cuts(r), mean(r), r["conflicts"],
+                            ", ".join(L(f"col.moves_{m}") for m in r["moves"]) or "—"] for r in rows],
+                          columns=[L("col.convention"), L("col.count_reproduced"), L("col.cutoffs_allowed"),
+                                   L("col.mean_allowed"), L("col.conflicts"), L("col.moves")])
+        return HTML(f"<h3>{html.escape(L_idx(L, idx))}: {html.escape(L('review.conventions'))}</h3>"
+                    + self._table(df).data)
+
     def monte_carlo(self) -> HTML | Markdown:
         from . import review
 
