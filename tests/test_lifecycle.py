@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,10 +15,7 @@ import psutil
 import pytest
 
 from conftest import ROOT
-
-import pytest as _pytest
-
-pytestmark = _pytest.mark.slow  # builds through a kernel
+from parindex.lifecycle import OWNER, make_scratch, remove_stale, runtime_parent, stale
 
 
 def _start(out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
@@ -34,6 +32,7 @@ def _start(out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     raise AssertionError("the build did not start its kernel and workers")
 
 
+@pytest.mark.slow  # builds through a kernel
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
 def test_a_stopped_build_leaves_no_process(tmp_path, sig):
     out = tmp_path / "report"
@@ -45,11 +44,88 @@ def test_a_stopped_build_leaves_no_process(tmp_path, sig):
     if sig != signal.SIGKILL:
         assert p.returncode == 130, p.stderr.read()
         assert not list(tmp_path.glob(".report.building-*"))
-        assert not list(Path(tempfile.gettempdir()).glob(f"pk-{p.pid}-*"))
+        assert not list(runtime_parent().glob(f"pk-{p.pid}-*"))
     else:  # nothing can clean up after SIGKILL: the next build removes what is left
         r = subprocess.run([sys.executable, "-m", "parindex.cli", "report", "--year", "2020", "--format", "html",
                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert not list(tmp_path.glob(f".report.building-{p.pid}-*"))
-        assert not list(Path(tempfile.gettempdir()).glob(f"pk-{p.pid}-*"))
+        assert not list(runtime_parent().glob(f"pk-{p.pid}-*"))
     assert not (out / "yearly_report_2020_vi.pdf").exists() or sig == signal.SIGKILL
+
+
+MAKE = "import sys; from pathlib import Path; from parindex.lifecycle import make_scratch; print(make_scratch(sys.argv[1], Path(sys.argv[2])))"
+
+
+def _made_by_dead_process(name: str, parent: Path) -> tuple[Path, int]:
+    p = subprocess.run([sys.executable, "-c", MAKE, name, str(parent)], cwd=ROOT, capture_output=True, text=True,
+                       check=True)
+    folder = Path(p.stdout.strip())
+    pid = int(folder.name.split("-")[1])
+    assert not psutil.pid_exists(pid)
+    return folder, pid
+
+
+@pytest.fixture
+def private_tmp(monkeypatch):
+    """A temporary folder of the test's own (short: socket paths), and no XDG_RUNTIME_DIR: the fallback parent."""
+    import shutil
+
+    base = Path(tempfile.mkdtemp(prefix="pl-", dir="/tmp"))
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(base))
+    yield base
+    shutil.rmtree(base)
+
+
+def test_clean_up_removes_only_marked_folders_of_dead_processes(private_tmp):
+    parent = runtime_parent()
+    assert parent == private_tmp / f"parindex-{os.geteuid()}" and (parent.stat().st_mode & 0o777) == 0o700
+    real, dead = _made_by_dead_process("pk", parent)
+    keys = private_tmp / "pk-2024-my-keys"  # a user's own folder, named alike, in the temporary folder
+    keys.mkdir()
+    (keys / "id_ed25519").write_text("secret", encoding="utf-8")
+    unmarked = [private_tmp / f"pk-{dead}-x", parent / f"pk-{dead}-x", parent / "pk-2024-my-keys"]
+    for f in unmarked:
+        f.mkdir()
+        (f / "file").write_text("mine", encoding="utf-8")
+    # a link named like a stale folder, to a folder with a valid marker of a dead process: not followed
+    target, _ = _made_by_dead_process("elsewhere", private_tmp)
+    (parent / f"pk-{dead}-link").symlink_to(target)
+    # a marker with a live PID but another start time: that PID was reused, the creator is gone
+    reused = make_scratch("pk", parent)
+    (reused / OWNER).write_text(f'{{"pid": {os.getppid()}, "start": "other-boot:1", "uid": {os.geteuid()}}}')
+    mine = make_scratch("pk", parent)  # this process's own: alive
+    assert stale(parent, "pk") == sorted([real, reused])
+    remove_stale(private_tmp, "pk")  # what older versions cleaned: now nothing there is parindex's
+    remove_stale(parent, "pk")
+    assert not real.exists() and not reused.exists()
+    assert mine.is_dir() and (keys / "id_ed25519").read_text(encoding="utf-8") == "secret"
+    assert all((f / "file").is_file() for f in unmarked)
+    assert (target / OWNER).is_file() and (parent / f"pk-{dead}-link").is_symlink()
+
+
+def test_a_private_parent_that_is_not_private_is_not_used(private_tmp):
+    parent = private_tmp / f"parindex-{os.geteuid()}"
+    parent.mkdir(mode=0o777)
+    parent.chmod(0o777)
+    assert runtime_parent() != parent  # another user could reach the sockets: the next candidate
+    parent.rmdir()
+    parent.symlink_to(private_tmp)
+    assert runtime_parent() != parent
+
+
+def test_publish_scratch_look_alikes_survive(tmp_path):
+    from parindex import publish
+
+    dest = tmp_path / "2020"
+    dest.mkdir()
+    real, dead = _made_by_dead_process(".2020.building", tmp_path)
+    alike = [tmp_path / ".yearly_report_2020_en.ipynb.building-99999-x", tmp_path / f".2020.building-{dead}-x",
+             tmp_path / ".2020.building-99999-x"]
+    for f in alike:
+        f.mkdir()
+        (f / "r.html").write_text("mine", encoding="utf-8")
+    shutil.rmtree(publish.scratch_folder(dest))  # what every build does first
+    assert not real.exists()
+    assert all((f / "r.html").read_text(encoding="utf-8") == "mine" for f in alike)

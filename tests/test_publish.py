@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import shutil
 import os
 import subprocess
 import sys
@@ -66,7 +67,7 @@ def test_a_build_killed_between_renames_is_completed_by_the_next_run(tmp_path, k
     _old_set(dest)
     _crash(dest, k)
     assert _contents(dest) == ["new"] * k + ["old"] * (len(NAMES) - k)  # a mix, until the next run
-    publish.scratch_folder(dest).rmdir()  # what every build does first
+    shutil.rmtree(publish.scratch_folder(dest))  # what every build does first
     assert _contents(dest) == ["new"] * len(NAMES)
     assert sorted(p.name for p in dest.iterdir()) == sorted(NAMES)
     assert not list(tmp_path.glob(".2020.building-*"))

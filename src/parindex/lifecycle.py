@@ -3,20 +3,30 @@
 - A child asks Linux to send it SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), so a
   build killed with SIGKILL leaves no kernel or PDF worker behind.
 - SIGTERM and SIGHUP stop a build the way Ctrl-C does, so its clean-up runs.
-- Scratch folders carry the PID of the process that made them; a later run removes those
-  whose process is gone (a build folder whose files were committed is published first:
-  see publish.py).
+- Scratch folders are made by ``make_scratch`` only, and each holds an owner marker naming
+  the process that made it (its PID and start time, so a reused PID is not taken for it). A
+  later run removes a folder only when it carries a valid marker and that process is gone
+  (a build folder whose files were committed is published first: see publish.py). A name
+  alone proves nothing: a folder someone else made, or named alike, is never touched, and
+  symbolic links are never followed.
+- The kernel's sockets live in a per-user folder parindex owns (``runtime_parent``), not
+  directly in the shared temporary folder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
+import stat
 import sys
+import tempfile
 from pathlib import Path
+
+from .errors import ParindexError
 
 _PR_SET_PDEATHSIG = 1
 
@@ -43,8 +53,21 @@ def stop_like_ctrl_c() -> None:
             signal.signal(sig, _interrupt)
 
 
-def scratch_prefix(name: str) -> str:
-    return f"{name}-{os.getpid()}-"
+OWNER = ".parindex-owner"  # the marker file in every scratch folder parindex makes
+_MAX_PARENT = 70  # bytes: the kernel's socket paths (parent/pk-PID-xxxxxxxx/k-N) stay under 100
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks after boot, /proc/PID/stat field 22) and the boot id:
+    together with the PID they name one process, even once the PID is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        with open("/proc/sys/kernel/random/boot_id", "rb") as f:
+            boot = f.read().strip().decode("ascii", "replace")
+        return f"{boot}:{int(fields[19])}"
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _alive(pid: int) -> bool:
@@ -54,21 +77,120 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    except OverflowError:
+        return False
     return True
 
 
+def _private_dir(path: Path) -> bool:
+    """A real folder (not a link to one) of this user that no one else may enter or list."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077
+
+
+def _candidates() -> list[Path]:
+    found = []
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.isabs(runtime) and _private_dir(Path(runtime)):
+        found.append(Path(runtime) / "parindex")
+    uid = os.geteuid()
+    found.append(Path(tempfile.gettempdir()) / f"parindex-{uid}")
+    found.append(Path("/tmp") / f"parindex-{uid}")
+    return found
+
+
+def runtime_parent() -> Path:
+    """The per-user folder (0700) the kernel's socket folders are made in.
+
+    ``$XDG_RUNTIME_DIR/parindex`` when that is usable, else ``parindex-UID`` in the temporary
+    folder. An existing one that is a link, not a folder, someone else's, or open to others is
+    not used: another user could otherwise watch or replace the sockets.
+    """
+    refused = []
+    for cand in _candidates():
+        if len(os.fsencode(cand)) > _MAX_PARENT:
+            continue
+        with contextlib.suppress(FileExistsError, OSError):
+            os.mkdir(cand, 0o700)
+        if _private_dir(cand):
+            return cand
+        refused.append(str(cand))
+    raise ParindexError("no private folder for the notebook kernel's sockets"
+                        + (f": {refused[0]} is a link, not a folder, someone else's or open to others" if refused else
+                           ""), fix="remove that folder, or set XDG_RUNTIME_DIR or TMPDIR to a short private folder")
+
+
+def make_scratch(prefix: str, parent: Path) -> Path:
+    """A new private folder in ``parent`` (``tempfile.mkdtemp``) with an owner marker naming this process."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-{os.getpid()}-", dir=parent))
+    try:
+        fd = os.open(folder / OWNER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"pid": os.getpid(), "start": _start_time(os.getpid()), "uid": os.geteuid()}, f)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def _owner(folder: Path) -> tuple[int, str | None] | None:
+    """The creator named by a valid owner marker in ``folder``; None when there is none (or a forged one
+    that is a link, someone else's or not ours whole)."""
+    if not _private_dir(folder):
+        return None
+    try:
+        fd = os.open(folder / OWNER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_size > 4096:
+            return None
+        doc = json.loads(os.read(fd, 4096).decode("utf-8"))
+        pid, start, uid = doc["pid"], doc["start"], doc["uid"]
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(fd)
+    if type(pid) is not int or pid <= 0 or uid != os.geteuid() or not (start is None or isinstance(start, str)):
+        return None
+    return pid, start
+
+
+def _creator_gone(pid: int, start: str | None) -> bool:
+    if pid == os.getpid():
+        return False
+    if not _alive(pid):
+        return True
+    now = _start_time(pid)
+    return start is not None and now is not None and now != start  # the PID now names another process
+
+
 def stale(folder: Path, name: str) -> list[Path]:
-    """The ``name-PID-*`` folders in ``folder`` whose process no longer exists."""
+    """The scratch folders made in ``folder`` with ``make_scratch(name, folder)`` whose creator is gone.
+
+    The name only narrows the search: a folder counts only with a valid owner marker.
+    """
     found = []
     with contextlib.suppress(OSError):
-        for p in folder.glob(f"{name}-*-*"):
-            pid = p.name[len(name) + 1:].split("-", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)) and p.is_dir():
+        for p in folder.glob(f"{name}-*"):
+            owner = _owner(p)
+            if owner is not None and _creator_gone(*owner):
                 found.append(p)
     return sorted(found)
 
 
+def remove(folder: Path) -> None:
+    """Remove a scratch folder; a link is never followed (rmtree refuses one)."""
+    if os.path.islink(folder):
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def remove_stale(folder: Path, name: str) -> None:
-    """Remove ``name-PID-*`` folders in ``folder`` whose process no longer exists."""
+    """Remove the scratch folders ``stale`` finds."""
     for p in stale(folder, name):
-        shutil.rmtree(p, ignore_errors=True)
+        remove(p)

@@ -24,12 +24,10 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .lifecycle import scratch_prefix, stale
+from .lifecycle import OWNER, make_scratch, remove, stale
 
 MARKER = "publish.json"
 
@@ -42,7 +40,7 @@ def scratch_folder(dest: Path) -> Path:
     """A new scratch folder beside ``dest``, once what dead builds left there is dealt with."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     recover(dest)
-    return Path(tempfile.mkdtemp(prefix=scratch_prefix(_scratch_name(dest)), dir=dest.parent))
+    return make_scratch(_scratch_name(dest), dest.parent)
 
 
 @contextlib.contextmanager
@@ -83,7 +81,7 @@ def _read_marker(scratch: Path, dest: Path) -> list[str] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no marker (or not ours whole): nothing was published from here
     # only plain names, only into this destination: the marker decides which files move where
-    if target != dest.resolve() or any(n != Path(n).name or n in ("", ".", "..", MARKER) for n in names):
+    if target != dest.resolve() or any(n != Path(n).name or n in ("", ".", "..", MARKER, OWNER) for n in names):
         return None
     return names
 
@@ -104,7 +102,7 @@ def _finish_dead(dest: Path, dest_fd: int) -> None:
         names = _read_marker(folder, dest)
         if names is not None:
             _roll_forward(folder, dest, names, dest_fd)
-        shutil.rmtree(folder, ignore_errors=True)  # finished, or never committed here
+        remove(folder)  # finished, or never committed here
 
 
 def recover(dest: Path) -> None:
@@ -116,7 +114,7 @@ def recover(dest: Path) -> None:
             _finish_dead(dest, fd)
     for f in folders:
         if not (f / MARKER).is_file():  # never committed (a dead process's folder gains no marker)
-            shutil.rmtree(f, ignore_errors=True)
+            remove(f)
 
 
 def publish(files: list[Path], dest: Path) -> list[Path]:
