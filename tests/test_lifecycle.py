@@ -129,3 +129,79 @@ def test_publish_scratch_look_alikes_survive(tmp_path):
     shutil.rmtree(publish.scratch_folder(dest))  # what every build does first
     assert not real.exists()
     assert all((f / "r.html").read_text(encoding="utf-8") == "mine" for f in alike)
+
+
+def _marked(mark: str) -> list[psutil.Process]:
+    """Every process carrying the test's marker in its environment (inherited by every descendant)."""
+    found = []
+    for proc in psutil.process_iter():
+        with __import__("contextlib").suppress(psutil.Error):
+            if proc.environ().get("PARINDEX_TEST_MARK") == mark:
+                found.append(proc)
+    return found
+
+
+def _published(out: Path) -> dict[str, int]:
+    return {str(f): f.stat().st_mtime_ns for f in out.rglob("*") if f.is_file() and ".building-" not in str(f)}
+
+
+@pytest.mark.slow  # builds through kernels; a few runs only, the machine is small
+@pytest.mark.parametrize("args,delay", [
+    (["report", "--year", "2020"], 0.0),  # kernel booting, PDF workers warming up
+    (["report", "--year", "2020"], 5.0),  # cells running, parts rendering
+    (["report", "--year", "all", "--format", "html,pdf"], 3.0),
+    (["report", "--year", "all", "--format", "html,pdf"], 12.0),
+    (["brief", "--province", "all", "--format", "pdf"], 6.0),
+])
+def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, delay):
+    import uuid
+
+    mark = uuid.uuid4().hex
+    out = tmp_path / "out"
+    p = subprocess.Popen([sys.executable, "-m", "parindex.cli", *args, "--out", str(out)], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=dict(os.environ, PARINDEX_TEST_MARK=mark))
+    parent = psutil.Process(p.pid)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and p.poll() is None:  # until a kernel runs
+        with __import__("contextlib").suppress(psutil.Error):
+            if any("parindex.kernel" in " ".join(k.cmdline()) for k in parent.children(recursive=True)):
+                break
+        time.sleep(0.1)
+    time.sleep(delay)
+    assert p.poll() is None, "the build ended before it could be killed"
+    before = _published(out) if out.exists() else {}
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=30)
+    gone, alive = psutil.wait_procs(_marked(mark), timeout=20)
+    assert not alive, [(a.pid, a.cmdline()) for a in alive]
+    for _ in range(10):  # 5 s more: nothing starts again, nothing is published
+        time.sleep(0.5)
+        left = _marked(mark)
+        assert not left, [(a.pid, a.ppid(), a.cmdline()) for a in left]
+    assert (_published(out) if out.exists() else {}) == before
+    assert b"Traceback" not in p.stderr.read()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["report", "--year", "2020"], ["report", "--year", "all"]])
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args):
+    """Ctrl-C reaches the whole process group (workers included): one line, no worker traceback."""
+    p = subprocess.Popen([sys.executable, "-m", "parindex.cli", *args, "--out", str(tmp_path / "out")], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    parent = psutil.Process(p.pid)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and p.poll() is None:
+        with __import__("contextlib").suppress(psutil.Error):
+            kids = parent.children(recursive=True)
+            if any("parindex.kernel" in " ".join(k.cmdline()) for k in kids) and len(kids) >= 3:
+                break
+        time.sleep(0.1)
+    time.sleep(2)
+    kids = parent.children(recursive=True)
+    os.killpg(p.pid, signal.SIGINT)
+    p.wait(timeout=60)
+    err = p.stderr.read().decode()
+    assert p.returncode == 130 and len(err.strip().splitlines()) == 1 and "interrupted" in err, err
+    gone, alive = psutil.wait_procs(kids, timeout=15)
+    assert not alive, [k.cmdline() for k in alive]

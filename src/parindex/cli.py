@@ -372,11 +372,21 @@ def data_rehash() -> None:
     say("updated: " + ", ".join(changed) if changed else "all checksums already up to date")
 
 
+_INTERRUPTED = "stopped: interrupted (the build in progress was not published; earlier files are kept)"
+
+
+def _interrupted() -> None:
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"{_INTERRUPTED}\n")
+        sys.stderr.flush()
+    sys.exit(130)
+
+
 def main() -> None:
     try:
         _main()
     except KeyboardInterrupt:  # stopped (Ctrl-C, SIGTERM, SIGHUP) outside the command's own handling
-        sys.exit(130)
+        _interrupted()
 
 
 def _main() -> None:
@@ -402,6 +412,8 @@ def _main() -> None:
             cmd = e.ctx.command_path if e.ctx else "parindex"
             err.print(f"error: {msg} (fix: see '{cmd} --help')", markup=False, highlight=False)
             raise SystemExit(2) from None
+        if rv == 130:  # typer turns KeyboardInterrupt into exit code 130, silently
+            _interrupted()
         raise SystemExit(rv if isinstance(rv, int) else 0)
     except SystemExit:
         # Everything is written by now; spare the interpreter's final garbage-collection
@@ -412,7 +424,7 @@ def _main() -> None:
         err.print(f"error: {e}", markup=False, highlight=False)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
-        sys.exit(130)
+        _interrupted()
     except Exception as e:  # a bug, not bad input: still one line unless asked for more
         if os.environ.get("PARINDEX_DEBUG"):
             raise

@@ -194,3 +194,81 @@ def remove_stale(folder: Path, name: str) -> None:
     """Remove the scratch folders ``stale`` finds."""
     for p in stale(folder, name):
         remove(p)
+
+
+# Worker processes ---------------------------------------------------------------------------
+
+_POOL_PARENT: int | None = None  # in a pool worker: the PID of the process that started the pool
+
+
+def _worker_start(parent: int, initializer, initargs: tuple) -> None:
+    """First thing in a pool worker: it never outlives the process that started the pool.
+
+    A forked worker inherits the parent's handlers, which turn SIGTERM into KeyboardInterrupt;
+    the pool then catches that in the middle of a task, reports it to a parent that is gone
+    and waits forever for the next task. So: Ctrl-C is the parent's to handle (the whole
+    terminal's process group gets it), and SIGTERM/SIGHUP, the parent-death signal among
+    them, end the worker at once, quietly.
+    """
+    global _POOL_PARENT
+    _POOL_PARENT = parent
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    die_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def orphaned() -> bool:
+    """True in a pool worker whose parent is gone (it is then a child of init or a subreaper)."""
+    return _POOL_PARENT is not None and os.getppid() != _POOL_PARENT
+
+
+def exit_if_orphaned() -> None:
+    """End a pool worker whose parent is gone, before it starts (or publishes) anything more."""
+    if orphaned():
+        os._exit(1)
+
+
+def _worker_task(fn, *args, **kwargs):
+    exit_if_orphaned()
+    return fn(*args, **kwargs)
+
+
+class WorkerPool:
+    """A ``ProcessPoolExecutor`` (fork) whose workers end with their parent (see ``_worker_start``)
+    and check it is still there before each task."""
+
+    def __init__(self, max_workers: int, initializer=None, initargs: tuple = ()):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_worker_start, initargs=(os.getpid(), initializer, initargs))
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self._pool.submit(_worker_task, fn, *args, **kwargs)
+
+    def terminate(self) -> None:
+        """Stop the workers now (SIGTERM: they end at once), not after their current task."""
+        # ProcessPoolExecutor has no public way to stop a running task before Python 3.14
+        for p in list((getattr(self._pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                p.terminate()
+        for p in list((getattr(self._pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                p.join(5)
+
+    def shutdown(self, abort: bool = False) -> None:
+        """Wait for the workers to finish; with ``abort`` (a build that failed or was stopped), end them."""
+        if abort:
+            self.terminate()
+        with contextlib.suppress(Exception):
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, kind, value, tb) -> None:
+        self.shutdown(abort=kind is not None)

@@ -27,7 +27,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from .lifecycle import OWNER, make_scratch, remove, stale
+from .lifecycle import OWNER, exit_if_orphaned, make_scratch, remove, stale
 
 MARKER = "publish.json"
 
@@ -133,6 +133,7 @@ def publish(files: list[Path], dest: Path) -> list[Path]:
         _fsync(f)
     with _locked(dest) as fd:
         _finish_dead(dest, fd)
+        exit_if_orphaned()  # a worker whose parent died publishes nothing (the user stopped the batch)
         _write_marker(scratch, dest, names)
         _roll_forward(scratch, dest, names, fd)
     return [dest / n for n in names]

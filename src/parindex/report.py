@@ -92,6 +92,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
     tmp = scratch_folder(dest)
     title = f"PAR INDEX & SIPAS {year}"
     kernel = exports = None
+    ok = False
     try:
         # The kernel first (a plain process launch), then the PDF workers (forked before any
         # ZeroMQ socket exists), then the client's channels, then the parent's own imports and
@@ -135,6 +136,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         files.append(tmp / f"{stem}.build.json")
         files = publish(files, dest)
         (dest / f"{stem}.failed.ipynb").unlink(missing_ok=True)  # an older failure, now superseded
+        ok = True
     except ParindexError as e:
         if verbose:
             import sys
@@ -149,6 +151,6 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         if kernel:
             kernel.shutdown()
         if exports:
-            exports.close()
+            exports.close(abort=not ok)
         shutil.rmtree(tmp, ignore_errors=True)
     return BuildResult(dest, files, time.perf_counter() - t0, year=year)
