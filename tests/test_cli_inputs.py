@@ -247,3 +247,94 @@ def test_out_of_range_components_and_valueless_tables_are_refused(tmp_path):
     empty.write_text("province,par_index\nQuảng Ninh,\nHải Phòng,\n", encoding="utf-8")
     r = run_cli("validate", str(empty), "--index", "par_index")
     assert r.returncode == 2 and "no row has a value" in r.stderr
+
+
+def _xlsx(path, sheet_rows: str = "", shared: bytes | None = None, sheet: bytes | None = None):
+    """A minimal workbook written part by part (streamed: a huge part costs little disk or memory)."""
+    import zipfile
+
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml",
+                   '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                   'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+                   '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+                   f'Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook {ns} xmlns:r="{rel}"><sheets>'
+                   '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+                   f'Target="worksheets/sheet1.xml"/></Relationships>')
+        for part, body in (("xl/worksheets/sheet1.xml", sheet), ("xl/sharedStrings.xml", shared)):
+            if part.endswith("sheet1.xml") and body is None:
+                body = f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet_rows}</sheetData></worksheet>'.encode()
+            if body is None:
+                continue
+            with z.open(part, "w", force_zip64=True) as f:
+                for i in range(0, len(body), 1 << 22):
+                    f.write(body[i:i + (1 << 22)])
+    return path
+
+
+def _repeat(head: str, unit: str, n: int, tail: str) -> bytes:
+    return head.encode() + unit.encode() * n + tail.encode()
+
+
+_WS = '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+_SST = '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+
+@pytest.mark.parametrize("shape,words", [
+    # one huge inline string (the issue's was 300 MB from 310 KB on disk)
+    (dict(sheet=_repeat(_WS + '<row r="1"><c r="A1" t="inlineStr"><is><t>', "a", 60_000_000,
+                        "</t></is></c></row></sheetData></worksheet>")), "unpacks to 57 MB"),
+    # a long string that fits in a part, but not in a cell
+    (dict(sheet=_repeat(_WS + '<row r="1"><c r="A1" t="inlineStr"><is><t>', "a", 5_000_000,
+                        "</t></is></c></row></sheetData></worksheet>")), "more than 2000 characters"),
+    # millions of shared strings (the issue's: 20 M in 830 KB)
+    (dict(shared=_repeat(_SST, "<si><t>a</t></si>", 2_000_000, "</sst>")), "sharedStrings.xml unpacks to"),
+    (dict(shared=_repeat(_SST, "<si><t>a</t></si>", 400_000, "</sst>")), "more than 50000 shared strings"),
+    # a row of millions of cells (the issue's: 3 M cells in 92 KB)
+    (dict(sheet=_repeat(_WS + '<row r="1">', "<c/>", 3_000_000, "</row></sheetData></worksheet>")),
+     "sheet1.xml unpacks to"),
+    (dict(sheet=_repeat(_WS + '<row r="1">', "<c/>", 2_000_000, "</row></sheetData></worksheet>")),
+     "more than 50000 cells"),
+    (dict(sheet=_repeat(_WS + '<row r="1">', "<x/>", 2_000_000, "</row></sheetData></worksheet>")),
+     "more than 300000 XML elements"),
+    (dict(sheet=_repeat('<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">]>' + _WS, "", 0,
+                        "</sheetData></worksheet>")), "cannot read the workbook"),
+])
+def test_small_xlsx_that_unpacks_to_a_lot_is_refused_before_reading(tmp_path, shape, words):
+    p = _xlsx(tmp_path / "t.xlsx", **shape)
+    assert p.stat().st_size < 200_000  # small on disk
+    r = validate(p)
+    assert_one_line_error(r, "t.xlsx", words)
+
+
+def test_formula_without_saved_result_is_named(tmp_path):
+    p = _xlsx(tmp_path / "f.xlsx", '<row r="1"><c r="A1" t="inlineStr"><is><t>province</t></is></c>'
+              '<c r="B1" t="inlineStr"><is><t>par_index</t></is></c></row>'
+              '<row r="2"><c r="A2" t="str"><f>UPPER("Hà Nội")</f></c><c r="B2"><v>80.1</v></c></row>')
+    assert_one_line_error(validate(p), "cell A2 holds a formula without a saved result")
+    ok = _xlsx(tmp_path / "ok.xlsx", '<row r="1"><c r="A1" t="inlineStr"><is><t>province</t></is></c>'
+               '<c r="B1" t="inlineStr"><is><t>par_index</t></is></c></row>'
+               '<row r="2"><c r="A2" t="str"><f>"Hà Nội"</f><v>Hà Nội</v></c><c r="B2"><v>80.1</v></c></row>')
+    r = validate(ok)
+    assert r.returncode == 0 and "1 rows, 1 values" in r.stdout, r.stderr
+
+
+def test_xlsx_named_csv_is_recognised_by_its_signature(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["province", "par_index"])
+    wb.active.append(["Hà Nội", 80.1])
+    p = tmp_path / "table.csv"
+    wb.save(p)
+    assert_one_line_error(validate(p), "table.csv", "ZIP file (an XLSX workbook?) named .csv", "rename it to .xlsx")
