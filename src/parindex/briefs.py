@@ -29,7 +29,7 @@ from .pages import stylesheet
 from .parameters import validate_parameters
 from .paths import notebooks_dir, reports_dir
 from .pdf import warm_up
-from .publish import publish, scratch_folder
+from .publish import committed, publish, scratch_folder
 from .registry import Province
 from .report import FORMATS, BuildResult, check_formats
 
@@ -129,7 +129,8 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
             kernel.shutdown()
         if pool:
             pool.shutdown(abort=not ok)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not committed(tmp):  # a set committed but not all in place waits for the next run
+            shutil.rmtree(tmp, ignore_errors=True)
     return BuildResult(dest, files, time.perf_counter() - t0, year=year)
 
 

@@ -425,12 +425,24 @@ def _main() -> None:
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         _interrupted()
+    except OSError as e:  # disk full, file-size limit, read-only: the machine's, named as such
+        from .errors import os_error
+
+        known = os_error(e)
+        if known is None or os.environ.get("PARINDEX_DEBUG"):
+            _internal(e)
+        err.print(f"error: {known}", markup=False, highlight=False)
+        sys.exit(known.exit_code)
     except Exception as e:  # a bug, not bad input: still one line unless asked for more
-        if os.environ.get("PARINDEX_DEBUG"):
-            raise
-        err.print(f"internal error: {type(e).__name__}: {e} (set PARINDEX_DEBUG=1 for a traceback)",
-                  markup=False, highlight=False)
-        sys.exit(1)
+        _internal(e)
+
+
+def _internal(e: Exception) -> None:
+    if os.environ.get("PARINDEX_DEBUG"):
+        raise e
+    err.print(f"internal error: {type(e).__name__}: {clean(e, 300)} (set PARINDEX_DEBUG=1 for a traceback)",
+              markup=False, highlight=False)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from . import __version__
 from .errors import ParindexError
 from .kernel import ReportKernel
 from .paths import notebooks_dir, reports_dir
-from .publish import publish, scratch_folder
+from .publish import committed, publish, scratch_folder
 
 FORMATS = ("html", "pdf")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython's colours in a traceback
@@ -152,5 +152,6 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
             kernel.shutdown()
         if exports:
             exports.close(abort=not ok)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not committed(tmp):  # a set committed but not all in place waits for the next run
+            shutil.rmtree(tmp, ignore_errors=True)
     return BuildResult(dest, files, time.perf_counter() - t0, year=year)
