@@ -338,3 +338,77 @@ def test_xlsx_named_csv_is_recognised_by_its_signature(tmp_path):
     p = tmp_path / "table.csv"
     wb.save(p)
     assert_one_line_error(validate(p), "table.csv", "ZIP file (an XLSX workbook?) named .csv", "rename it to .xlsx")
+
+
+@pytest.fixture
+def mount(tmp_path):
+    """mount(options) -> a fresh tmpfs folder mounted with those options (skipped where mounting is not allowed)."""
+    import subprocess
+
+    done = []
+
+    def make(options: str, name: str = "mnt"):
+        d = tmp_path / name
+        d.mkdir()
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(d)], capture_output=True)
+        if r.returncode != 0:
+            pytest.skip("cannot mount a tmpfs here")
+        done.append(d)
+        return d
+
+    yield make
+    for d in done:
+        subprocess.run(["umount", "-l", str(d)], capture_output=True)
+
+
+@pytest.mark.parametrize("cmd", [["report", "--year", "2020"], ["export", "--year", "2020"]])
+def test_out_is_checked_before_anything_starts(tmp_path, mount, cmd):
+    assert_one_line_error(run_cli(*cmd, "--out", ""), "--out is empty")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert_one_line_error(run_cli(*cmd, "--out", str(tmp_path / "dangling")), "which does not exist")
+    ro = mount("ro,size=1m")
+    assert_one_line_error(run_cli(*cmd, "--out", str(ro)), "cannot write into --out", "Read-only file system")
+    assert_one_line_error(run_cli(*cmd, "--out", str(ro / "sub")), "cannot write next to --out")
+
+
+def test_a_year_without_data_is_refused_before_any_folder(tmp_path):
+    for cmd in (["report"], ["brief", "--province", "all"]):
+        r = run_cli(*cmd, "--year", "1999", "--out", str(tmp_path / "new" / "deep"))
+        assert_one_line_error(r, "no bundled data for 1999")
+        assert not (tmp_path / "new").exists()
+
+
+def test_bundled_years_read_without_pandas_match_the_bundle(bundle):
+    from parindex.paths import bundled_years
+
+    assert bundled_years() == bundle.years()
+
+
+def test_an_invalid_notebook_is_one_line(tmp_path):
+    for text in ('{"not": 1', '{"cells": 5}', "\udcff"):
+        nb = tmp_path / "mine.ipynb"
+        nb.write_text(text, encoding="utf-8", errors="surrogateescape")
+        r = run_cli("report", "--year", "2020", "--notebook", str(nb), "--out", str(tmp_path / "o"))
+        assert_one_line_error(r, "mine.ipynb: not a readable notebook")
+        assert not (tmp_path / "o").exists()
+
+
+def test_disk_full_and_file_size_limit_are_named(tmp_path, mount):
+    import resource
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    full = mount("size=16k", "full")
+    r = run_cli("export", "--year", "all", "--out", str(full))
+    assert r.returncode == 1 and "the disk is full" in r.stderr and "internal error" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    r = subprocess.run([sys.executable, "-m", "parindex.cli", "export", "--year", "all", "--out",
+                        str(tmp_path / "big")], capture_output=True, text=True, cwd=ROOT, preexec_fn=small_files)
+    assert r.returncode == 1 and "file-size limit" in r.stderr and "internal error" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -185,3 +185,22 @@ def test_a_committed_set_that_cannot_be_finished_is_kept(tmp_path):
     (dest / "r.pdf").rmdir()
     publish.recover(dest)
     assert _contents(dest) == ["new"] * len(NAMES) and not scratch.exists()
+
+
+def test_a_destination_that_is_a_mount_point_is_staged_inside_it(tmp_path):
+    dest = tmp_path / "2020"
+    dest.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(dest)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        (dest / "r.html").write_text("old", encoding="utf-8")
+        scratch = publish.scratch_folder(dest)
+        assert scratch.parent == dest  # beside it, a rename would cross filesystems
+        (scratch / "r.html").write_text("new", encoding="utf-8")
+        publish.publish([scratch / "r.html"], dest)
+        shutil.rmtree(scratch)
+        assert (dest / "r.html").read_text(encoding="utf-8") == "new"
+        assert sorted(p.name for p in dest.iterdir()) == ["r.html"]
+    finally:
+        subprocess.run(["umount", "-l", str(dest)], capture_output=True)

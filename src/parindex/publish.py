@@ -62,7 +62,7 @@ def _stage(dest: Path) -> Path:
 
 
 def _stages(dest: Path) -> list[Path]:
-    return [dest.parent] + ([dest] if dest.is_dir() and not dest.is_symlink() else [])
+    return [dest.parent] + ([dest] if dest.is_dir() else [])
 
 
 def scratch_folder(dest: Path) -> Path:

@@ -28,7 +28,7 @@ from typing import Callable
 from . import __version__
 from .errors import ParindexError
 from .kernel import ReportKernel
-from .paths import notebooks_dir, reports_dir
+from .paths import check_year_has_data, notebooks_dir, reports_dir
 from .publish import committed, publish, scratch_folder
 
 FORMATS = ("html", "pdf")
@@ -89,6 +89,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         if old.get("build_key") == build_key(nb_path, params, formats) and all(f.is_file() for f in wanted):
             return BuildResult(dest, wanted + [record], time.perf_counter() - t0, skipped=True, year=year)
 
+    check_year_has_data(year, par_index_file, sipas_file)  # before any folder or process
     tmp = scratch_folder(dest)
     title = f"PAR INDEX & SIPAS {year}"
     kernel = exports = None
