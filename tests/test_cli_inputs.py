@@ -412,3 +412,14 @@ def test_disk_full_and_file_size_limit_are_named(tmp_path, mount):
                         str(tmp_path / "big")], capture_output=True, text=True, cwd=ROOT, preexec_fn=small_files)
     assert r.returncode == 1 and "file-size limit" in r.stderr and "internal error" not in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_a_table_of_fractions_is_refused(tmp_path):
+    rows = GOOD.splitlines()
+    out = [rows[0]]
+    for line in rows[1:]:
+        name, val, rest = line.split(",", 2)
+        out.append(f"{name},{float(val) / 100:.4f},{rest}")
+    p = write(tmp_path, "fractions.csv", "\n".join(out) + "\n")
+    r = validate(p, "--complete")
+    assert_one_line_error(r, "fractions.csv", "these look like fractions, not percent", "91.04, not 0.9104")

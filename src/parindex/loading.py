@@ -413,6 +413,7 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
     comps = {c: pd.Series(pd.NA, index=df.index, dtype="Float64") for c in COMPONENT_COLUMNS if c in col}
     seen: dict[str, int] = {}
     report = LoadReport(file=name, rows=len(rows))
+    first_value: tuple[int, str, float] | None = None
 
     def cell(r: list[object], key: str) -> object:
         i = col[key]
@@ -437,6 +438,7 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
             report.empty_values.append(p.name_vi)
         else:
             v, text = parsed
+            first_value = first_value or (rowno, text, v)
             if not 0 <= v <= 100:
                 raise ParindexError(f"value {text} is outside 0-100", file=name, row=rowno, column=index,
                                     fix="give the index in percent (e.g. 91.04, not 0.9104 or 9104)")
@@ -469,6 +471,12 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
     if df["value"].isna().all():
         raise ParindexError(f"no row has a value in column '{index}'", file=name, column=index,
                             fix="fill in the values (a table without any would replace a report with nothing)")
+    if first_value is not None and (df["value"].dropna() <= 1.0).all():  # no one scores 1 %: shares of 1
+        rowno, text, v = first_value
+        raise ParindexError(f"every value is at most 1 (this row: {text}): these look like fractions, not percent",
+                            file=name, row=rowno, column=index,
+                            fix=f"give the index in percent ({v * 100:.2f}, not {text}), or format the cells as "
+                                f"percent in the workbook")
     missing = [n for c, n in zip(df.index, df["province"]) if c not in seen]
     report.missing = missing
     if complete and missing:
