@@ -423,3 +423,40 @@ def test_a_table_of_fractions_is_refused(tmp_path):
     p = write(tmp_path, "fractions.csv", "\n".join(out) + "\n")
     r = validate(p, "--complete")
     assert_one_line_error(r, "fractions.csv", "these look like fractions, not percent", "91.04, not 0.9104")
+
+
+@pytest.mark.parametrize("code", ["²", "٣", "9" * 5000])
+def test_odd_digits_and_huge_codes_are_unknown_provinces(tmp_path, code):
+    p = write(tmp_path, "codes.csv", f"province,par_index\n{code},85\n")
+    assert_one_line_error(validate(p), "row 2, column 'province': unknown province")
+    assert_one_line_error(run_cli("brief", "--province", code, "--out", str(tmp_path / "b")), "unknown province")
+    assert not (tmp_path / "b").exists()
+
+
+def test_native_solver_output_is_silenced(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import os\nfrom parindex.cli import _native_output_silenced\nwith _native_output_silenced():\n"
+            "    os.write(1, b'Running HiGHS 1.x\\n'); os.write(2, b'WARNING: HiGHS\\n')\nprint('after')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout == "after\n" and r.stderr == "", (r.stdout, r.stderr)
+    r = run_cli("summary", "--year", "2018")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidi_controls_never_reach_the_terminal(tmp_path):
+    from parindex.errors import clean
+
+    assert clean(f"a{BIDI}b") == "a" + "?" * len(BIDI) + "b"
+    p = write(tmp_path, "table\u202ecsv.exe.csv", "province,par_index\nmoc\u202eevil,91.04\n")
+    r = validate(p)
+    assert r.returncode == 2 and not any(c in r.stderr for c in BIDI) and "table?csv.exe.csv" in r.stderr and "moc?evil" in r.stderr, r.stderr
+    ok = write(tmp_path, "ok\u2067.csv", "province,par_index\nQuảng Ninh,91.04\n")
+    r = validate(ok)
+    assert r.returncode == 0 and not any(c in r.stdout + r.stderr for c in BIDI) and "ok?.csv" in r.stdout

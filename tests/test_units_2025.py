@@ -197,3 +197,12 @@ def test_nan_in_a_rules_file_is_exit_2(tmp_path, synthetic_2025):
     f.write_text(RULES_HEAD + "par_index,2025,A,1,band,nan,true,stated,,,,,,,,\n", encoding="utf-8")
     r = run_cli("summary", "--year", "2025", "--par-index", str(synthetic_2025[0]), "--rules", str(f))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "'nan' is not a number" in r.stderr
+
+
+def test_an_old_code_whose_name_lives_on_names_the_merge(tmp_path):
+    f = tmp_path / "code_89.csv"
+    f.write_text("province,par_index\n89,85\n", encoding="utf-8")  # An Giang's code until 2025
+    r = run_cli("validate", str(f), "--index", "par_index", "--year", "2025")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "An Giang and Kiên Giang merged into An Giang (code 91) on 1 July 2025" in r.stderr
+    assert "An Giang merged into An Giang" not in r.stderr

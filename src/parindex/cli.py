@@ -33,17 +33,24 @@ _ASSUME = typer.Option(False, "--assume-announced",
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr():
-    """Send whatever native code writes to file descriptor 1 to standard error meanwhile."""
+def _native_output_silenced():
+    """Discard whatever native code (HiGHS, the solver) writes to file descriptors 1 and 2 meanwhile:
+    its log is neither JSON nor a message for the user. (Errors are raised, and printed after.)"""
     sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(2, 1)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
         yield
     finally:
         sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+        sys.stderr.flush()
+        for fd, keep in zip((1, 2), saved):
+            os.dup2(keep, fd)
+            os.close(keep)
+        os.close(null)
 
 
 def say(text: str) -> None:
@@ -108,7 +115,8 @@ def _print_summary(doc: dict, keys: tuple[str, ...] = ("par_index", "sipas")) ->
         for r in s["rules"]:
             mem = s["members"].get(r["label"], [])
             lo, hi = s["count_ranges"].get(r["label"], (None, None))
-            t.add_row(*map(Text, (r["label"], r["rule"], r["basis"], str(s["announced_counts"].get(r["label"], "—")),
+            t.add_row(*(Text(clean(x, 400)) for x in (r["label"], r["rule"], r["basis"],
+                                                      str(s["announced_counts"].get(r["label"], "—")),
                                   "—" if lo is None else str(lo) if lo == hi else f"{lo}–{hi}",
                                   str(s["groups"].get(r["label"], 0)),
                                   ", ".join(mem) if len(mem) <= 8 else f"{len(mem)} provinces")))
@@ -137,7 +145,7 @@ def summary(
 
     try:
         _check_units(units)
-        with _stdout_to_stderr():  # the solver's own C code may print: never into the JSON
+        with _native_output_silenced():  # the solver's own C code may print: never into the JSON
             a = analyse(year, par_index, sipas, assume_announced=assume_announced, rules_file=rules,
                         ministries_file=ministries)
             doc = build(a)
@@ -383,7 +391,7 @@ def export_cmd(
                 raise ParindexError(f"no bundled data for {year}",
                                     fix=f"choose one of {', '.join(map(str, b.years()))} or 'all'")
         dest = out_path or (reports_dir() / "export")
-        with _stdout_to_stderr():
+        with _native_output_silenced():
             files = export(years, dest, units, xlsx)
     except ParindexError as e:
         _fail(e)
