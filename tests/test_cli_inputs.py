@@ -460,3 +460,61 @@ def test_bidi_controls_never_reach_the_terminal(tmp_path):
     ok = write(tmp_path, "ok\u2067.csv", "province,par_index\nQuảng Ninh,91.04\n")
     r = validate(ok)
     assert r.returncode == 0 and not any(c in r.stdout + r.stderr for c in BIDI) and "ok?.csv" in r.stdout
+
+
+def test_the_cache_runs_no_code_and_recomputes_what_is_not_its_own(tmp_path):
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    cache, proof = tmp_path / "cache", tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {proof}",))
+
+    def summary() -> str:
+        r = subprocess.run([sys.executable, "-m", "parindex.cli", "summary", "--year", "2018", "--json"], cwd=ROOT,
+                           capture_output=True, text=True, env=dict(os.environ, PARINDEX_CACHE=str(cache)))
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        return r.stdout
+
+    cold = summary()
+    entries = sorted(cache.iterdir())
+    assert entries and all(p.suffix == ".json" for p in entries)
+    assert summary() == cold  # read back from the cache: the same answer
+    foreign = [
+        '{"format": "parindex-inference-cache", "version": 1, "key": "%s", "value": {"$dc": "os:system", "f": {}}}',
+        '{"format": "parindex-inference-cache", "version": 1, "key": "%s", "value": {"$dc": "parindex.cli:app", "f": {}}}',
+        '{"format": "parindex-inference-cache", "version": 1, "key": "not-%s", "value": null}',
+        '{"format": "parindex-inference-cache", "version": 2, "key": "%s", "value": null}',
+        "not json %s",
+    ]
+    for i, p in enumerate(entries):
+        p.write_text(foreign[i % len(foreign)] % p.stem, encoding="utf-8")
+        p.with_suffix(".pickle").write_bytes(pickle.dumps(Evil()))  # what the pickle cache would have run
+    assert summary() == cold and not proof.exists()
+    assert all(p.read_text(encoding="utf-8").startswith('{"format":"parindex-inference-cache"') for p in entries)
+
+
+def test_cache_encoding_round_trips_plain_values():
+    from fractions import Fraction
+
+    import numpy as np
+    import pandas as pd
+
+    from parindex import cache
+    from parindex.classify import Rule
+
+    value = {"t": (1, 2.5, None), "s": frozenset({(1, 2), (3, 4)}), ("k", 1): [Fraction(1, 3), np.float64(0.1),
+             np.int64(7), np.bool_(True), float("nan")], "r": Rule("A", 1, "band", lower=90.0),
+             "df": pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": [[1], []]}, index=["x", "y"])}
+    back = cache.decode(__import__("json").loads(__import__("json").dumps(cache.encode(value))))
+    assert back["t"] == (1, 2.5, None) and back["s"] == value["s"] and back["r"] == value["r"]
+    assert back[("k", 1)][:4] == [Fraction(1, 3), 0.1, 7, True] and type(back[("k", 1)][1]) is np.float64
+    pd.testing.assert_frame_equal(back["df"], value["df"])
+    with pytest.raises(TypeError):
+        cache.encode(object())
