@@ -249,7 +249,8 @@ def test_out_of_range_components_and_valueless_tables_are_refused(tmp_path):
     assert r.returncode == 2 and "no row has a value" in r.stderr
 
 
-def _xlsx(path, sheet_rows: str = "", shared: bytes | None = None, sheet: bytes | None = None):
+def _xlsx(path, sheet_rows: str = "", shared: bytes | None = None, sheet: bytes | None = None,
+          extra: dict | None = None):
     """A minimal workbook written part by part (streamed: a huge part costs little disk or memory)."""
     import zipfile
 
@@ -271,7 +272,8 @@ def _xlsx(path, sheet_rows: str = "", shared: bytes | None = None, sheet: bytes 
         z.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.'
                    f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
                    f'Target="worksheets/sheet1.xml"/></Relationships>')
-        for part, body in (("xl/worksheets/sheet1.xml", sheet), ("xl/sharedStrings.xml", shared)):
+        for part, body in (("xl/worksheets/sheet1.xml", sheet), ("xl/sharedStrings.xml", shared),
+                           *(extra or {}).items()):
             if part.endswith("sheet1.xml") and body is None:
                 body = f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet_rows}</sheetData></worksheet>'.encode()
             if body is None:
@@ -297,6 +299,9 @@ _SST = '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/sprea
     # a long string that fits in a part, but not in a cell
     (dict(sheet=_repeat(_WS + '<row r="1"><c r="A1" t="inlineStr"><is><t>', "a", 5_000_000,
                         "</t></is></c></row></sheetData></worksheet>")), "more than 2000 characters"),
+    # one shared string in many rich-text runs, each short
+    (dict(shared=_repeat(_SST + "<si>", "<r><t>" + "a" * 1500 + "</t></r>", 1000, "</si></sst>")),
+     "more than 2000 characters"),
     # millions of shared strings (the issue's: 20 M in 830 KB)
     (dict(shared=_repeat(_SST, "<si><t>a</t></si>", 2_000_000, "</sst>")), "sharedStrings.xml unpacks to"),
     (dict(shared=_repeat(_SST, "<si><t>a</t></si>", 400_000, "</sst>")), "more than 50000 shared strings"),
@@ -307,6 +312,9 @@ _SST = '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/sprea
      "more than 50000 cells"),
     (dict(sheet=_repeat(_WS + '<row r="1">', "<x/>", 2_000_000, "</row></sheetData></worksheet>")),
      "more than 300000 XML elements"),
+    # a part openpyxl parses whole (styles) is held to less
+    (dict(extra={"xl/styles.xml": _repeat("<styleSheet>", "<x/>", 1_300_000, "</styleSheet>")}),
+     "part xl/styles.xml unpacks to 5 MB"),
     (dict(sheet=_repeat('<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">]>' + _WS, "", 0,
                         "</sheetData></worksheet>")), "cannot read the workbook"),
 ])

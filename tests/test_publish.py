@@ -204,3 +204,14 @@ def test_a_destination_that_is_a_mount_point_is_staged_inside_it(tmp_path):
         assert sorted(p.name for p in dest.iterdir()) == ["r.html"]
     finally:
         subprocess.run(["umount", "-l", str(dest)], capture_output=True)
+
+
+def test_a_destination_named_like_a_pattern_leaves_other_destinations_alone(tmp_path):
+    dest = tmp_path / "2020"
+    _old_set(dest)
+    _crash(dest, 1)  # committed, waiting for the next build of 2020
+    for odd in ("*", "[2]020", "?020"):
+        publish.recover(tmp_path / odd)
+    assert len(list(tmp_path.glob(".2020.building-*"))) == 1
+    publish.recover(dest)
+    assert _contents(dest) == ["new"] * len(NAMES)

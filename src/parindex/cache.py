@@ -37,7 +37,7 @@ T = TypeVar("T")
 _SOURCE = Path(__file__).with_name("inference.py")
 FORMAT = "parindex-inference-cache"
 VERSION = 1
-MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a planted giant file is not read into memory
+MAX_ENTRY_BYTES = 16 * 1024 * 1024  # entries are ~100 KB; a planted giant file is not read into memory
 
 
 def cache_dir() -> Path | None:

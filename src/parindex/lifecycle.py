@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import glob
 import json
 import os
 import shutil
@@ -176,7 +177,8 @@ def stale(folder: Path, name: str) -> list[Path]:
     """
     found = []
     with contextlib.suppress(OSError):
-        for p in folder.glob(f"{name}-*"):
+        # escaped: a destination named '*' or '[a]' must not reach other destinations' folders
+        for p in folder.glob(f"{glob.escape(name)}-*"):
             owner = _owner(p)
             if owner is not None and _creator_gone(*owner):
                 found.append(p)
@@ -199,6 +201,7 @@ def remove_stale(folder: Path, name: str) -> None:
 # Worker processes ---------------------------------------------------------------------------
 
 _POOL_PARENT: int | None = None  # in a pool worker: the PID of the process that started the pool
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def _worker_start(parent: int, initializer, initargs: tuple) -> None:
@@ -215,6 +218,7 @@ def _worker_start(parent: int, initializer, initargs: tuple) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by the parent around the fork
     die_with_parent(parent)
     if initializer is not None:
         initializer(*initargs)
@@ -246,9 +250,20 @@ class WorkerPool:
 
         self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("fork"),
                                          initializer=_worker_start, initargs=(os.getpid(), initializer, initargs))
+        self._started = False
 
     def submit(self, fn, /, *args, **kwargs):
-        return self._pool.submit(_worker_task, fn, *args, **kwargs)
+        if self._started:
+            return self._pool.submit(_worker_task, fn, *args, **kwargs)
+        # The first submit forks every worker. Until a worker has set its own handlers it would
+        # run the parent's (SIGTERM -> KeyboardInterrupt: a traceback from the initializer), so
+        # the stop signals wait, blocked, until then (the parent gets its own a moment later).
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            self._started = True
+            return self._pool.submit(_worker_task, fn, *args, **kwargs)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def terminate(self) -> None:
         """Stop the workers now (SIGTERM: they end at once), not after their current task."""
