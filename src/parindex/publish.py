@@ -25,7 +25,6 @@ set, and a set left committed by a dead build is finished before a newer one is 
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import json
 import os
