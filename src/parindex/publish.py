@@ -55,9 +55,12 @@ def _device(path: Path) -> int | None:
 
 def _stage(dest: Path) -> Path:
     """Where ``dest``'s builds are staged: beside it, unless it is a mount point (another
-    filesystem than its parent's), then inside it: a rename must always be possible."""
+    filesystem than its parent's: a rename must always be possible) or its parent takes no new
+    entries; then inside it."""
     inside = _device(dest)
-    return dest if inside is not None and inside != _device(dest.parent) else dest.parent
+    if inside is not None and (inside != _device(dest.parent) or not os.access(dest.parent, os.W_OK | os.X_OK)):
+        return dest
+    return dest.parent
 
 
 def _stages(dest: Path) -> list[Path]:
