@@ -247,3 +247,282 @@ def test_out_of_range_components_and_valueless_tables_are_refused(tmp_path):
     empty.write_text("province,par_index\nQuảng Ninh,\nHải Phòng,\n", encoding="utf-8")
     r = run_cli("validate", str(empty), "--index", "par_index")
     assert r.returncode == 2 and "no row has a value" in r.stderr
+
+
+def _xlsx(path, sheet_rows: str = "", shared: bytes | None = None, sheet: bytes | None = None,
+          extra: dict | None = None):
+    """A minimal workbook written part by part (streamed: a huge part costs little disk or memory)."""
+    import zipfile
+
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml",
+                   '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                   'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+                   '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+                   f'Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook {ns} xmlns:r="{rel}"><sheets>'
+                   '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+                   f'Target="worksheets/sheet1.xml"/></Relationships>')
+        for part, body in (("xl/worksheets/sheet1.xml", sheet), ("xl/sharedStrings.xml", shared),
+                           *(extra or {}).items()):
+            if part.endswith("sheet1.xml") and body is None:
+                body = f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet_rows}</sheetData></worksheet>'.encode()
+            if body is None:
+                continue
+            with z.open(part, "w", force_zip64=True) as f:
+                for i in range(0, len(body), 1 << 22):
+                    f.write(body[i:i + (1 << 22)])
+    return path
+
+
+def _repeat(head: str, unit: str, n: int, tail: str) -> bytes:
+    return head.encode() + unit.encode() * n + tail.encode()
+
+
+_WS = '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+_SST = '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+
+@pytest.mark.parametrize("shape,words", [
+    # one huge inline string (the issue's was 300 MB from 310 KB on disk)
+    (dict(sheet=_repeat(_WS + '<row r="1"><c r="A1" t="inlineStr"><is><t>', "a", 60_000_000,
+                        "</t></is></c></row></sheetData></worksheet>")), "unpacks to 57 MB"),
+    # a long string that fits in a part, but not in a cell
+    (dict(sheet=_repeat(_WS + '<row r="1"><c r="A1" t="inlineStr"><is><t>', "a", 5_000_000,
+                        "</t></is></c></row></sheetData></worksheet>")), "more than 2000 characters"),
+    # one shared string in many rich-text runs, each short
+    (dict(shared=_repeat(_SST + "<si>", "<r><t>" + "a" * 1500 + "</t></r>", 1000, "</si></sst>")),
+     "more than 2000 characters"),
+    # millions of shared strings (the issue's: 20 M in 830 KB)
+    (dict(shared=_repeat(_SST, "<si><t>a</t></si>", 2_000_000, "</sst>")), "sharedStrings.xml unpacks to"),
+    (dict(shared=_repeat(_SST, "<si><t>a</t></si>", 400_000, "</sst>")), "more than 50000 shared strings"),
+    # a row of millions of cells (the issue's: 3 M cells in 92 KB)
+    (dict(sheet=_repeat(_WS + '<row r="1">', "<c/>", 3_000_000, "</row></sheetData></worksheet>")),
+     "sheet1.xml unpacks to"),
+    (dict(sheet=_repeat(_WS + '<row r="1">', "<c/>", 2_000_000, "</row></sheetData></worksheet>")),
+     "more than 50000 cells"),
+    (dict(sheet=_repeat(_WS + '<row r="1">', "<x/>", 2_000_000, "</row></sheetData></worksheet>")),
+     "more than 300000 XML elements"),
+    # a part openpyxl parses whole (styles) is held to less
+    (dict(extra={"xl/styles.xml": _repeat("<styleSheet>", "<x/>", 1_300_000, "</styleSheet>")}),
+     "part xl/styles.xml unpacks to 5 MB"),
+    (dict(sheet=_repeat('<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">]>' + _WS, "", 0,
+                        "</sheetData></worksheet>")), "cannot read the workbook"),
+])
+def test_small_xlsx_that_unpacks_to_a_lot_is_refused_before_reading(tmp_path, shape, words):
+    p = _xlsx(tmp_path / "t.xlsx", **shape)
+    assert p.stat().st_size < 200_000  # small on disk
+    r = validate(p)
+    assert_one_line_error(r, "t.xlsx", words)
+
+
+def test_formula_without_saved_result_is_named(tmp_path):
+    p = _xlsx(tmp_path / "f.xlsx", '<row r="1"><c r="A1" t="inlineStr"><is><t>province</t></is></c>'
+              '<c r="B1" t="inlineStr"><is><t>par_index</t></is></c></row>'
+              '<row r="2"><c r="A2" t="str"><f>UPPER("Hà Nội")</f></c><c r="B2"><v>80.1</v></c></row>')
+    assert_one_line_error(validate(p), "cell A2 holds a formula without a saved result")
+    ok = _xlsx(tmp_path / "ok.xlsx", '<row r="1"><c r="A1" t="inlineStr"><is><t>province</t></is></c>'
+               '<c r="B1" t="inlineStr"><is><t>par_index</t></is></c></row>'
+               '<row r="2"><c r="A2" t="str"><f>"Hà Nội"</f><v>Hà Nội</v></c><c r="B2"><v>80.1</v></c></row>')
+    r = validate(ok)
+    assert r.returncode == 0 and "1 rows, 1 values" in r.stdout, r.stderr
+
+
+def test_xlsx_named_csv_is_recognised_by_its_signature(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["province", "par_index"])
+    wb.active.append(["Hà Nội", 80.1])
+    p = tmp_path / "table.csv"
+    wb.save(p)
+    assert_one_line_error(validate(p), "table.csv", "ZIP file (an XLSX workbook?) named .csv", "rename it to .xlsx")
+
+
+@pytest.fixture
+def mount(tmp_path):
+    """mount(options) -> a fresh tmpfs folder mounted with those options (skipped where mounting is not allowed)."""
+    import subprocess
+
+    done = []
+
+    def make(options: str, name: str = "mnt"):
+        d = tmp_path / name
+        d.mkdir()
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(d)], capture_output=True)
+        if r.returncode != 0:
+            pytest.skip("cannot mount a tmpfs here")
+        done.append(d)
+        return d
+
+    yield make
+    for d in done:
+        subprocess.run(["umount", "-l", str(d)], capture_output=True)
+
+
+@pytest.mark.parametrize("cmd", [["report", "--year", "2020"], ["export", "--year", "2020"]])
+def test_out_is_checked_before_anything_starts(tmp_path, mount, cmd):
+    assert_one_line_error(run_cli(*cmd, "--out", ""), "--out is empty")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert_one_line_error(run_cli(*cmd, "--out", str(tmp_path / "dangling")), "which does not exist")
+    ro = mount("ro,size=1m")
+    assert_one_line_error(run_cli(*cmd, "--out", str(ro)), "cannot write into --out", "Read-only file system")
+    assert_one_line_error(run_cli(*cmd, "--out", str(ro / "sub")), "cannot write next to --out")
+
+
+def test_a_year_without_data_is_refused_before_any_folder(tmp_path):
+    for cmd in (["report"], ["brief", "--province", "all"]):
+        r = run_cli(*cmd, "--year", "1999", "--out", str(tmp_path / "new" / "deep"))
+        assert_one_line_error(r, "no bundled data for 1999")
+        assert not (tmp_path / "new").exists()
+
+
+def test_bundled_years_read_without_pandas_match_the_bundle(bundle):
+    from parindex.paths import bundled_years
+
+    assert bundled_years() == bundle.years()
+
+
+def test_an_invalid_notebook_is_one_line(tmp_path):
+    for text in ('{"not": 1', '{"cells": 5}', "\udcff"):
+        nb = tmp_path / "mine.ipynb"
+        nb.write_text(text, encoding="utf-8", errors="surrogateescape")
+        r = run_cli("report", "--year", "2020", "--notebook", str(nb), "--out", str(tmp_path / "o"))
+        assert_one_line_error(r, "mine.ipynb: not a readable notebook")
+        assert not (tmp_path / "o").exists()
+
+
+def test_disk_full_and_file_size_limit_are_named(tmp_path, mount):
+    import resource
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    full = mount("size=16k", "full")
+    r = run_cli("export", "--year", "all", "--out", str(full))
+    assert r.returncode == 1 and "the disk is full" in r.stderr and "internal error" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    r = subprocess.run([sys.executable, "-m", "parindex.cli", "export", "--year", "all", "--out",
+                        str(tmp_path / "big")], capture_output=True, text=True, cwd=ROOT, preexec_fn=small_files)
+    assert r.returncode == 1 and "file-size limit" in r.stderr and "internal error" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_a_table_of_fractions_is_refused(tmp_path):
+    rows = GOOD.splitlines()
+    out = [rows[0]]
+    for line in rows[1:]:
+        name, val, rest = line.split(",", 2)
+        out.append(f"{name},{float(val) / 100:.4f},{rest}")
+    p = write(tmp_path, "fractions.csv", "\n".join(out) + "\n")
+    r = validate(p, "--complete")
+    assert_one_line_error(r, "fractions.csv", "these look like fractions, not percent", "91.04, not 0.9104")
+
+
+@pytest.mark.parametrize("code", ["²", "٣", "9" * 5000])
+def test_odd_digits_and_huge_codes_are_unknown_provinces(tmp_path, code):
+    p = write(tmp_path, "codes.csv", f"province,par_index\n{code},85\n")
+    assert_one_line_error(validate(p), "row 2, column 'province': unknown province")
+    assert_one_line_error(run_cli("brief", "--province", code, "--out", str(tmp_path / "b")), "unknown province")
+    assert not (tmp_path / "b").exists()
+
+
+def test_native_solver_output_is_silenced(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import os\nfrom parindex.cli import _native_output_silenced\nwith _native_output_silenced():\n"
+            "    os.write(1, b'Running HiGHS 1.x\\n'); os.write(2, b'WARNING: HiGHS\\n')\nprint('after')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout == "after\n" and r.stderr == "", (r.stdout, r.stderr)
+    r = run_cli("summary", "--year", "2018")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidi_controls_never_reach_the_terminal(tmp_path):
+    from parindex.errors import clean
+
+    assert clean(f"a{BIDI}b") == "a" + "?" * len(BIDI) + "b"
+    p = write(tmp_path, "table\u202ecsv.exe.csv", "province,par_index\nmoc\u202eevil,91.04\n")
+    r = validate(p)
+    assert r.returncode == 2 and not any(c in r.stderr for c in BIDI) and "table?csv.exe.csv" in r.stderr and "moc?evil" in r.stderr, r.stderr
+    ok = write(tmp_path, "ok\u2067.csv", "province,par_index\nQuảng Ninh,91.04\n")
+    r = validate(ok)
+    assert r.returncode == 0 and not any(c in r.stdout + r.stderr for c in BIDI) and "ok?.csv" in r.stdout
+
+
+def test_the_cache_runs_no_code_and_recomputes_what_is_not_its_own(tmp_path):
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    cache, proof = tmp_path / "cache", tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {proof}",))
+
+    def summary() -> str:
+        r = subprocess.run([sys.executable, "-m", "parindex.cli", "summary", "--year", "2018", "--json"], cwd=ROOT,
+                           capture_output=True, text=True, env=dict(os.environ, PARINDEX_CACHE=str(cache)))
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        return r.stdout
+
+    cold = summary()
+    entries = sorted(cache.iterdir())
+    assert entries and all(p.suffix == ".json" for p in entries)
+    assert summary() == cold  # read back from the cache: the same answer
+    foreign = [
+        '{"format": "parindex-inference-cache", "version": 1, "key": "%s", "value": {"$dc": "os:system", "f": {}}}',
+        '{"format": "parindex-inference-cache", "version": 1, "key": "%s", "value": {"$dc": "parindex.cli:app", "f": {}}}',
+        '{"format": "parindex-inference-cache", "version": 1, "key": "not-%s", "value": null}',
+        '{"format": "parindex-inference-cache", "version": 2, "key": "%s", "value": null}',
+        "not json %s",
+    ]
+    for i, p in enumerate(entries):
+        p.write_text(foreign[i % len(foreign)] % p.stem, encoding="utf-8")
+        p.with_suffix(".pickle").write_bytes(pickle.dumps(Evil()))  # what the pickle cache would have run
+    assert summary() == cold and not proof.exists()
+    assert all(p.read_text(encoding="utf-8").startswith('{"format":"parindex-inference-cache"') for p in entries)
+
+
+def test_cache_encoding_round_trips_plain_values():
+    from fractions import Fraction
+
+    import numpy as np
+    import pandas as pd
+
+    from parindex import cache
+    from parindex.classify import Rule
+
+    value = {"t": (1, 2.5, None), "s": frozenset({(1, 2), (3, 4)}), ("k", 1): [Fraction(1, 3), np.float64(0.1),
+             np.int64(7), np.bool_(True), float("nan")], "r": Rule("A", 1, "band", lower=90.0),
+             "df": pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": [[1], []]}, index=["x", "y"])}
+    back = cache.decode(__import__("json").loads(__import__("json").dumps(cache.encode(value))))
+    assert back["t"] == (1, 2.5, None) and back["s"] == value["s"] and back["r"] == value["r"]
+    assert back[("k", 1)][:4] == [Fraction(1, 3), 0.1, 7, True] and type(back[("k", 1)][1]) is np.float64
+    pd.testing.assert_frame_equal(back["df"], value["df"])
+    with pytest.raises(TypeError):
+        cache.encode(object())

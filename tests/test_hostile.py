@@ -76,3 +76,23 @@ def test_the_brief_index_escapes_names_and_file_names(tmp_path, registry):
     page = (tmp_path / "index_2020_vi.html").read_text(encoding="utf-8")
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "onmouseover='" not in page and "href='a&#39;-onmouseover=&#39;x_2020_vi.html'" in page
+
+
+def test_a_very_long_number_stays_on_the_page():
+    from weasyprint import HTML
+
+    from parindex.pages import html_page
+
+    long = "91." + "0" * 299 + "1"
+    body = (f"<p>value {long}</p><table class='ptable'><thead><tr><th>province</th><th>value</th></tr></thead>"
+            f"<tbody><tr><td>Quảng Ninh</td><td>{long}</td></tr></tbody></table>")
+    doc = HTML(string=html_page(body, "t", "en", for_pdf=True)).render()
+
+    def boxes(box):
+        yield box
+        for child in getattr(box, "children", []):
+            yield from boxes(child)
+
+    for page in doc.pages:
+        right = max(b.position_x + b.width for b in boxes(page._page_box) if getattr(b, "width", None) is not None)
+        assert right <= page.width + 0.5, (right, page.width)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,10 +15,7 @@ import psutil
 import pytest
 
 from conftest import ROOT
-
-import pytest as _pytest
-
-pytestmark = _pytest.mark.slow  # builds through a kernel
+from parindex.lifecycle import OWNER, make_scratch, remove_stale, runtime_parent, stale
 
 
 def _start(out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
@@ -34,6 +32,7 @@ def _start(out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     raise AssertionError("the build did not start its kernel and workers")
 
 
+@pytest.mark.slow  # builds through a kernel
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
 def test_a_stopped_build_leaves_no_process(tmp_path, sig):
     out = tmp_path / "report"
@@ -45,11 +44,164 @@ def test_a_stopped_build_leaves_no_process(tmp_path, sig):
     if sig != signal.SIGKILL:
         assert p.returncode == 130, p.stderr.read()
         assert not list(tmp_path.glob(".report.building-*"))
-        assert not list(Path(tempfile.gettempdir()).glob(f"pk-{p.pid}-*"))
+        assert not list(runtime_parent().glob(f"pk-{p.pid}-*"))
     else:  # nothing can clean up after SIGKILL: the next build removes what is left
         r = subprocess.run([sys.executable, "-m", "parindex.cli", "report", "--year", "2020", "--format", "html",
                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert not list(tmp_path.glob(f".report.building-{p.pid}-*"))
-        assert not list(Path(tempfile.gettempdir()).glob(f"pk-{p.pid}-*"))
+        assert not list(runtime_parent().glob(f"pk-{p.pid}-*"))
     assert not (out / "yearly_report_2020_vi.pdf").exists() or sig == signal.SIGKILL
+
+
+MAKE = "import sys; from pathlib import Path; from parindex.lifecycle import make_scratch; print(make_scratch(sys.argv[1], Path(sys.argv[2])))"
+
+
+def _made_by_dead_process(name: str, parent: Path) -> tuple[Path, int]:
+    p = subprocess.run([sys.executable, "-c", MAKE, name, str(parent)], cwd=ROOT, capture_output=True, text=True,
+                       check=True)
+    folder = Path(p.stdout.strip())
+    pid = int(folder.name.split("-")[1])
+    assert not psutil.pid_exists(pid)
+    return folder, pid
+
+
+@pytest.fixture
+def private_tmp(monkeypatch):
+    """A temporary folder of the test's own (short: socket paths), and no XDG_RUNTIME_DIR: the fallback parent."""
+    import shutil
+
+    base = Path(tempfile.mkdtemp(prefix="pl-", dir="/tmp"))
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(base))
+    yield base
+    shutil.rmtree(base)
+
+
+def test_clean_up_removes_only_marked_folders_of_dead_processes(private_tmp):
+    parent = runtime_parent()
+    assert parent == private_tmp / f"parindex-{os.geteuid()}" and (parent.stat().st_mode & 0o777) == 0o700
+    real, dead = _made_by_dead_process("pk", parent)
+    keys = private_tmp / "pk-2024-my-keys"  # a user's own folder, named alike, in the temporary folder
+    keys.mkdir()
+    (keys / "id_ed25519").write_text("secret", encoding="utf-8")
+    unmarked = [private_tmp / f"pk-{dead}-x", parent / f"pk-{dead}-x", parent / "pk-2024-my-keys"]
+    for f in unmarked:
+        f.mkdir()
+        (f / "file").write_text("mine", encoding="utf-8")
+    # a link named like a stale folder, to a folder with a valid marker of a dead process: not followed
+    target, _ = _made_by_dead_process("elsewhere", private_tmp)
+    (parent / f"pk-{dead}-link").symlink_to(target)
+    # a marker with a live PID but another start time: that PID was reused, the creator is gone
+    reused = make_scratch("pk", parent)
+    (reused / OWNER).write_text(f'{{"pid": {os.getppid()}, "start": "other-boot:1", "uid": {os.geteuid()}}}')
+    mine = make_scratch("pk", parent)  # this process's own: alive
+    assert stale(parent, "pk") == sorted([real, reused])
+    remove_stale(private_tmp, "pk")  # what older versions cleaned: now nothing there is parindex's
+    remove_stale(parent, "pk")
+    assert not real.exists() and not reused.exists()
+    assert mine.is_dir() and (keys / "id_ed25519").read_text(encoding="utf-8") == "secret"
+    assert all((f / "file").is_file() for f in unmarked)
+    assert (target / OWNER).is_file() and (parent / f"pk-{dead}-link").is_symlink()
+
+
+def test_a_private_parent_that_is_not_private_is_not_used(private_tmp):
+    parent = private_tmp / f"parindex-{os.geteuid()}"
+    parent.mkdir(mode=0o777)
+    parent.chmod(0o777)
+    assert runtime_parent() != parent  # another user could reach the sockets: the next candidate
+    parent.rmdir()
+    parent.symlink_to(private_tmp)
+    assert runtime_parent() != parent
+
+
+def test_publish_scratch_look_alikes_survive(tmp_path):
+    from parindex import publish
+
+    dest = tmp_path / "2020"
+    dest.mkdir()
+    real, dead = _made_by_dead_process(".2020.building", tmp_path)
+    alike = [tmp_path / ".yearly_report_2020_en.ipynb.building-99999-x", tmp_path / f".2020.building-{dead}-x",
+             tmp_path / ".2020.building-99999-x"]
+    for f in alike:
+        f.mkdir()
+        (f / "r.html").write_text("mine", encoding="utf-8")
+    shutil.rmtree(publish.scratch_folder(dest))  # what every build does first
+    assert not real.exists()
+    assert all((f / "r.html").read_text(encoding="utf-8") == "mine" for f in alike)
+
+
+def _marked(mark: str) -> list[psutil.Process]:
+    """Every process carrying the test's marker in its environment (inherited by every descendant)."""
+    found = []
+    for proc in psutil.process_iter():
+        with __import__("contextlib").suppress(psutil.Error):
+            if proc.environ().get("PARINDEX_TEST_MARK") == mark:
+                found.append(proc)
+    return found
+
+
+def _published(out: Path) -> dict[str, int]:
+    return {str(f): f.stat().st_mtime_ns for f in out.rglob("*") if f.is_file() and ".building-" not in str(f)}
+
+
+@pytest.mark.slow  # builds through kernels; a few runs only, the machine is small
+@pytest.mark.parametrize("args,delay", [
+    (["report", "--year", "2020"], 0.0),  # kernel booting, PDF workers warming up
+    (["report", "--year", "2020"], 5.0),  # cells running, parts rendering
+    (["report", "--year", "all", "--format", "html,pdf"], 3.0),
+    (["report", "--year", "all", "--format", "html,pdf"], 12.0),
+    (["brief", "--province", "all", "--format", "pdf"], 6.0),
+])
+def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, delay):
+    import uuid
+
+    mark = uuid.uuid4().hex
+    out = tmp_path / "out"
+    p = subprocess.Popen([sys.executable, "-m", "parindex.cli", *args, "--out", str(out)], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=dict(os.environ, PARINDEX_TEST_MARK=mark))
+    parent = psutil.Process(p.pid)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and p.poll() is None:  # until a kernel runs
+        with __import__("contextlib").suppress(psutil.Error):
+            if any("parindex.kernel" in " ".join(k.cmdline()) for k in parent.children(recursive=True)):
+                break
+        time.sleep(0.1)
+    time.sleep(delay)
+    assert p.poll() is None, "the build ended before it could be killed"
+    before = _published(out) if out.exists() else {}
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=30)
+    gone, alive = psutil.wait_procs(_marked(mark), timeout=20)
+    assert not alive, [(a.pid, a.cmdline()) for a in alive]
+    for _ in range(10):  # 5 s more: nothing starts again, nothing is published
+        time.sleep(0.5)
+        left = _marked(mark)
+        assert not left, [(a.pid, a.ppid(), a.cmdline()) for a in left]
+    assert (_published(out) if out.exists() else {}) == before
+    assert b"Traceback" not in p.stderr.read()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["report", "--year", "2020"], ["report", "--year", "all"]])
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args):
+    """Ctrl-C reaches the whole process group (workers included): one line, no worker traceback."""
+    p = subprocess.Popen([sys.executable, "-m", "parindex.cli", *args, "--out", str(tmp_path / "out")], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    parent = psutil.Process(p.pid)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and p.poll() is None:
+        with __import__("contextlib").suppress(psutil.Error):
+            kids = parent.children(recursive=True)
+            if any("parindex.kernel" in " ".join(k.cmdline()) for k in kids) and len(kids) >= 3:
+                break
+        time.sleep(0.1)
+    time.sleep(2)
+    kids = parent.children(recursive=True)
+    os.killpg(p.pid, signal.SIGINT)
+    p.wait(timeout=60)
+    err = p.stderr.read().decode()
+    assert p.returncode == 130 and len(err.strip().splitlines()) == 1 and "interrupted" in err, err
+    gone, alive = psutil.wait_procs(kids, timeout=15)
+    assert not alive, [k.cmdline() for k in alive]

@@ -161,3 +161,48 @@ def test_2025_report_shows_units_beside_their_predecessors(synthetic_2025, rules
     record = json.loads((tmp_path / "yearly_report_2025_en.build.json").read_text(encoding="utf-8"))
     assert record["parameters"]["rules_file"] == str(rules_2025.resolve())
     assert set(record["inputs"]) == {"par_index_file", "rules_file"}
+
+
+@pytest.mark.parametrize("rows,words", [
+    ("par_index,2025,A,1,band,90,true,stated,,80,false,stated,,,,\n", "row 2, column 'lower': lower 90 is not below upper 80"),
+    ("par_index,2025,A,1,band,80,true,stated,,,,,,,,\npar_index,2025,B,2,band,70,true,stated,,95,false,stated,,,,\n",
+     "row 3, column 'lower': band 'B' (≥ 70, < 95) overlaps band 'A' (≥ 80) on row 2"),
+    ("par_index,2025,A,1,band,90,true,stated,,,,,,,,\npar_index,2025,A,2,band,,,,,90,false,stated,,,,\n",
+     "row 3, column 'label': label 'A' is also on row 2"),
+    ("par_index,2025,A,1,band,nan,true,stated,,,,,,,,\n", "row 2, column 'lower': 'nan' is not a number"),
+    ("par_index,2025,A,1,band,90,true,stated,,inf,true,stated,,,,\n", "column 'upper': 'inf' is not a number"),
+    ("par_index,2025,A,1,band,90,true,stated,,,,,,,,\npar_index,2025,B,2,band,80,true,stated,,90,true,stated,,,,\n",
+     "band 'B' (≥ 80, ≤ 90) overlaps band 'A' (≥ 90)"),
+    ("par_index,2025,A,1,band,900,true,stated,,,,,,,,\n", "lower 900 is outside 0-100"),
+])
+def test_a_rules_file_must_divide_the_scale(tmp_path, rows, words):
+    from parindex.classify import read_rules_file
+    from parindex.errors import ParindexError
+
+    f = tmp_path / "rules.csv"
+    f.write_text(RULES_HEAD + rows, encoding="utf-8")
+    with pytest.raises(ParindexError) as e:
+        read_rules_file(f, 2025)
+    assert words in str(e.value) and e.value.exit_code == 2
+
+
+def test_bands_that_meet_are_rules(tmp_path, rules_2025):
+    from parindex.classify import read_rules_file
+
+    assert list(read_rules_file(rules_2025, 2025)["label"]) == ["A", "B", "C"]
+
+
+def test_nan_in_a_rules_file_is_exit_2(tmp_path, synthetic_2025):
+    f = tmp_path / "rules.csv"
+    f.write_text(RULES_HEAD + "par_index,2025,A,1,band,nan,true,stated,,,,,,,,\n", encoding="utf-8")
+    r = run_cli("summary", "--year", "2025", "--par-index", str(synthetic_2025[0]), "--rules", str(f))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "'nan' is not a number" in r.stderr
+
+
+def test_an_old_code_whose_name_lives_on_names_the_merge(tmp_path):
+    f = tmp_path / "code_89.csv"
+    f.write_text("province,par_index\n89,85\n", encoding="utf-8")  # An Giang's code until 2025
+    r = run_cli("validate", str(f), "--index", "par_index", "--year", "2025")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "An Giang and Kiên Giang merged into An Giang (code 91) on 1 July 2025" in r.stderr
+    assert "An Giang merged into An Giang" not in r.stderr

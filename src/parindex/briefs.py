@@ -4,10 +4,8 @@ document per province, all on one kernel, and an index page."""
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -26,11 +24,12 @@ from .errors import ParindexError
 from .export import ReportHTMLExporter, render_pdf
 from .kernel import ReportKernel
 from .labels import Labels
+from .lifecycle import WorkerPool
 from .pages import stylesheet
 from .parameters import validate_parameters
 from .paths import notebooks_dir, reports_dir
 from .pdf import warm_up
-from .publish import publish, scratch_folder
+from .publish import committed, publish, scratch_folder
 from .registry import Province
 from .report import FORMATS, BuildResult, check_formats
 
@@ -73,12 +72,12 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
     source = load_notebook_node(str(nb_path))  # papermill's loader: normalised metadata and tags
     tmp = scratch_folder(dest)
     kernel = pool = None
+    ok = False
     try:
         # The same report kernel and order as build(): kernel launched, PDF worker forked
         # before any ZeroMQ socket exists, then the client.
         kernel = ReportKernel(nb_path.parent, tmp / "kernel.log")
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=warm_up, initargs=(0, str(tmp)))
+        pool = WorkerPool(1, initializer=warm_up, initargs=(0, str(tmp)))  # ends with this process
         pool.submit(int)
         kernel.connect()
         kc = kernel.client()
@@ -124,12 +123,14 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
         if progress:
             progress(len(chosen), len(chosen), "")
         files = publish(sorted(p for p in tmp.iterdir() if p.suffix in (".ipynb", ".html", ".pdf")), dest)
+        ok = True
     finally:
         if kernel:
             kernel.shutdown()
         if pool:
-            pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+            pool.shutdown(abort=not ok)
+        if not committed(tmp):  # a set committed but not all in place waits for the next run
+            shutil.rmtree(tmp, ignore_errors=True)
     return BuildResult(dest, files, time.perf_counter() - t0, year=year)
 
 

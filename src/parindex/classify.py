@@ -179,6 +179,8 @@ def read_rules_file(path: str | Path, year: int) -> pd.DataFrame:
                 try:
                     x = float(v)
                 except ValueError:
+                    x = math.nan
+                if not math.isfinite(x):  # 'nan' and 'inf' parse as floats, but are no cut-offs
                     raise ParindexError(f"'{v}' is not a number", file=name, row=row, column=f["name"],
                                         fix="write cut-offs in percent, e.g. 90") from None
                 if f["type"] == "integer" and not x.is_integer():
@@ -200,7 +202,49 @@ def read_rules_file(path: str | Path, year: int) -> pd.DataFrame:
     if out.empty:
         raise ParindexError(f"no rule for {year} in the rules file", file=name, column="year",
                             fix=f"give the {year} rules (one row per group) with year = {year}")
+    for _, rows in out.groupby("index", sort=False):
+        _check_partition(rows, name)
     return out
+
+
+def _check_partition(rows: pd.DataFrame, name: str) -> None:
+    """One index's rules for one year must divide the scale: each band a real interval within 0-100,
+    no value in two bands, no label twice. (Gaps are allowed: the record may not state every group.)"""
+    seen: dict[str, int] = {}
+    bands: list[tuple[int, Rule]] = []
+    for i, r in rows.iterrows():
+        row = int(i) + 2
+        label = str(r["label"])
+        if label in seen:
+            raise ParindexError(f"label '{label}' is also on row {seen[label]}", file=name, row=row, column="label",
+                                fix="give each group its own label")
+        seen[label] = row
+        if r["kind"] != "band":
+            continue
+        rule = Rule(label=label, order=0, kind="band", lower=_num(r["lower"]),
+                    lower_inclusive=_bool(r["lower_inclusive"], True), upper=_num(r["upper"]),
+                    upper_inclusive=_bool(r["upper_inclusive"], False))
+        for col, x in (("lower", rule.lower), ("upper", rule.upper)):
+            if x is not None and not 0 <= x <= 100:
+                raise ParindexError(f"{col} {x:g} is outside 0-100", file=name, row=row, column=col,
+                                    fix="write cut-offs in percent, e.g. 90")
+        if rule.lower is not None and rule.upper is not None and not (
+                rule.lower < rule.upper or (rule.lower == rule.upper and rule.lower_inclusive and rule.upper_inclusive)):
+            raise ParindexError(f"lower {rule.lower:g} is not below upper {rule.upper:g}", file=name, row=row,
+                                column="lower", fix="swap them, or correct one of the two")
+        for other_row, other in bands:
+            if _overlap(rule, other):
+                raise ParindexError(f"band '{label}' ({rule.describe()}) overlaps band '{other.label}' "
+                                    f"({other.describe()}) on row {other_row}", file=name, row=row, column="lower",
+                                    fix="make the bands meet without overlapping, e.g. A ≥ 90 and B ≥ 80, < 90")
+        bands.append((row, rule))
+
+
+def _overlap(a: Rule, b: Rule) -> bool:
+    """Whether some value lies in both bands (a shared end point counts when both include it)."""
+    lo = max(-math.inf if a.lower is None else a.lower, -math.inf if b.lower is None else b.lower)
+    hi = min(math.inf if a.upper is None else a.upper, math.inf if b.upper is None else b.upper)
+    return lo < hi or (lo == hi and math.isfinite(lo) and a.contains(lo) and b.contains(lo))
 
 
 def full_precision_rank(values: pd.Series) -> pd.Series:

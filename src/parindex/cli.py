@@ -45,17 +45,24 @@ def _without(without: str, assume_announced: bool) -> str:
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr():
-    """Send whatever native code writes to file descriptor 1 to standard error meanwhile."""
+def _native_output_silenced():
+    """Discard whatever native code (HiGHS, the solver) writes to file descriptors 1 and 2 meanwhile:
+    its log is neither JSON nor a message for the user. (Errors are raised, and printed after.)"""
     sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(2, 1)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
         yield
     finally:
         sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+        sys.stderr.flush()
+        for fd, keep in zip((1, 2), saved):
+            os.dup2(keep, fd)
+            os.close(keep)
+        os.close(null)
 
 
 def say(text: str) -> None:
@@ -120,7 +127,8 @@ def _print_summary(doc: dict, keys: tuple[str, ...] = ("par_index", "sipas")) ->
         for r in s["rules"]:
             mem = s["members"].get(r["label"], [])
             lo, hi = s["count_ranges"].get(r["label"], (None, None))
-            t.add_row(*map(Text, (r["label"], r["rule"], r["basis"], str(s["announced_counts"].get(r["label"], "—")),
+            t.add_row(*(Text(clean(x, 400)) for x in (r["label"], r["rule"], r["basis"],
+                                                      str(s["announced_counts"].get(r["label"], "—")),
                                   "—" if lo is None else str(lo) if lo == hi else f"{lo}–{hi}",
                                   str(s["groups"].get(r["label"], 0)),
                                   ", ".join(mem) if len(mem) <= 8 else f"{len(mem)} provinces")))
@@ -151,7 +159,7 @@ def summary(
     try:
         _check_units(units)
         without = _without(without, assume_announced)
-        with _stdout_to_stderr():  # the solver's own C code may print: never into the JSON
+        with _native_output_silenced():  # the solver's own C code may print: never into the JSON
             a = analyse(year, par_index, sipas, without=without, rules_file=rules,
                         ministries_file=ministries)
             doc = build(a)
@@ -170,27 +178,33 @@ def summary(
 
 
 def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,
-           out_dir: Optional[Path], without: str = "", rules: Optional[Path] = None,
+           out_dir: Optional[str], without: str = "", rules: Optional[Path] = None,
            verbose: bool = False, notebook_path: Optional[Path] = None, assume_announced: bool = False) -> None:
     from .report import build
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     try:
-        _check_options(year, lang, formats, out_dir, par_index, sipas, rules)
+        out_path = _out_path(out_dir)
+        _check_options(year, lang, formats, out_path, par_index, sipas, rules)
         without = _without(without, assume_announced)
+        if year != "all":
+            from .paths import check_year_has_data
+
+            check_year_has_data(int(year), par_index, sipas)
         if notebook_path is not None:
             if notebook_path.suffix != ".ipynb" or not notebook_path.is_file():
                 raise ParindexError("--notebook must be a notebook file (.ipynb)", file=str(notebook_path),
                                     fix="copy notebooks/yearly_report.ipynb and pass the copy")
+            _check_notebook(notebook_path)
             notebook = notebook_path.stem
         if year == "all":
             if par_index or sipas or rules or notebook_path:
                 raise ParindexError("--year all builds from the bundled data only",
                                     fix="pass one --year with --par-index/--sipas")
-            _build_all(notebook, lang, formats, out_dir, without)
+            _build_all(notebook, lang, formats, out_path, without)
             return
         with out.status("building") as status:
-            res = build(int(year), str(par_index or ""), str(sipas or ""), lang, formats, out_dir, notebook=notebook,
+            res = build(int(year), str(par_index or ""), str(sipas or ""), lang, formats, out_path, notebook=notebook,
                         notebook_path=notebook_path,
                         progress=lambda step: status.update(f"{notebook} {year}: {step}"),
                         without=without, rules_file=str(rules or ""), verbose=verbose)
@@ -201,8 +215,30 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
     say(f"done in {res.seconds:.1f} s")
 
 
+def _out_path(value: Optional[str]) -> Optional[Path]:
+    """--out as given: an empty one is a mistake (it would mean the current folder), not a default."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ParindexError("--out is empty", fix="name a folder (--out . for the current one)")
+    return Path(value)
+
+
+def _check_notebook(path: Path) -> None:
+    """A notebook nbformat can read, refused in one line otherwise (not a traceback after the kernel starts)."""
+    import nbformat  # not parameters.read_notebook: that module loads the analysis (a second)
+
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as e:  # NotJSONError, a JSON that is no notebook, a bad encoding...
+        first = clean(str(e).strip().splitlines()[0] if str(e).strip() else "", 120)
+        raise ParindexError(f"not a readable notebook ({type(e).__name__}{': ' + first if first else ''})",
+                            file=str(path), fix="pass a .ipynb saved by Jupyter (a copy of notebooks/"
+                                                "yearly_report.ipynb)") from None
+
+
 def _check_options(year: str, lang: str, formats: tuple[str, ...], out_dir: Optional[Path],
-                   *files: Optional[Path]) -> None:
+                   *files: Optional[Path], staged_inside: bool = False) -> None:
     """Everything that can be refused before a kernel starts, refused in well under a second."""
     from .labels import LANGS
     from .loading import check_input_file
@@ -220,26 +256,37 @@ def _check_options(year: str, lang: str, formats: tuple[str, ...], out_dir: Opti
         if f is not None:
             check_input_file(f)
     if out_dir is not None:
-        _check_out(Path(out_dir))
+        _check_out(Path(out_dir), staged_inside)
 
 
-def _check_out(dest: Path) -> None:
-    """The output folder must be a folder (or not exist yet) whose parent takes new entries."""
-    if str(dest).strip() in ("", "."):
-        return
+def _check_out(dest: Path, staged_inside: bool = False) -> None:
+    """The output folder must be a folder (or not exist yet) that takes the build's files: where
+    the build is staged (beside it, or inside it: see publish._stage) takes a new folder, and the
+    folder itself takes new files."""
+    from .publish import _stage
+
+    if os.path.islink(dest) and not dest.exists():
+        raise ParindexError(f"--out is a link to {clean(os.readlink(dest), 200)}, which does not exist",
+                            file=str(dest), fix="create the folder it points to, or name another folder")
     if dest.exists() and not dest.is_dir():
         raise ParindexError("--out is a file, not a folder", file=str(dest), fix="name a folder")
-    parent = dest.resolve().parent
-    probe = parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise ParindexError("--out lies under a file", file=str(dest), fix="name a folder")
-    try:  # the report is built beside its folder and moved in: the parent must take a new folder
-        tempfile.TemporaryDirectory(dir=probe, prefix=".parindex-probe-").cleanup()
-    except OSError as e:
-        raise ParindexError(f"cannot write next to --out ({e.strerror})", file=str(dest),
-                            fix="choose a folder whose parent you can write to") from None
+    if dest.is_dir():
+        probes = [dest] if staged_inside else list(dict.fromkeys([_stage(dest), dest]))
+    else:
+        probe = dest.absolute().parent
+        while not os.path.lexists(probe):
+            probe = probe.parent
+        if not probe.is_dir():
+            raise ParindexError("--out lies under a file", file=str(dest), fix="name a folder")
+        probes = [probe]
+    for probe in probes:
+        try:  # a new folder there (a build folder, or --out itself) and a file in it
+            with tempfile.TemporaryDirectory(dir=probe, prefix=".parindex-probe-") as d:
+                Path(d, "probe").write_bytes(b"")
+        except OSError as e:
+            raise ParindexError(f"cannot write {'into' if probe == dest else 'next to'} --out "
+                                f"({clean(e.strerror or type(e).__name__, 80)})", file=str(dest),
+                                fix="choose a folder you can write to") from None
 
 
 def _build_all(notebook: str, lang: str, formats: tuple[str, ...], out_dir: Optional[Path],
@@ -283,7 +330,7 @@ _NOTEBOOK = typer.Option(None, "--notebook", help="Your copy of the notebook (wi
 
 @app.command()
 def report(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
-           fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME,
+           fmt: str = _FMT, out_dir: Optional[str] = _OUT, assume_announced: bool = _ASSUME,
            without: str = _WITHOUT,
            rules: Optional[Path] = _RULES, verbose: bool = _VERBOSE, notebook: Optional[Path] = _NOTEBOOK) -> None:
     """Build the yearly report: executed notebook, self-contained HTML and A4 PDF."""
@@ -293,7 +340,7 @@ def report(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[
 
 @app.command()
 def review(year: str = _YEAR, par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG,
-           fmt: str = _FMT, out_dir: Optional[Path] = _OUT, assume_announced: bool = _ASSUME,
+           fmt: str = _FMT, out_dir: Optional[str] = _OUT, assume_announced: bool = _ASSUME,
            without: str = _WITHOUT,
            rules: Optional[Path] = _RULES, verbose: bool = _VERBOSE, notebook: Optional[Path] = _NOTEBOOK) -> None:
     """Build the methodology review for peer reviewers (sensitivity, robustness, bounds, audit)."""
@@ -306,7 +353,7 @@ def brief(
     province: str = typer.Option(..., "--province", help="A province name or GSO code, or 'all'."),
     year: int = typer.Option(2020, "--year"),
     par_index: Optional[Path] = _PAR, sipas: Optional[Path] = _SIPAS, lang: str = _LANG, fmt: str = _FMT,
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/YEAR/provinces)."),
+    out_dir: Optional[str] = typer.Option(None, "--out", help="Output folder (default reports/YEAR/provinces)."),
     assume_announced: bool = _ASSUME,
     without: str = _WITHOUT,
 ) -> None:
@@ -318,8 +365,12 @@ def brief(
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     wanted = None if province.strip().lower() == "all" else [province]
     try:
-        _check_options(str(year), lang, formats, out_dir, par_index, sipas)
+        out_path = _out_path(out_dir)
+        _check_options(str(year), lang, formats, out_path, par_index, sipas)
         without = _without(without, assume_announced)
+        from .paths import check_year_has_data
+
+        check_year_has_data(year, par_index, sipas)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=out, transient=True) as progress:
             task = progress.add_task("briefs", total=63 if wanted is None else 1)
@@ -327,7 +378,7 @@ def brief(
             def step(done: int, total: int, name: str) -> None:
                 progress.update(task, completed=done, total=total, description=f"briefs {name}")
 
-            res = build_briefs(year, wanted, lang, formats, out_dir, str(par_index or ""), str(sipas or ""), step,
+            res = build_briefs(year, wanted, lang, formats, out_path, str(par_index or ""), str(sipas or ""), step,
                                without=without)
     except ParindexError as e:
         _fail(e)
@@ -337,7 +388,7 @@ def brief(
 @app.command("export")
 def export_cmd(
     year: str = typer.Option(..., "--year", help="A year with data, or 'all'."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/export)."),
+    out_dir: Optional[str] = typer.Option(None, "--out", help="Output folder (default reports/export)."),
     units: str = _UNITS,
     xlsx: bool = typer.Option(False, "--xlsx", help="Also write the tables as one XLSX workbook."),
 ) -> None:
@@ -349,7 +400,8 @@ def export_cmd(
 
     try:
         _check_units(units)
-        _check_options(year, "vi", ("html",), out_dir)
+        out_path = _out_path(out_dir)
+        _check_options(year, "vi", ("html",), out_path, staged_inside=True)  # the package is staged inside
         b = load_bundle()
         if year == "all":
             years = [y for y in b.years() if units == "provinces" or b.has_ministries(y)]
@@ -358,8 +410,8 @@ def export_cmd(
             if years[0] not in b.years():
                 raise ParindexError(f"no bundled data for {year}",
                                     fix=f"choose one of {', '.join(map(str, b.years()))} or 'all'")
-        dest = out_dir or (reports_dir() / "export")
-        with _stdout_to_stderr():
+        dest = out_path or (reports_dir() / "export")
+        with _native_output_silenced():
             files = export(years, dest, units, xlsx)
     except ParindexError as e:
         _fail(e)
@@ -395,11 +447,21 @@ def data_rehash() -> None:
     say("updated: " + ", ".join(changed) if changed else "all checksums already up to date")
 
 
+_INTERRUPTED = "stopped: interrupted (the build in progress was not published; earlier files are kept)"
+
+
+def _interrupted() -> None:
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"{_INTERRUPTED}\n")
+        sys.stderr.flush()
+    sys.exit(130)
+
+
 def main() -> None:
     try:
         _main()
     except KeyboardInterrupt:  # stopped (Ctrl-C, SIGTERM, SIGHUP) outside the command's own handling
-        sys.exit(130)
+        _interrupted()
 
 
 def _main() -> None:
@@ -425,6 +487,8 @@ def _main() -> None:
             cmd = e.ctx.command_path if e.ctx else "parindex"
             err.print(f"error: {msg} (fix: see '{cmd} --help')", markup=False, highlight=False)
             raise SystemExit(2) from None
+        if rv == 130:  # typer turns KeyboardInterrupt into exit code 130, silently
+            _interrupted()
         raise SystemExit(rv if isinstance(rv, int) else 0)
     except SystemExit:
         # Everything is written by now; spare the interpreter's final garbage-collection
@@ -435,13 +499,25 @@ def _main() -> None:
         err.print(f"error: {e}", markup=False, highlight=False)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
-        sys.exit(130)
+        _interrupted()
+    except OSError as e:  # disk full, file-size limit, read-only: the machine's, named as such
+        from .errors import os_error
+
+        known = os_error(e)
+        if known is None or os.environ.get("PARINDEX_DEBUG"):
+            _internal(e)
+        err.print(f"error: {known}", markup=False, highlight=False)
+        sys.exit(known.exit_code)
     except Exception as e:  # a bug, not bad input: still one line unless asked for more
-        if os.environ.get("PARINDEX_DEBUG"):
-            raise
-        err.print(f"internal error: {type(e).__name__}: {e} (set PARINDEX_DEBUG=1 for a traceback)",
-                  markup=False, highlight=False)
-        sys.exit(1)
+        _internal(e)
+
+
+def _internal(e: Exception) -> None:
+    if os.environ.get("PARINDEX_DEBUG"):
+        raise e
+    err.print(f"internal error: {type(e).__name__}: {clean(e, 300)} (set PARINDEX_DEBUG=1 for a traceback)",
+              markup=False, highlight=False)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

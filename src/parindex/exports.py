@@ -11,9 +11,10 @@ import copy
 import multiprocessing
 import os
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from .lifecycle import WorkerPool
 from .pages import html_page, is_compact, joined, thin_groups
 from .pdf import assemble, render_body, render_parts, warm_up
 
@@ -39,8 +40,8 @@ class PartExports:
             # fork: the workers start at once, without a second Python start-up competing with
             # the booting kernel for the CPU. They are forked before the kernel client exists
             # (see build), so no ZeroMQ context, socket or thread is inherited.
-            self.pool = ProcessPoolExecutor(max_workers=pdf_workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=warm_up, initargs=(10, str(scratch or "")))
+            # (WorkerPool: the workers end with this process however it ends)
+            self.pool = WorkerPool(pdf_workers, initializer=warm_up, initargs=(10, str(scratch or "")))
             self.pool.submit(int)  # a fork pool starts all its workers on the first task
         # The HTML of a part is made on a thread: papermill sends the next cell only when the
         # completion callback returns. The thread yields the CPU to the kernel, like the workers.
@@ -110,7 +111,11 @@ class PartExports:
         parts = [f.result() for f in futures]
         return self.pool.submit(assemble, parts, self.title, self.lang, contents).result()
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Wait for the thread and the workers; with ``abort`` (the build failed or was stopped) the
+        workers are ended at once instead of finishing parts no one will use."""
+        if self.pool is not None and abort:
+            self.pool.shutdown(abort=True)
         self.thread.shutdown(wait=True, cancel_futures=True)
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown()

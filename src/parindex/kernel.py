@@ -23,13 +23,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from queue import Empty
 
 from .errors import ParindexError
-from .lifecycle import die_with_parent, remove_stale, scratch_prefix
+from .lifecycle import die_with_parent, make_scratch, remove_stale, runtime_parent
 
 
 class ReportKernel:
@@ -42,10 +41,12 @@ class ReportKernel:
     """
 
     def __init__(self, cwd: Path, log: Path):
-        # Unix sockets in a private folder (0700): no TCP port to race another build for, and
-        # nothing listening on the network. Short prefix: socket paths are limited to ~100 bytes.
-        remove_stale(Path(tempfile.gettempdir()), "pk")
-        self._dir = Path(tempfile.mkdtemp(prefix=scratch_prefix("pk")))
+        # Unix sockets in a private folder (0700) inside parindex's own per-user folder: no TCP
+        # port to race another build for, and nothing listening on the network. Short names:
+        # socket paths are limited to ~100 bytes.
+        parent = runtime_parent()
+        remove_stale(parent, "pk")
+        self._dir = make_scratch("pk", parent)
         self.connection_file = self._dir / "kernel.json"
         self.connection_file.write_text(json.dumps({
             "transport": "ipc", "ip": str(self._dir / "k"), "shell_port": 1, "iopub_port": 2, "stdin_port": 3,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from unidecode import unidecode
 
-from .errors import ParindexError
+from .errors import ParindexError, clean
 from .registry import Registry
 from .tables import COMPONENT_COLUMNS, INDEXES, IndexTable, decimals, empty_frame
 
@@ -144,10 +144,136 @@ def _read_csv(path: Path) -> tuple[list[str], Rows]:
     return _numbered(rows, str(path))
 
 
+# An XLSX is a ZIP of XML parts: 5 MB on disk can unpack to gigabytes (one huge string, millions
+# of shared strings or of empty cells). Each part's unpacked size (the ZIP's central directory;
+# zipfile never reads past it) and what the sheets and shared strings hold are checked with a
+# streaming parse, stopping at the first excess, before openpyxl builds anything.
+MAX_PART_BYTES = 10 * 1024 * 1024
+MAX_OTHER_XML_BYTES = 4 * 1024 * 1024  # styles, workbook, relations: parsed whole by openpyxl
+MAX_UNPACKED_BYTES = 40 * 1024 * 1024
+MAX_PARTS = 500
+MAX_CELLS = 50_000  # cells written in all sheets, empty ones included (63 provinces: a few thousand)
+MAX_ELEMENTS = 300_000  # XML elements in one part
+MAX_SHARED_STRINGS = 50_000
+MAX_CELL_CHARS = 2_000  # a province name, a value, a note: never more
+
+
+def _too_much(what: str, path: Path, fix: str = "save the table again with only the province table on its first "
+              "sheet") -> ParindexError:
+    return ParindexError(f"{what}: this is not a province table", fix=fix, file=str(path))
+
+
+class _PartScan:
+    """Expat callbacks over one sheet or shared-strings part: counts, lengths, formulas; no tree is
+    built, so memory stays flat whatever the part holds. Raises at the first excess."""
+
+    def __init__(self, path: Path, part: str, cells: int):
+        self.path, self.part, self.cells = path, part, cells
+        self.shared = part.lower().endswith("sharedstrings.xml")
+        self.elements = self.strings = self.text = 0
+        self.in_text = self.in_formula_cell = self.has_f = self.has_v = False
+        self.ref = ""
+        self.formula: str | None = None
+
+    def start(self, name: str, attrs: dict) -> None:
+        self.elements += 1
+        if self.elements > MAX_ELEMENTS:
+            raise _too_much(f"more than {MAX_ELEMENTS} XML elements in {self.part}", self.path)
+        tag = name.rsplit(":", 1)[-1]
+        if tag in ("t", "v"):
+            self.in_text = True
+        if tag in ("si", "c"):
+            self.text = 0  # a string's or cell's runs together (rich text has several <t>)
+        if self.shared and tag == "si":
+            self.strings += 1
+            if self.strings > MAX_SHARED_STRINGS:
+                raise _too_much(f"more than {MAX_SHARED_STRINGS} shared strings", self.path)
+        elif not self.shared and tag == "c":
+            self.cells += 1
+            if self.cells > MAX_CELLS:
+                raise _too_much(f"more than {MAX_CELLS} cells", self.path)
+            self.ref, self.has_f, self.has_v = str(attrs.get("r", "?")), False, False
+        elif tag == "f":
+            self.has_f = True
+
+    def data(self, text: str) -> None:
+        if self.in_text:
+            self.text += len(text)
+            if self.text > MAX_CELL_CHARS:
+                raise _too_much(f"a cell or string of more than {MAX_CELL_CHARS} characters in {self.part}", self.path,
+                                fix=f"keep cells under {MAX_CELL_CHARS} characters")
+
+    def end(self, name: str) -> None:
+        tag = name.rsplit(":", 1)[-1]
+        if tag in ("t", "v"):
+            self.in_text = False
+            if tag == "v" and self.text:
+                self.has_v = True
+        elif tag == "c" and not self.shared and self.has_f and not self.has_v and self.formula is None:
+            self.formula = self.ref
+
+
+def _no_dtd(*args) -> None:
+    raise ValueError("a document type declaration")  # entities could multiply text (billion laughs)
+
+
+def _scan_xlsx(path: Path) -> dict[str, str]:
+    """Refuse a workbook that would exhaust memory or time; return, per worksheet part, the first
+    cell holding a formula without a saved result (openpyxl would read it as empty)."""
+    import zipfile
+    import zlib
+    from xml.parsers import expat
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return {}  # not a ZIP: openpyxl says so in its own words, below
+    formulas: dict[str, str] = {}
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_PARTS:
+            raise _too_much(f"the workbook has {len(infos)} parts", path)
+        for info in infos:
+            low = info.filename.lower()
+            scanned = low.endswith("sharedstrings.xml") or (low.startswith("xl/worksheets/") and low.endswith(".xml"))
+            limit = MAX_PART_BYTES if scanned or not low.endswith((".xml", ".rels")) else MAX_OTHER_XML_BYTES
+            if info.file_size > limit:
+                raise _too_much(f"part {info.filename} unpacks to {info.file_size / 1024 / 1024:.0f} MB", path)
+        total = sum(i.file_size for i in infos)
+        if total > MAX_UNPACKED_BYTES:
+            raise _too_much(f"the workbook unpacks to {total / 1024 / 1024:.0f} MB", path)
+        cells = 0
+        for info in infos:
+            low = info.filename.lower()
+            if not (low.endswith("sharedstrings.xml") or (low.startswith("xl/worksheets/") and low.endswith(".xml"))):
+                continue
+            scan = _PartScan(path, info.filename, cells)
+            parser = expat.ParserCreate()
+            parser.StartElementHandler, parser.EndElementHandler = scan.start, scan.end
+            parser.CharacterDataHandler = scan.data
+            parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _no_dtd
+            try:
+                with zf.open(info) as f:  # zipfile stops at the size the central directory gives
+                    while chunk := f.read(1 << 16):
+                        parser.Parse(chunk, False)
+                parser.Parse(b"", True)
+            except ParindexError:
+                raise
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, expat.ExpatError) as e:
+                raise ParindexError(f"cannot read the workbook ({type(e).__name__} in {info.filename})",
+                                    fix="save it again from a spreadsheet program as an unprotected .xlsx",
+                                    file=str(path)) from None
+            cells = scan.cells
+            if scan.formula is not None:
+                formulas[info.filename] = scan.formula
+    return formulas
+
+
 def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
     from openpyxl import load_workbook
 
     _check_size(path)
+    formulas = _scan_xlsx(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises several unrelated types for a bad file
@@ -157,19 +283,31 @@ def _read_xlsx(path: Path) -> tuple[list[str], Rows]:
                             fix="save it again from a spreadsheet program as an unprotected .xlsx",
                             file=str(path)) from None
     ws = wb.worksheets[0]
+    where = formulas.get(str(getattr(ws, "_worksheet_path", "")).lstrip("/"))
+    if where:
+        wb.close()
+        raise ParindexError(f"cell {clean(where, 12)} holds a formula without a saved result (it would read as empty)",
+                            fix="open the workbook in a spreadsheet program and save it, or paste the values as "
+                                "values", file=str(path))
     rows: list[list[object]] = []
     # Read only as wide as the table and as long as a table can be: a stray cell at XFD1048576
     # would otherwise make openpyxl walk a million rows of sixteen thousand cells.
-    for row in ws.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_ROWS + 50):
-        vals = []
-        for c in row:
-            v = c.value
-            # A cell formatted as percent stores 0.9104 for 91.04 %.
-            if isinstance(v, (int, float)) and "%" in (c.number_format or ""):
-                v = round(float(v) * 100, 10)
-            vals.append(v)
-        rows.append(vals)
-    wb.close()
+    try:
+        for row in ws.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_ROWS + 50):
+            vals = []
+            for c in row:
+                v = c.value
+                # A cell formatted as percent stores 0.9104 for 91.04 %.
+                if isinstance(v, (int, float)) and "%" in (c.number_format or ""):
+                    v = round(float(v) * 100, 10)
+                vals.append(v)
+            rows.append(vals)
+    except Exception as e:  # a damaged sheet (a shared string that is not there, a bad cell type)
+        raise ParindexError(f"cannot read the first worksheet ({type(e).__name__})",
+                            fix="save it again from a spreadsheet program as an unprotected .xlsx",
+                            file=str(path)) from None
+    finally:
+        wb.close()
     if not any(v not in (None, "") for r in rows for v in r):
         raise ParindexError("the first worksheet is empty", fix="put the table on the first sheet",
                             file=str(path))
@@ -238,6 +376,17 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
     path = Path(path)
     name = str(path)
     suffix = path.suffix.lower()
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise ParindexError(f"cannot read it ({e.strerror})", fix="check its permissions", file=name) from None
+    if suffix in (".csv", ".txt", ".tsv") and head.startswith(b"PK\x03\x04"):
+        raise ParindexError(f"this is a ZIP file (an XLSX workbook?) named {suffix}, not a text table",
+                            fix="rename it to .xlsx, or save it as 'CSV UTF-8 (Comma delimited)'", file=name)
+    if suffix in (".csv", ".txt", ".tsv") and head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ParindexError(f"this is an old Excel workbook (.xls) named {suffix}, not a text table",
+                            fix="save it as .xlsx or CSV UTF-8", file=name)
     if suffix in (".xlsx", ".xlsm"):
         header, rows = _read_xlsx(path)
     elif suffix in (".csv", ".txt", ".tsv"):
@@ -274,6 +423,7 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
     comps = {c: pd.Series(pd.NA, index=df.index, dtype="Float64") for c in COMPONENT_COLUMNS if c in col}
     seen: dict[str, int] = {}
     report = LoadReport(file=name, rows=len(rows))
+    first_value: tuple[int, str, float] | None = None
 
     def cell(r: list[object], key: str) -> object:
         i = col[key]
@@ -303,6 +453,7 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
                 # is the value it stands for, and never moves a province across a cut-off
                 v = round(v, USER_DECIMALS)
                 text = f"{v:.{USER_DECIMALS}f}".rstrip("0").rstrip(".")
+            first_value = first_value or (rowno, text, v)
             if not 0 <= v <= 100:
                 raise ParindexError(f"value {text} is outside 0-100", file=name, row=rowno, column=index,
                                     fix="give the index in percent (e.g. 91.04, not 0.9104 or 9104)")
@@ -335,6 +486,12 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
     if df["value"].isna().all():
         raise ParindexError(f"no row has a value in column '{index}'", file=name, column=index,
                             fix="fill in the values (a table without any would replace a report with nothing)")
+    if first_value is not None and (df["value"].dropna() <= 1.0).all():  # no one scores 1 %: shares of 1
+        rowno, text, v = first_value
+        raise ParindexError(f"every value is at most 1 (this row: {text}): these look like fractions, not percent",
+                            file=name, row=rowno, column=index,
+                            fix=f"give the index in percent ({v * 100:.2f}, not {text}), or format the cells as "
+                                f"percent in the workbook")
     missing = [n for c, n in zip(df.index, df["province"]) if c not in seen]
     report.missing = missing
     if complete and missing:

@@ -14,7 +14,7 @@ from papermill.utils import find_first_tagged_cell_index
 from . import __version__
 from .analysis import analyse, load_bundle
 from .datapackage import sha256
-from .errors import ParindexError
+from .errors import ParindexError, clean
 from .labels import LANGS
 from .loading import check_input_file
 
@@ -93,7 +93,7 @@ def _declared(notebook: Path) -> tuple[list[str], list[str]]:
     This is what ``papermill.inspect_notebook`` does, minus its demand for kernel metadata in
     the notebook: a build always runs on the Python report kernel, whatever the notebook says.
     """
-    nb = load_notebook_node(str(notebook))
+    nb = read_notebook(notebook)
     cell = find_first_tagged_cell_index(nb, "parameters")
     if cell < 0:
         raise ParindexError("notebook has no cell tagged 'parameters'", file=str(notebook),
@@ -108,3 +108,14 @@ def _declared(notebook: Path) -> tuple[list[str], list[str]]:
         log.removeHandler(unread)
         log.propagate = propagate
     return names, unread.lines
+
+
+def read_notebook(notebook: Path):
+    """papermill's loader (normalised metadata and tags), a file that is not a notebook refused in one line."""
+    try:
+        return load_notebook_node(str(notebook))
+    except Exception as e:  # nbformat's NotJSONError, a JSON that is no notebook, a bad encoding...
+        first = clean(str(e).strip().splitlines()[0] if str(e).strip() else "", 120)
+        raise ParindexError(f"not a readable notebook ({type(e).__name__}{': ' + first if first else ''})",
+                            file=str(notebook), fix="pass a .ipynb saved by Jupyter (a copy of notebooks/"
+                                                    "yearly_report.ipynb)") from None

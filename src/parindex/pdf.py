@@ -97,9 +97,6 @@ def warm_up(niceness: int = 0, scratch: str = "") -> None:
     (whose cells the worker is waiting for) keeps a whole core. With ``scratch``, its
     temporary files go into that folder, which the build removes even if the worker is killed.
     """
-    from .lifecycle import die_with_parent
-
-    die_with_parent()  # a forked worker ends with the build, even one killed outright
     if scratch:
         import tempfile
 

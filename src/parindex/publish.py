@@ -1,12 +1,16 @@
 """Publishing a build: its files replace the previous ones in the destination as one set.
 
-A build writes everything into a scratch folder beside the destination (same filesystem, so
-a rename is atomic). Publishing is a roll-forward commit:
+A build writes everything into a scratch folder beside the destination, or inside it when the
+destination is a mount point (same filesystem either way, so a rename is atomic). Publishing
+is a roll-forward commit:
 
-1. every file is complete (and on disk) in the scratch folder;
+1. every file is complete (and on disk) in the scratch folder; every destination is checked
+   (absent or a file, not a folder; same filesystem; the folder writable) and the files it
+   replaces are kept aside in the scratch folder (hard links);
 2. a marker listing them is written there, atomically: from then on the set is committed;
-3. the files are renamed into the destination, one ``os.replace`` each;
-4. the marker and the folder are removed.
+3. the files are renamed into the destination, one ``os.replace`` each; if one fails, those
+   done are put back (the previous set is restored) and the commit is withdrawn;
+4. the marker and the folder are removed; a folder still holding a marker is never removed.
 
 A build killed during step 3 leaves a new notebook beside the old HTML or PDF. The next
 build into that destination finds the folder of the dead process: with a marker it finishes
@@ -25,11 +29,12 @@ import fcntl
 import json
 import os
 import shutil
-import tempfile
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from .lifecycle import scratch_prefix, stale
+from .errors import ParindexError
+from .lifecycle import OWNER, exit_if_orphaned, make_scratch, remove, stale
 
 MARKER = "publish.json"
 
@@ -38,11 +43,40 @@ def _scratch_name(dest: Path) -> str:
     return f".{dest.name}.building"
 
 
+_PREVIOUS = ".previous-"  # in a scratch folder: the file a set replaces, kept until the set is in
+
+
+def _device(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_dev
+    except OSError:
+        return None
+
+
+def _stage(dest: Path) -> Path:
+    """Where ``dest``'s builds are staged: beside it, unless it is a mount point (another
+    filesystem than its parent's: a rename must always be possible) or its parent takes no new
+    entries; then inside it."""
+    inside = _device(dest)
+    if inside is not None and (inside != _device(dest.parent) or not os.access(dest.parent, os.W_OK | os.X_OK)):
+        return dest
+    return dest.parent
+
+
+def _stages(dest: Path) -> list[Path]:
+    return [dest.parent] + ([dest] if dest.is_dir() else [])
+
+
 def scratch_folder(dest: Path) -> Path:
-    """A new scratch folder beside ``dest``, once what dead builds left there is dealt with."""
+    """A new scratch folder on ``dest``'s filesystem, once what dead builds left there is dealt with."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     recover(dest)
-    return Path(tempfile.mkdtemp(prefix=scratch_prefix(_scratch_name(dest)), dir=dest.parent))
+    return make_scratch(_scratch_name(dest), _stage(dest))
+
+
+def committed(scratch: Path) -> bool:
+    """A scratch folder whose set is committed but not yet all in place: keep it (roll-forward)."""
+    return (scratch / MARKER).is_file()
 
 
 @contextlib.contextmanager
@@ -83,40 +117,105 @@ def _read_marker(scratch: Path, dest: Path) -> list[str] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no marker (or not ours whole): nothing was published from here
     # only plain names, only into this destination: the marker decides which files move where
-    if target != dest.resolve() or any(n != Path(n).name or n in ("", ".", "..", MARKER) for n in names):
+    if target != dest.resolve() or any(n != Path(n).name or n in ("", ".", "..", MARKER, OWNER)
+                                       or n.startswith(_PREVIOUS) for n in names):
         return None
     return names
 
 
-def _roll_forward(scratch: Path, dest: Path, names: list[str], dest_fd: int) -> None:
+def _refusal(problem: str, where: Path, fix: str) -> ParindexError:
+    return ParindexError(problem, fix=fix, file=str(where))
+
+
+def _check_destinations(scratch: Path, dest: Path, names: list[str]) -> None:
+    """Before the first rename: every file of the set can be put in place."""
+    if _device(scratch) != _device(dest):
+        raise _refusal("the output folder is on another filesystem than the build folder", dest,
+                       "build into a folder on one filesystem")
+    if not os.access(dest, os.W_OK | os.X_OK):
+        raise _refusal("the output folder is not writable", dest, "choose a folder you can write to")
+    for n in names:
+        try:
+            mode = os.lstat(dest / n).st_mode
+        except FileNotFoundError:
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):  # a link is replaced, never followed
+            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            raise _refusal(f"{kind} stands where the report's file goes", dest / n,
+                           "move it away and build again; the previous report is unchanged")
+
+
+def _keep_previous(scratch: Path, dest: Path, names: list[str]) -> None:
+    """Keep the files the set replaces (a hard link, or a copy), so that a failed rename can be undone."""
+    for n in names:
+        old, kept = dest / n, scratch / f"{_PREVIOUS}{n}"
+        if not os.path.lexists(old):
+            continue
+        try:
+            os.link(old, kept, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(old, kept, follow_symlinks=False)
+
+
+def _roll_back(scratch: Path, dest: Path, done: list[str], dest_fd: int) -> None:
+    """Undo the renames ``done``: each previous file back in place (or the new one out again)."""
+    for n in reversed(done):
+        kept = scratch / f"{_PREVIOUS}{n}"
+        if os.path.lexists(kept):
+            os.replace(kept, dest / n)
+        else:
+            os.replace(dest / n, scratch / n)
+    os.fsync(dest_fd)
+    (scratch / MARKER).unlink()  # withdrawn: nothing of this set is published
+    _fsync(scratch, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _roll_forward(scratch: Path, dest: Path, names: list[str], dest_fd: int) -> list[str]:
+    """The renames; returns the names moved by this call."""
+    done = []
     for n in names:
         with contextlib.suppress(FileNotFoundError):  # moved before the crash
             os.replace(scratch / n, dest / n)
+            done.append(n)
     os.fsync(dest_fd)  # the renames are on disk before the commit is forgotten
     with contextlib.suppress(FileNotFoundError):
         (scratch / MARKER).unlink()
+    return done
+
+
+def _failed(e: OSError, where: Path) -> ParindexError:
+    from .errors import os_error
+
+    return os_error(e, where, "the previous report is unchanged") or ParindexError(
+        f"cannot put the report in place ({e.strerror or type(e).__name__}); the previous report is unchanged",
+        fix="check the output folder", file=str(where), exit_code=1)
 
 
 def _finish_dead(dest: Path, dest_fd: int) -> None:
     """Under the lock: finish the set a dead build committed to ``dest`` (at most one, since each
     holder of the lock finishes those before its own)."""
-    for folder in stale(dest.parent, _scratch_name(dest)):
+    for folder in [f for stage in _stages(dest) for f in stale(stage, _scratch_name(dest))]:
         names = _read_marker(folder, dest)
         if names is not None:
-            _roll_forward(folder, dest, names, dest_fd)
-        shutil.rmtree(folder, ignore_errors=True)  # finished, or never committed here
+            try:
+                _roll_forward(folder, dest, names, dest_fd)
+            except OSError as e:  # the folder is kept: a later run finishes the set
+                raise ParindexError(f"a report committed by an earlier, stopped build could not be put in place "
+                                    f"({e.strerror or type(e).__name__})", file=str(dest / Path(e.filename or "").name),
+                                    fix=f"move away what is in the way; the files wait in {folder}") from None
+        remove(folder)  # finished, or never committed here
 
 
 def recover(dest: Path) -> None:
     """Finish what dead builds committed to ``dest`` and remove the scratch folders they left."""
-    folders = stale(dest.parent, _scratch_name(dest))
+    folders = [f for stage in _stages(dest) for f in stale(stage, _scratch_name(dest))]
     if any((f / MARKER).is_file() for f in folders):
         dest.mkdir(parents=True, exist_ok=True)
         with _locked(dest) as fd:
             _finish_dead(dest, fd)
     for f in folders:
         if not (f / MARKER).is_file():  # never committed (a dead process's folder gains no marker)
-            shutil.rmtree(f, ignore_errors=True)
+            remove(f)
 
 
 def publish(files: list[Path], dest: Path) -> list[Path]:
@@ -135,6 +234,23 @@ def publish(files: list[Path], dest: Path) -> list[Path]:
         _fsync(f)
     with _locked(dest) as fd:
         _finish_dead(dest, fd)
-        _write_marker(scratch, dest, names)
-        _roll_forward(scratch, dest, names, fd)
+        exit_if_orphaned()  # a worker whose parent died publishes nothing (the user stopped the batch)
+        _check_destinations(scratch, dest, names)
+        try:
+            _keep_previous(scratch, dest, names)
+            _write_marker(scratch, dest, names)
+        except OSError as e:  # nothing is published yet
+            with contextlib.suppress(FileNotFoundError):
+                (scratch / MARKER).unlink()
+            raise _failed(e, dest) from None
+        done: list[str] = []
+        try:
+            for n in names:
+                os.replace(scratch / n, dest / n)
+                done.append(n)
+        except OSError as e:
+            _roll_back(scratch, dest, done, fd)  # if this fails too, the marker stays: a later run finishes
+            raise _failed(e, dest / n) from None
+        os.fsync(fd)
+        (scratch / MARKER).unlink()
     return [dest / n for n in names]

@@ -68,15 +68,31 @@ class Successor:
     new_name: str
     effective: str  # ISO date
     legal_basis: str
+    merged: tuple[str, ...] = ()  # every former unit merged into new_name, this one included
+    old_code: str = ""
+    new_code: str = ""
 
     def message(self) -> str:
         y, m, d = self.effective.split("-")
-        return (f"{self.old_name} merged into {self.new_name} on {int(d)} {_MONTHS[int(m) - 1]} {y} "
-                f"({self.legal_basis})")
+        when = f"on {int(d)} {_MONTHS[int(m) - 1]} {y} ({self.legal_basis})"
+        others = [n for n in self.merged if n != self.old_name]
+        if self.old_name == self.new_name and others:
+            # only the old code can point here (the name is the new unit's): say what merged
+            who = self.old_name + (f" and {others[0]}" if len(others) == 1 else
+                                   ", " + ", ".join(others[:-1]) + f" and {others[-1]}")
+            code = f" (code {self.new_code})" if self.new_code else ""
+            return f"code {self.old_code} is the former {self.old_name}'s: {who} merged into {self.new_name}{code} {when}"
+        return f"{self.old_name} merged into {self.new_name} {when}"
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
+
+
+def _is_code(text: str) -> bool:
+    """A GSO code as typed: ASCII digits only (str.isdigit also takes '²' and other scripts' digits,
+    which int() then refuses), and short (a 5000-digit 'code' is past Python's int-string limit)."""
+    return re.fullmatch(r"[0-9]{1,4}", text) is not None
 
 
 class Registry:
@@ -119,7 +135,7 @@ class Registry:
         text = str(spelling).strip()
         if isinstance(spelling, (int, float)) and float(spelling).is_integer():
             text = str(int(spelling))
-        if text.isdigit():
+        if _is_code(text):
             return self.by_code.get(str(int(text)).zfill(2))
         return self._keys.get(fold(text))
 
@@ -141,7 +157,7 @@ class Registry:
         if p is not None:
             return p
         text = str(spelling).strip()
-        succ = self.former_codes.get(text.zfill(2)) if text.isdigit() else self.successors.get(fold(text))
+        succ = self.former_codes.get(str(int(text)).zfill(2)) if _is_code(text) else self.successors.get(fold(text))
         if succ is not None:
             raise ParindexError(succ.message(), file=file, row=row, column=column,
                                 fix=f"write the row for {succ.new_name}, the unit assessed from then on")
@@ -173,9 +189,13 @@ def _load_2025(path: Path) -> Registry:
     successors: dict[str, Successor] = {}
     codes: dict[str, Successor] = {}
     new_codes = set(units["code"])
+    code_of = dict(zip(units["name_vi"], units["code"]))
+    merged = {new: tuple(former.by_code[c].name_vi for c in cross.loc[cross["new_province"] == new, "old_code"])
+              for new in cross["new_province"].unique()}
     for r in cross.itertuples():
         old = former.by_code[r.old_code]
-        s = Successor(old.name_vi, r.new_province, r.effective, r.legal_basis)
+        s = Successor(old.name_vi, r.new_province, r.effective, r.legal_basis, merged[r.new_province], r.old_code,
+                      str(code_of.get(r.new_province, "")))
         spellings = [old.name_vi, old.name_ascii, old.name_en,
                      *filter(None, str(former.table.loc[former.table["code"] == r.old_code, "aliases"].fillna("").iloc[0]).split("|"))]
         for sp in spellings:

@@ -28,8 +28,8 @@ from typing import Callable
 from . import __version__
 from .errors import ParindexError
 from .kernel import ReportKernel
-from .paths import notebooks_dir, reports_dir
-from .publish import publish, scratch_folder
+from .paths import check_year_has_data, notebooks_dir, reports_dir
+from .publish import committed, publish, scratch_folder
 
 FORMATS = ("html", "pdf")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython's colours in a traceback
@@ -102,9 +102,11 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         if old.get("build_key") == build_key(nb_path, params, formats) and all(f.is_file() for f in wanted):
             return BuildResult(dest, wanted + [record], time.perf_counter() - t0, skipped=True, year=year)
 
+    check_year_has_data(year, par_index_file, sipas_file)  # before any folder or process
     tmp = scratch_folder(dest)
     title = document_title(notebook, year, lang)
     kernel = exports = None
+    ok = False
     try:
         # The kernel first (a plain process launch), then the PDF workers (forked before any
         # ZeroMQ socket exists), then the client's channels, then the parent's own imports and
@@ -148,6 +150,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         files.append(tmp / f"{stem}.build.json")
         files = publish(files, dest)
         (dest / f"{stem}.failed.ipynb").unlink(missing_ok=True)  # an older failure, now superseded
+        ok = True
     except ParindexError as e:
         if verbose:
             import sys
@@ -162,6 +165,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         if kernel:
             kernel.shutdown()
         if exports:
-            exports.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+            exports.close(abort=not ok)
+        if not committed(tmp):  # a set committed but not all in place waits for the next run
+            shutil.rmtree(tmp, ignore_errors=True)
     return BuildResult(dest, files, time.perf_counter() - t0, year=year)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,7 @@ import pandas as pd
 from . import __version__
 from .analysis import YearAnalysis, analyse, load_bundle
 from .errors import ParindexError
+from .lifecycle import make_scratch, remove_stale
 
 RESULTS = "results.csv"
 SOURCES = "sources.csv"
@@ -129,7 +129,8 @@ def export(years: list[int], out: Path, units: str = "provinces", xlsx: bool = F
     src = src[src["source_id"].isin(used)].sort_values("source_id")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=".export-"))
+    remove_stale(out, ".export")  # what a killed export left (its owner marker says so; nothing else)
+    tmp = make_scratch(".export", out)
     try:
         df.to_csv(tmp / RESULTS, index=False, lineterminator="\n")
         src.to_csv(tmp / SOURCES, index=False, lineterminator="\n")
