@@ -1331,8 +1331,12 @@ def pmap(fn, items: Sequence) -> list:
         return list(ex.map(fn, items))
 
 
-def _province_answers(p: Problem, active: list[Claim], rs, bands: dict[str, Band]) -> list[dict]:
-    """Bounds and possible groups for every province, one solve per distinct situation."""
+def _province_answers(p: Problem, active: list[Claim], rs, bands: dict[str, Band],
+                      cuts: dict[Cut, tuple[float, float]] | None = None) -> list[dict]:
+    """Bounds and possible groups for every province, one solve per distinct situation.
+
+    ``cuts``: the range of each unstated cut-off over ``joint(active)`` (hundredths), which
+    settles most group questions without a solve."""
     position = rs is not None and not rs.is_band
     reps: dict[tuple, int] = {}
     for i in range(p.n):
@@ -1340,7 +1344,7 @@ def _province_answers(p: Problem, active: list[Claim], rs, bands: dict[str, Band
 
     def answer(i: int) -> dict:
         active_i = own_region(active, i)
-        return _answer(p, active_i, i, rs, bands, position)
+        return _answer(p, active_i, i, rs, bands, position, cuts or {})
 
     by_sig = dict(zip(reps, pmap(answer, list(reps.values()))))
     return [by_sig[_signature(i, active)] for i in range(p.n)]
@@ -1359,7 +1363,36 @@ def joint(claims: Sequence[Claim]) -> list[Claim]:
     return [c for c in claims if c.kind != "region_mean"]
 
 
-def _answer(p: Problem, active: list[Claim], i: int, rs, bands: dict[str, Band], position: bool) -> dict:
+def _cut_side(band: Band, lo: float, hi: float, cuts: dict[Cut, tuple[float, float]]) -> bool | None:
+    """Whether a value in [lo, hi] is surely in (True) or surely out of (False) a band with an
+    unstated cut-off, given the cut-offs' ranges; None when only a solve can tell."""
+    a, b = band
+    surely_in = True
+    for end, lower in ((a, True), (b, False)):
+        if end is None:
+            continue
+        if isinstance(end, Cut):
+            if end not in cuts:
+                return None
+            t_lo, t_hi = cuts[end]
+            if lower:  # x >= t
+                if hi < t_lo - TOL:
+                    return False
+                surely_in &= lo >= t_hi - TOL
+            else:  # x < t
+                if lo > t_hi - 1 + TOL:
+                    return False
+                surely_in &= hi <= t_lo - 1 + TOL
+        else:
+            if lower and hi < end - TOL or not lower and lo > end + TOL:
+                return False
+            surely_in &= (lo >= end - TOL) if lower else (hi <= end + TOL)
+    return True if surely_in else None
+
+
+def _answer(p: Problem, active: list[Claim], i: int, rs, bands: dict[str, Band], position: bool,
+            cuts: dict[Cut, tuple[float, float]] | None = None) -> dict:
+    cuts = cuts or {}
     rng = p.value_range(active, i)
     if rng is None:
         return {"lo": None, "hi": None, "possible": [], "group": None}
@@ -1370,7 +1403,8 @@ def _answer(p: Problem, active: list[Claim], i: int, rs, bands: dict[str, Band],
     poss = []
     for lab, b in bands.items():
         if has_cut(b):
-            if p.in_band_possible(active, i, b):
+            side = _cut_side(b, lo, hi, cuts)
+            if side or (side is None and p.in_band_possible(active, i, b)):
                 poss.append(lab)
             continue
         if not _meets(b, lo, hi):
@@ -1381,7 +1415,8 @@ def _answer(p: Problem, active: list[Claim], i: int, rs, bands: dict[str, Band],
                 p.feasible(active, restrict={i: (a_, b_)}):
             poss.append(lab)
     forced = [lab for lab, b in bands.items() if not has_cut(b) and _inside(b, lo, hi)]
-    if len(poss) == 1 and has_cut(bands[poss[0]]) and not p.in_band_possible(active, i, bands[poss[0]], False):
+    if len(poss) == 1 and has_cut(bands[poss[0]]) and (
+            _cut_side(bands[poss[0]], lo, hi, cuts) or not p.in_band_possible(active, i, bands[poss[0]], False)):
         forced = poss[:]
     # below (or above) every band: the year's rules put such a value in no group. lo and hi
     # are attained, so a table with the value outside exists whenever one of them is.
@@ -1505,9 +1540,17 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
                                                                                               if c.key != mean.key], mean))]
         return Inference(p, list(data.index), rs, without, claims, conflicts, pd.DataFrame(),
                          _count_ranges(p, joint(active), rs, bands), checks, other, unproven=p.unproven,
-                         cut_ranges=_cut_ranges(p, joint(active), bands))
-    answers = _province_answers(p, active, rs, bands)
+                         cut_ranges=_percent(_cut_ranges(p, joint(active), bands)))
+    cut_ranges = _cut_ranges(p, joint(active), bands)
+    answers = _province_answers(p, active, rs, bands, cut_ranges)
     own = _own_groups(claims, p.n, bands) if rs is not None and rs.is_band else [None] * p.n
+    # which groups the counts decide: one question per distinct situation, on the cores
+    ask = {}
+    for i in range(p.n):
+        if answers[i]["group"] is not None and own[i] != answers[i]["group"]:
+            ask.setdefault((_signature(i, active), answers[i]["group"]), i)
+    needs = dict(zip(ask, pmap(lambda k: _needs_counts(p, own_region(active, ask[k]), ask[k], k[1], bands),
+                               list(ask))))
     rows = []
     for i, code in enumerate(data.index):
         a = answers[i]
@@ -1515,7 +1558,7 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
             basis = "unknown"
         elif own[i] == a["group"]:
             basis = "value"
-        elif not _needs_counts(p, own_region(active, i), i, a["group"], bands):
+        elif not needs[(_signature(i, active), a["group"])]:
             basis = "record"
         else:
             basis = "announced_counts"
@@ -1524,7 +1567,6 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
                      "group": a["group"], "group_basis": basis})
     provinces = pd.DataFrame(rows).set_index("code")
     counts = _count_ranges(p, joint(active), rs, bands)
-    cut_ranges = _cut_ranges(p, joint(active), bands)
 
     by_key = {c.key: c for c in claims}
     in_conflict: dict[str, list[Conflict]] = {}
@@ -1547,16 +1589,17 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
 
     checks = pmap(check, [c for c in claims if c.kind not in ("value", "rank", "change")])
     return Inference(p, list(data.index), rs, without, claims, conflicts, provinces, counts, checks, other,
-                     unproven=p.unproven, cut_ranges=cut_ranges)
+                     unproven=p.unproven, cut_ranges=_percent(cut_ranges))
 
 
-def _cut_ranges(p: Problem, active: list[Claim], bands: dict[str, Band]) -> dict[str, tuple[float, float]]:
+def _cut_ranges(p: Problem, active: list[Claim], bands: dict[str, Band]) -> dict[Cut, tuple[float, float]]:
+    """Each unstated cut-off's range over every table consistent with ``active`` (hundredths)."""
     cuts = list(dict.fromkeys(e for b in bands.values() for e in b if isinstance(e, Cut)))
-    out = {}
-    for cut, r in zip(cuts, pmap(lambda c: p.cut_range(active, c), cuts)):
-        if r is not None:
-            out[str(cut)] = (r[0] / GRID, r[1] / GRID)
-    return out
+    return {cut: r for cut, r in zip(cuts, pmap(lambda c: p.cut_range(active, c), cuts)) if r is not None}
+
+
+def _percent(cuts: dict[Cut, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    return {str(c): (lo / GRID, hi / GRID) for c, (lo, hi) in cuts.items()}
 
 
 def _needs_counts(p: Problem, active: list[Claim], i: int, group: str, bands: dict[str, Band]) -> bool:
