@@ -470,7 +470,8 @@ def main(research: Path) -> None:
                     refuse(f"data/{name}, row {n}, column 'source_id': the research cites '{url[:80]}', which is "
                            "not a followable URL (fix: give the research row a source with a URL, or withdraw "
                            "the row as the round-2 errata did)")
-    srows = [s for k, s in sources.items() if k in cited]
+    manual = {m["source_id"] for m in MANUAL_SOURCES}  # hand-kept: cited by data/datapackage.json too
+    srows = [s for k, s in sources.items() if k in cited or k in manual]
     srows.sort(key=lambda s: (s["source_id"] not in {m["source_id"] for m in MANUAL_SOURCES}, s["source_id"]))
     out["sources.csv"] = (["source_id", "url", "publisher", "published", "class", "published_note", "title"], srows)
 

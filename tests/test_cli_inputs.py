@@ -153,8 +153,10 @@ def test_missing_file_and_unknown_year():
 
 def test_summary_json_has_the_promised_keys():
     doc = summary_json("--year", "2020")
-    assert doc["par_index"]["groups"] == {"A": 2, "B": 30, "C": 1, "D": 0}
-    assert doc["par_index"]["count_ranges"]["B"] == [55, 60]
+    assert doc["par_index"]["groups"] == {"A": 2, "B": 30, "C": 4, "D": 0}  # the counts place 3 more in C
+    assert doc["par_index"]["count_ranges"]["B"] == [56, 56]
+    assert doc["par_index"]["count_ranges_without_counts"]["B"] == [55, 60]
+    assert doc["sipas"]["cutoffs_allowed"] == {"90": [89.15, 91.65], "80": [77.43, 81.82]}
     assert doc["par_index"]["coverage"]["with_value"] == 21
     assert sorted(doc["sipas"]["tiers"]["highest"]) == sorted(doc["sipas"]["published_tiers"]["highest"])
     assert sorted(doc["sipas"]["tiers"]["lowest"]) == sorted(doc["sipas"]["published_tiers"]["lowest"])

@@ -24,10 +24,10 @@ def test_most_precise_value_wins_without_a_conflict(bundle, registry):
     assert d.at["Cần Thơ", "value_decimals"] == 0
 
 
-def test_derived_rank_colliding_with_stated_rank_is_dropped(bundle, registry):
+def test_a_derived_rank_colliding_with_a_stated_rank_is_kept_for_the_audit(bundle, registry):
+    # nothing is dropped before the audit: the inference sets the weaker one aside, and says so
     d = consolidate(bundle.observations, "sipas", 2020, registry).data.set_index("province")
-    assert d.at["Bình Dương", "rank"] == 22
-    assert d.at["Thái Nguyên", "rank"] is None or str(d.at["Thái Nguyên", "rank"]) == "<NA>"
+    assert d.at["Bình Dương", "rank"] == 22 and d.at["Thái Nguyên", "rank"] == 22
     assert "Bình Dương" in d.at["Thái Nguyên", "note"]
     t = consolidate(bundle.observations, "sipas", 2020, registry)
     # 19: Sóc Trăng 88.67 (derived, round 2); 5 ranks only: Vĩnh Phúc 6th joins in round 3

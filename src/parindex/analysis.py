@@ -387,6 +387,8 @@ def _index_summary(res: IndexResult) -> dict:
         "cutoffs_allowed": {k: list(v) for k, v in res.inference.cut_ranges.items()},
         "announced_counts": res.announced,
         "count_ranges": {lab: list(v) for lab, v in res.count_ranges.items()},
+        "count_ranges_without_counts": {lab: list(v) for lab, v in
+                                        res.inference.count_ranges_without_counts.items()},
         "groups": res.groups,
         "groups_by_basis": {b: int((c["group_basis"] == b).sum()) for b in
                             ("value", "record", "announced_counts", "unknown")},

@@ -224,7 +224,7 @@ def known_changes(table: IndexTable, previous: pd.DataFrame | None) -> pd.Series
 
 def _change_check(fact: str, value: str, diffs: pd.Series, names: pd.Series) -> tuple[str, tuple, tuple] | None:
     """A year-on-year fact against the units known in both years (it links two unknown tables
-    otherwise, and is not used for the bounds: docs/method.md §4.6)."""
+    otherwise, and is not used for the bounds: docs/method.md §4.4)."""
     if diffs.empty:
         return None
     try:

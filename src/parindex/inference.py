@@ -21,14 +21,17 @@ Conventions (each one keeps the set of admissible tables a superset of the real 
   therefore fill the open rank slots, as many between two published ranks as the gap leaves.
 * The leader is at least every other value and the last place at most; a maximum, minimum,
   range, mean or median published with k decimals holds to that rounding.
-* Announced counts (group counts, "n at or above X") are claims like the others in the audit,
-  which checks every fact jointly, but they are an *assumption* for the bounds: the counts are
-  what the package sets out to reproduce, so by default the bounds use the rest of the record
-  only, and ``assume_announced`` adds them.
-* Claims that cannot hold together are found by a deletion filter (the smallest set of claims
-  that conflict); one claim of each such set is set aside by a documented order, weakest first
-  (national facts before provincial figures, derived before stated, counts before values) and
-  the bounds rest on the rest.
+* Every published fact is a claim the bounds use by default: announced counts and regional
+  means too (``without`` leaves kinds out). A province's bounds use its own region's mean;
+  national figures use every claim but the regional means (docs/method.md §4.3). Facts that
+  link two years are checked in the audit, not used for bounds (§4.4).
+* A cut-off no source states is a variable (``Cut``), within what the record allows (§7.1).
+* Claims that cannot hold together are found by QuickXplain (the smallest set of claims that
+  conflict); from each set the claims whose removal alone restores consistency are preferred,
+  and among them the weakest goes (national facts before provincial figures, derived before
+  stated, counts before values); the bounds rest on the rest (§5).
+* An answer is accepted only with HiGHS's proof; otherwise the proven bound is returned as an
+  outer bound and counted (``unproven``).
 """
 
 from __future__ import annotations
@@ -1004,52 +1007,6 @@ def _split(text: object) -> tuple[str, ...]:
 
 
 REGION_FACT = re.compile(r"regional_mean_(?P<region>\w+)")
-CHANGE_EXTREMES = ("largest_rise", "largest_fall")
-_SIGNED = re.compile(r"([+\-\u2212]?\d+(?:[.,]\d+)?)\s*%?\s*$")
-
-
-def signed_figure(text: object) -> str | None:
-    """The signed number a change fact ends with ("Bình Thuận +6.39" -> "+6.39"), or None."""
-    m = _SIGNED.search(str(text))
-    return None if m is None else m.group(1).replace("\u2212", "-").replace(",", ".")
-
-
-def change_claims(data: pd.DataFrame, previous: pd.DataFrame | None, facts: pd.DataFrame) -> list[Claim]:
-    """Two years linked by the published extremes of the change: every province rose by at most
-    the largest rise and fell by at most the largest fall. Used where the province's previous
-    value is published on the grid (two decimals), so the bound on this year's value is exact;
-    links between two unknown values are checked, not used (docs/method.md §4.6)."""
-    if previous is None or facts.empty:
-        return []
-    ext: dict[str, tuple[Fraction, tuple[str, ...]]] = {}
-    for fact in CHANGE_EXTREMES:
-        rows = facts[facts["fact"] == fact]
-        figs = [signed_figure(v) for v in rows["value"]]
-        figs = [f for f in figs if f is not None]
-        if figs and len({abs(Fraction(f)) for f in figs}) == 1:  # sources that disagree bound nothing
-            ext[fact] = (abs(Fraction(figs[0])), tuple(dict.fromkeys(rows["source_id"])))
-    if not ext:
-        return []
-    out = []
-    for i, code in enumerate(data.index):
-        if code not in previous.index or pd.isna(previous.at[code, "value"]):
-            continue
-        text = previous.at[code, "value_text"]
-        if pd.isna(text) or (decimals(str(text)) or 0) < PUBLISHED_DECIMALS:
-            continue
-        prev = Fraction(str(text))
-        rise = ext.get("largest_rise")
-        fall = ext.get("largest_fall")
-        lo = float((prev - fall[0]) * GRID) if fall else float(DOMAIN[0])
-        hi = float((prev + rise[0]) * GRID) if rise else float(DOMAIN[1])
-        srcs = tuple(dict.fromkeys((rise[1] if rise else ()) + (fall[1] if fall else ())
-                                   + tuple(_split(previous.at[code, "value_sources"]))))
-        out.append(Claim(f"change:{code}", "change", f"{data.at[code, 'province']} within the published "
-                         f"extremes of the change from {text}", province=i, lo=max(lo, DOMAIN[0]),
-                         hi=min(hi, DOMAIN[1]), fact="change_extremes", published=str(text), sources=srcs))
-    return out
-
-
 def claims_for(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame,
                tiers: pd.DataFrame | None, exact_values: bool = False,
                membership: dict[str, tuple[str, ...]] | None = None, previous: pd.DataFrame | None = None,
@@ -1230,6 +1187,8 @@ class Inference:
     other: list[tuple] = field(default_factory=list)  # published facts that are not claims on the values
     unproven: int = 0  # answers that are outer bounds: a solve ended without a proof of optimality
     cut_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # unstated cut-off -> allowed
+    # the group counts the record allows without any announced count (what the counts add)
+    count_ranges_without_counts: dict[str, tuple[int, int]] = field(default_factory=dict)
     _slots: list[dict] | None = None
 
     @property
@@ -1567,6 +1526,8 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
                      "group": a["group"], "group_basis": basis})
     provinces = pd.DataFrame(rows).set_index("code")
     counts = _count_ranges(p, joint(active), rs, bands)
+    no_counts = [c for c in joint(active) if c.family != "counts"]
+    plain_counts = counts if len(no_counts) == len(joint(active)) else _count_ranges(p, no_counts, rs, bands)
 
     by_key = {c.key: c for c in claims}
     in_conflict: dict[str, list[Conflict]] = {}
@@ -1589,7 +1550,7 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
 
     checks = pmap(check, [c for c in claims if c.kind not in ("value", "rank", "change")])
     return Inference(p, list(data.index), rs, without, claims, conflicts, provinces, counts, checks, other,
-                     unproven=p.unproven, cut_ranges=_percent(cut_ranges))
+                     unproven=p.unproven, cut_ranges=_percent(cut_ranges), count_ranges_without_counts=plain_counts)
 
 
 def _cut_ranges(p: Problem, active: list[Claim], bands: dict[str, Band]) -> dict[Cut, tuple[float, float]]:
