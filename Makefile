@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test test-fast bench lab clean
+.PHONY: setup report test test-fast system-deps bench lab clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,28 @@ setup: $(STAMP)
 report: setup
 	$(BIN)/parindex report --year 2020
 
-test: setup
-	@command -v pdftotext >/dev/null || { echo "pdftotext missing: apt-get install -y poppler-utils"; exit 1; }
-	@command -v chromium >/dev/null || { echo "chromium missing: apt-get install -y chromium"; exit 1; }
+test: setup system-deps
 	$(BIN)/python -m pytest -q
+
+# The tests read PDFs with poppler's tools, check the HTML in headless Chromium and render PDFs
+# with Pango. As root on Debian or Ubuntu, what is missing is installed (one line says what);
+# otherwise the one command to run is printed.
+system-deps:
+	@missing=""; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	{ ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; } || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make test: installing$$missing (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    { apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1 \
+	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }; } \
+	      || { echo "make test: could not install$$missing"; exit 1; }; \
+	  else \
+	    echo "make test: missing$$missing; run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
 
 test-fast: setup  # everyday edits: everything but the kernel builds (pytest -m "not slow")
 	$(BIN)/python -m pytest -q -m "not slow"
