@@ -614,7 +614,39 @@ class Report:
                               self._basis(r.basis), self.cite(r.source_ids)])
         rt = pd.DataFrame(rules, columns=[L("col.fact"), L("col.group"), L("col.rule"), L("col.basis"), L("col.source")])
         text = f"<p>{html.escape(L('text.method_par'))}</p><p>{html.escape(L('text.method_bounds'))}</p>"
-        return HTML(text + self._table(legal, "w-legal").data + self._table(rt, "w-rules").data + self._disagreements())
+        return HTML(text + self._table(legal, "w-legal").data + self._table(rt, "w-rules").data
+                    + self._claims_used() + self._disagreements())
+
+    def _claims_used(self) -> str:
+        """Which published facts the bounds rest on, what is only checked, the unstated cut-offs'
+        ranges, and every figure that rests on secondary sources alone."""
+        L, parts = self.L, []
+        parts.append(L("text.claims_used"))
+        for idx in INDEX_NAMES:
+            res = self.a.result(idx)
+            inf = res.inference
+            for cut, (lo, hi) in inf.cut_ranges.items():
+                parts.append(L("text.cut_allowed", index=L(f"index_short.{idx}"), cut=cut, lo=f"{lo:.2f}",
+                               hi=f"{hi:.2f}"))
+            if not inf.proven:
+                parts.append(L("text.unproven", index=L(f"index_short.{idx}"), n=inf.unproven))
+        out = "".join(f"<p>{html.escape(p)}</p>" for p in parts)
+        rows = []
+        for idx in INDEX_NAMES:
+            inf = self.a.result(idx).inference
+            for c in inf.claims:
+                if c.secondary:
+                    who = "" if c.province is None else str(inf.problem.names[c.province])
+                    what = (L("claim.value", province=who, value=c.published) if c.kind == "value" else
+                            L("claim.rank", province=who, rank=c.published) if c.kind == "rank" else
+                            L("claim.fact", fact=L.get(f"fact.{c.fact}", c.fact), value=c.published))
+                    rows.append([L(f"index_short.{idx}"), what, self.cite(list(c.sources))])
+        if rows:
+            df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.source")])
+            out += f"<p>{html.escape(L('text.secondary_figures'))}</p>" + self._table(df, "w-secondary").data
+        else:
+            out += f"<p>{html.escape(L('text.secondary_none'))}</p>"
+        return out
 
     def _disagreements(self) -> str:
         """Where sources give different figures for one cell: all of them, and the one kept."""
