@@ -3,9 +3,11 @@
 The main programme (parindex.inference) works on the sorted table, with open places and
 Hall's condition for the provinces it does not place. This one has a variable per province
 and a binary per ordered pair "x_j is strictly above x_i", nothing else clever: small and slow,
-but a different road to the same minima and maxima. It takes the claims the main programme's
-national figures rest on (after conflicts are set aside, regional means left out: see
-docs/method.md §4.3) and compares the group count ranges and a sample of bounds.
+but a different road to the same minima and maxima. On a 63-province record it does not finish
+in the time a test may take (the unranked provinces are interchangeable, and it explores every
+way of ordering them), so it is compared on seeded random records of 7 provinces that use the
+same claim kinds: values, ranks with ties, extremes, the mean, counts, and a published tier with
+a count against a cut-off no source states (docs/method.md §5.1).
 """
 
 from __future__ import annotations
@@ -165,34 +167,55 @@ class Plain:
         return float(c @ res.x) * (-1 if maximize else 1)
 
 
-def _cases():
-    return [("par_index", 2020), ("sipas", 2020), ("par_index", 2018), ("par_index", 2024)]
+def _random_record(seed: int, n: int = 7):
+    """A hidden table on the grid (with ties) and a random part of what a ministry would publish
+    about it: some values, some ranks (ties share the best place), extremes, the mean, counts in
+    a band, a published tier list, and a count against a cut-off no source states."""
+    rng = np.random.default_rng(seed)
+    true = rng.integers(7000, 9500, size=n).astype(float)
+    true[rng.integers(0, n)] = true[rng.integers(0, n)]  # a tie, sometimes
+    order = sorted(range(n), key=lambda i: -true[i])
+    rank = {i: 1 + int((true > true[i]).sum()) for i in range(n)}
+    claims: list[inf.Claim] = []
+    for i in rng.choice(n, size=rng.integers(1, 4), replace=False):
+        claims.append(inf.Claim(f"value:{i}", "value", "", province=int(i), lo=true[i], hi=true[i]))
+    for i in rng.choice(n, size=rng.integers(1, 5), replace=False):
+        claims.append(inf.Claim(f"rank:{i}", "rank", "", province=int(i), rank=rank[int(i)]))
+    if rng.random() < 0.5:
+        claims.append(inf.Claim("max", "max", "", lo=true.max(), hi=true.max()))
+    if rng.random() < 0.5:
+        claims.append(inf.Claim("min", "min", "", lo=true.min(), hi=true.min()))
+    if rng.random() < 0.5:  # the mean, within one hundredth each way
+        m = true.mean()
+        claims.append(inf.Claim("mean", "mean", "", lo=m - 1, hi=m + 1))
+    band = (8000, 8999)
+    if rng.random() < 0.6:
+        k = int(((true >= 8000) & (true <= 8999)).sum())
+        claims.append(inf.Claim("count", "count", "", count=True, bands=(band,), n=(k, k)))
+    cut = inf.Cut(9000.0)
+    if rng.random() < 0.6:  # a tier "at or above an unstated cut-off": its members and its size
+        t = float(rng.integers(7500, 9500))
+        members = tuple(i for i in range(n) if true[i] >= t)
+        if members:
+            claims.append(inf.Claim("tier", "tier", "", bands=((cut, None),), members=members[:2]))
+            claims.append(inf.Claim("count:cut", "count", "", count=True, bands=((cut, None),),
+                                    n=(len(members), len(members))))
+    del order
+    return n, claims, {"band": band, "cut": (cut, None)}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("index, year", _cases())
-def test_a_plain_formulation_agrees(index, year):
-    from parindex.analysis import analyse
-
-    res = analyse(year).result(index)
-    infr = res.inference
-    claims = inf.joint(infr.active)
-    assert {c.kind for c in claims} <= SUPPORTED, {c.kind for c in claims} - SUPPORTED
-    assert all(float(c.lo).is_integer() for c in claims if c.kind == "value")  # on the grid
-    bands = inf.rule_bands(res.rules)
-    # group counts
-    for label, (lo, hi) in infr.count_ranges.items():
-        plain = Plain(infr.problem.n, claims)
-        expr = plain.count((bands[label],))
+@pytest.mark.parametrize("seed", range(25))
+def test_a_plain_formulation_agrees_on_random_records(seed):
+    n, claims, bands = _random_record(seed)
+    p = inf.Problem(n, [f"p{i}" for i in range(n)], claims)
+    assert p.feasible(claims)  # they describe a real table
+    for i in range(n):
+        plain = Plain(n, claims)
+        got = (plain.solve({plain.x[i]: 1}, False), plain.solve({plain.x[i]: 1}, True))
+        assert got == pytest.approx(p.value_range(claims, i)), (seed, i)
+    for band in bands.values():
+        plain = Plain(n, claims)
+        expr = plain.count((band,))
         const = expr.pop(-1, 0.0)
         got = (round(plain.solve(expr, False) + const), round(plain.solve(expr, True) + const))
-        assert got == (lo, hi), (label, got, (lo, hi))
-    # a sample of bounds: every province with a rank but no value, and two with nothing
-    ranked = {c.province for c in claims if c.kind == "rank"}
-    valued = {c.province for c in claims if c.kind == "value"}
-    sample = sorted(ranked - valued)[:4] + sorted(set(range(infr.problem.n)) - ranked - valued)[:2]
-    for i in sample:
-        main = infr.problem.value_range(claims, i)
-        plain = Plain(infr.problem.n, claims)
-        got = (plain.solve({plain.x[i]: 1}, False), plain.solve({plain.x[i]: 1}, True))
-        assert got == pytest.approx(main), (infr.problem.names[i], got, main)
+        assert got == p.count_range(claims, (band,)), (seed, band)
