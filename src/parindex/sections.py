@@ -18,6 +18,7 @@ from . import __version__, charts
 from .analysis import IndexResult, YearAnalysis, analyse, parse_without
 from .audit import ADDITIVITY_TOLERANCE, additivity_gap
 from .collate import by_name, series_key, vsorted
+from .errors import ParindexError
 from .gcpause import gc_paused
 from .labels import Labels
 from .tables import at_rank, most_precise, value_as_published
@@ -270,16 +271,25 @@ class Report:
             f"<p class='provenance'>{html.escape(L('report.provenance', version=__version__, origin=origins, checksums=sums))}</p>"
             "</div>")
 
+    def _held_fact(self, idx: str, fact: str) -> tuple[str | None, str]:
+        """A published fact as _fact_row gives it, unless the audit set it aside: a figure that
+        contradicts the rest of the record is not stated as a finding."""
+        v, src = self._fact_row(idx, fact)
+        if v is not None and any(i.index == idx and i.fact == fact and i.published == v and i.set_aside
+                                 for i in self.a.audit):
+            return None, ""
+        return v, src
+
     def key_findings(self) -> HTML:
         """Five to eight sentences, every number from the analysis, each with its references."""
         L, out = self.L, []
         for idx in INDEX_NAMES:
             res = self.a.result(idx)
             name = L(f"index_short.{idx}")
-            lead, lead_src = self._fact_row(idx, "leader")
-            mx, mx_src = self._fact_row(idx, "max")
-            last, last_src = self._fact_row(idx, "last_place")
-            mn, mn_src = self._fact_row(idx, "min")
+            lead, lead_src = self._held_fact(idx, "leader")
+            mx, mx_src = self._held_fact(idx, "max")
+            last, last_src = self._held_fact(idx, "last_place")
+            mn, mn_src = self._held_fact(idx, "min")
             d = res.table.data
             if not lead and (top := at_rank(d, first=True))[0]:  # no leader fact: the province ranked first
                 lead, lead_src = top[0], top[1]
@@ -307,7 +317,14 @@ class Report:
                 if res.announced:
                     ann = ", ".join(f"{self._group_name(idx, lab)} {n}" for lab, n in res.announced.items())
                     facts = [i for i in res.audit if i.fact in self._count_facts(idx)]
-                    out.append(L("kfind.groups", index=name, announced=ann, ranges=rngs,
+                    statuses = {i.status for i in facts}
+                    status = ("contradicted" if "contradicted" in statuses else
+                              "reproduced" if statuses == {"reproduced"} else "consistent")
+                    alone = res.inference.count_ranges_without_counts
+                    rngs_alone = ", ".join(f"{self._group_name(idx, lab)} {range_text(*alone[lab])}"
+                                           for lab in res.rules.labels if lab in alone)
+                    out.append(L("kfind.groups", index=name, announced=ann, ranges=rngs_alone or rngs,
+                                 status=L(f"kfind.groups_{status}"),
                                  cite=self.cite([s for i in facts for s in i.source_ids])))
                 elif rngs:
                     out.append(L("kfind.groups_only", index=name, ranges=rngs))
@@ -321,10 +338,7 @@ class Report:
             out.append(L("kfind.mean", mean=mean, cite=self.cite(msrc)))
         # the published largest and smallest rises come first; the change computed over the few
         # provinces published in both years only where the ministry's own is not on record
-        up = self._fact_row("par_index", "largest_rise_province") if self._fact_row("par_index", "largest_rise_province")[0] \
-            else self._fact_row("par_index", "largest_rise")
-        down = self._fact_row("par_index", "smallest_rise_province") if self._fact_row("par_index", "smallest_rise_province")[0] \
-            else self._fact_row("par_index", "smallest_rise")
+        up, down = self._published_change("largest_rise"), self._published_change("smallest_rise")
         if up[0] and down[0]:
             out.append(L("kfind.published_changes", prev=self.year - 1, up=up[0], down=down[0],
                          cite=self.cite([up[1], down[1]])))
@@ -337,6 +351,22 @@ class Report:
         out.append(L("kfind.contradicted", n=len(bad)) if bad else L("kfind.no_contradiction"))
         items = "".join(f"<li>{html.escape(x)}</li>" for x in out[:8])
         return HTML(f"<h2>{html.escape(L('report.key_findings'))}</h2><ul class='findings'>{items}</ul>")
+
+    def _published_change(self, fact: str) -> tuple[str | None, str]:
+        """"Bình Thuận (+6.39)": the province (a GSO code in data/) and the figure of a published
+        largest or smallest rise, as far as they are on record."""
+        code, csrc = self._fact_row("par_index", f"{fact}_province")
+        value, vsrc = self._fact_row("par_index", fact)
+        name = None
+        if code:
+            try:
+                name = self.a.bundle.units(self.year).resolve(str(code)).name_vi
+            except ParindexError:
+                name = str(code)
+        fig = None if value is None else f"+{str(value).lstrip('+')}"
+        if name and fig:
+            return f"{name} ({fig})", ";".join(x for x in (csrc, vsrc) if x)
+        return (name or fig), (csrc or vsrc)
 
     @staticmethod
     def _count_facts(idx: str) -> tuple[str, ...]:
