@@ -513,9 +513,9 @@ class Report:
                               for r in group)
             groups = " / ".join(self._group_name(idx, g) for g in group[0]["possible"]) or "—"
             lo, hi = min(r["lo"] for r in group), max(r["hi"] for r in group)
-            line = L("text.slot_line", slots=slots, groups=groups, lo=f"{lo:.2f}", hi=f"{hi:.2f}")
-            items.append(f"<li>{html.escape(line)}</li>")
-        return f"<p>{html.escape(L('text.slots'))}</p><ul class='slots'>{''.join(items)}</ul>"
+            items.append(L("text.slot_line", slots=slots, groups=groups, lo=f"{lo:.2f}", hi=f"{hi:.2f}"))
+        # one paragraph: a list of one or two lines would push a page break of its own
+        return f"<p class='slots'>{html.escape(L('text.slots'))} {html.escape('; '.join(items))}.</p>"
 
     def map(self, idx: str = "par_index") -> HTML | Markdown:
         from . import maps
