@@ -35,16 +35,23 @@ CHOROPLETH_STEP = 3
 LOCATOR_STEP = 4
 
 
-@lru_cache(maxsize=2)
-def _shapes(path: Path) -> dict[str, list[np.ndarray]]:
+def _outer_rings(path: Path, key) -> dict[str, list[np.ndarray]]:
+    """Feature key -> the outer rings of its polygons, for the features ``key(properties)`` names."""
     with path.open(encoding="utf-8") as fh:
         gj = json.load(fh)
     out: dict[str, list[np.ndarray]] = {}
     for feat in gj["features"]:
-        geom = feat["geometry"]
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        out[feat["properties"]["iso_3166_2"]] = [np.asarray(p[0]) for p in polys]  # outer rings
+        k = key(feat["properties"])
+        if k is not None:
+            geom = feat["geometry"]
+            polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+            out[k] = [np.asarray(p[0]) for p in polys]
     return out
+
+
+@lru_cache(maxsize=2)
+def _shapes(path: Path) -> dict[str, list[np.ndarray]]:
+    return _outer_rings(path, lambda props: props["iso_3166_2"])
 
 
 def shapes() -> dict[str, list[np.ndarray]]:
@@ -64,15 +71,7 @@ ARCHIPELAGO_FACE = "#4d4d4d"
 
 @lru_cache(maxsize=2)
 def _archipelagos(path: Path) -> dict[str, list[np.ndarray]]:
-    with path.open(encoding="utf-8") as fh:
-        gj = json.load(fh)
-    out: dict[str, list[np.ndarray]] = {}
-    for feat in gj["features"]:
-        key = ARCHIPELAGOS.get(feat["properties"].get("name", ""))
-        if key is not None:
-            geom = feat["geometry"]
-            polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-            out[key] = [np.asarray(p[0]) for p in polys]
+    out = _outer_rings(path, lambda props: ARCHIPELAGOS.get(props.get("name", "")))
     if set(out) != set(ARCHIPELAGOS.values()):
         raise DataPackageError(f"expected the features {sorted(ARCHIPELAGOS)}, found {sorted(out)}",
                                fix="restore the file from git", file=str(path))
