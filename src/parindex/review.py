@@ -15,7 +15,7 @@ import pandas as pd
 from .analysis import IndexResult
 from .classify import RuleSet, full_precision_rank
 from .collate import sort_key, vsorted
-from .inference import GRID, pmap, text_interval
+from .inference import GRID, joint, pmap, text_interval
 from .tables import COMPONENT_COLUMNS
 
 
@@ -25,7 +25,7 @@ from .tables import COMPONENT_COLUMNS
 def order_statistics(res: IndexResult) -> pd.DataFrame:
     """For every k, the least and the greatest possible k-th largest value (percent)."""
     inf = res.inference
-    active = inf.active
+    active = joint(inf.active)  # places are national figures: every claim but the regional means
     ks = list(range(1, inf.problem.n + 1))
     ranges = pmap(lambda k: inf.problem.kth_range(active, k), ks)
     return pd.DataFrame({"k": ks, "lo": [r[0] / GRID for r in ranges], "hi": [r[1] / GRID for r in ranges]})
