@@ -132,7 +132,8 @@ def test_front_matter_and_contents_page(editions):
 def test_thin_year_is_compact(editions):
     info = subprocess.run(["pdfinfo", str(editions / "2013" / "yearly_report_2013_vi.pdf")], capture_output=True,
                           text=True, check=True).stdout
-    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 6
+    # round 3 brought 2013 more values and 40 more sources: the numbered list takes a page
+    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 7
     html = (editions / "2013" / "yearly_report_2013_vi.html").read_text(encoding="utf-8")
     assert "<svg" not in html.split("Diễn biến qua các năm")[0]  # no map, no one-bar chart before the trend
     assert not re.search(r"</thead>\s*<tbody>\s*</tbody>", html)  # no table of headers alone

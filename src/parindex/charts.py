@@ -120,7 +120,9 @@ def group_colours(labels: list[str]) -> dict[str, str]:
     """One colour per group, best first; shared by every chart (and the map)."""
     pal = sns.color_palette("colorblind", n_colors=10).as_hex()
     order = [pal[2], pal[0], pal[1], pal[3], pal[4]]  # green, blue, orange, red...
-    return {lab: order[i % len(order)] for i, lab in enumerate(labels)}
+    out = {lab: order[i % len(order)] for i, lab in enumerate(labels)}
+    out.setdefault("none", "#9e9e9e")  # below (or above) every band of the year's rules: in no group
+    return out
 
 
 def _positions(c: pd.DataFrame) -> pd.DataFrame:

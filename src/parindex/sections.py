@@ -670,10 +670,9 @@ class Report:
                     what = (L("claim.value", province=who, value=c.published) if c.kind == "value" else
                             L("claim.rank", province=who, rank=c.published) if c.kind == "rank" else
                             L("claim.fact", fact=L.get(f"fact.{c.fact}", c.fact), value=c.published))
-                    rows.append([L(f"index_short.{idx}"), what, self.cite(list(c.sources))])
-        if rows:
-            df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.source")])
-            out += f"<p>{html.escape(L('text.secondary_figures'))}</p>" + self._table(df, "w-secondary").data
+                    rows.append(f"{L(f'index_short.{idx}')}: {what} {self.cite(list(c.sources))}")
+        if rows:  # one paragraph: a table of them would add a page to a thin year
+            out += f"<p>{html.escape(L('text.secondary_figures'))} {html.escape('; '.join(rows))}.</p>"
         else:
             out += f"<p>{html.escape(L('text.secondary_none'))}</p>"
         return out
