@@ -470,8 +470,12 @@ def main(research: Path) -> None:
                     refuse(f"data/{name}, row {n}, column 'source_id': the research cites '{url[:80]}', which is "
                            "not a followable URL (fix: give the research row a source with a URL, or withdraw "
                            "the row as the round-2 errata did)")
-    manual = {m["source_id"] for m in MANUAL_SOURCES}  # hand-kept: cited by data/datapackage.json too
-    srows = [s for k, s in sources.items() if k in cited or k in manual]
+    # the map layers cite their source in data/datapackage.json (a resource's "source_id")
+    import json
+
+    cited.update(r["source_id"] for r in json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))["resources"]
+                 if "source_id" in r)
+    srows = [s for k, s in sources.items() if k in cited]
     srows.sort(key=lambda s: (s["source_id"] not in {m["source_id"] for m in MANUAL_SOURCES}, s["source_id"]))
     out["sources.csv"] = (["source_id", "url", "publisher", "published", "class", "published_note", "title"], srows)
 

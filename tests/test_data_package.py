@@ -265,6 +265,10 @@ def test_bundled_sources_are_all_followable_classed_dated_and_cited(bundle):
                 for k, v in r.items():
                     if k == "source_id" or k.endswith("_source_id"):
                         cited.update(x for x in (v or "").split(";") if x)
+    import json  # the map layers cite theirs in the descriptor
+
+    cited.update(r["source_id"] for r in json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
+                 ["resources"] if "source_id" in r)
     assert set(src.index) == cited
 
 
