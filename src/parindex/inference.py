@@ -223,12 +223,20 @@ class _Model:
         if isinstance(t, Cut):
             key = (i, t)
             if key not in self._ge:
-                v, u = self.cut_var(t), self.binary()
-                M = DOMAIN[1] - DOMAIN[0] + 2
+                v = self.cut_var(t)
                 step = 1.0 if self.on_grid(i) else 1e-3
-                self.row({i: 1, v: -1, u: -M}, lo=-M)  # u = 1 -> x >= t
-                self.row({i: 1, v: -1, u: -M}, hi=-step)  # u = 0 -> x < t
-                self._ge[key] = u
+                # big-Ms as small as the bounds of x and of the cut-off allow (a tight relaxation)
+                m1 = max(self.ub[v] - self.lb[i], 0.0)
+                m0 = max(self.ub[i] - self.lb[v] + step, 0.0)
+                if m1 == 0:  # x >= t whatever the values
+                    self._ge[key] = 1.0
+                elif self.ub[i] - self.lb[v] <= -step:  # x < t whatever the values
+                    self._ge[key] = 0.0
+                else:
+                    u = self.binary()
+                    self.row({i: 1, v: -1, u: -m1}, lo=-m1)  # u = 1 -> x >= t
+                    self.row({i: 1, v: -1, u: -m0}, hi=-step)  # u = 0 -> x < t
+                    self._ge[key] = u
             return self._ge[key]
         if self.integ[i]:
             t = math.ceil(t - TOL)  # an integer value is >= t exactly when it is >= ceil(t)
@@ -432,6 +440,61 @@ class _SlotModel(_Model):
         self.open: list[int] = []
 
 
+def _bound_cuts(m: _SlotModel, by_kind: dict[str, list[Claim]], cut_members: list[tuple[int, Band]]) -> None:
+    """Bounds on each unstated cut-off that the claims imply directly (before any row uses it).
+
+    Every bound is implied by rows the model has anyway (a tier member is at or above its
+    cut-off; a count of k values at or above one puts it between the k-th and the k+1-th
+    largest value); they only make the big-Ms of the indicators small and the relaxation tight."""
+    y, n = m.y, m.n
+    cuts = [e for c in by_kind.get("count", []) + by_kind.get("n_groups", []) + by_kind.get("tier", [])
+            for b in c.bands for e in b if isinstance(e, Cut)]
+    if not cuts:
+        return
+    for cut in sorted(set(cuts), key=lambda c: c.nominal):
+        m.cut_var(cut)
+
+    def at_most(cut: Cut, v: float) -> None:  # the cut-off is on the grid
+        t = m.cut_var(cut)
+        m.ub[t] = min(m.ub[t], math.floor(v + TOL))
+
+    def above(cut: Cut, v: float) -> None:  # a value v is below the cut-off
+        t = m.cut_var(cut)
+        m.lb[t] = max(m.lb[t], math.floor(v + TOL) + 1)
+
+    def var_of(i: int) -> int:
+        return y[m.slot_of[i]] if i in m.slot_of else m.x_of[i]
+
+    for i, (a, b) in cut_members:
+        if isinstance(a, Cut):
+            at_most(a, m.ub[var_of(i)])
+        if isinstance(b, Cut):
+            above(b, m.lb[var_of(i)])
+    for c in by_kind.get("count", []):
+        if len(c.bands) != 1:
+            continue
+        (a, b), = c.bands
+        n0, n1 = c.n
+        if isinstance(a, Cut) and b is None:  # n0..n1 values at or above the cut-off
+            if 1 <= n0 <= n:
+                at_most(a, m.ub[y[n0 - 1]])
+            if 0 <= n1 < n:
+                above(a, m.lb[y[n1]])
+        elif a is None and isinstance(b, Cut):  # n0..n1 values below it
+            if 1 <= n0 <= n:
+                above(b, m.lb[y[n - n0]])
+            if 0 <= n1 < n:
+                at_most(b, m.ub[y[n - n1 - 1]])
+    # the cut-offs keep the order of their nominal values
+    ordered = sorted(m._cutvars.items(), key=lambda kv: kv[0].nominal)
+    for _ in range(2):
+        for (_, t1), (_, t2) in zip(ordered, ordered[1:]):
+            m.ub[t1] = min(m.ub[t1], m.ub[t2])
+            m.lb[t2] = max(m.lb[t2], m.lb[t1])
+    if any(m.lb[t] > m.ub[t] for t in m._cutvars.values()):
+        m.infeasible = True
+
+
 @dataclass
 class Problem:
     """The N unknown values of one index-year and every claim published about them."""
@@ -491,6 +554,21 @@ class Problem:
                     else:
                         w0, w1 = window.get(i, (1, n))
                         window[i] = (max(w0, c.slot_window[0]), min(w1, c.slot_window[1]))
+        # A published list of the whole top (or bottom) band, with an announced count of that
+        # band equal to the list's length: the list is the band, so its members hold the top
+        # (bottom) places. Implied by the two claims; it spares the programme the places the
+        # members cannot take.
+        for c in by_kind.get("tier", []):
+            if c.slot_window is not None or len(c.bands) != 1:
+                continue
+            (a, b), = c.bands
+            k = len(c.members)
+            if (a is None) == (b is None) or not any(
+                    cc.bands == c.bands and cc.n[1] == k for cc in by_kind.get("count", [])):
+                continue
+            for i in c.members:
+                w0, w1 = window.get(i, (1, n))
+                window[i] = (max(w0, 1), min(w1, k)) if b is None else (max(w0, n - k + 1), min(w1, n))
         for i, (a, b) in (slots or {}).items():
             w0, w1 = window.get(i, (1, n))
             window[i] = (max(w0, a), min(w1, b))
@@ -611,6 +689,26 @@ class Problem:
                 return m
             m.row({z: 1 for z in zs.values()}, 1, 1)
             m.z_of[i] = zs
+        # Singles with the same claims of their own (e.g. five members of a published tier with
+        # an unstated cut-off and nothing else) are interchangeable: every table has a twin in
+        # which they stand in the order of their index, so that order is imposed. This removes
+        # the k! symmetric copies of each solution the branch and bound would otherwise prove
+        # one by one; no bound changes. Provinces a query is about are never grouped.
+        queried = set(restrict or {}) | set(slots or {}) | set(pull) | set(within or {})
+        cut_bands: dict[int, list[Band]] = {}
+        for i, band in cut_members:
+            cut_bands.setdefault(i, []).append(band)
+        twins: dict[tuple, list[int]] = {}
+        for i in singles:
+            if i not in queried:
+                twins.setdefault((own_lo[i], own_hi[i], window.get(i), i in leader, i in last,
+                                  repr(cut_bands.get(i)), regional.get(i)), []).append(i)
+        for group in twins.values():
+            for i, j in zip(group, group[1:]):
+                row = {z: float(s) for s, z in m.z_of[i].items()}
+                for s, z in m.z_of[j].items():
+                    row[z] = row.get(z, 0.0) - s
+                m.row(row, hi=-1)
         ws: dict[frozenset, dict[int, int]] = {}
         for S, k in anon.items():
             ws[S] = {s: m.binary() for s in m.open}
@@ -672,6 +770,7 @@ class Problem:
             m.row({y[0]: 1, y[m.slot_of[i]]: -1}, hi=0)
         for i in last & set(m.slot_of):
             m.row({y[m.slot_of[i]]: 1, y[n - 1]: -1}, hi=0)
+        _bound_cuts(m, by_kind, cut_members)
         # symmetric facts
         for c in by_kind.get("max", []):
             m.tighten(y[0], c.lo, c.hi)
