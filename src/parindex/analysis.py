@@ -346,10 +346,11 @@ def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str
     with ThreadPoolExecutor(2) as ex:
         par = ex.submit(analyse_index, bundle, "par_index", year, par_index_file, complete, without, rules)
         sip = ex.submit(analyse_index, bundle, "sipas", year, sipas_file, complete, without, rules)
-        ministries = None
+        mins = None
         if ministries_file or bundle.has_ministries(year):
-            ministries = analyse_index(bundle, "par_index", year, ministries_file, complete, without,
-                                       rules, units="ministries")
+            mins = ex.submit(analyse_index, bundle, "par_index", year, ministries_file, complete, without,
+                             rules, units="ministries")
+        ministries = None if mins is None else mins.result()
         return YearAnalysis(year, par.result(), sip.result(), bundle, without, ministries=ministries,
                             rules_file=str(rules_file) if rules_file else None)
 

@@ -1035,7 +1035,8 @@ def find_conflicts(p: Problem, claims: Sequence[Claim], max_sets: int = 8,
             break
         settled = pool
         for core in cores:
-            restoring = [c for c in core if p.feasible(fixed + settled + [x for x in core if x is not c])]
+            ok = pmap(lambda c: p.feasible(fixed + settled + [x for x in core if x is not c]), core)
+            restoring = [c for c, good in zip(core, ok) if good]
             cands = restoring or core
             weakest = min(c.weakness for c in cands)
             drop = [c for c in cands if c.weakness == weakest]
@@ -1043,20 +1044,26 @@ def find_conflicts(p: Problem, claims: Sequence[Claim], max_sets: int = 8,
             aside += drop
             settled = settled + [c for c in core if c not in drop]
         kept = settled
-    seen = {frozenset(cf.claims) for cf in out}
-    for c in aside:
-        bg = list(kept)
+    def partner_sets(c: Claim) -> list[list[Claim]]:
+        bg, found = list(kept), []
         if not p.feasible(fixed + [c]):
-            continue  # it conflicts with the given table alone: no partners to name
+            return found  # it conflicts with the given table alone: no partners to name
         for _ in range(3):
             if p.feasible(fixed + bg + [c]):
                 break
             partners = _quickxplain(p, fixed + [c], bg)
+            found.append(partners)
+            bg = [x for x in bg if x not in partners]
+        return found
+
+    # each set-aside claim's partners are independent searches: on the cores, then in order
+    seen = {frozenset(cf.claims) for cf in out}
+    for c, sets in zip(aside, pmap(partner_sets, aside)):
+        for partners in sets:
             key = frozenset([c.key] + [x.key for x in partners])
             if key not in seen:
                 seen.add(key)
                 out.append(Conflict([c.key] + [x.key for x in partners], [c.key]))
-            bg = [x for x in bg if x not in partners]
     return out
 
 
