@@ -113,10 +113,10 @@ def test_export_is_a_valid_frictionless_package_with_real_numbers(tmp_path):
     r = run_cli("export", "--year", "2020", "--out", str(tmp_path / "exp"), "--xlsx")
     assert r.returncode == 0, r.stderr
     out = tmp_path / "exp"
-    assert sorted(p.name for p in out.iterdir()) == ["datapackage.json", "parindex.xlsx", "results.csv",
-                                                     "sources.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["datapackage.json", "groups.csv", "national.csv",
+                                                     "parindex.xlsx", "regions.csv", "results.csv", "sources.csv"]
     assert Package(str(out / "datapackage.json")).validate().valid
-    rows = {(x["index"], x["unit"]): x for x in csv.DictReader((out / "results.csv").open(encoding="utf-8"))}
+    rows = {(x["index_name"], x["unit"]): x for x in csv.DictReader((out / "results.csv").open(encoding="utf-8"))}
     assert len(rows) == 126
     qn = rows[("par_index", "Quảng Ninh")]
     assert (qn["value_published"], qn["rank_published"], qn["group"], qn["value_status"]) == ("91.04", "1", "A", "stated")

@@ -387,7 +387,7 @@ def brief(
 
 @app.command("export")
 def export_cmd(
-    year: str = typer.Option(..., "--year", help="A year with data, or 'all'."),
+    year: str = typer.Option(..., "--year", help="A year with data, several separated by commas (2018,2020), or 'all'."),
     out_dir: Optional[str] = typer.Option(None, "--out", help="Output folder (default reports/export)."),
     units: str = _UNITS,
     xlsx: bool = typer.Option(False, "--xlsx", help="Also write the tables as one XLSX workbook."),
@@ -401,15 +401,18 @@ def export_cmd(
     try:
         _check_units(units)
         out_path = _out_path(out_dir)
-        _check_options(year, "vi", ("html",), out_path, staged_inside=True)  # the package is staged inside
+        parts = [y.strip() for y in year.split(",")] if year != "all" else ["all"]
+        for y in parts:  # the package is staged inside --out
+            _check_options(y, "vi", ("html",), out_path, staged_inside=True)
         b = load_bundle()
         if year == "all":
             years = [y for y in b.years() if units == "provinces" or b.has_ministries(y)]
         else:
-            years = [int(year)]
-            if years[0] not in b.years():
-                raise ParindexError(f"no bundled data for {year}",
-                                    fix=f"choose one of {', '.join(map(str, b.years()))} or 'all'")
+            years = sorted({int(y) for y in parts})
+            for y in years:
+                if y not in b.years():
+                    raise ParindexError(f"no bundled data for {y}",
+                                        fix=f"choose among {', '.join(map(str, b.years()))} or 'all'")
         dest = out_path or (reports_dir() / "export")
         with _native_output_silenced():
             files = export(years, dest, units, xlsx)

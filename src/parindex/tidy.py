@@ -22,10 +22,13 @@ from .lifecycle import make_scratch, remove_stale
 
 RESULTS = "results.csv"
 SOURCES = "sources.csv"
+NATIONAL = "national.csv"
+REGIONS = "regions.csv"
+GROUPS = "groups.csv"
 
 # (name, frictionless type, description); the order is the CSV's column order.
 FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("index", "string", "par_index or sipas."),
+    ("index_name", "string", "par_index or sipas."),
     ("year", "integer", "Assessment year (the year measured, not the year announced)."),
     ("units", "string", "provinces (63 until 2024, 34 from 2025) or ministries."),
     ("code", "string", "Unit code: GSO 2004 code until 2024, Quyết định 19/2025/QĐ-TTg code from 2025, "
@@ -37,7 +40,8 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("value_published", "string", "The value as published (its text: '84' and '84.00' differ in precision)."),
     ("value_decimals", "integer", "Decimals the value was published with."),
     ("rank_published", "integer", "Published rank (1 = best); empty when not published."),
-    ("rank_computed", "integer", "Rank computed from a complete table's values; empty otherwise."),
+    ("rank_computed", "integer", "Rank computed from the values of a complete table (a user's official annex); "
+                                 "empty for the bundled years, whose tables are partial (see lower/upper_bound)."),
     ("group", "string", "Group or tier where the record establishes it; empty when unknown."),
     ("group_basis", "string", "value, record, announced_counts or unknown: how the group is known."),
     ("possible_groups", "string", "Every group the record still allows, separated by '|'."),
@@ -47,6 +51,64 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("rank_status", "string", "stated, derived, inferred, secondary or user."),
     ("sources", "string", "Source ids separated by ';' (see sources.csv)."),
     ("note", "string", "How disagreeing sources were resolved, if they were."),
+)
+
+
+# The facts the Ministry published about a whole index-year (means, extremes, announced counts,
+# lists, cut-offs) with what the rest of the record says of each: the audit, as rows.
+NATIONAL_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("index_name", "string", "par_index, sipas or par_index_ministries."),
+    ("year", "integer", "Assessment year."),
+    ("fact", "string", "The fact's key (e.g. mean_63, max, group_count_A, n_highest_group, top_5); a fact sources disagree on has one row per version."),
+    ("published", "string", "The figure or list as published (its text)."),
+    ("audit", "string", "reproduced (the rest of the record implies it), consistent (allows it), "
+                        "contradicted, or not_checkable."),
+    ("allowed", "string", "What the rest of the record allows for it (percent, or a number of units)."),
+    ("allowed_min", "number", "Lower end of `allowed` (percent or units); empty when not computed."),
+    ("allowed_max", "number", "Upper end of `allowed`; empty when not computed."),
+    ("set_aside", "boolean", "The bounds rest on the record without this fact (it is in a contradiction)."),
+    ("detail", "string", "Why a fact is not checkable, or the other facts of its contradiction."),
+    ("sources", "string", "Source ids separated by ';' (see sources.csv)."),
+)
+
+REGION_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("index_name", "string", "par_index or sipas."),
+    ("year", "integer", "Assessment year."),
+    ("region", "string", "Socio-economic region key (data/regions.csv)."),
+    ("region_vi", "string", "Region name in Vietnamese."),
+    ("region_en", "string", "Region name in English."),
+    ("n_units", "integer", "Provinces of the region that year (membership by period, data/regions.csv)."),
+    ("n_with_value", "integer", "Provinces of the region whose value is published."),
+    ("mean_published", "number", "The region's mean as the Ministry published it (percent); empty when not published."),
+    ("mean_audit", "string", "reproduced, consistent or contradicted: the published mean against the rest of the record."),
+    ("mean_allowed_min", "number", "Lowest regional mean the rest of the record allows (percent)."),
+    ("mean_allowed_max", "number", "Highest regional mean the rest of the record allows (percent)."),
+    ("sources", "string", "Source ids separated by ';' (see sources.csv)."),
+)
+
+GROUP_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("index_name", "string", "par_index or sipas (or par_index_ministries)."),
+    ("year", "integer", "Assessment year."),
+    ("group", "string", "Group or tier label of the year's rules (data/classification_rules.csv)."),
+    ("rule", "string", "The group's rule as recorded (e.g. '≥ 80, < 90')."),
+    ("rule_basis", "string", "stated or inferred: whether a source states the rule."),
+    ("announced", "integer", "Number of units the Ministry announced in the group; empty when none was announced."),
+    ("count_min", "integer", "Fewest units the whole published record allows in the group (announced counts included)."),
+    ("count_max", "integer", "Most units the whole published record allows in the group."),
+    ("count_min_without_counts", "integer", "Fewest units the record allows without the announced counts."),
+    ("count_max_without_counts", "integer", "Most units the record allows without the announced counts."),
+    ("units_placed", "integer", "Units the record places in the group by name (see results.group)."),
+)
+
+SOURCE_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("source_id", "string", "The id cited in the other files' sources columns."),
+    ("url", "string", "Where the source can be read."),
+    ("publisher", "string", "Who published it."),
+    ("published", "date", "Date of publication (YYYY-MM-DD); empty only when published_note says why."),
+    ("class", "string", "official (a decision, a ministry or government page), press, or secondary "
+                        "(aggregator, unverified copy): secondary-only figures are marked in the report."),
+    ("published_note", "string", "What the date is (the decision's, the article's) or why it is missing."),
+    ("title", "string", "Title of the page or document."),
 )
 
 
@@ -65,7 +127,7 @@ def tidy(a: YearAnalysis, units: str = "provinces") -> pd.DataFrame:
             srcs = [s for col in ("value_sources", "rank_sources") if not pd.isna(t[col])
                     for s in str(t[col]).split(";") if s]
             rows.append({
-                "index": idx, "year": a.year, "units": units, "code": code, "unit": t["province"],
+                "index_name": idx, "year": a.year, "units": units, "code": code, "unit": t["province"],
                 "region": regions.get(code) or None,
                 "value": None if pd.isna(t["value"]) else float(t["value"]),
                 "value_published": None if pd.isna(t["value_text"]) else str(t["value_text"]),
@@ -88,60 +150,168 @@ def tidy(a: YearAnalysis, units: str = "provinces") -> pd.DataFrame:
     return df
 
 
+def year_tables(a: YearAnalysis, units: str = "provinces") -> dict[str, pd.DataFrame]:
+    """The year's national facts, regions and groups, from the same summary the reports print."""
+    from .analysis import summary
+
+    doc = summary(a)
+    indices = ["ministries"] if units == "ministries" else ["par_index", "sipas"]
+    facts, regions, groups = [], [], []
+    region_meta = a.bundle.regions.set_index("region") if a.bundle.regions is not None else pd.DataFrame()
+    for item in doc["audit"]:
+        is_ministries = item["index"].endswith("_ministries")
+        if (units == "ministries") != is_ministries:
+            continue
+        rng = item.get("range") or [None, None]
+        row = {"index_name": item["index"], "year": a.year, "fact": item["fact"], "published": item["published"],
+               "audit": item["status"], "allowed": item["computed"] or None,
+               "allowed_min": rng[0], "allowed_max": rng[1], "set_aside": bool(item["set_aside"]),
+               "detail": item["detail"] or None, "sources": ";".join(item["source_ids"]) or None}
+        facts.append(row)
+    for key in indices:
+        res = a.ministries if key == "ministries" else getattr(a, key)
+        part = doc[key]
+        if res is None or part is None:
+            continue
+        name = res.table.index
+        rules = {r["label"]: r for r in part["rules"] or []}
+        for lab in (res.rules.labels if res.rules is not None else []):
+            cr = (part["count_ranges"] or {}).get(lab) or [None, None]
+            cw = (part["count_ranges_without_counts"] or {}).get(lab) or [None, None]
+            groups.append({"index_name": name, "year": a.year, "group": lab,
+                           "rule": rules.get(lab, {}).get("rule"), "rule_basis": rules.get(lab, {}).get("basis"),
+                           "announced": (part["announced_counts"] or {}).get(lab), "count_min": cr[0], "count_max": cr[1],
+                           "count_min_without_counts": cw[0], "count_max_without_counts": cw[1],
+                           "units_placed": (part["groups"] or {}).get(lab, 0)})
+        if key == "ministries":
+            continue
+        data = res.table.data
+        members: dict[str, list[str]] = {}
+        for u in a.bundle.units(a.year, units):
+            if u.region:
+                members.setdefault(u.region, []).append(u.code)
+        for region, codes in members.items():
+            fact = next((f for f in facts if f["index_name"] == name and f["fact"] == f"regional_mean_{region}"), None)
+            # a region has a row in the years data/regions.csv records a period of its membership for
+            if region not in region_meta.index:
+                continue
+            periods = region_meta.loc[[region]]
+            inside = periods[(periods["first_year"] <= a.year) & (periods["last_year"] >= a.year)]
+            if inside.empty:
+                continue
+            meta = inside.iloc[0]
+            regions.append({
+                "index_name": name, "year": a.year, "region": region,
+                "region_vi": meta["name_vi"], "region_en": meta["name_en"],
+                "n_units": len(codes), "n_with_value": int(data.loc[data.index.isin(codes), "value"].notna().sum()),
+                "mean_published": None if fact is None else float(fact["published"]),
+                "mean_audit": None if fact is None else fact["audit"],
+                "mean_allowed_min": None if fact is None else fact["allowed_min"],
+                "mean_allowed_max": None if fact is None else fact["allowed_max"],
+                "sources": None if fact is None else fact["sources"]})
+    out = {NATIONAL: pd.DataFrame(facts, columns=[f for f, _, _ in NATIONAL_FIELDS]),
+           REGIONS: pd.DataFrame(regions, columns=[f for f, _, _ in REGION_FIELDS]),
+           GROUPS: pd.DataFrame(groups, columns=[f for f, _, _ in GROUP_FIELDS])}
+    for df, fields in ((out[NATIONAL], NATIONAL_FIELDS), (out[REGIONS], REGION_FIELDS), (out[GROUPS], GROUP_FIELDS)):
+        for f, t, _ in fields:
+            if t == "integer":
+                df[f] = df[f].astype("Int64")
+            elif t == "number":
+                df[f] = pd.to_numeric(df[f]).astype("Float64")
+    return out
+
+
+_TITLES = {
+    RESULTS: "One row per index, year and unit: value, rank, group, bounds, sources",
+    NATIONAL: "The facts published about each index-year, and what the rest of the record says of each",
+    REGIONS: "The socio-economic regions: published means and what the record allows",
+    GROUPS: "Group counts per index-year: announced, and what the record allows with and without them",
+    SOURCES: "Every source cited in the other files",
+}
+_KEYS = {RESULTS: ["index_name", "year", "code"], NATIONAL: ["index_name", "year", "fact", "published"],
+         REGIONS: ["index_name", "year", "region"], GROUPS: ["index_name", "year", "group"], SOURCES: ["source_id"]}
+
+
+def _schemas() -> dict[str, tuple[tuple[str, str, str], ...]]:
+    return {RESULTS: FIELDS, NATIONAL: NATIONAL_FIELDS, REGIONS: REGION_FIELDS, GROUPS: GROUP_FIELDS,
+            SOURCES: SOURCE_FIELDS}
+
+
 def _descriptor(years: list[int], units: str, n_rows: int, xlsx: bool) -> dict:
-    fields = [{"name": n, "type": t, "description": d} for n, t, d in FIELDS]
-    for f in fields:
-        if f["name"] in ("index", "year", "units", "code", "unit", "group_basis"):
-            f["constraints"] = {"required": True}
-    res = [{
-        "name": "results", "path": RESULTS, "profile": "tabular-data-resource", "format": "csv",
-        "mediatype": "text/csv", "encoding": "utf-8",
-        "title": f"Consolidated PAR INDEX / SIPAS tables ({units}), {years[0]}–{years[-1]}",
-        "schema": {"fields": fields, "primaryKey": ["index", "year", "code"], "missingValues": [""]},
-    }, {
-        "name": "sources", "path": SOURCES, "profile": "tabular-data-resource", "format": "csv",
-        "mediatype": "text/csv", "encoding": "utf-8", "title": "Sources cited in results.sources",
-        "schema": {"fields": [{"name": n, "type": "string"} for n in ("source_id", "url", "publisher",
-                                                                      "published", "class", "published_note",
-                                                                      "title")],
-                   "primaryKey": ["source_id"], "missingValues": [""]},
-    }]
+    res = []
+    for path, fields in _schemas().items():
+        fs = [{"name": n, "type": t, "description": d} for n, t, d in fields]
+        for f in fs:
+            if f["name"] in _KEYS[path] or f["name"] in ("units", "unit", "group_basis"):
+                f["constraints"] = {"required": True}
+        res.append({"name": path.removesuffix(".csv"), "path": path, "profile": "tabular-data-resource",
+                    "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "title": _TITLES[path],
+                    "schema": {"fields": fs, "primaryKey": _KEYS[path], "missingValues": [""]}})
     return {"profile": "tabular-data-package", "name": f"parindex-{units}-{years[0]}-{years[-1]}",
             "title": "parindex export", "version": __version__,
-            "description": f"{n_rows} rows. Produced by parindex {__version__} from public sources; "
-                           "not an official publication. Empty cells are not published / not known.",
+            "description": f"{n_rows} rows in results.csv ({units}, {years[0]}–{years[-1]}). Produced by parindex "
+                           f"{__version__} from public sources; not an official publication. Empty cells are "
+                           "not published / not known. " + CITE,
+            "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
+                          "title": "The compilation; the figures are the Ministry of Home Affairs' public results"}],
             "resources": res}
+
+
+CITE = ("Cite as: parindex contributors, parindex (version {v}), data export of PAR INDEX and SIPAS "
+        "results compiled from public sources; and the sources in sources.csv.").format(v=__version__)
+
+
+def readme_sheet(years: list[int], units: str) -> pd.DataFrame:
+    """The workbook's first sheet: what each sheet and column is, the licence and how to cite."""
+    rows = [{"sheet": "", "column": "", "description": f"parindex {__version__} export, {units}, "
+                                                        f"{years[0]}–{years[-1]}. Empty cells: not published / not known."},
+            {"sheet": "", "column": "", "description": CITE},
+            {"sheet": "", "column": "", "description": "Licence: CC-BY-4.0 for the compilation; the figures are the "
+                                                       "Ministry of Home Affairs' public results."}]
+    for path, fields in _schemas().items():
+        sheet = path.removesuffix(".csv")
+        rows.append({"sheet": sheet, "column": "", "description": _TITLES[path]})
+        rows += [{"sheet": sheet, "column": n, "description": f"{d} ({t})"} for n, t, d in fields]
+    return pd.DataFrame(rows)
 
 
 def export(years: list[int], out: Path, units: str = "provinces", xlsx: bool = False) -> list[Path]:
     """Write the package into ``out`` (created if needed); every file appears at once or not at all."""
     if not years:
         raise ParindexError("no year to export", fix="pass --year YEAR or --year all")
-    frames = []
+    frames, extra = [], {NATIONAL: [], REGIONS: [], GROUPS: []}
     for y in years:
         a = analyse(y)
         if units == "ministries" and a.ministries is None:
             raise ParindexError(f"no data on the ministries for {y}", fix="choose a year with data on the ministries")
         frames.append(tidy(a, units))
+        for name, df in year_tables(a, units).items():
+            extra[name].append(df)
     df = pd.concat(frames, ignore_index=True)
-    used = {s for v in df["sources"].dropna() for s in v.split(";")}
+    tables = {RESULTS: df}
+    for name, parts in extra.items():
+        tables[name] = pd.concat(parts, ignore_index=True)
+    used = {s for t in tables.values() if "sources" in t for v in t["sources"].dropna() for s in v.split(";")}
     src = load_bundle().sources
-    src = src[src["source_id"].isin(used)].sort_values("source_id")
+    src = src[src["source_id"].isin(used)].sort_values("source_id")[[f for f, _, _ in SOURCE_FIELDS]]
+    tables[SOURCES] = src
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale(out, ".export")  # what a killed export left (its owner marker says so; nothing else)
     tmp = make_scratch(".export", out)
     try:
-        df.to_csv(tmp / RESULTS, index=False, lineterminator="\n")
-        src.to_csv(tmp / SOURCES, index=False, lineterminator="\n")
-        names = [RESULTS, SOURCES, "datapackage.json"]
+        names = list(tables)
+        for name, t in tables.items():
+            t.to_csv(tmp / name, index=False, lineterminator="\n")
+        names.append("datapackage.json")
         (tmp / "datapackage.json").write_text(
             json.dumps(_descriptor(years, units, len(df), xlsx), ensure_ascii=False, indent=2) + "\n",
             encoding="utf-8")
         if xlsx:
             with pd.ExcelWriter(tmp / "parindex.xlsx", engine="openpyxl") as w:
-                df.to_excel(w, sheet_name="results", index=False)
-                src.to_excel(w, sheet_name="sources", index=False)
+                readme_sheet(years, units).to_excel(w, sheet_name="README", index=False)
+                for name, t in tables.items():
+                    t.to_excel(w, sheet_name=name.removesuffix(".csv"), index=False)
             names.append("parindex.xlsx")
         # the descriptor moves last: it never describes files that are not there yet
         for n in [n for n in names if n != "datapackage.json"] + ["datapackage.json"]:
