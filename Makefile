@@ -45,8 +45,11 @@ system-deps:
 test-fast: setup  # everyday edits: everything but the kernel builds (pytest -m "not slow")
 	$(BIN)/python -m pytest -q -m "not slow"
 
-lab: setup  # JupyterLab on notebooks/, with this project's kernel (python3 in .venv)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+# JupyterLab on notebooks/ with this project's kernel (python3 in .venv). PORT=8899 picks the port,
+# NO_BROWSER=1 serves without opening a browser (a server, a container); as root, --allow-root is added.
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(PORT),--port=$(PORT)) $(if $(NO_BROWSER),--no-browser) \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: setup
 	$(BIN)/python bench/bench_report.py

@@ -422,6 +422,76 @@ def export_cmd(
         say(f"wrote {clean(f, 400)}")
 
 
+@app.command("units")
+def units_cmd(
+    year: int = typer.Option(..., "--year", help="Any assessment year: the units in force on its 31 December."),
+    template: Optional[str] = typer.Option(None, "--template",
+                                           help="Write an empty table in the accepted format for that year (CSV)."),
+    index: str = typer.Option("par_index", "--index", help="par_index or sipas: the value column of the template."),
+    as_json: bool = typer.Option(False, "--json", help="Print the units as JSON."),
+) -> None:
+    """The units a year is assessed on (codes, names, region, ISO code, former units and the legal
+    basis), and on request an empty table to fill in."""
+    import pandas as pd
+
+    from .registry import crosswalk, registry_for
+
+    try:
+        if not 1990 <= year <= 2100:
+            raise ParindexError(f"--year {year} is not an assessment year", fix="e.g. --year 2025")
+        if index not in ("par_index", "sipas"):
+            raise ParindexError(f"--index must be par_index or sipas, not '{clean(index, 20)}'", fix="--index sipas")
+        reg = registry_for(year)
+        units = reg.frame()
+        if reg.successors:  # the 34 units: which of the 63 each one continues, and by which act
+            cw = crosswalk()
+            names = {p.code: p.name_vi for p in registry_for(2024)}
+            former = cw.groupby("new_province").apply(
+                lambda g: "; ".join(f"{names.get(c, c)} ({c})" for c in g["old_code"]), include_groups=False)
+            basis = cw.groupby("new_province")["legal_basis"].first()
+            units["former_units"] = units["name_vi"].map(former)
+            units["legal_basis"] = units["name_vi"].map(basis)
+        else:
+            from .analysis import load_bundle
+
+            titles = load_bundle().sources.set_index("source_id")["title"]
+            units["former_units"] = pd.NA
+            units["legal_basis"] = units["source_id"].map(titles) if "source_id" in units else pd.NA
+        if template:
+            dest = Path(template)
+            if dest.exists() and dest.is_dir():
+                raise ParindexError("--template names a folder", file=str(dest), fix="give a file name, e.g. par_2025.csv")
+            if not dest.parent.is_dir():
+                raise ParindexError("the folder of --template does not exist", file=str(dest),
+                                    fix="create the folder first or choose another path")
+            tpl = pd.DataFrame({"code": units["code"], "province": units["name_vi"], index: pd.NA, "rank": pd.NA})
+            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+            try:
+                tpl[["province", index, "rank"]].to_csv(tmp, index=False, lineterminator="\n")
+                os.replace(tmp, dest)
+            finally:
+                tmp.unlink(missing_ok=True)
+    except ParindexError as e:
+        _fail(e)
+    except OSError as e:
+        _fail(ParindexError(f"cannot write the template: {e.strerror}", file=str(template),
+                            fix="choose a writable folder"))
+    if as_json:
+        doc = [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in units.to_dict("records")]
+        sys.stdout.write(json.dumps({"year": year, "units": doc}, ensure_ascii=False, indent=2) + "\n")
+    else:
+        t = Table(title=f"{len(units)} units in {year}")
+        cols = [c for c in ("code", "name_vi", "name_en", "region", "iso_3166_2", "former_units") if c in units]
+        for c in cols:
+            t.add_column(c)
+        for row in units.itertuples():
+            t.add_row(*(Text(clean("" if pd.isna(getattr(row, c)) else getattr(row, c), 200)) for c in cols))
+        Console().print(t)
+    if template:
+        say(f"wrote {clean(template, 400)}: {len(units)} rows; fill {index} (and rank if published), then "
+            f"parindex summary --year {year} --{index.replace('_', '-')} {clean(template, 400)}")
+
+
 @data_app.command("verify")
 def data_verify() -> None:
     """Check every bundled file against its recorded checksum, and that every row cites a known

@@ -14,6 +14,8 @@ mapped: it is an error naming the unit it became part of.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import difflib
 import re
 import unicodedata
@@ -138,6 +140,27 @@ class Registry:
         if _is_code(text):
             return self.by_code.get(str(int(text)).zfill(2))
         return self._keys.get(fold(text))
+
+    def codes(self, spellings: Iterable[object]) -> pd.Series:
+        """The unit code of each name or code as typed (any registry spelling, with or without
+        diacritics, the English name, an alias), <NA> where none matches: the key to join another
+        table of provinces (PAPI, PCI, one's own) on, e.g.
+        ``papi.assign(code=reg.codes(papi["province"])).merge(results, on="code")``."""
+        items = list(spellings)
+        found = [self.lookup(x) for x in items]
+        return pd.Series([pd.NA if p is None else p.code for p in found],
+                         index=getattr(spellings, "index", None), dtype="string")
+
+    def frame(self) -> pd.DataFrame:
+        """One row per unit: code (the GSO code; Quyết định 19/2025/QĐ-TTg's from 2025), names in
+        Vietnamese, without diacritics and in English, region, ISO 3166-2 code and aliases."""
+        cols = [c for c in ("code", "name_vi", "name_ascii", "name_en", "unit_type", "region", "iso_3166_2",
+                            "aliases", "valid_from", "source_id") if c in self.table]
+        out = self.table[cols].copy()
+        for c in ("region", "iso_3166_2", "aliases"):
+            if c in out:
+                out[c] = out[c].astype("string").replace("", pd.NA)
+        return out
 
     def suggest(self, spelling: object, n: int = 3) -> list[str]:
         keys = difflib.get_close_matches(fold(str(spelling)), list(self._keys), n=n * 3, cutoff=0.6)
