@@ -59,3 +59,47 @@ def test_make_lab_takes_port_and_no_browser_and_runs_as_root():
     assert "--port=8899" in out and "--no-browser" in out and "--allow-root" in out
     plain = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True).stdout
     assert "--port" not in plain and "--no-browser" not in plain
+
+
+def _readme_cell() -> str:
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.search(r"<!-- worked-example-cell.*?-->\n```python\n(.*?)```", text, re.S).group(1)
+
+
+def test_worked_example_warns_without_a_group_rule_and_still_plots(capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from parindex.sections import Report
+
+    for year, warned in ((2022, True), (2020, False)):
+        plt.close("all")
+        ns = {"r": Report(year, lang="en"), "year": year}
+        exec(_readme_cell(), ns)
+        out = capsys.readouterr().out
+        assert ("no group rule recorded" in out) is warned, year
+        ax = plt.gcf().axes[0]
+        assert ax.collections and sum(len(c.get_offsets()) for c in ax.collections) >= 5  # points drawn
+        assert ("(20 of 63)" if year == 2022 else "of 63)") in ax.get_title()
+
+
+def test_api_tables_name_their_columns_plainly_and_refuse_unknown_names():
+    import pytest
+
+    from parindex.errors import ParindexError
+    from parindex.sections import Report
+
+    r = Report(2020, lang="en")
+    df = r.table("par_index")
+    assert "index_name" in df.columns and "index" not in df.columns
+    for col in df.columns:  # one missing marker: pd.NA, never NaN or None
+        assert not any(v is None or (isinstance(v, float) and v != v) for v in df[col].tolist()), col
+    assert df["value"].isna().sum() > 0 and str(df["value"].dtype) == "Float64"
+    for bad in ("par", "PAR_INDEX"):
+        with pytest.raises(ParindexError) as e:
+            r.table(bad)
+        assert "par_index, sipas, ministries" in str(e.value) and "\n" not in str(e.value)

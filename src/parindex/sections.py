@@ -18,7 +18,7 @@ from . import __version__, charts
 from .analysis import IndexResult, YearAnalysis, analyse, parse_without
 from .audit import ADDITIVITY_TOLERANCE, additivity_gap
 from .collate import by_name, series_key, vsorted
-from .errors import ParindexError
+from .errors import ParindexError, clean
 from .gcpause import gc_paused
 from .labels import Labels
 from .tables import at_rank, most_precise, value_as_published
@@ -119,10 +119,16 @@ class Report:
         par_index, sipas or ministries). The same rows as ``parindex export``."""
         from .tidy import tidy
 
+        names = ("par_index", "sipas", "ministries")
+        if idx not in names:
+            raise ParindexError(f"no table '{clean(str(idx), 40)}'", fix="use one of " + ", ".join(names))
         if idx == "ministries":
+            if self.a.ministries is None:
+                raise ParindexError(f"no data on the ministries for {self.a.year}",
+                                    fix="use 'par_index' or 'sipas', or a year with data on the ministries")
             return tidy(self.a, "ministries").reset_index(drop=True)
         df = tidy(self.a, "provinces")
-        return df[df["index"] == idx].reset_index(drop=True)
+        return df[df["index_name"] == idx].reset_index(drop=True)
 
     def _table(self, df: pd.DataFrame, cls: str = "") -> HTML:
         return _table(df, cls, self.L)

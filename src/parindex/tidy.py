@@ -144,9 +144,14 @@ def tidy(a: YearAnalysis, units: str = "provinces") -> pd.DataFrame:
                 "sources": ";".join(dict.fromkeys(srcs)) or None,
                 "note": t["note"] or None,
             })
-    df = pd.DataFrame(rows, columns=[f for f, _, _ in FIELDS])
-    for col in ("year", "value_decimals", "rank_published", "rank_computed"):
-        df[col] = df[col].astype("Int64")
+    return _typed(pd.DataFrame(rows, columns=[f for f, _, _ in FIELDS]), FIELDS)
+
+
+def _typed(df: pd.DataFrame, fields: tuple[tuple[str, str, str], ...]) -> pd.DataFrame:
+    """Nullable dtypes throughout: one missing marker (pd.NA) in every column, never NaN or None."""
+    kinds = {"integer": "Int64", "number": "Float64", "string": "string", "boolean": "boolean", "date": "string"}
+    for f, t, _ in fields:
+        df[f] = df[f].astype(kinds[t]) if t != "number" else pd.to_numeric(df[f]).astype("Float64")
     return df
 
 
@@ -212,12 +217,8 @@ def year_tables(a: YearAnalysis, units: str = "provinces") -> dict[str, pd.DataF
     out = {NATIONAL: pd.DataFrame(facts, columns=[f for f, _, _ in NATIONAL_FIELDS]),
            REGIONS: pd.DataFrame(regions, columns=[f for f, _, _ in REGION_FIELDS]),
            GROUPS: pd.DataFrame(groups, columns=[f for f, _, _ in GROUP_FIELDS])}
-    for df, fields in ((out[NATIONAL], NATIONAL_FIELDS), (out[REGIONS], REGION_FIELDS), (out[GROUPS], GROUP_FIELDS)):
-        for f, t, _ in fields:
-            if t == "integer":
-                df[f] = df[f].astype("Int64")
-            elif t == "number":
-                df[f] = pd.to_numeric(df[f]).astype("Float64")
+    for name, fields in ((NATIONAL, NATIONAL_FIELDS), (REGIONS, REGION_FIELDS), (GROUPS, GROUP_FIELDS)):
+        out[name] = _typed(out[name], fields)
     return out
 
 
