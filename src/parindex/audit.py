@@ -79,7 +79,10 @@ class AuditItem:
         """``published``, ``computed`` or ``detail`` in the edition of ``L``."""
         if part in self.texts:
             return render(*self.texts[part], L)
-        return L.number(getattr(self, part))
+        value = getattr(self, part)
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            return L.date(value)  # a published date, in the edition's own form
+        return L.number(value)
 
 
 _EN = None
@@ -98,6 +101,11 @@ def claim_ref(c, names: pd.Series) -> dict:
     """A claim as its parts, to be written in either language."""
     return {"kind": c.kind, "province": None if c.province is None else str(names.iloc[c.province]),
             "published": c.published, "fact": c.fact}
+
+
+def _count_text(lo: int, hi: int) -> str:
+    """'5' for an exact number, '3–7' for a range (never '5–5')."""
+    return str(lo) if lo == hi else f"{lo}–{hi}"
 
 
 def claim_text(x: dict, L) -> str:
@@ -197,7 +205,7 @@ def _detail(fc: FactCheck, names: pd.Series, label: str | None = None,
         open_ = vsorted(str(names.iloc[i]) for i in fc.members_open)
         return ("tier_open" if open_ else "tier", {
             "forced": fc.members_forced, "n": len(c.members), "open": open_,
-            "lo": int(fc.range[0]), "hi": int(fc.range[1])})
+            "size": _count_text(int(fc.range[0]), int(fc.range[1]))})
     if c.kind == "count" and label is not None and classified is not None:
         sure = classified.loc[classified["group"] == label, "province"]
         if 0 < len(sure) <= 8:

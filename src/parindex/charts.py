@@ -335,10 +335,10 @@ def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
     return fig
 
 
-def trend_chart(tr: pd.DataFrame, L: Labels, title: str) -> Figure:
+def trend_chart(tr: pd.DataFrame, L: Labels, title: str, mean_label: str | None = None) -> Figure:
     """Mean, maximum and minimum per year; a missing year breaks the line (no interpolation)."""
     fig, ax = subplots(figsize=(width(), 2.8))
-    mean = L("fact.mean") if "units" in tr and tr["units"].nunique() > 1 else L("fact.mean_63")
+    mean = mean_label or (L("fact.mean") if "units" in tr and tr["units"].nunique() > 1 else L("fact.mean_63"))
     styles = {"max_num": ("#029e73", "^", L("fact.max")), "mean_63_num": ("#0173b2", "o", mean),
               "min_num": ("#d55e00", "v", L("fact.min"))}
     for col, (colour, marker, label) in styles.items():

@@ -104,6 +104,8 @@ class Labels:
     def date(self, iso):
         """An ISO date (2021-05-25) as the edition writes dates: 25/05/2021 in Vietnamese, as is
         in English. Anything else (a year, a missing date) is returned unchanged."""
+        if iso is None or (not isinstance(iso, str) and pd.isna(iso)) or (isinstance(iso, str) and not iso.strip()):
+            return self("date.unknown")  # never '<NA>' or 'nan' on a page
         m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso.strip()) if isinstance(iso, str) else None
         if not m:
             return iso

@@ -286,30 +286,38 @@ class Report:
             return None, ""
         return v, src
 
+    def _extremes(self, idx: str) -> tuple[str | None, str, str | None, str, str | None, str, str | None, str]:
+        """(leader, sources, highest value, sources, last, sources, lowest value, sources): the one
+        place key findings, key figures and the series take them from. A published leader or
+        maximum first; else the unit ranked first (last) and its value; a complete table decides."""
+        res = self.a.result(idx)
+        lead, lead_src = self._held_fact(idx, "leader")
+        mx, mx_src = self._held_fact(idx, "max")
+        last, last_src = self._held_fact(idx, "last_place")
+        mn, mn_src = self._held_fact(idx, "min")
+        d = res.table.data
+        if not lead and (top := at_rank(d, first=True))[0]:  # no leader fact: the province ranked first
+            lead, lead_src = top[0], top[1]
+            if not mx and top[2] is not None:
+                mx, mx_src = top[2], top[3]
+        if not last and (bottom := at_rank(d, first=False))[0]:
+            last, last_src = bottom[0], bottom[1]
+            if not mn and bottom[2] is not None:
+                mn, mn_src = bottom[2], bottom[3]
+        if res.table.complete:
+            top, bottom = d["value"].astype(float).idxmax(), d["value"].astype(float).idxmin()
+            lead, mx = d.at[top, "province"], f"{float(d.at[top, 'value']):.2f}"
+            last, mn = d.at[bottom, "province"], f"{float(d.at[bottom, 'value']):.2f}"
+            lead_src = mx_src = last_src = mn_src = f"file:{Path(res.table.origin).name}"
+        return lead, lead_src, mx, mx_src, last, last_src, mn, mn_src
+
     def key_findings(self) -> HTML:
         """Five to eight sentences, every number from the analysis, each with its references."""
         L, out = self.L, []
         for idx in INDEX_NAMES:
             res = self.a.result(idx)
             name = L(f"index_short.{idx}")
-            lead, lead_src = self._held_fact(idx, "leader")
-            mx, mx_src = self._held_fact(idx, "max")
-            last, last_src = self._held_fact(idx, "last_place")
-            mn, mn_src = self._held_fact(idx, "min")
-            d = res.table.data
-            if not lead and (top := at_rank(d, first=True))[0]:  # no leader fact: the province ranked first
-                lead, lead_src = top[0], top[1]
-                if not mx and top[2] is not None:
-                    mx, mx_src = top[2], top[3]
-            if not last and (bottom := at_rank(d, first=False))[0]:
-                last, last_src = bottom[0], bottom[1]
-                if not mn and bottom[2] is not None:
-                    mn, mn_src = bottom[2], bottom[3]
-            if res.table.complete:
-                top, bottom = d["value"].astype(float).idxmax(), d["value"].astype(float).idxmin()
-                lead, mx = d.at[top, "province"], f"{float(d.at[top, 'value']):.2f}"
-                last, mn = d.at[bottom, "province"], f"{float(d.at[bottom, 'value']):.2f}"
-                lead_src = mx_src = last_src = mn_src = f"file:{Path(res.table.origin).name}"
+            lead, lead_src, mx, mx_src, last, last_src, mn, mn_src = self._extremes(idx)
             maxp, minp = (f" ({mx}%)" if mx else ""), (f" ({mn}%)" if mn else "")
             if lead and last:
                 out.append(L("kfind.leader_last", index=name, year=self.year, leader=lead, maxp=maxp,
@@ -412,7 +420,9 @@ class Report:
     def key_figures(self) -> HTML:
         L = self.L
         rows = []
-        wanted = [("par_index", "mean_63", L("kf.mean"), None), ("par_index", "max", f"PAR INDEX — {L('kf.max')}", "leader"),
+        n_units = len(self.a.par_index.table.data)
+        mean_label = L("kf.mean") if n_units == 63 else L("kf.mean_units", n=n_units)  # 34 units from 2025
+        wanted = [("par_index", "mean_63", mean_label, None), ("par_index", "max", f"PAR INDEX — {L('kf.max')}", "leader"),
                   ("par_index", "min", f"PAR INDEX — {L('kf.min')}", "last_place"),
                   ("sipas", "national_rate", L("kf.sipas_rate"), None),
                   ("sipas", "max", f"SIPAS — {L('kf.max')}", "leader"), ("sipas", "min", f"SIPAS — {L('kf.min')}", "last_place")]
@@ -420,6 +430,9 @@ class Report:
         for idx, fact, label, who_fact in wanted:
             v, src = self._fact_row(idx, fact)
             who = self._fact_row(idx, who_fact)[0] if who_fact else None
+            if who_fact:  # the same leader and last as the key findings (one place: _extremes)
+                lead, lead_src, mx, mx_src, last, last_src, mn, mn_src = self._extremes(idx)
+                who, v, src = (lead, mx, [lead_src, mx_src]) if fact == "max" else (last, mn, [last_src, mn_src])
             st = status.get((idx, fact, v))
             rows.append([label, (f"{v} ({who})" if who else v) if v else L("missing"),
                          L(f"audit.{st.status}") if st else "—", self.cite(src)])
@@ -595,7 +608,7 @@ class Report:
                     f"{self.L('report.scatter')}: {self.L('text.scatter_n', n=int(both.sum()))}")
 
     def trend(self, idx: str = "par_index") -> HTML | Markdown:
-        from .trends import trend
+        from .trends import headline_label, trend
 
         tr = trend(self.a.bundle, idx, through=self.year)
         d = self.a.result(idx).table.data
@@ -613,7 +626,7 @@ class Report:
         if tr.empty or tr[["mean_63_num", "max_num", "min_num"]].notna().sum().sum() == 0:
             return Markdown(self.L("missing"))
         title = f"{L_idx(self.L, idx)}: {self.L('report.trend')}"
-        img = self._fig(lambda: charts.trend_chart(tr, self.L, title), title).data
+        img = self._fig(lambda: charts.trend_chart(tr, self.L, title, headline_label(self.L, idx, tr)), title).data
 
         def cell(row: pd.Series, fact: str, who: str | None = None) -> str:
             v = row[fact]
@@ -631,7 +644,7 @@ class Report:
                                      if tr["units"].nunique() > 1 and r["units"] != tr["units"].iloc[0] else "")
             rows.append([year, cell(r, "mean_63"), cell(r, "max", "leader"), cell(r, "min", "last_place"),
                          self.cite(srcs.replace(", ", ";")) if srcs else "—"])
-        mean_head = self.L("fact.mean") if tr["units"].nunique() > 1 else self.L("fact.mean_63")
+        mean_head = headline_label(self.L, idx, tr)
         t = pd.DataFrame(rows, columns=[self.L("col.year"), mean_head, self.L("fact.leader"),
                                         self.L("fact.last_place"), self.L("col.source")])
         note = f"<p>{html.escape(self.L('text.trend'))}</p>" if idx == INDEX_NAMES[0] else ""  # said once
@@ -1090,7 +1103,9 @@ class Brief(Report):
         if st.kind == "value":
             status = self.a.result(idx).table.data.at[self.p.code, "value_status"]
             text = cited(L("brief.value_line", value=st.value_text, status=L.get(f"status.{status}", str(status)),
-                           rank=st.rank if st.rank is not None else "—", group=gname or L("group.unknown"), basis=basis))
+                           rank=st.rank if st.rank is not None else "—", group=gname or L("group.unknown"),
+                           basis=basis if gname else L("brief.possible_short", groups=", ".join(
+                               self._group_name(idx, g) for g in st.possible) or "—")))
             if st.margin_up:
                 text += " " + L("brief.margin_up", cutoff=st.margin_up[0], points=st.margin_up[1])
             if st.margin_down:

@@ -8,6 +8,8 @@ from .analysis import Bundle
 from .tables import at_rank, decimals, most_precise
 
 SERIES = ("mean_63", "max", "min", "leader", "last_place")
+# the national figure of each index: the mean of the provinces, or SIPAS's national satisfaction rate
+HEADLINE = {"sipas": "national_rate"}
 
 
 def _pick(rows: pd.DataFrame) -> tuple[str | None, str, bool]:
@@ -67,7 +69,10 @@ def trend(bundle: Bundle, index: str, through: int | None = None) -> pd.DataFram
         row: dict[str, object] = {"year": y, "units": len(bundle.units(y))}
         e = ends(bundle, index, y)
         for fact in SERIES:
-            v, src, conflict = e[fact] if fact in e else _pick(f[(f["year"] == y) & (f["fact"] == fact)])
+            # SIPAS publishes a national satisfaction rate, not a mean of the provinces: that rate is
+            # its national figure (the series' first column, labelled as what it is)
+            names = (HEADLINE.get(index, fact),) if fact == "mean_63" else (fact,)
+            v, src, conflict = e[fact] if fact in e else _pick(f[(f["year"] == y) & f["fact"].isin(names)])
             row[fact] = v
             row[f"{fact}_sources"] = src
             row[f"{fact}_conflict"] = conflict
@@ -76,3 +81,10 @@ def trend(bundle: Bundle, index: str, through: int | None = None) -> pd.DataFram
     for fact in ("mean_63", "max", "min"):
         out[f"{fact}_num"] = pd.to_numeric(out[fact], errors="coerce")
     return out
+
+
+def headline_label(L, index: str, tr: pd.DataFrame) -> str:
+    """What the series' first column is: SIPAS's national rate, or the mean of the year's units."""
+    if index in HEADLINE:
+        return L("kf.sipas_rate")
+    return L("fact.mean") if "units" in tr and tr["units"].nunique() > 1 else L("fact.mean_63")
