@@ -41,6 +41,7 @@ class Bundle:
     checksums: dict[str, str]
     ministry_observations: pd.DataFrame = field(default_factory=pd.DataFrame)
     regions: pd.DataFrame | None = None  # the socio-economic regions and the years their membership holds
+    region_ranks: pd.DataFrame | None = None  # places within a region, as published
 
     def units(self, year: int, kind: str = "provinces") -> Registry:
         return registry_for(year, kind)
@@ -93,6 +94,7 @@ def _bundle(path: Path) -> Bundle:
         ministry_observations=read_resource("ministry_observations", path).rename(
             columns={"unit_code": "province_code", "unit": "province"}),
         regions=_optional_resource("regions", path),
+        region_ranks=_optional_resource("region_ranks", path),
     )
 
 

@@ -161,10 +161,17 @@ class Report:
                     order += list(res.components["source_id"])
             pub = b.published_tiers
             order += list(pub.loc[pub["year"] == self.year, "source_id"])
-            from .trends import SERIES
+            from .trends import trend
 
-            nf = b.national_facts  # the trend's figures of every year
-            order += list(nf.loc[nf["index"].isin(INDEX_NAMES) & nf["fact"].isin(SERIES), "source_id"])
+            for idx in INDEX_NAMES:  # the trend's figures of every year, as the series cites them
+                tr = trend(b, idx, through=self.year)
+                for col in [c for c in tr.columns if c.endswith("_sources")]:
+                    order += [x for v in tr[col] for x in str(v).replace(", ", ";").split(";") if x]
+            nf = b.national_facts  # the regional means of every year (the regions section)
+            order += list(nf.loc[nf["index"].isin(INDEX_NAMES) & nf["fact"].str.startswith("regional_mean_"),
+                                 "source_id"])
+            if b.region_ranks is not None:
+                order += list(b.region_ranks.loc[b.region_ranks["year"] == self.year, "source_id"])
             self._refs = self._number(order)
         return self._refs
 
@@ -417,6 +424,66 @@ class Report:
         f = self._facts(idx)
         return most_precise(f[f["fact"] == fact])
 
+    def glossary(self) -> HTML:
+        """The terms the report uses before its method section explains them, near the front."""
+        L, items, k = self.L, [], 1
+        while L.get(f"gloss.{k}.term", None) is not None:
+            items.append(f"<dt>{html.escape(L(f'gloss.{k}.term'))}</dt><dd>{html.escape(L(f'gloss.{k}.def'))}</dd>")
+            k += 1
+        return HTML(f"<h2>{html.escape(L('report.glossary'))}</h2><dl class='glossary'>{''.join(items)}</dl>")
+
+    def regions(self, idx: str = "par_index") -> HTML | Markdown:
+        """The six socio-economic regions: the year's published means against what the record
+        allows, the means by year, and each province's published place in its region."""
+        from .tidy import REGIONS, year_tables
+
+        L, b = self.L, self.a.bundle
+        reg = year_tables(self.a)[REGIONS]
+        reg = reg[reg["index_name"] == idx]
+        facts = b.national_facts[(b.national_facts["index"] == idx)
+                                 & b.national_facts["fact"].str.startswith("regional_mean_")]
+        head = f"<h2>{html.escape(L('report.regions'))} — {html.escape(L(f'index_short.{idx}'))}</h2>"
+        if facts.empty and reg["mean_published"].isna().all():
+            return Markdown(L("text.regions_none_index", index=L(f"index_short.{idx}")))
+        parts = [head]
+        if not reg.empty:
+            t = pd.DataFrame({
+                L("col.region"): [L(f"region.{r}") for r in reg["region"]],
+                L("col.units_with_value"): ["—" if pd.isna(n) else f"{int(n)} ({int(v)})"
+                                            for n, v in zip(reg["n_units"], reg["n_with_value"])],
+                L("col.region_mean"): [L("missing") if pd.isna(m) else L.number(f"{float(m):.2f}")
+                                       for m in reg["mean_published"]],
+                L("col.status"): ["—" if pd.isna(a) else L(f"audit.{a}") for a in reg["mean_audit"]],
+                L("col.mean_allowed"): ["—" if pd.isna(lo) else L.number(f"{float(lo):.2f}–{float(hi):.2f}")
+                                        for lo, hi in zip(reg["mean_allowed_min"], reg["mean_allowed_max"])],
+                L("col.source"): ["—" if pd.isna(x) else self.cite(x) for x in reg["sources"]]})
+            rg = b.regions
+            basis = rg.loc[(rg["first_year"] <= self.year) & (rg["last_year"] >= self.year), "legal_basis"].dropna()
+            parts.append(f"<p>{html.escape(L('text.regions', year=self.year, basis=basis.iloc[0] if len(basis) else L('text.membership_unknown')))}</p>" + self._table(t, "w-regions").data)
+        if not facts.empty:
+            by = facts.assign(region=facts["fact"].str.removeprefix("regional_mean_"))
+            years = sorted(by["year"].unique())
+            rows = []
+            for region, g in by.groupby("region", sort=False):
+                cells = []
+                for y in years:
+                    v, _ = most_precise(g[g["year"] == y])
+                    cells.append(L.number(v) if v else "—")
+                rows.append([L(f"region.{region}")] + cells + [self.cite(list(dict.fromkeys(g["source_id"])))])
+            t = pd.DataFrame(rows, columns=[L("col.region")] + [str(y) for y in years] + [L("col.source")])
+            parts.append(f"<h3>{html.escape(L('report.regions_by_year'))}</h3>" + self._table(t, "w-regions-years").data)
+        ranks = b.region_ranks[(b.region_ranks["index"] == idx) & (b.region_ranks["year"] == self.year)] \
+            if b.region_ranks is not None else pd.DataFrame()
+        if len(ranks):
+            sizes = reg.set_index("region")["n_units"].to_dict() if not reg.empty else {}
+            t = pd.DataFrame({L("col.province"): ranks["province"],
+                              L("col.region"): [L(f"region.{r}") for r in ranks["region"]],
+                              L("col.region_rank"): [f"{int(k)}/{int(sizes[r])}" if r in sizes else str(int(k))
+                                                      for k, r in zip(ranks["region_rank"], ranks["region"])],
+                              L("col.source"): [self.cite(x) for x in ranks["source_id"]]})
+            parts.append(f"<h3>{html.escape(L('report.region_places'))}</h3>" + self._table(t, "w-region-ranks").data)
+        return HTML("".join(parts))
+
     def key_figures(self) -> HTML:
         L = self.L
         rows = []
@@ -434,7 +501,7 @@ class Report:
                 lead, lead_src, mx, mx_src, last, last_src, mn, mn_src = self._extremes(idx)
                 who, v, src = (lead, mx, [lead_src, mx_src]) if fact == "max" else (last, mn, [last_src, mn_src])
             st = status.get((idx, fact, v))
-            rows.append([label, (f"{v} ({who})" if who else v) if v else L("missing"),
+            rows.append([label, (f"{v} ({who})" if who else v) if v else (f"{L('missing')} ({who})" if who else L("missing")),
                          L(f"audit.{st.status}") if st else "—", self.cite(src)])
         kf = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.status"), L("col.source")])
         counts = []

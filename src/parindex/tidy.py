@@ -77,7 +77,8 @@ REGION_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("region", "string", "Socio-economic region key (data/regions.csv)."),
     ("region_vi", "string", "Region name in Vietnamese."),
     ("region_en", "string", "Region name in English."),
-    ("n_units", "integer", "Provinces of the region that year (membership by period, data/regions.csv)."),
+    ("n_units", "integer", "Provinces of the region that year (membership by period, data/regions.csv); "
+                           "empty where no act states the membership (2019)."),
     ("n_with_value", "integer", "Provinces of the region whose value is published."),
     ("mean_published", "number", "The region's mean as the Ministry published it (percent); empty when not published."),
     ("mean_audit", "string", "reproduced, consistent or contradicted: the published mean against the rest of the record."),
@@ -205,10 +206,13 @@ def year_tables(a: YearAnalysis, units: str = "provinces") -> dict[str, pd.DataF
             if inside.empty:
                 continue
             meta = inside.iloc[0]
+            known = not pd.isna(meta["legal_basis"]) and str(meta["legal_basis"]).strip() != ""
             regions.append({
                 "index_name": name, "year": a.year, "region": region,
                 "region_vi": meta["name_vi"], "region_en": meta["name_en"],
-                "n_units": len(codes), "n_with_value": int(data.loc[data.index.isin(codes), "value"].notna().sum()),
+                # a period whose membership no act states (2019): the counts are not known
+                "n_units": len(codes) if known else None,
+                "n_with_value": int(data.loc[data.index.isin(codes), "value"].notna().sum()) if known else None,
                 "mean_published": None if fact is None else float(fact["published"]),
                 "mean_audit": None if fact is None else fact["audit"],
                 "mean_allowed_min": None if fact is None else fact["allowed_min"],
