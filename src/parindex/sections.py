@@ -560,7 +560,14 @@ class Report:
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
         res, L = self.a.result(idx), self.L
         if res.rules is None:
-            return Markdown(L("text.no_rule", year=self.year))
+            pub = self.a.bundle.published_tiers
+            pub = pub[(pub["index"] == idx) & (pub["year"] == self.year)]
+            if pub.empty or idx == "sipas":  # SIPAS's lists are shown with its tiers (sipas_tiers)
+                return Markdown(L("text.no_rule", year=self.year))
+            lists = pd.DataFrame([[L.get(f"tier.{t}", t.replace("_", " ")), ", ".join(vsorted(set(g["province"]))),
+                                   self.cite(list(dict.fromkeys(g["source_id"])))] for t, g in pub.groupby("tier")],
+                                 columns=[L("col.group"), L("text.sipas_tiers_pub"), L("col.source")])
+            return HTML(f"<p>{html.escape(L('text.no_rule', year=self.year))}</p>" + self._table(lists, "w-tiers").data)
         rows = []
         c = res.classified
         marks = {"value": "", "record": "*", "announced_counts": "**"}
@@ -647,12 +654,17 @@ class Report:
         pub = self.a.bundle.published_tiers
         pub = pub[(pub["index"] == "sipas") & (pub["year"] == self.year)]
         rows = []
-        for tier in ("highest", "lowest"):
+        # every list the year published (the tiers, or a top and bottom five), as what it is
+        tiers = list(dict.fromkeys(["highest", "lowest"] + list(pub["tier"])))
+        for tier in tiers:
             published = vsorted(set(pub.loc[pub["tier"] == tier, "province"]))
             rep = res.members(tier) if res.rules and tier in res.rules.labels else []
             if published or rep:  # a tier nobody names and the record does not fill: no row
-                rows.append([L(f"tier.{tier}"), ", ".join(published) or "—", ", ".join(rep) or "—"])
-        df = pd.DataFrame(rows, columns=[L("col.group"), L("text.sipas_tiers_pub"), L("text.sipas_tiers_rep")])
+                rows.append([L.get(f"tier.{tier}", tier.replace("_", " ")), ", ".join(published) or "—",
+                             ", ".join(rep) or "—",
+                             self.cite(list(dict.fromkeys(pub.loc[pub["tier"] == tier, "source_id"]))) if published else "—"])
+        df = pd.DataFrame(rows, columns=[L("col.group"), L("text.sipas_tiers_pub"), L("text.sipas_tiers_rep"),
+                                         L("col.source")])
         facts = self._facts("sipas")
         facts = facts[~facts["fact"].isin(["leader", "last_place", "max", "min", "range"])]
         rows = []
@@ -896,7 +908,10 @@ class Report:
         range the record allows them (a row each would repeat the same range and "unknown")."""
         L, res = self.L, self.a.result(idx)
         c, d = res.classified, res.table.data
-        known = c["value"].notna() | c["rank_published"].notna() | c["group"].notna()
+        pub = self.a.bundle.published_tiers
+        pub = pub[(pub["index"] == idx) & (pub["year"] == self.year)]
+        listed = dict(zip(pub["province_code"], pub["tier"]))  # a published list names the unit
+        known = c["value"].notna() | c["rank_published"].notna() | c["group"].notna() | c.index.isin(list(listed))
         k = c[known]  # (assigning c's columns to an empty frame would bring c's rows back)
         order = k.assign(_k=k["rank_published"].astype("Float64").fillna(99), _v=-k["value"].astype("Float64").fillna(-1))
         rows = []
@@ -904,11 +919,14 @@ class Report:
             r = c.loc[code]
             status = d.at[code, "value_status"] if not pd.isna(d.at[code, "value_status"]) else d.at[code, "rank_status"]
             srcs = d.at[code, "value_sources"] if not pd.isna(d.at[code, "value_sources"]) else d.at[code, "rank_sources"]
+            if pd.isna(srcs) and code in listed:
+                srcs = ";".join(pub.loc[pub["province_code"] == code, "source_id"])
             rows.append([r["province"], value_as_published(d, code) or L("missing"),
                          "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
                          _bounds_cell(r),
-                         self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else L("group.unknown"),
-                         L(f"basis.{r['group_basis']}"),
+                         self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else
+                         L.get(f"tier.{listed[code]}", listed[code]) if code in listed else L("group.unknown"),
+                         L("basis.list") if pd.isna(r["group"]) and code in listed else L(f"basis.{r['group_basis']}"),
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
                          self.cite(srcs)])
         lines = self._range_lines(c[~known], len(c))
