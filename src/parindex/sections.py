@@ -168,8 +168,8 @@ class Report:
                 for col in [c for c in tr.columns if c.endswith("_sources")]:
                     order += [x for v in tr[col] for x in str(v).replace(", ", ";").split(";") if x]
             nf = b.national_facts  # the regional means of every year (the regions section)
-            order += list(nf.loc[nf["index"].isin(INDEX_NAMES) & nf["fact"].str.startswith("regional_mean_"),
-                                 "source_id"])
+            order += list(nf.loc[nf["index"].isin(INDEX_NAMES) & nf["fact"].str.startswith("regional_mean_")
+                                 & (nf["year"] <= self.year), "source_id"])
             if b.region_ranks is not None:
                 order += list(b.region_ranks.loc[b.region_ranks["year"] == self.year, "source_id"])
             self._refs = self._number(order)
@@ -440,7 +440,7 @@ class Report:
         L, b = self.L, self.a.bundle
         reg = year_tables(self.a)[REGIONS]
         reg = reg[reg["index_name"] == idx]
-        facts = b.national_facts[(b.national_facts["index"] == idx)
+        facts = b.national_facts[(b.national_facts["index"] == idx) & (b.national_facts["year"] <= self.year)
                                  & b.national_facts["fact"].str.startswith("regional_mean_")]
         head = f"<h2>{html.escape(L('report.regions'))} — {html.escape(L(f'index_short.{idx}'))}</h2>"
         if facts.empty and reg["mean_published"].isna().all():
@@ -823,7 +823,12 @@ class Report:
                 u = html.escape(str(r["url"]), quote=True)
                 parts.append(f"<a href=\"{u}\">{u}</a>")
             items.append(f"<li id='ref-{n}' value='{n}'>{' '.join(parts)}</li>")
-        return HTML(f"<ol class='refs'>{''.join(items)}</ol>" if items else html.escape(L("missing")))
+        import datetime
+
+        cite_as = L("text.cite_as", title=L("report.title", index="PAR INDEX & SIPAS", year=self.year),
+                    edition=L("cover.edition"), version=__version__, date=L.date(datetime.date.today().isoformat()))
+        refs = f"<ol class='refs'>{''.join(items)}</ol>" if items else html.escape(L("missing"))
+        return HTML(refs + f"<p class='cite-as'>{html.escape(cite_as)}</p>")
 
     def predecessors(self) -> HTML:
         """For a year of the 34 units: beside each unit, its predecessors' figures of the last
