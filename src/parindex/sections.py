@@ -149,6 +149,10 @@ class Report:
                 rs = self.a.result(idx).rules
                 order += [x for r in (rs.rules if rs else ()) for x in r.source_ids]
             order += list(self._legal()["source_id"])
+            for idx in INDEX_NAMES:  # an index not yet measured that year: its first year's basis
+                first = b.first_year(idx)
+                if first is not None and self.year < first[0]:
+                    order += first[1]
             results = [self.a.result(i) for i in INDEX_NAMES] + ([self.a.ministries] if self.a.ministries else [])
             for res in results:
                 d = res.table.data
@@ -424,6 +428,13 @@ class Report:
         f = self._facts(idx)
         return most_precise(f[f["fact"] == fact])
 
+    def _before_first(self, idx: str) -> str | None:
+        """The one line a section of an index says in a year before the index existed, else None."""
+        first = self.a.bundle.first_year(idx)
+        if first is None or self.year >= first[0] or self.a.result(idx).table.origin != "bundled":
+            return None
+        return self.L("text.before_first", index=self.L(f"index_short.{idx}"), first=first[0], cite=self.cite(first[1]))
+
     def glossary(self) -> HTML:
         """The terms the report uses before its method section explains them, near the front."""
         L, items, k = self.L, [], 1
@@ -435,6 +446,8 @@ class Report:
     def regions(self, idx: str = "par_index") -> HTML | Markdown:
         """The six socio-economic regions: the year's published means against what the record
         allows, the means by year, and each province's published place in its region."""
+        if (line := self._before_first(idx)) is not None:
+            return HTML("")
         from .tidy import REGIONS, year_tables
 
         L, b = self.L, self.a.bundle
@@ -523,6 +536,8 @@ class Report:
                     + self._table(ct, "w-counts").data)
 
     def ranking(self, idx: str = "par_index") -> HTML | Markdown:
+        if (line := self._before_first(idx)) is not None:
+            return Markdown(line)
         res = self.a.result(idx)
         title = f"{L_idx(self.L, idx)} {self.year}"
         if not (res.classified["value"].notna().any() or res.classified["rank_published"].notna().any()):
@@ -541,6 +556,8 @@ class Report:
         return self._fig(lambda: charts.ranking_chart(res, self.L, title), alt)
 
     def unknown_list(self, idx: str = "par_index") -> Markdown:
+        if (line := self._before_first(idx)) is not None:
+            return HTML("")
         c = self.a.result(idx).classified
         names = vsorted(c.loc[c["value"].isna() & c["rank_published"].isna(), "province"])
         if not names:
@@ -551,6 +568,8 @@ class Report:
         return Markdown(self.L("chart.no_value", n=len(names), names=", ".join(names)) + ".")
 
     def distribution(self, idx: str = "par_index") -> HTML | Markdown:
+        if (line := self._before_first(idx)) is not None:
+            return HTML("")
         title = f"{self.L('report.distribution')} — {L_idx(self.L, idx)}"
         n = int(self.a.result(idx).classified["value"].notna().sum())
         if n < 3:  # a strip of one or two points says nothing a sentence does not
@@ -558,6 +577,8 @@ class Report:
         return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), title)
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
+        if (line := self._before_first(idx)) is not None:
+            return HTML("")
         res, L = self.a.result(idx), self.L
         if res.rules is None:
             pub = self.a.bundle.published_tiers
@@ -611,6 +632,8 @@ class Report:
         return f"<p class='slots'>{html.escape(L('text.slots'))} {html.escape('; '.join(items))}.</p>"
 
     def map(self, idx: str = "par_index") -> HTML | Markdown:
+        if (line := self._before_first(idx)) is not None:
+            return HTML("")
         from . import maps
 
         res = self.a.result(idx)
@@ -650,6 +673,8 @@ class Report:
         return Markdown(self.L("text.additivity", gap=additivity_gap(comp), tol=ADDITIVITY_TOLERANCE))
 
     def sipas_tiers(self) -> HTML:
+        if self._before_first("sipas") is not None:
+            return HTML("")
         L, res = self.L, self.a.sipas
         pub = self.a.bundle.published_tiers
         pub = pub[(pub["index"] == "sipas") & (pub["year"] == self.year)]
@@ -687,6 +712,8 @@ class Report:
                     f"{self.L('report.scatter')}: {self.L('text.scatter_n', n=int(both.sum()))}")
 
     def trend(self, idx: str = "par_index") -> HTML | Markdown:
+        if (line := self._before_first(idx)) is not None:
+            return HTML("")
         from .trends import headline_label, trend
 
         tr = trend(self.a.bundle, idx, through=self.year)
@@ -911,6 +938,8 @@ class Report:
     def appendix(self, idx: str = "par_index") -> HTML:
         """Every unit with a value, a rank or a group, one row each; the rest named in a line per
         range the record allows them (a row each would repeat the same range and "unknown")."""
+        if (line := self._before_first(idx)) is not None:
+            return HTML("")
         L, res = self.L, self.a.result(idx)
         c, d = res.classified, res.table.data
         pub = self.a.bundle.published_tiers
