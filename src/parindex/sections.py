@@ -823,13 +823,14 @@ class Report:
 
     def audit(self) -> HTML:
         L = self.L
+        # grouped by index, then by kind of fact, then by result (contradictions first)
+        items = sorted(self.a.audit, key=lambda i: (INDEX_ORDER.get(i.index, 9), _fact_kind(i.fact),
+                                                    _STATUS_ORDER.get(i.status, 9), i.fact))
         rows = [[L(f"index_short.{i.index}"), L.get(f"fact.{i.fact}", i.fact), i.text("published", L),
-                 L(f"audit.{i.status}"), i.text("computed", L) or "—", i.text("detail", L) or "",
-                 self.cite(i.source_ids)] for i in self.a.audit]
-        df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.fact"), L("col.published"), L("col.status"),
+                 L(f"audit.{i.status}"), i.text("computed", L) or "—", i.text("detail", L) or "—",
+                 self.cite(i.source_ids)] for i in items]
+        df = pd.DataFrame(rows, columns=[L("col.index"), L("col.fact"), L("col.published"), L("col.status"),
                                          L("col.computed"), L("col.detail"), L("col.source")])
-        df.columns = ["", L("col.fact"), L("col.published"), L("col.status"), L("col.computed"),
-                      L("col.detail"), L("col.source")]
         return HTML(f"<p class='note keep'>{html.escape(L('text.audit_legend'))}</p>" + self._table(df, "audit").data)
 
     def sources(self) -> HTML:
@@ -974,6 +975,27 @@ class Report:
         return HTML(sortable(self._table(df, "appendix").data, df, gone)
                     + csv_link(df, f"parindex_{idx}_{self.year}_{self.lang}.csv", L("text.download_csv"), gone)
                     + "".join(lines))
+
+
+INDEX_ORDER = {"par_index": 0, "sipas": 1, "par_index_ministries": 2}
+_STATUS_ORDER = {"contradicted": 0, "reproduced": 1, "consistent": 2, "not_checkable": 3}
+
+
+def _fact_kind(fact: str) -> int:
+    """The audit's order of kinds: the ranks, national figures, counts, lists, regions, changes, the rest."""
+    if fact == "published_ranks":
+        return 0
+    if fact in ("leader", "last_place", "max", "min", "range", "median", "national_rate") or fact.startswith("mean"):
+        return 1
+    if fact.startswith(("group_count_", "n_", "band_count_")):
+        return 2
+    if fact.startswith("published_tier_"):
+        return 3
+    if fact.startswith("regional_"):
+        return 4
+    if "change" in fact:
+        return 5
+    return 6
 
 
 def L_idx(L: Labels, idx: str) -> str:
