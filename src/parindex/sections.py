@@ -134,6 +134,9 @@ class Report:
         return _table(df, cls, self.L)
 
     def _fig(self, fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, crop: bool = False) -> HTML:
+        # figures are numbered in the order the document shows them ("Hình 3" / "Figure 3")
+        self._n_fig = getattr(self, "_n_fig", 0) + 1
+        caption = self.L("fig.number", n=self._n_fig, caption=caption if caption is not None else alt)
         return _fig(fig, alt, caption, self.L, crop)
 
     # -- references ------------------------------------------------------------
@@ -551,9 +554,27 @@ class Report:
                      for code, r in known.iterrows()]
             return Markdown(md_text(self.L("text.few_published", index=L_idx(self.L, idx), year=self.year,
                                            items="; ".join(items))))
-        alt = self.L("chart.alt_ranking", title=title, n_bar=int(c["value"].notna().sum()),
-                     n_rank=int((c["value"].isna() & c["rank_published"].notna()).sum()))
-        return self._fig(lambda: charts.ranking_chart(res, self.L, title), alt)
+        caption = self.L("chart.alt_ranking", title=title, n_bar=int(c["value"].notna().sum()),
+                         n_rank=int((c["value"].isna() & c["rank_published"].notna()).sum()))
+        return self._fig(lambda: charts.ranking_chart(res, self.L, title), self._alt_values(idx), caption)
+
+    def _alt_values(self, idx: str) -> str:
+        """What a chart of the year's values says, in words (its alt text): the highest and lowest
+        published value and how many published values each group holds."""
+        res, L = self.a.result(idx), self.L
+        c = res.classified
+        v = c[c["value"].notna()]
+        if v.empty:
+            return L("missing")
+        hi, lo = v["value"].astype(float).idxmax(), v["value"].astype(float).idxmin()
+        text = L("alt.values", n=len(v), top=v.at[hi, "province"], top_v=L.number(f"{float(v.at[hi, 'value']):.2f}"),
+                 low=v.at[lo, "province"], low_v=L.number(f"{float(v.at[lo, 'value']):.2f}"))
+        if res.rules is not None:
+            counts = [f"{self._group_name(idx, lab)} {int((c['group'] == lab).sum())}" for lab in res.rules.labels
+                      if (c["group"] == lab).any()]
+            if counts:
+                text += " " + L("alt.groups", counts=", ".join(counts))
+        return text
 
     def unknown_list(self, idx: str = "par_index") -> Markdown:
         if (line := self._before_first(idx)) is not None:
@@ -574,7 +595,7 @@ class Report:
         n = int(self.a.result(idx).classified["value"].notna().sum())
         if n < 3:  # a strip of one or two points says nothing a sentence does not
             return Markdown(self.L("text.distribution_few", n=n))
-        return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), title)
+        return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), self._alt_values(idx), title)
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
         if (line := self._before_first(idx)) is not None:
@@ -655,9 +676,11 @@ class Report:
         labels = res.rules.labels if res.rules else []
         title = f"{L_idx(self.L, idx)} {self.year}"
         known = int(res.classified["group"].notna().sum())
+        counts = [f"{self._group_name(idx, lab)} {int((res.classified['group'] == lab).sum())}" for lab in labels]
+        alt = self.L("alt.map", title=title, known=known, n=len(codes), counts=", ".join(counts) or "—")
         return self._fig(lambda: maps.choropleth(res.classified, rings, labels, self.L, title,
                                                  lambda lab: self._group_name(idx, lab), caption=caption),
-                         f"{self.L('report.map')}: {title} ({known}/{len(codes)})", crop=True)
+                         alt, f"{self.L('report.map')}: {title} ({known}/{len(codes)})", crop=True)
 
     def components(self) -> HTML | Markdown:
         comp = self.a.par_index.components
