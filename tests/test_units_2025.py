@@ -87,6 +87,12 @@ def test_a_complete_2025_table_with_the_users_rules(synthetic_2025, rules_2025):
     want = {"A": sum(v >= 90 for v in values.values()), "B": sum(80 <= v < 90 for v in values.values()),
             "C": sum(v < 80 for v in values.values())}
     assert par["groups"] == want and par["count_ranges"] == {k: [n, n] for k, n in want.items()}
+    # the rules are the user's: their file (name and digest) is the source, "stated" is the user's word
+    import hashlib
+
+    digest = hashlib.sha256(rules_2025.read_bytes()).hexdigest()[:12]
+    assert {r["basis"] for r in par["rules"]} == {"user"}
+    assert all(s == f"file:rules_2025.csv (sha256 {digest})" for r in par["rules"] for s in r["sources"])
     # without rules everything else still works, and groups say no rule is recorded
     r = run_cli("summary", "--year", "2025", "--par-index", str(path))
     assert r.returncode == 0 and "no classification rule recorded for 2025" in r.stdout

@@ -8,6 +8,8 @@ the record puts the province in it; nothing is guessed.
 
 from __future__ import annotations
 
+import re
+
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,6 +206,28 @@ def read_rules_file(path: str | Path, year: int) -> pd.DataFrame:
                             fix=f"give the {year} rules (one row per group) with year = {year}")
     for _, rows in out.groupby("index", sort=False):
         _check_partition(rows, name)
+    return _as_users_claim(out, Path(path))
+
+
+def _as_users_claim(rules: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A user's rules carry their own provenance: the file's name and digest stand as the source,
+    a cut-off the file calls stated is the user's ('user'), and a source id it cites is shown as
+    what the file says, not as a source parindex checked (a rules file may reuse any id)."""
+    import hashlib
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    out = rules.copy()
+    for end in ("lower", "upper", "n"):
+        basis, src = f"{end}_basis", f"{end}_source_id"
+        if basis in out:
+            out[basis] = out[basis].mask(out[basis].isin(["stated", "official"]), "user")
+        if src in out:
+            cited = out[src].fillna("")
+            own = f"file:{path.name} (sha256 {digest})"
+            # (one id: the citation lists split on ';' and ',')
+            out[src] = pd.Series([own + (" cites " + re.sub(r"[;,\s]+", " ", c).strip() if c else "") for c in cited],
+                                 index=out.index, dtype="string")
+            out.loc[out[basis].isna() if basis in out else out.index[:0], src] = pd.NA
     return out
 
 

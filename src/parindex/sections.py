@@ -254,6 +254,9 @@ class Report:
         if res.table.complete:
             return self.L("report.complete_line", index=name, origin=self._origin(res, markdown=markdown))
         d = res.table.data
+        if res.table.origin != "bundled":  # the user's table: said as theirs, not as published
+            return self.L("report.user_line", index=name, file=Path(res.table.origin).name, n_value=res.table.n_value,
+                          n_units=len(d), n_rank=int(d["rank"].notna().sum()), n_unknown=res.table.n_unknown)
         return self.L("report.status_line", index=name, n_value=res.table.n_value,
                       n_rank=int(d["rank"].notna().sum()), n_unknown=res.table.n_unknown)
 
