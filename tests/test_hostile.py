@@ -50,6 +50,7 @@ def test_pdf_renderer_fetches_no_url_and_embeds_no_file():
     assert b"EmbeddedFile" not in part.pdf
 
 
+@pytest.mark.usefixtures("bundled_2020")  # 2020 solved once a run, read from the shared cache
 @pytest.mark.slow  # builds through a kernel
 def test_a_hostile_file_name_is_shown_as_text(tmp_path):
     name = "<img src=x onerror=alert(1)>![p](http:&#47;&#47;127.0.0.1:9&#47;x).csv"

@@ -195,6 +195,7 @@ def test_every_section_of_every_document_renders_for_every_year(year):
     matplotlib.pyplot.close("all")
 
 
+@pytest.mark.usefixtures("bundled_2020")  # 2020 solved once a run, read from the shared cache
 @slow
 def test_brief_index_uses_the_users_table(tmp_path):
     from conftest import SYN_PAR
