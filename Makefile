@@ -19,6 +19,8 @@ setup: $(STAMP)
 report: setup
 	$(BIN)/parindex report --year 2020
 
+# On every core (pytest-xdist, -n auto in pyproject.toml); each document and each year's inference
+# is made once per run and shared by the workers (tests/conftest.py).
 test: setup system-deps
 	$(BIN)/python -m pytest -q
 
@@ -42,7 +44,7 @@ system-deps:
 	  fi; \
 	fi
 
-test-fast: setup  # everyday edits: everything but the kernel builds (pytest -m "not slow")
+test-fast: setup  # everyday edits: all but kernel builds and cold solves of bundled years (pytest -m "not slow")
 	$(BIN)/python -m pytest -q -m "not slow"
 
 # JupyterLab on notebooks/ with this project's kernel (python3 in .venv). PORT=8899 picks the port,

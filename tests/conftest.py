@@ -1,29 +1,88 @@
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _own_cache(tmp_path_factory):
-    """A cold inference cache for every test run (and the CLI processes it starts)."""
-    import os
-
-    os.environ["PARINDEX_CACHE"] = str(tmp_path_factory.mktemp("parindex-cache"))
 SYN_PAR = FIXTURES / "synthetic_par_index_2020.csv"
 SYN_SIPAS = FIXTURES / "synthetic_sipas_2020.csv"
 
 
-def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path = ROOT, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "parindex.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, encoding="utf-8")
+                          cwd=cwd, encoding="utf-8", **kw)
+
+
+def summary_json(*args: str) -> dict:
+    r = run_cli("summary", "--json", *args)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+# -- one run, several workers ----------------------------------------------------------------
+# Under pytest-xdist every worker runs the session fixtures for itself. What is expensive (a
+# report, the review, the briefs, a cold inference) is made once per run in a folder all the
+# workers share, under a file lock: the first worker to ask builds it, the others wait and read.
+# The folder is the run's own (pytest's numbered base folder), so every run starts cold.
+
+@pytest.fixture(scope="session")
+def shared_root(tmp_path_factory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    # a worker's base folder is RUN/popen-gwN; RUN is made fresh for each run by the controller
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    root.mkdir(exist_ok=True)
+    return root
+
+
+@contextlib.contextmanager
+def locked(path: Path):
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def once(root: Path, name: str, make: Callable[[Path], None]) -> Path:
+    """``make(folder)`` run once per test run for ``name``, whichever worker asks first.
+
+    A failure is recorded too: the other workers fail at once with its message instead of
+    building again."""
+    folder, done = root / name, root / f"{name}.done"
+    with locked(root / f"{name}.lock"):
+        if not done.exists():
+            try:
+                make(folder)
+            except BaseException as e:
+                done.write_text(json.dumps({"error": f"{type(e).__name__}: {e}"}), encoding="utf-8")
+                raise
+            done.write_text(json.dumps({"error": None}), encoding="utf-8")
+    error = json.loads(done.read_text(encoding="utf-8"))["error"]
+    if error:
+        pytest.fail(f"the shared build '{name}' failed (in this or another worker): {error}")
+    return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache(shared_root):
+    """One cold inference cache per test run, shared by its workers and the CLI processes they start."""
+    os.environ["PARINDEX_CACHE"] = str(shared_root / "parindex-cache")
+
+
+def _analysis(shared_root: Path, name: str, compute: Callable[[], object]):
+    # The first worker solves and fills the shared cache; the others then read the answer from it.
+    with locked(shared_root / f"analysis-{name}.lock"):
+        return compute()
 
 
 @pytest.fixture(scope="session")
@@ -39,28 +98,79 @@ def registry(bundle):
 
 
 @pytest.fixture(scope="session")
-def bundled_2020():
+def bundled_2020(shared_root):
     from parindex.analysis import analyse
 
-    return analyse(2020)
+    return _analysis(shared_root, "2020", lambda: analyse(2020))
 
 
 @pytest.fixture(scope="session")
-def record_2020():
+def record_2020(shared_root):
     """2020 without the announced counts: what the values, ranks and lists prove on their own."""
     from parindex.analysis import analyse
 
-    return analyse(2020, without="counts")
+    return _analysis(shared_root, "2020-without-counts", lambda: analyse(2020, without="counts"))
 
 
 @pytest.fixture(scope="session")
-def complete_2020():
+def complete_2020(shared_root):
     from parindex.analysis import analyse
 
-    return analyse(2020, SYN_PAR, SYN_SIPAS)
+    return _analysis(shared_root, "2020-complete", lambda: analyse(2020, SYN_PAR, SYN_SIPAS))
 
 
-def summary_json(*args: str) -> dict:
-    r = run_cli("summary", "--json", *args)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+# -- the documents that many tests read: built once per run ----------------------------------
+# Tests read these folders and never write into them: a test that changes a report copies it.
+
+def _cli_build(*args: str) -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        r = run_cli(*args, "--out", str(folder))
+        assert r.returncode == 0, r.stderr
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def report_2020_vi(shared_root, bundled_2020) -> Path:
+    """The bundled 2020 report in Vietnamese: notebook, HTML, PDF and build record."""
+    return once(shared_root, "report-2020-vi", _cli_build("report", "--year", "2020"))
+
+
+@pytest.fixture(scope="session")
+def report_2020_en(shared_root, bundled_2020) -> Path:
+    return once(shared_root, "report-2020-en", _cli_build("report", "--year", "2020", "--lang", "en"))
+
+
+@pytest.fixture(scope="session")
+def report_2013_vi(shared_root) -> Path:
+    return once(shared_root, "report-2013-vi", _cli_build("report", "--year", "2013"))
+
+
+@pytest.fixture(scope="session")
+def complete_report_en(shared_root, complete_2020) -> Path:
+    """2020 in English on the complete synthetic tables."""
+    return once(shared_root, "report-2020-complete-en",
+                _cli_build("report", "--year", "2020", "--par-index", str(SYN_PAR), "--sipas", str(SYN_SIPAS),
+                           "--lang", "en"))
+
+
+@pytest.fixture(scope="session")
+def briefs_2020(shared_root, bundled_2020) -> Path:
+    """Two briefs in one folder: Bắc Giang (Vietnamese) and Vĩnh Phúc (English, asked in ASCII)."""
+    def make(folder: Path) -> None:
+        _cli_build("brief", "--province", "Bắc Giang", "--year", "2020")(folder)
+        _cli_build("brief", "--province", "vinh phuc", "--year", "2020", "--lang", "en")(folder)
+
+    return once(shared_root, "briefs-2020", make)
+
+
+# What needs a bundled year's inference solved cold (2020: tens of seconds) or a document built
+# through a kernel is slow: `make test-fast` (-m "not slow") leaves it out.
+SLOW_FIXTURES = {"bundled_2020", "record_2020", "report_2020_vi", "report_2020_en", "report_2013_vi",
+                 "complete_report_en", "briefs_2020"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -1,5 +1,7 @@
 """Vietnamese dictionary order (letters, then tones), wherever names are listed."""
 
+import pytest
+
 from parindex.collate import sort_key, vsorted
 
 
@@ -19,10 +21,10 @@ def test_alphabet_then_tones():
         "Hòa Bình", "TP. Hồ Chí Minh", "Hưng Yên", "Tây Ninh"]
 
 
-def test_summary_lists_follow_dictionary_order(bundle):
-    from parindex.analysis import analyse, summary
+def test_summary_lists_follow_dictionary_order(bundled_2020):
+    from parindex.analysis import summary
 
-    doc = summary(analyse(2020))
+    doc = summary(bundled_2020)
     for names in [doc["par_index"]["unknown"], *doc["par_index"]["members"].values(),
                   *doc["sipas"]["published_tiers"].values()]:
         assert names == vsorted(names)
@@ -64,6 +66,7 @@ def test_chart_numbers_take_the_edition_mark():
     assert any(t.get_text() == "89,21" for t in ax.texts)
 
 
+@pytest.mark.usefixtures("bundled_2020")  # sections of 2020: its inference, solved once a run
 def test_charts_have_a_phone_version_that_fits_390px():
     """Every chart of the report comes in a narrow version for screens up to 40rem, drawn at
     3.75 in: at its natural size (7 pt text = 9 px) it fits a 390 px phone."""

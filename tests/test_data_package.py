@@ -105,6 +105,7 @@ def test_rehash_validates_the_data_before_recording_checksums(tmp_path):
     assert (data / "datapackage.json").read_text(encoding="utf-8") == before  # nothing recorded
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_export_is_a_valid_frictionless_package_with_real_numbers(tmp_path):
     import csv
 

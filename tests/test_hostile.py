@@ -6,11 +6,9 @@ import shutil
 import socket
 import threading
 
+import pytest
+
 from conftest import SYN_PAR, run_cli
-
-import pytest as _pytest
-
-pytestmark = _pytest.mark.slow  # builds through a kernel
 
 
 def _listener() -> tuple[socket.socket, list[bytes]]:
@@ -52,6 +50,8 @@ def test_pdf_renderer_fetches_no_url_and_embeds_no_file():
     assert b"EmbeddedFile" not in part.pdf
 
 
+@pytest.mark.usefixtures("bundled_2020")  # 2020 solved once a run, read from the shared cache
+@pytest.mark.slow  # builds through a kernel
 def test_a_hostile_file_name_is_shown_as_text(tmp_path):
     name = "<img src=x onerror=alert(1)>![p](http:&#47;&#47;127.0.0.1:9&#47;x).csv"
     f = tmp_path / name
@@ -65,6 +65,7 @@ def test_a_hostile_file_name_is_shown_as_text(tmp_path):
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown, as text
 
 
+@pytest.mark.usefixtures("bundled_2020")  # the index reads the 2020 analysis: solved once a run
 def test_the_brief_index_escapes_names_and_file_names(tmp_path, registry):
     import dataclasses
 

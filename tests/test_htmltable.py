@@ -38,6 +38,7 @@ def test_numeric_columns_sort_by_number_and_missing_is_empty():
     assert [row[3] for row in keys] == ["1", "0", "", "0", "2"]  # a text by its place; equal texts tie
 
 
+@pytest.mark.usefixtures("bundled_2020")  # sections of 2020: its inference, solved once a run
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_appendix_cells_carry_their_sort_keys(lang):
     from parindex import sections
@@ -62,6 +63,7 @@ def test_appendix_cells_carry_their_sort_keys(lang):
     assert by_key == vsorted(names)  # "TP. Hồ Chí Minh" files under H
 
 
+@pytest.mark.usefixtures("bundled_2020")  # sections of 2020: its inference, solved once a run
 def test_appendix_downloads_as_csv_from_a_data_link():
     from parindex import sections
 

@@ -259,6 +259,7 @@ def test_announced_counts_place_the_bottom_five(bundled_2020, record_2020):
     assert audit["group_count_A"].status == "reproduced"
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_2018_conflicting_counts_are_contradicted_and_named(bundle):
     from parindex.analysis import analyse
 
@@ -270,6 +271,7 @@ def test_2018_conflicting_counts_are_contradicted_and_named(bundle):
     assert a["n_above_80"].set_aside
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_2012_maximum_is_not_contradicted_by_a_secondary_source(bundle):
     from parindex.analysis import analyse
 
@@ -303,6 +305,7 @@ def test_a_complete_table_collapses_every_bound(complete_2020):
     assert complete_2020.par_index.count_ranges == {"A": (2, 2), "B": (56, 56), "C": (5, 5), "D": (0, 0)}
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_summary_json_carries_ranges_and_assumptions():
     from conftest import summary_json
 

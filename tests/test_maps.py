@@ -98,6 +98,7 @@ def _svgs(html: str) -> list[str]:
             for b in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", html)]
 
 
+@pytest.mark.usefixtures("bundled_2020")  # sections of 2020: its inference, solved once a run
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_report_and_brief_sections_draw_the_inset(lang):
     """Through the sections the documents are built from: the map (page and phone version) and

@@ -10,7 +10,6 @@ import subprocess
 import pikepdf
 import pytest
 
-from conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -42,15 +41,10 @@ def _words(text: str, names: set[str]) -> set[str]:
     return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
 
 
-@pytest.fixture(scope="module")
-def editions(tmp_path_factory):
-    out = tmp_path_factory.mktemp("editions")
-    for lang in ("vi", "en"):
-        r = run_cli("report", "--year", "2020", "--lang", lang, "--out", str(out))
-        assert r.returncode == 0, r.stderr
-    r = run_cli("report", "--year", "2013", "--out", str(out / "2013"))
-    assert r.returncode == 0, r.stderr
-    return out
+@pytest.fixture
+def editions(report_2020_vi, report_2020_en):
+    """The two 2020 editions (built once per run, shared)."""
+    return {"vi": report_2020_vi, "en": report_2020_en}
 
 
 def _text(pdf) -> str:
@@ -60,11 +54,11 @@ def _text(pdf) -> str:
 
 def test_each_edition_is_in_its_own_language(editions, bundle):
     names = _names(bundle)
-    vi = _words(_text(editions / "yearly_report_2020_vi.pdf"), names)
-    en = _words(_text(editions / "yearly_report_2020_en.pdf"), names)
+    vi = _words(_text(editions["vi"] / "yearly_report_2020_vi.pdf"), names)
+    en = _words(_text(editions["en"] / "yearly_report_2020_en.pdf"), names)
     assert not vi & ENGLISH, sorted(vi & ENGLISH)
     assert not en & VIETNAMESE, sorted(en & VIETNAMESE)
-    page = (editions / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
+    page = (editions["vi"] / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
     body = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(style|title)>.*?</\1>", " ", page, flags=re.S)))
     assert not _words(body, names) & ENGLISH, sorted(_words(body, names) & ENGLISH)
 
@@ -76,16 +70,16 @@ def test_each_edition_has_its_decimal_mark(editions):
         text = " ".join(t for t in text.split() if not re.search(r"[/_=@]|https?|www|\.(vn|html?|pdf|md)", t))
         return re.findall(rf"(?<![\w.,§])\d+\{mark}\d{{1,2}}(?![\w.,]|\{mark}\d)", text)
 
-    vi = _text(editions / "yearly_report_2020_vi.pdf")
-    en = _text(editions / "yearly_report_2020_en.pdf")
+    vi = _text(editions["vi"] / "yearly_report_2020_vi.pdf")
+    en = _text(editions["en"] / "yearly_report_2020_en.pdf")
     assert not numbers(vi, "."), numbers(vi, ".")[:10]
     assert "89,21" in vi or len(numbers(vi, ",")) > 50, numbers(vi, ",")[:10]
     assert not numbers(en, ","), numbers(en, ",")[:10]
     assert len(numbers(en, ".")) > 50
 
 
-def test_pdf_is_tagged_archival_and_describes_itself(editions):
-    path = editions / "yearly_report_2020_vi.pdf"
+def test_pdf_is_tagged_archival_and_describes_itself(report_2020_vi):
+    path = report_2020_vi / "yearly_report_2020_vi.pdf"
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"Tagged:\s+yes", info)
     pdf = pikepdf.open(path)
@@ -113,28 +107,28 @@ def test_pdf_is_tagged_archival_and_describes_itself(editions):
         assert len(outline.root) >= 1
 
 
-def test_front_matter_and_contents_page(editions):
-    text = _text(editions / "yearly_report_2020_en.pdf")
+def test_front_matter_and_contents_page(report_2020_en):
+    text = _text(report_2020_en / "yearly_report_2020_en.pdf")
     pages = [" ".join(p.split()) for p in text.split("\f")]
     assert "English edition" in pages[0] and "not an official publication of the Ministry of Home Affairs" in pages[0]
     assert "Contents" in pages[1] and re.search(r"Key findings\s+3", pages[1])
     assert "Key findings" in pages[2] and "Quảng Ninh first (91.04%)" in pages[2]
-    pdf = pikepdf.open(editions / "yearly_report_2020_en.pdf")
+    pdf = pikepdf.open(report_2020_en / "yearly_report_2020_en.pdf")
     pageno = {p.objgen: i for i, p in enumerate(pdf.pages)}
     targets = [pageno[a.Dest[0].objgen] for a in pdf.pages[1].obj.Annots if "/Dest" in a]
     assert targets and targets[0] == 2 and targets == sorted(targets)  # links go to their sections
-    html = (editions / "yearly_report_2020_en.html").read_text(encoding="utf-8")
+    html = (report_2020_en / "yearly_report_2020_en.html").read_text(encoding="utf-8")
     assert re.search(r"<nav class=.toc.", html)
     for anchor in re.findall(r"<li><a href='#([^']+)'>", html):
         assert f'id="{anchor}"' in html or f"id='{anchor}'" in html
 
 
-def test_thin_year_is_compact(editions):
-    info = subprocess.run(["pdfinfo", str(editions / "2013" / "yearly_report_2013_vi.pdf")], capture_output=True,
+def test_thin_year_is_compact(report_2013_vi):
+    info = subprocess.run(["pdfinfo", str(report_2013_vi / "yearly_report_2013_vi.pdf")], capture_output=True,
                           text=True, check=True).stdout
     # round 3 brought 2013 more values and 40 more sources: the numbered list takes a page
     assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 7
-    html = (editions / "2013" / "yearly_report_2013_vi.html").read_text(encoding="utf-8")
+    html = (report_2013_vi / "yearly_report_2013_vi.html").read_text(encoding="utf-8")
     assert "<svg" not in html.split("Diễn biến qua các năm")[0]  # no map, no one-bar chart before the trend
     assert not re.search(r"</thead>\s*<tbody>\s*</tbody>", html)  # no table of headers alone
 
@@ -192,6 +186,6 @@ def check_pdfa(path) -> None:
 
 
 def test_pdf_metadata_dates_title_and_pdfua_schema(editions):
-    check_pdf_metadata(editions / "yearly_report_2020_vi.pdf", "Báo cáo PAR INDEX & SIPAS năm 2020")
-    check_pdf_metadata(editions / "yearly_report_2020_en.pdf", "PAR INDEX & SIPAS report 2020")
-    check_pdfa(editions / "yearly_report_2020_vi.pdf")
+    check_pdf_metadata(editions["vi"] / "yearly_report_2020_vi.pdf", "Báo cáo PAR INDEX & SIPAS năm 2020")
+    check_pdf_metadata(editions["en"] / "yearly_report_2020_en.pdf", "PAR INDEX & SIPAS report 2020")
+    check_pdfa(editions["vi"] / "yearly_report_2020_vi.pdf")

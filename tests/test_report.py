@@ -2,7 +2,6 @@
 
 import json
 import re
-import shutil
 import subprocess
 import unicodedata
 
@@ -12,9 +11,7 @@ import pytest
 from conftest import ROOT, SYN_PAR, SYN_SIPAS, run_cli
 from parindex.errors import ParindexError
 
-import pytest as _pytest
-
-pytestmark = _pytest.mark.slow  # builds through a kernel
+slow = pytest.mark.slow  # builds through a kernel
 
 
 def pdf_text(path, layout=True):
@@ -22,23 +19,27 @@ def pdf_text(path, layout=True):
                           text=True, check=True).stdout
 
 
-@pytest.fixture(scope="module")
-def bundled_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bundled")
-    r = run_cli("report", "--year", "2020", "--out", str(out))
-    assert r.returncode == 0, r.stderr
+@pytest.fixture
+def previous_report(tmp_path):
+    """A folder holding an earlier build's files, by name (what a refused build must not touch)."""
+    out = tmp_path / "r"
+    out.mkdir()
+    for ext in ("html", "pdf", "ipynb", "build.json"):
+        (out / f"yearly_report_2020_vi.{ext}").write_text(f"the previous {ext}", encoding="utf-8")
     return out
 
 
-@pytest.fixture(scope="module")
-def complete_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("complete")
-    r = run_cli("report", "--year", "2020", "--par-index", str(SYN_PAR), "--sipas", str(SYN_SIPAS),
-                "--lang", "en", "--out", str(out))
-    assert r.returncode == 0, r.stderr
-    return out
+@pytest.fixture
+def bundled_report(report_2020_vi):
+    return report_2020_vi
 
 
+@pytest.fixture
+def complete_report(complete_report_en):
+    return complete_report_en
+
+
+@slow
 def test_outputs_and_recorded_parameters(bundled_report):
     names = sorted(p.name for p in bundled_report.iterdir())
     assert names == ["yearly_report_2020_vi.build.json", "yearly_report_2020_vi.html",
@@ -50,6 +51,7 @@ def test_outputs_and_recorded_parameters(bundled_report):
     assert build["parameters"]["year"] == 2020 and build["data_checksums"]["observations"]
 
 
+@slow
 def test_html_is_self_contained_without_code(bundled_report):
     html = (bundled_report / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=", html)
@@ -69,6 +71,7 @@ def test_html_is_self_contained_without_code(bundled_report):
     assert "không có số liệu" in html  # missing values shown as missing
 
 
+@slow
 def test_pdf_text_has_names_counts_and_no_combining_marks(bundled_report):
     text = pdf_text(bundled_report / "yearly_report_2020_vi.pdf")
     assert not [ch for ch in text if unicodedata.combining(ch)]
@@ -80,12 +83,14 @@ def test_pdf_text_has_names_counts_and_no_combining_marks(bundled_report):
     assert re.search(r"Nhóm B\s+56\s+56\s+tái tạo được", text)  # announced, allowed, implied by the rest
 
 
+@slow
 def test_pdf_fonts_are_embedded(bundled_report):
     out = subprocess.run(["pdffonts", str(bundled_report / "yearly_report_2020_vi.pdf")], capture_output=True,
                          text=True, check=True).stdout.splitlines()[2:]
     assert out and all(line.split()[-5] == "yes" for line in out), out
 
 
+@slow
 def test_complete_table_report_reproduces_counts_and_tiers(complete_report):
     html = (complete_report / "yearly_report_2020_en.html").read_text(encoding="utf-8")
     assert "PAR INDEX: complete table of 63 provinces (synthetic_par_index_2020.csv)." in html
@@ -108,9 +113,8 @@ def _snapshot(folder):
     (["--year", "1999"], "no bundled data for 1999"),
     (["--format", "docx"], "unknown format 'docx'"),
 ])
-def test_bad_parameter_keeps_the_old_report(bundled_report, tmp_path, args, needle):
-    out = tmp_path / "r"
-    shutil.copytree(bundled_report, out)
+def test_bad_parameter_keeps_the_old_report(previous_report, args, needle):
+    out = previous_report
     before = _snapshot(out)
     r = run_cli("report", "--out", str(out), *(args if "--year" in args else ["--year", "2020", *args]))
     assert r.returncode == 2, r.stderr
@@ -118,26 +122,25 @@ def test_bad_parameter_keeps_the_old_report(bundled_report, tmp_path, args, need
     assert _snapshot(out) == before
 
 
-def test_bad_user_table_fails_before_the_kernel(bundled_report, tmp_path):
+def test_bad_user_table_fails_before_the_kernel(previous_report, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("province,par_index\nAtlantis,91\n", encoding="utf-8")
-    out = tmp_path / "r"
-    shutil.copytree(bundled_report, out)
+    out = previous_report
     before = _snapshot(out)
     r = run_cli("report", "--year", "2020", "--par-index", str(bad), "--out", str(out))
     assert r.returncode == 2 and "unknown province 'Atlantis'" in r.stderr
     assert _snapshot(out) == before
 
 
-def test_failing_cell_keeps_the_old_report(bundled_report, tmp_path):
+@slow
+def test_failing_cell_keeps_the_old_report(previous_report, tmp_path):
     from parindex.report import build
 
     nb = nbformat.read(ROOT / "notebooks" / "yearly_report.ipynb", as_version=4)
     nb.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('boom in a cell')"))
     broken = tmp_path / "broken.ipynb"
     nbformat.write(nb, broken)
-    out = tmp_path / "r"
-    shutil.copytree(bundled_report, out)
+    out = previous_report
     for p in out.iterdir():  # same stem as the broken build would write
         p.rename(out / p.name.replace("yearly_report", "broken"))
     before = _snapshot(out)
@@ -185,6 +188,7 @@ def test_stored_notebooks_have_no_outputs():
                 assert not c.outputs and c.execution_count is None, p
 
 
+@slow
 def test_pdf_pages_numbered_titled_and_bookmarked(bundled_report):
     import pikepdf
 
@@ -207,7 +211,8 @@ def test_pdf_pages_numbered_titled_and_bookmarked(bundled_report):
     assert pdf.Root.Lang == "vi" and str(pdf.docinfo["/Title"]) == "Báo cáo PAR INDEX & SIPAS năm 2020"
 
 
-def test_report_is_the_same_however_it_is_split(bundled_report):
+@slow
+def test_report_is_the_same_however_it_is_split(bundled_report, tmp_path):
     """The HTML file is the parts' HTML joined; the pipelined PDF equals the exporter's PDF."""
     from parindex.export import ReportHTMLExporter, part_notebook, part_ranges, render_pdf
     from parindex.pages import html_page
@@ -221,7 +226,7 @@ def test_report_is_the_same_however_it_is_split(bundled_report):
     assert whole == "".join(exporter.body(part_notebook(nb, a, b)) for a, b in ranges)
     html = (bundled_report / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
     assert html == html_page(whole, title, "vi", for_pdf=False, contents="Mục lục")
-    again = bundled_report.parent / "again.pdf"
+    again = tmp_path / "again.pdf"
     again.write_bytes(render_pdf(nb, title, "vi", "Mục lục"))  # one process, part after part
     assert pdf_text(again) == pdf_text(bundled_report / "yearly_report_2020_vi.pdf")
 
@@ -235,6 +240,7 @@ def _small_notebook(path, *code):
     return path
 
 
+@slow
 def test_report_kernel_is_this_python_with_an_empty_namespace(tmp_path):
     import sys
 
@@ -250,6 +256,7 @@ def test_report_kernel_is_this_python_with_an_empty_namespace(tmp_path):
         "year", "par_index_file", "sipas_file", "lang", "sys"}
 
 
+@slow
 def test_dying_kernel_is_one_error_and_keeps_the_old_report(tmp_path):
     from parindex.report import build
 
@@ -263,6 +270,7 @@ def test_dying_kernel_is_one_error_and_keeps_the_old_report(tmp_path):
     assert (out / "dies_2020_vi.html").read_text(encoding="utf-8") == "the previous report"
 
 
+@slow
 def test_kernel_that_answers_late_is_still_reached(tmp_path):
     """A kernel slowed down at start (a busy machine) answers its first requests late."""
     import os

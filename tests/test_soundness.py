@@ -71,14 +71,17 @@ def _table_with(value_text: str, tmp_path: pathlib.Path) -> pathlib.Path:
 def test_values_at_a_cut_off_are_compared_at_the_declared_precision(tmp_path, typed, shown, group, counts):
     from conftest import summary_json
 
-    doc = summary_json("--year", "2020", "--par-index", str(_table_with(typed, tmp_path)), "--without", "regions")
+    from conftest import SYN_SIPAS
+
+    doc = summary_json("--year", "2020", "--par-index", str(_table_with(typed, tmp_path)), "--sipas", str(SYN_SIPAS),
+                       "--without", "regions")
     par = doc["par_index"]
     hp = next(p for p in par["provinces"] if p["province"] == "Hải Phòng")
     assert hp["value"] == shown and hp["bounds"] == [shown, shown] and hp["group"] == group
     assert {k: tuple(v) for k, v in par["count_ranges"].items()} == counts
 
 
-def test_a_contradiction_reaches_the_audit_instead_of_being_dropped(bundle):
+def test_a_contradiction_reaches_the_audit_instead_of_being_dropped(bundle, record_2020):
     # SIPAS 2020: Thái Nguyên's derived rank 22 (87.66) and Bình Dương's stated rank 22 (88.07)
     # cannot both hold. Both ranks stay in the table; the inference sets the weaker one aside and
     # the audit names the conflict.
@@ -86,9 +89,7 @@ def test_a_contradiction_reaches_the_audit_instead_of_being_dropped(bundle):
 
     d = consolidate(bundle.observations, "sipas", 2020, bundle.registry).data.set_index("province")
     assert int(d.at["Thái Nguyên", "rank"]) == 22 and int(d.at["Bình Dương", "rank"]) == 22
-    from parindex.analysis import analyse
-
-    res = analyse(2020, without="counts").sipas
+    res = record_2020.sipas  # without the announced counts
     ranks = next(i for i in res.audit if i.fact == "published_ranks")
     assert ranks.status == "contradicted" and ranks.set_aside
     assert any("Thái Nguyên rank 22" in s and "Bình Dương rank 22" in s for s in ranks.conflict)
@@ -156,6 +157,7 @@ def a2024():
     return analyse(2024)
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_2024_every_province_is_at_or_above_80(a2024):
     c = a2024.par_index.classified
     assert c["lo"].min() >= 80.0  # "all 63 at or above 80" is a published fact the bounds use
@@ -164,6 +166,7 @@ def test_2024_every_province_is_at_or_above_80(a2024):
     assert cb["lo"] >= 80.0 and cb["group"] == "B"
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_2024_regions_respect_their_published_means(a2024, bundle):
     from parindex.analysis import analyse
 
@@ -190,6 +193,7 @@ def test_2024_regions_respect_their_published_means(a2024, bundle):
     assert len(ch) == 5
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_2024_regional_means_are_audited(a2024):
     items = {i.fact: i for i in a2024.par_index.audit}
     th = items["regional_mean_central_highlands"]
@@ -217,6 +221,7 @@ def test_a_regional_mean_bounds_its_members():
     assert tuple(x / 2 / G for x in p.region_range(claims, (1, 2))) == (70.01, 90.0)
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_year_on_year_facts_are_checked_against_the_provinces_known_in_both_years():
     from parindex.analysis import analyse
 

@@ -109,6 +109,7 @@ def test_rules_file_never_replaces_recorded_rules_and_bad_cells_are_one_line(tmp
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_2024_record_is_checked_jointly(bundle):
     from parindex.analysis import analyse
 
@@ -123,6 +124,7 @@ def test_2024_record_is_checked_jointly(bundle):
     assert sip["published_tier_top_5"] != "contradicted" and sip["published_tier_bottom_5"] != "contradicted"
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_a_published_top_five_places_the_unranked_member(bundle):
     """PAR 2022: ranks 1-4 are published and Đà Nẵng is in the top-5 list, so it is fifth:
     below Bắc Giang's 88.54 (rank 4)."""
@@ -140,6 +142,7 @@ def test_conflicting_research_row_is_named_not_used(bundle):
     assert "contradicts another source: not used" in d.at["Đồng Tháp", "note"]
 
 
+@pytest.mark.slow  # solves a bundled year cold
 def test_ministries_2020():
     r = run_cli("summary", "--year", "2020", "--units", "ministries", "--json")
     assert r.returncode == 0, r.stderr
