@@ -10,6 +10,8 @@ from openpyxl import load_workbook
 
 from conftest import run_cli
 
+pytestmark = pytest.mark.slow  # four bundled years solved and exported
+
 
 # Seven provinces have a published PAR INDEX value in both 2022 and 2024 (data/observations.csv);
 # Đồng Nai rose most: 82.92 -> 90.69.

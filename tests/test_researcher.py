@@ -6,6 +6,7 @@ import json
 import subprocess
 
 import pandas as pd
+import pytest
 
 from conftest import ROOT, run_cli
 
@@ -68,6 +69,7 @@ def _readme_cell() -> str:
     return re.search(r"<!-- worked-example-cell.*?-->\n```python\n(.*?)```", text, re.S).group(1)
 
 
+@pytest.mark.slow
 def test_worked_example_warns_without_a_group_rule_and_still_plots(capsys):
     import matplotlib
 
@@ -87,9 +89,8 @@ def test_worked_example_warns_without_a_group_rule_and_still_plots(capsys):
         assert ("(20 of 63)" if year == 2022 else "of 63)") in ax.get_title()
 
 
+@pytest.mark.slow
 def test_api_tables_name_their_columns_plainly_and_refuse_unknown_names():
-    import pytest
-
     from parindex.errors import ParindexError
     from parindex.sections import Report
 
