@@ -1,113 +1,106 @@
-"""nbconvert exporters: a self-contained HTML page and an A4 PDF from the same HTML.
+"""The consolidated tables as a tidy Frictionless data package, for one's own analysis.
 
-The HTML uses nbconvert's 'basic' template (cell outputs only, no scripts, no CDN
-links) wrapped in our own page and stylesheet (pages.py). The PDF exporter renders that
-HTML with WeasyPrint (pdf.py), embedding matplotlib's DejaVu Sans (complete precomposed
-Vietnamese glyphs), so it needs no LaTeX and no system fonts beyond Pango.
-
-A notebook cell tagged ``new-page`` starts a new PDF page. The runs of cells between
-those breaks ("parts") are exported and laid out independently, which lets
-``parindex report`` render each part while the kernel is still computing the next one.
+One row per (index, year, unit): the value as published and its precision, the published and
+computed ranks, the group and how it is known, the joint bounds, the status and the sources.
+Missing stays missing (empty cells). ``parindex export`` writes ``datapackage.json``, the CSV
+files it describes and, on request, the same tables as one XLSX workbook.
 """
 
 from __future__ import annotations
 
-import html
+import json
+import os
+import shutil
+from pathlib import Path
 
-from nbconvert.exporters import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
-from traitlets import Unicode
+import pandas as pd
 
-from .gcpause import gc_paused
-from .pages import html_page
+from . import __version__
+from .infer.analysis import analyse, load_bundle
+from .infer.tidy import FIELDS, tidy
+from .errors import ParindexError
+from .proc.lifecycle import make_scratch, remove_stale
 
-NEW_PAGE_TAG = "new-page"
-NOTEBOOK_ONLY_TAG = "notebook-only"
-
-
-def part_ranges(nb) -> list[tuple[int, int]]:
-    """[start, stop) cell ranges, split before every cell tagged ``new-page``."""
-    starts = [0] + [i for i, c in enumerate(nb.cells)
-                    if i > 0 and NEW_PAGE_TAG in c.get("metadata", {}).get("tags", [])]
-    return list(zip(starts, starts[1:] + [len(nb.cells)]))
+RESULTS = "results.csv"
+SOURCES = "sources.csv"
 
 
-def part_notebook(nb, start: int, stop: int):
-    """A notebook holding cells [start, stop) of ``nb``, with its metadata."""
-    import nbformat
-
-    return nbformat.from_dict({"nbformat": nb.nbformat, "nbformat_minor": nb.nbformat_minor,
-                               "metadata": nb.metadata, "cells": nb.cells[start:stop]})
-
-
-class ReportHTMLExporter(HTMLExporter):
-    """Outputs only (no code, no prompts), one file, no scripts."""
-
-    export_from_notebook = "parindex HTML"
-    page_title = Unicode("parindex report").tag(config=True)
-    lang = Unicode("vi").tag(config=True)
-
-    def __init__(self, **kw):
-        kw.setdefault("template_name", "basic")
-        super().__init__(**kw)
-        self.exclude_input = True
-        self.exclude_input_prompt = True
-        self.exclude_output_prompt = True
-        self.anchor_link_text = ""  # no pilcrow links after headings in a printed report
-        # The notebooks' own outline and notes (cells tagged notebook-only) are for the reader in
-        # Jupyter; the report carries its localised headings in its outputs instead.
-        self.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY_TAG}), enabled=True)
-
-    def body(self, nb) -> str:
-        """The cells' outputs as HTML (no page around them); a notebook's parts concatenate to the whole."""
-        with gc_paused():
-            body, _ = super().from_notebook_node(nb)
-        return _apply_alt_texts(nb, body)
-
-    def from_notebook_node(self, nb, resources=None, **kw):
-        resources = self._init_resources(resources)
-        return html_page(self.body(nb), self.page_title, self.lang, for_pdf=False), resources
+def _descriptor(years: list[int], units: str, n_rows: int, xlsx: bool) -> dict:
+    fields = [{"name": n, "type": t, "description": d} for n, t, d in FIELDS]
+    for f in fields:
+        if f["name"] in ("index", "year", "units", "code", "unit", "group_basis"):
+            f["constraints"] = {"required": True}
+    res = [{
+        "name": "results", "path": RESULTS, "profile": "tabular-data-resource", "format": "csv",
+        "mediatype": "text/csv", "encoding": "utf-8",
+        "title": f"Consolidated PAR INDEX / SIPAS tables ({units}), {years[0]}–{years[-1]}",
+        "schema": {"fields": fields, "primaryKey": ["index", "year", "code"], "missingValues": [""]},
+    }, {
+        "name": "sources", "path": SOURCES, "profile": "tabular-data-resource", "format": "csv",
+        "mediatype": "text/csv", "encoding": "utf-8", "title": "Sources cited in results.sources",
+        "schema": {"fields": [{"name": n, "type": "string"} for n in ("source_id", "url", "publisher",
+                                                                      "published", "class", "published_note",
+                                                                      "title")],
+                   "primaryKey": ["source_id"], "missingValues": [""]},
+    }]
+    return {"profile": "tabular-data-package", "name": f"parindex-{units}-{years[0]}-{years[-1]}",
+            "title": "parindex export", "version": __version__,
+            "description": f"{n_rows} rows. Produced by parindex {__version__} from public sources; "
+                           "not an official publication. Empty cells are not published / not known.",
+            "resources": res}
 
 
-_PLACEHOLDER_ALT = 'alt="No description has been provided for this image"'
+def export(years: list[int], out: Path, units: str = "provinces", xlsx: bool = False) -> list[Path]:
+    """Write the package into ``out`` (created if needed); every file appears at once or not at all."""
+    if not years:
+        raise ParindexError("no year to export", fix="pass --year YEAR or --year all")
+    frames = []
+    for y in years:
+        a = analyse(y)
+        if units == "ministries" and a.ministries is None:
+            raise ParindexError(f"no data on the ministries for {y}", fix="choose a year with data on the ministries")
+        frames.append(tidy(a, units))
+    df = pd.concat(frames, ignore_index=True)
+    used = {s for v in df["sources"].dropna() for s in v.split(";")}
+    src = load_bundle().sources
+    src = src[src["source_id"].isin(used)].sort_values("source_id")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    remove_stale(out, ".export")  # what a killed export left (its owner marker says so; nothing else)
+    tmp = make_scratch(".export", out)
+    try:
+        df.to_csv(tmp / RESULTS, index=False, lineterminator="\n")
+        src.to_csv(tmp / SOURCES, index=False, lineterminator="\n")
+        names = [RESULTS, SOURCES, "datapackage.json"]
+        (tmp / "datapackage.json").write_text(
+            json.dumps(_descriptor(years, units, len(df), xlsx), ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8")
+        if xlsx:
+            with pd.ExcelWriter(tmp / "parindex.xlsx", engine="openpyxl") as w:
+                df.to_excel(w, sheet_name="results", index=False)
+                src.to_excel(w, sheet_name="sources", index=False)
+            names.append("parindex.xlsx")
+        # the descriptor moves last: it never describes files that are not there yet
+        for n in [n for n in names if n != "datapackage.json"] + ["datapackage.json"]:
+            os.replace(tmp / n, out / n)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [out / n for n in names]
 
 
-def _apply_alt_texts(nb, body: str) -> str:
-    """Give each figure the description stored in its output metadata, in output order."""
-    alts = []
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            if "image/svg+xml" in o.get("data", {}) or "image/png" in o.get("data", {}):
-                md = o.get("metadata", {})
-                alt = (md.get("image/svg+xml") or md.get("image/png") or {}).get("alt") or md.get("alt") or ""
-                alts.append(alt)
-    for alt in alts:
-        if _PLACEHOLDER_ALT not in body:
-            break
-        body = body.replace(_PLACEHOLDER_ALT, f'alt="{html.escape(alt or "figure", quote=True)}"', 1)
-    return body
+# Before the layout of issue 21, parindex.export held the nbconvert exporters (now
+# parindex.render.exporters) and this module was parindex.tidy. The installed nbconvert entry
+# point and older code still name them here; they resolve, with a warning, until the next release.
+_MOVED = ("ReportHTMLExporter", "ReportPDFExporter", "render_pdf", "part_notebook", "part_ranges")
 
 
-def render_pdf(nb, title: str, lang: str, contents: str = "") -> bytes:
-    """The PDF of an executed notebook, laid out part by part in this process (thin parts
-    together with their neighbours, as parindex report does)."""
-    from .pages import is_compact, joined, thin_groups
-    from .pdf import render_parts
+def __getattr__(name: str):
+    if name in _MOVED:
+        import warnings
 
-    exporter = ReportHTMLExporter(page_title=title, lang=lang)
-    bodies = [exporter.body(part_notebook(nb, a, b)) for a, b in part_ranges(nb)]
-    return render_parts([joined(bodies, g) for g in thin_groups(bodies)], title, lang,
-                        "" if is_compact(bodies) else contents)
+        from .render import exporters
 
-
-class ReportPDFExporter(ReportHTMLExporter):
-    """A4 PDF through WeasyPrint: page numbers, repeated table headers, rows kept whole."""
-
-    export_from_notebook = "parindex PDF"
-
-    def from_notebook_node(self, nb, resources=None, **kw):
-        resources = self._init_resources(resources)
-        resources["output_extension"] = ".pdf"
-        from .labels import Labels
-
-        return render_pdf(nb, self.page_title, self.lang, Labels(self.lang)("report.contents")), resources
+        warnings.warn(f"parindex.export.{name} moved to parindex.render.exporters.{name}; "
+                      "the old path goes in the next release", DeprecationWarning, stacklevel=2)
+        return getattr(exporters, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
