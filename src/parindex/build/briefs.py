@@ -1,4 +1,4 @@
-"""Running the province briefs (what a brief says is in brief.py and sections.Brief): one
+"""Running the province briefs (what a brief says is in infer/profile.py and render.sections.Brief): one
 document per province, all on one kernel, and an index page."""
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def _lower_thread_priority(niceness: int) -> None:
 
 
 class PartExports:
-    """Exports each part of the notebook (see export.py) as soon as its last cell has run.
+    """Exports each part of the notebook (see render/exporters.py) as soon as its last cell has run.
 
     The parent turns the part into HTML while the kernel computes the next part; worker
     processes lay out its PDF pages meanwhile. The HTML file is the parts' HTML joined.

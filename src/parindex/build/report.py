@@ -7,7 +7,7 @@ own modules:
 - kernel.py: the report kernel, launched first;
 - parameters.py: the notebook's parameters, checked before any cell runs, and the build key;
 - execute.py: papermill and nbclient running the cells;
-- exports.py: each part turned into HTML and PDF pages while the kernel runs on;
+- parts.py: each part turned into HTML and PDF pages while the kernel runs on;
 - publish.py: the finished files moved into place as one set;
 - years.py (several years at once) and briefs.py (the province briefs) build on these.
 

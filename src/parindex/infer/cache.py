@@ -2,7 +2,7 @@
 
 An inference is a pure function of the table, the year's facts, tiers and rules, the
 assumption switch and the code that computes it. The key hashes all of them (the source of
-inference.py and the solver's version included), so a cached answer is never stale: change
+the inference's modules and the solver's version included), so a cached answer is never stale: change
 any input and the key changes. ``PARINDEX_CACHE=off`` disables the cache, ``PARINDEX_CACHE=DIR``
 moves it.
 
@@ -12,7 +12,7 @@ values (numbers, strings, lists, tuples, sets, dicts, Fractions, numpy scalars a
 pandas frames and series); anything else, an unreadable or foreign entry, an entry of
 another version or another key is ignored and the answer recomputed. (Pickle, used before,
 runs whatever a planted file tells it to.) The encoding is generic, so it follows the
-dataclasses of inference.py as they change; a value it cannot encode is simply not cached.
+inference's dataclasses as they change; a value it cannot encode is simply not cached.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ import numpy as np
 import pandas as pd
 
 T = TypeVar("T")
-_SOURCE = Path(__file__).with_name("inference.py")
+# the joint inference, split by job (claims, model, solving, ...): every part is in the key
+_SOURCES = tuple(Path(__file__).with_name(f"{m}.py") for m in
+                 ("claims", "cores", "model", "solving", "conflicts", "answers", "inference"))
 FORMAT = "parindex-inference-cache"
 VERSION = 1
 MAX_ENTRY_BYTES = 16 * 1024 * 1024  # entries are ~100 KB; a planted giant file is not read into memory
@@ -52,7 +54,8 @@ def cache_dir() -> Path | None:
 
 def key(*parts: object) -> str:
     h = hashlib.sha256()
-    h.update(_SOURCE.read_bytes())
+    for source in _SOURCES:
+        h.update(source.read_bytes())
     h.update(version("scipy").encode())
     for p in parts:
         if isinstance(p, pd.DataFrame):

@@ -6,7 +6,7 @@
 - Scratch folders are made by ``make_scratch`` only, and each holds an owner marker naming
   the process that made it (its PID and start time, so a reused PID is not taken for it). A
   later run removes a folder only when it carries a valid marker and that process is gone
-  (a build folder whose files were committed is published first: see publish.py). A name
+  (a build folder whose files were committed is published first: see build/publish.py). A name
   alone proves nothing: a folder someone else made, or named alike, is never touched, and
   symbolic links are never followed.
 - The kernel's sockets live in a per-user folder parindex owns (``runtime_parent``), not

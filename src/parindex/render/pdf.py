@@ -1,7 +1,7 @@
 """PDF rendering with WeasyPrint, and joining separately rendered parts with pikepdf.
 
 A report's PDF is rendered in parts (runs of cells between ``new-page`` tags, see
-export.py), so parts can be laid out in worker processes while the kernel still runs.
+exporters.py), so parts can be laid out in worker processes while the kernel still runs.
 Parts carry no page furniture; ``assemble`` joins them and stamps page numbers, the
 running title and the bookmarks once over the whole document, so the PDF does not
 depend on how it was split.
