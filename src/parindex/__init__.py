@@ -14,6 +14,10 @@ import importlib.util
 import sys
 import warnings
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .render.sections import Brief, Report, Review
 
 try:
     __version__ = version("parindex")
