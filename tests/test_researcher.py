@@ -43,7 +43,7 @@ def test_template_is_accepted_once_filled(tmp_path):
 
 
 def test_another_index_joins_on_the_codes_with_one_merge():
-    from parindex.registry import registry_for
+    from parindex.data.registry import registry_for
 
     reg = registry_for(2020)
     # how other indices spell provinces: without diacritics, in English, by code
@@ -76,7 +76,7 @@ def test_worked_example_warns_without_a_group_rule_and_still_plots(capsys):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from parindex.sections import Report
+    from parindex import Report
 
     for year, warned in ((2022, True), (2020, False)):
         plt.close("all")
@@ -92,7 +92,7 @@ def test_worked_example_warns_without_a_group_rule_and_still_plots(capsys):
 @pytest.mark.slow
 def test_api_tables_name_their_columns_plainly_and_refuse_unknown_names():
     from parindex.errors import ParindexError
-    from parindex.sections import Report
+    from parindex import Report
 
     r = Report(2020, lang="en")
     df = r.table("par_index")

@@ -36,7 +36,7 @@ _WITHOUT = typer.Option("", "--without", metavar="KINDS",
 
 def _without(without: str, assume_announced: bool) -> str:
     """The checked --without value; --assume-announced is a no-op kept for old scripts."""
-    from .analysis import parse_without
+    from .infer.analysis import parse_without
 
     if assume_announced:
         err.print("note: --assume-announced is no longer needed: the announced counts are used by default",
@@ -96,8 +96,8 @@ def validate(
     units: str = _UNITS,
 ) -> None:
     """Check a user's table; exit 0 when it can be used, 2 with one line saying why not."""
-    from .loading import load_table
-    from .registry import registry_for
+    from .data.loading import load_table
+    from .data.registry import registry_for
 
     try:
         _check_units(units, index)
@@ -154,7 +154,7 @@ def summary(
     rules: Optional[Path] = _RULES,
 ) -> None:
     """Classification, ranks, coverage and audit for a year (bundled data unless files are given)."""
-    from .analysis import analyse, summary as build
+    from .infer.analysis import analyse, summary as build
 
     try:
         _check_units(units)
@@ -180,7 +180,7 @@ def summary(
 def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,
            out_dir: Optional[str], without: str = "", rules: Optional[Path] = None,
            verbose: bool = False, notebook_path: Optional[Path] = None, assume_announced: bool = False) -> None:
-    from .report import build
+    from .build.report import build
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     try:
@@ -188,7 +188,7 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
         _check_options(year, lang, formats, out_path, par_index, sipas, rules)
         without = _without(without, assume_announced)
         if year != "all":
-            from .paths import check_year_has_data
+            from .data.paths import check_year_has_data
 
             check_year_has_data(int(year), par_index, sipas)
         if notebook_path is not None:
@@ -240,9 +240,9 @@ def _check_notebook(path: Path) -> None:
 def _check_options(year: str, lang: str, formats: tuple[str, ...], out_dir: Optional[Path],
                    *files: Optional[Path], staged_inside: bool = False) -> None:
     """Everything that can be refused before a kernel starts, refused in well under a second."""
-    from .labels import LANGS
-    from .loading import check_input_file
-    from .report import FORMATS
+    from .data.labels import LANGS
+    from .data.loading import check_input_file
+    from .build.report import FORMATS
 
     if year != "all" and not re.fullmatch(r"[0-9]{4}", year):
         raise ParindexError(f"--year must be a four-digit year or 'all', not '{clean(year, 20)}'",
@@ -263,7 +263,7 @@ def _check_out(dest: Path, staged_inside: bool = False) -> None:
     """The output folder must be a folder (or not exist yet) that takes the build's files: where
     the build is staged (beside it, or inside it: see publish._stage) takes a new folder, and the
     folder itself takes new files."""
-    from .publish import _stage
+    from .build.publish import _stage
 
     if os.path.islink(dest) and not dest.exists():
         raise ParindexError(f"--out is a link to {clean(os.readlink(dest), 200)}, which does not exist",
@@ -293,8 +293,8 @@ def _build_all(notebook: str, lang: str, formats: tuple[str, ...], out_dir: Opti
                without: str = "") -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .analysis import load_bundle
-    from .years import build_all
+    from .infer.analysis import load_bundle
+    from .build.years import build_all
 
     years = load_bundle().years()
     failed = []
@@ -360,7 +360,7 @@ def brief(
     """One- or two-page brief per province, plus an index page."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .briefs import build_briefs
+    from .build.briefs import build_briefs
 
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     wanted = None if province.strip().lower() == "all" else [province]
@@ -368,7 +368,7 @@ def brief(
         out_path = _out_path(out_dir)
         _check_options(str(year), lang, formats, out_path, par_index, sipas)
         without = _without(without, assume_announced)
-        from .paths import check_year_has_data
+        from .data.paths import check_year_has_data
 
         check_year_has_data(year, par_index, sipas)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -394,9 +394,9 @@ def export_cmd(
 ) -> None:
     """The consolidated tables (values, precision, ranks, groups, bounds, status, sources) as a
     Frictionless data package: datapackage.json plus CSV."""
-    from .analysis import load_bundle
-    from .paths import reports_dir
-    from .tidy import export
+    from .infer.analysis import load_bundle
+    from .data.paths import reports_dir
+    from .export import export
 
     try:
         _check_units(units)
@@ -496,7 +496,7 @@ def units_cmd(
 def data_verify() -> None:
     """Check every bundled file against its recorded checksum, and that every row cites a known
     source with a followable URL, a class and a date (or a note saying why none)."""
-    from .datapackage import check_provenance, descriptor, verify
+    from .data.datapackage import check_provenance, descriptor, verify
 
     try:
         for r in descriptor()["resources"]:
@@ -511,7 +511,7 @@ def data_verify() -> None:
 @data_app.command("rehash")
 def data_rehash() -> None:
     """Record new checksums after a reviewed edit of data/."""
-    from .datapackage import rehash
+    from .data.datapackage import rehash
 
     try:
         changed = rehash()
@@ -543,8 +543,8 @@ def _main() -> None:
     except ImportError:  # pragma: no cover - older typer uses click itself
         from click import exceptions as click_exc
 
-    from .lifecycle import stop_like_ctrl_c
-    from .startup import skip_slow_optional_imports
+    from .proc.lifecycle import stop_like_ctrl_c
+    from .proc.startup import skip_slow_optional_imports
 
     skip_slow_optional_imports()
     stop_like_ctrl_c()

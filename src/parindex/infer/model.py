@@ -1,0 +1,354 @@
+"""The mixed-integer model of one set of claims: the sorted-table formulation the solver proves
+bounds on (parindex.infer.inference describes the method)."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from .claims import Band, Claim, Cut, DOMAIN, TOL
+
+# The model ------------------------------------------------------------------------------
+
+class _Model:
+    """A small MILP builder: integer value variables x_i (hundredths) and helper variables."""
+
+    def __init__(self, n: int, lo: Sequence[float], hi: Sequence[float], integral: Sequence[bool]):
+        self.n = n
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+        self.integ: list[int] = []
+        self.r: list[int] = []
+        self.c: list[int] = []
+        self.v: list[float] = []
+        self.rlo: list[float] = []
+        self.rhi: list[float] = []
+        self.infeasible = False
+        self.outer = False  # a solve ended without a proof of optimality: its answer is an outer bound
+        self.fixed_int = list(integral)
+        for i in range(n):
+            self.var(lo[i], hi[i], integer=integral[i] and lo[i] != hi[i])
+        self._ge: dict[tuple[int, float], int | float] = {}
+        self._cuts: set[tuple[int, int]] = set()
+        self._cutvars: dict[Cut, int] = {}
+
+    # variables and rows
+    def var(self, lb: float, ub: float, integer: bool = True) -> int:
+        self.lb.append(lb)
+        self.ub.append(ub)
+        self.integ.append(1 if integer else 0)
+        return len(self.lb) - 1
+
+    def binary(self) -> int:
+        return self.var(0, 1, True)
+
+    def on_grid(self, k: int) -> bool:
+        return self.integ[k] == 1 or (self.lb[k] == self.ub[k] and float(self.lb[k]).is_integer())
+
+    def row(self, coefs: dict[int, float], lo: float = -np.inf, hi: float = np.inf) -> None:
+        if all(float(a).is_integer() and self.on_grid(j) for j, a in coefs.items()):
+            # an integer combination of grid values is an integer: round the bounds inward
+            lo = math.ceil(lo - TOL) if np.isfinite(lo) else lo
+            hi = math.floor(hi + TOL) if np.isfinite(hi) else hi
+        k = len(self.rlo)
+        for j, a in coefs.items():
+            if a:
+                self.r.append(k)
+                self.c.append(j)
+                self.v.append(a)
+        self.rlo.append(lo)
+        self.rhi.append(hi)
+
+    def eps(self, i: int, j: int) -> float:
+        """Smallest step of x_i - x_j above 0: one grid step between grid values."""
+        return 1.0 if self.on_grid(i) and self.on_grid(j) else 1e-3
+
+    def cut_var(self, cut: Cut) -> int:
+        """The variable of an unstated cut-off (on the grid: values are), ordered like the nominal values."""
+        if cut not in self._cutvars:
+            t = self.var(DOMAIN[0], DOMAIN[1] + 1, integer=True)
+            for other, v in self._cutvars.items():
+                if other.nominal < cut.nominal:
+                    self.row({v: 1, t: -1}, hi=0)
+                elif other.nominal > cut.nominal:
+                    self.row({t: 1, v: -1}, hi=0)
+            self._cutvars[cut] = t
+        return self._cutvars[cut]
+
+    def ge(self, i: int, t: float | Cut) -> int | float:
+        """Indicator of x_i >= t (t in hundredths): a constant when the bounds decide it."""
+        if isinstance(t, Cut):
+            key = (i, t)
+            if key not in self._ge:
+                v = self.cut_var(t)
+                step = 1.0 if self.on_grid(i) else 1e-3
+                # big-Ms as small as the bounds of x and of the cut-off allow (a tight relaxation)
+                m1 = max(self.ub[v] - self.lb[i], 0.0)
+                m0 = max(self.ub[i] - self.lb[v] + step, 0.0)
+                if m1 == 0:  # x >= t whatever the values
+                    self._ge[key] = 1.0
+                elif self.ub[i] - self.lb[v] <= -step:  # x < t whatever the values
+                    self._ge[key] = 0.0
+                else:
+                    u = self.binary()
+                    self.row({i: 1, v: -1, u: -m1}, lo=-m1)  # u = 1 -> x >= t
+                    self.row({i: 1, v: -1, u: -m0}, hi=-step)  # u = 0 -> x < t
+                    self._ge[key] = u
+            return self._ge[key]
+        if self.integ[i]:
+            t = math.ceil(t - TOL)  # an integer value is >= t exactly when it is >= ceil(t)
+        key = (i, t)
+        if key in self._ge:
+            return self._ge[key]
+        lb, ub = self.lb[i], self.ub[i]
+        if lb >= t - TOL:
+            out: int | float = 1.0
+        elif ub < t - TOL:
+            out = 0.0
+        else:
+            u = self.binary()
+            # u = 1 -> x >= t ; u = 0 -> x < t: x <= t - 1 on the grid, t - 0.001 off it
+            step = 1.0 if self.integ[i] else 1e-3
+            self.row({i: 1, u: -(t - lb)}, lo=lb)
+            self.row({i: 1, u: -(ub - t + step)}, hi=t - step)
+            out = u
+        self._ge[key] = out
+        return out
+
+    def order_cuts(self) -> None:
+        """The slots are sorted, so each threshold's indicators are too: u(y_s >= t) >= u(y_s+1 >= t).
+
+        Valid for every table, and it makes the LP relaxation of a count nearly integral."""
+        slot = {v: s for s, v in enumerate(getattr(self, "y", []))}
+        by_t: dict[float, list[tuple[int, int]]] = {}
+        for (i, t), u in self._ge.items():
+            if not isinstance(u, float) and i in slot:
+                by_t.setdefault(t, []).append((slot[i], u))
+        for us in by_t.values():
+            us.sort()
+            for (_, u1), (_, u2) in zip(us, us[1:]):
+                if (u1, u2) not in self._cuts:
+                    self._cuts.add((u1, u2))
+                    self.row({u1: 1, u2: -1}, lo=0)
+
+    def indicator(self, i: int, band: Band) -> dict[int, float] | float:
+        """x_i in band, as a linear expression {var: coef} plus constant (key -1)."""
+        a, b = band
+        expr: dict[int, float] = {-1: 0.0}
+        # in the band: at least a, and not above b (the next grid point, or just above b off it)
+        above = None if b is None else b if isinstance(b, Cut) else (b + 1 if float(b).is_integer() else b + 1e-3)
+        for t, sign in ((a, 1), (above, -1)):
+            if t is None:
+                if sign == 1:
+                    expr[-1] += 1
+                continue
+            g = self.ge(i, t)
+            if isinstance(g, float):
+                expr[-1] += sign * g
+            else:
+                expr[g] = expr.get(g, 0) + sign
+        return expr
+
+    def add_expr(self, acc: dict[int, float], expr: dict[int, float], scale: float = 1) -> None:
+        for k, a in expr.items():
+            acc[k] = acc.get(k, 0) + scale * a
+
+    def bound_row(self, expr: dict[int, float], lo: float, hi: float) -> None:
+        const = expr.get(-1, 0.0)
+        coefs = {k: a for k, a in expr.items() if k != -1}
+        if not coefs:
+            if not (lo - TOL <= const <= hi + TOL):
+                self.infeasible = True
+            return
+        self.row(coefs, lo - const, hi - const)
+
+    def tighten(self, i: int, lo: float | None = None, hi: float | None = None) -> None:
+        if lo is not None and lo > self.lb[i]:
+            self.lb[i] = lo if not self.integ[i] else math.ceil(lo - TOL)
+        if hi is not None and hi < self.ub[i]:
+            self.ub[i] = hi if not self.integ[i] else math.floor(hi + TOL)
+        if self.lb[i] > self.ub[i] + TOL:
+            self.infeasible = True
+
+    # solving
+    def solve(self, objective: dict[int, float] | None = None, maximize: bool = False) -> float | None:
+        """Optimum of the objective (None when infeasible); feasibility when objective is None."""
+        if self.infeasible:
+            return None
+        # imported here: a summary whose inference comes from the cache never loads scipy
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        from scipy.sparse import coo_array
+
+        nv = len(self.lb)
+        c = np.zeros(nv)
+        const = 0.0
+        for k, a in (objective or {}).items():
+            if k == -1:
+                const += a
+            else:
+                c[k] += -a if maximize else a
+        if self.rlo:
+            A = coo_array((self.v, (self.r, self.c)), shape=(len(self.rlo), nv)).tocsr()
+            cons = [LinearConstraint(A, np.array(self.rlo), np.array(self.rhi))]
+        else:
+            cons = []
+        bounds = Bounds(np.array(self.lb), np.array(self.ub))
+        integ = np.array(self.integ)
+        # The LP relaxation first: infeasible there means infeasible, and an optimum that is
+        # already integral is the integer optimum. Most queries end here, at a quarter of the cost.
+        res = milp(c, integrality=np.zeros(nv), bounds=bounds, constraints=cons, options={"presolve": False})
+        if res.status not in (0, 2):  # a numerical failure is not a proof of anything: try once more
+            res = milp(c, integrality=np.zeros(nv), bounds=bounds, constraints=cons)
+        if res.status == 2:
+            return None
+        if res.status != 0 or res.x is None:
+            raise RuntimeError(f"the LP solver stopped without a proof (status {res.status}: {res.message})")
+        if not np.all(np.abs(res.x[integ == 1] - np.round(res.x[integ == 1])) <= 1e-9):
+            best = self._certify(res.x, c, res.fun, A if cons else None, integ)
+            if best is not None:
+                return (-best if maximize else best) + const
+            lp_bound = float(res.fun)
+            # mip_rel_gap 0: the optimum itself, not one within HiGHS's default 0.01 %.
+            # Presolve stays off: HiGHS's MIP presolve (scipy 1.17's copy, and highspy 1.15) declares
+            # some of these models infeasible although a checked solution exists (a test keeps the
+            # SIPAS 2020 case), and once returned a feasible non-optimal point as "optimal".
+            res = milp(c, integrality=integ, bounds=bounds, constraints=cons,
+                       options={"presolve": False, "time_limit": 60, "mip_rel_gap": 0.0})
+            if res.status == 2:
+                return None
+            if res.status != 0 or res.x is None:
+                # No proof of optimality (time limit, numerical trouble). A feasible point found is
+                # not the optimum, and an error is not "infeasible": what is proven is the bound
+                # below the optimum (HiGHS's dual bound, or the LP relaxation's). It is kept as an
+                # outer bound, and the inference says which figures rest on one.
+                dual = getattr(res, "mip_dual_bound", None)
+                val = lp_bound if dual is None or not np.isfinite(dual) else max(float(dual), lp_bound)
+                self.outer = True
+                owner = getattr(self, "owner", None)
+                if owner is not None:
+                    owner.unproven += 1
+                return (-val if maximize else val) + const
+        if res.status != 0:
+            raise RuntimeError(f"solver stopped without a proof (status {res.status}: {res.message})")
+        val = float(c @ res.x)
+        return (-val if maximize else val) + const
+
+    def _holds(self, z: np.ndarray, A, integ: np.ndarray) -> bool:
+        """Whether a point satisfies every bound, row and integrality of the model."""
+        if np.any(z < np.array(self.lb) - 1e-6) or np.any(z > np.array(self.ub) + 1e-6):
+            return False
+        if np.any(np.abs(z[integ == 1] - np.round(z[integ == 1])) > 1e-6):
+            return False
+        if A is not None:
+            ax = A @ z
+            if np.any(ax < np.array(self.rlo) - 1e-6) or np.any(ax > np.array(self.rhi) + 1e-6):
+                return False
+        return True
+
+    def _certify(self, x: np.ndarray, c: np.ndarray, bound: float, A, integ: np.ndarray) -> float | None:
+        """An integer point whose objective meets the LP bound rounded up proves the integer optimum.
+
+        The LP optimum bounds the integer optimum from below; when the objective takes integer
+        values on integer points, ceil(bound) does too. A rounding of the LP point that is
+        feasible and attains it is therefore optimal, and the branch and bound is not needed.
+        """
+        isint = integ == 1
+        if np.any(c[~isint] != 0) or np.any(c != np.round(c)):
+            return None
+        target = math.ceil(bound - 1e-7)
+        lb, ub = np.array(self.lb), np.array(self.ub)
+        rlo, rhi = np.array(self.rlo), np.array(self.rhi)
+        for rnd in (np.round, np.floor, np.ceil):
+            z = x.copy()
+            z[isint] = rnd(x[isint] + (1e-9 if rnd is np.floor else -1e-9 if rnd is np.ceil else 0))
+            if np.any(z < lb - 1e-9) or np.any(z > ub + 1e-9):
+                continue
+            if A is not None:
+                ax = A @ z
+                if np.any(ax < rlo - 1e-7) or np.any(ax > rhi + 1e-7):
+                    continue
+            val = float(c @ z)
+            if abs(val - target) <= 1e-7:
+                return val
+        return None
+
+
+# The problem -----------------------------------------------------------------------------
+#
+# The model works on the *sorted* table: y_1 >= y_2 >= ... >= y_N, the value in each rank slot.
+# A province with published rank r holds slot r (tied ranks hold consecutive slots with equal
+# values) and, by the tie rule, y_{r-1} > y_r. Provinces without a rank share the open slots.
+# Those with nothing of their own (no value, no list, no place) are interchangeable, so they
+# need no variables at all; provinces with their own claims but no rank are grouped by those
+# claims, and a binary z[g, s] says that slot s holds a member of group g. Symmetric facts
+# (maximum, mean, counts, median) are linear in y. This keeps the programme small and free of
+# the symmetry that makes an assignment of 63 provinces to 63 places slow to prove optimal.
+
+class _SlotModel(_Model):
+    """The sorted-table model of one set of claims."""
+
+    def __init__(self, n: int):
+        super().__init__(0, [], [], [])
+        self.n = n
+        self.y: list[int] = []
+        self.slot_of: dict[int, int] = {}  # ranked province -> slot (0-based)
+        self.x_of: dict[int, int] = {}  # single -> its value variable
+        self.z_of: dict[int, dict[int, int]] = {}  # single -> open slot -> binary
+        self.open: list[int] = []
+
+
+def _bound_cuts(m: _SlotModel, by_kind: dict[str, list[Claim]], cut_members: list[tuple[int, Band]]) -> None:
+    """Bounds on each unstated cut-off that the claims imply directly (before any row uses it).
+
+    Every bound is implied by rows the model has anyway (a tier member is at or above its
+    cut-off; a count of k values at or above one puts it between the k-th and the k+1-th
+    largest value); they only make the big-Ms of the indicators small and the relaxation tight."""
+    y, n = m.y, m.n
+    cuts = [e for c in by_kind.get("count", []) + by_kind.get("n_groups", []) + by_kind.get("tier", [])
+            for b in c.bands for e in b if isinstance(e, Cut)]
+    if not cuts:
+        return
+    for cut in sorted(set(cuts), key=lambda c: c.nominal):
+        m.cut_var(cut)
+
+    def at_most(cut: Cut, v: float) -> None:  # the cut-off is on the grid
+        t = m.cut_var(cut)
+        m.ub[t] = min(m.ub[t], math.floor(v + TOL))
+
+    def above(cut: Cut, v: float) -> None:  # a value v is below the cut-off
+        t = m.cut_var(cut)
+        m.lb[t] = max(m.lb[t], math.floor(v + TOL) + 1)
+
+    def var_of(i: int) -> int:
+        return y[m.slot_of[i]] if i in m.slot_of else m.x_of[i]
+
+    for i, (a, b) in cut_members:
+        if isinstance(a, Cut):
+            at_most(a, m.ub[var_of(i)])
+        if isinstance(b, Cut):
+            above(b, m.lb[var_of(i)])
+    for c in by_kind.get("count", []):
+        if len(c.bands) != 1:
+            continue
+        (a, b), = c.bands
+        n0, n1 = c.n
+        if isinstance(a, Cut) and b is None:  # n0..n1 values at or above the cut-off
+            if 1 <= n0 <= n:
+                at_most(a, m.ub[y[n0 - 1]])
+            if 0 <= n1 < n:
+                above(a, m.lb[y[n1]])
+        elif a is None and isinstance(b, Cut):  # n0..n1 values below it
+            if 1 <= n0 <= n:
+                above(b, m.lb[y[n - n0]])
+            if 0 <= n1 < n:
+                at_most(b, m.ub[y[n - n1 - 1]])
+    # the cut-offs keep the order of their nominal values
+    ordered = sorted(m._cutvars.items(), key=lambda kv: kv[0].nominal)
+    for _ in range(2):
+        for (_, t1), (_, t2) in zip(ordered, ordered[1:]):
+            m.ub[t1] = min(m.ub[t1], m.ub[t2])
+            m.lb[t2] = max(m.lb[t2], m.lb[t1])
+    if any(m.lb[t] > m.ub[t] for t in m._cutvars.values()):
+        m.infeasible = True

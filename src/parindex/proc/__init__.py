@@ -1,0 +1,1 @@
+"""Process machinery: helper lifecycle, garbage-collector pauses, start-up speed."""

@@ -1,0 +1,289 @@
+"""Process lifecycle: helpers end with the build that started them, however it ends.
+
+- A child asks Linux to send it SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), so a
+  build killed with SIGKILL leaves no kernel or PDF worker behind.
+- SIGTERM and SIGHUP stop a build the way Ctrl-C does, so its clean-up runs.
+- Scratch folders are made by ``make_scratch`` only, and each holds an owner marker naming
+  the process that made it (its PID and start time, so a reused PID is not taken for it). A
+  later run removes a folder only when it carries a valid marker and that process is gone
+  (a build folder whose files were committed is published first: see build/publish.py). A name
+  alone proves nothing: a folder someone else made, or named alike, is never touched, and
+  symbolic links are never followed.
+- The kernel's sockets live in a per-user folder parindex owns (``runtime_parent``), not
+  directly in the shared temporary folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import glob
+import json
+import os
+import shutil
+import signal
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from ..errors import ParindexError
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """In a child process: be sent SIGTERM when the parent dies (Linux; elsewhere a no-op)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)  # the parent died before the request took effect
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def stop_like_ctrl_c() -> None:
+    """SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread: every finally block runs."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread, or no such signal
+            signal.signal(sig, _interrupt)
+
+
+OWNER = ".parindex-owner"  # the marker file in every scratch folder parindex makes
+_MAX_PARENT = 70  # bytes: the kernel's socket paths (parent/pk-PID-xxxxxxxx/k-N) stay under 100
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks after boot, /proc/PID/stat field 22) and the boot id:
+    together with the PID they name one process, even once the PID is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        with open("/proc/sys/kernel/random/boot_id", "rb") as f:
+            boot = f.read().strip().decode("ascii", "replace")
+        return f"{boot}:{int(fields[19])}"
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OverflowError:
+        return False
+    return True
+
+
+def _private_dir(path: Path) -> bool:
+    """A real folder (not a link to one) of this user that no one else may enter or list."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077
+
+
+def _candidates() -> list[Path]:
+    found = []
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.isabs(runtime) and _private_dir(Path(runtime)):
+        found.append(Path(runtime) / "parindex")
+    uid = os.geteuid()
+    found.append(Path(tempfile.gettempdir()) / f"parindex-{uid}")
+    found.append(Path("/tmp") / f"parindex-{uid}")
+    return found
+
+
+def runtime_parent() -> Path:
+    """The per-user folder (0700) the kernel's socket folders are made in.
+
+    ``$XDG_RUNTIME_DIR/parindex`` when that is usable, else ``parindex-UID`` in the temporary
+    folder. An existing one that is a link, not a folder, someone else's, or open to others is
+    not used: another user could otherwise watch or replace the sockets.
+    """
+    refused = []
+    for cand in _candidates():
+        if len(os.fsencode(cand)) > _MAX_PARENT:
+            continue
+        with contextlib.suppress(FileExistsError, OSError):
+            os.mkdir(cand, 0o700)
+        if _private_dir(cand):
+            return cand
+        refused.append(str(cand))
+    raise ParindexError("no private folder for the notebook kernel's sockets"
+                        + (f": {refused[0]} is a link, not a folder, someone else's or open to others" if refused else
+                           ""), fix="remove that folder, or set XDG_RUNTIME_DIR or TMPDIR to a short private folder")
+
+
+def make_scratch(prefix: str, parent: Path) -> Path:
+    """A new private folder in ``parent`` (``tempfile.mkdtemp``) with an owner marker naming this process."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-{os.getpid()}-", dir=parent))
+    try:
+        fd = os.open(folder / OWNER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"pid": os.getpid(), "start": _start_time(os.getpid()), "uid": os.geteuid()}, f)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def _owner(folder: Path) -> tuple[int, str | None] | None:
+    """The creator named by a valid owner marker in ``folder``; None when there is none (or a forged one
+    that is a link, someone else's or not ours whole)."""
+    if not _private_dir(folder):
+        return None
+    try:
+        fd = os.open(folder / OWNER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_size > 4096:
+            return None
+        doc = json.loads(os.read(fd, 4096).decode("utf-8"))
+        pid, start, uid = doc["pid"], doc["start"], doc["uid"]
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(fd)
+    if type(pid) is not int or pid <= 0 or uid != os.geteuid() or not (start is None or isinstance(start, str)):
+        return None
+    return pid, start
+
+
+def _creator_gone(pid: int, start: str | None) -> bool:
+    if pid == os.getpid():
+        return False
+    if not _alive(pid):
+        return True
+    now = _start_time(pid)
+    return start is not None and now is not None and now != start  # the PID now names another process
+
+
+def stale(folder: Path, name: str) -> list[Path]:
+    """The scratch folders made in ``folder`` with ``make_scratch(name, folder)`` whose creator is gone.
+
+    The name only narrows the search: a folder counts only with a valid owner marker.
+    """
+    found = []
+    with contextlib.suppress(OSError):
+        # escaped: a destination named '*' or '[a]' must not reach other destinations' folders
+        for p in folder.glob(f"{glob.escape(name)}-*"):
+            owner = _owner(p)
+            if owner is not None and _creator_gone(*owner):
+                found.append(p)
+    return sorted(found)
+
+
+def remove(folder: Path) -> None:
+    """Remove a scratch folder; a link is never followed (rmtree refuses one)."""
+    if os.path.islink(folder):
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale(folder: Path, name: str) -> None:
+    """Remove the scratch folders ``stale`` finds."""
+    for p in stale(folder, name):
+        remove(p)
+
+
+# Worker processes ---------------------------------------------------------------------------
+
+_POOL_PARENT: int | None = None  # in a pool worker: the PID of the process that started the pool
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+def _worker_start(parent: int, initializer, initargs: tuple) -> None:
+    """First thing in a pool worker: it never outlives the process that started the pool.
+
+    A forked worker inherits the parent's handlers, which turn SIGTERM into KeyboardInterrupt;
+    the pool then catches that in the middle of a task, reports it to a parent that is gone
+    and waits forever for the next task. So: Ctrl-C is the parent's to handle (the whole
+    terminal's process group gets it), and SIGTERM/SIGHUP, the parent-death signal among
+    them, end the worker at once, quietly.
+    """
+    global _POOL_PARENT
+    _POOL_PARENT = parent
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by the parent around the fork
+    die_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def orphaned() -> bool:
+    """True in a pool worker whose parent is gone (it is then a child of init or a subreaper)."""
+    return _POOL_PARENT is not None and os.getppid() != _POOL_PARENT
+
+
+def exit_if_orphaned() -> None:
+    """End a pool worker whose parent is gone, before it starts (or publishes) anything more."""
+    if orphaned():
+        os._exit(1)
+
+
+def _worker_task(fn, *args, **kwargs):
+    exit_if_orphaned()
+    return fn(*args, **kwargs)
+
+
+class WorkerPool:
+    """A ``ProcessPoolExecutor`` (fork) whose workers end with their parent (see ``_worker_start``)
+    and check it is still there before each task."""
+
+    def __init__(self, max_workers: int, initializer=None, initargs: tuple = ()):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_worker_start, initargs=(os.getpid(), initializer, initargs))
+        self._started = False
+
+    def submit(self, fn, /, *args, **kwargs):
+        if self._started:
+            return self._pool.submit(_worker_task, fn, *args, **kwargs)
+        # The first submit forks every worker. Until a worker has set its own handlers it would
+        # run the parent's (SIGTERM -> KeyboardInterrupt: a traceback from the initializer), so
+        # the stop signals wait, blocked, until then (the parent gets its own a moment later).
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            self._started = True
+            return self._pool.submit(_worker_task, fn, *args, **kwargs)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def terminate(self) -> None:
+        """Stop the workers now (SIGTERM: they end at once), not after their current task."""
+        # ProcessPoolExecutor has no public way to stop a running task before Python 3.14
+        for p in list((getattr(self._pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                p.terminate()
+        for p in list((getattr(self._pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                p.join(5)
+
+    def shutdown(self, abort: bool = False) -> None:
+        """Wait for the workers to finish; with ``abort`` (a build that failed or was stopped), end them."""
+        if abort:
+            self.terminate()
+        with contextlib.suppress(Exception):
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, kind, value, tb) -> None:
+        self.shutdown(abort=kind is not None)

@@ -1,0 +1,358 @@
+"""Report figures. Missing values are never drawn as bars or numbers.
+
+Text uses matplotlib's bundled DejaVu Sans, which carries every precomposed Vietnamese
+letter, so figures render the same on any machine without system fonts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import textwrap
+
+import matplotlib
+import matplotlib.lines
+import matplotlib.patches
+import matplotlib.text
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from ..infer.analysis import IndexResult
+from ..data.collate import by_name
+from ..data.labels import Labels
+from ..data.tables import COMPONENT_COLUMNS, value_as_published
+
+UNKNOWN_COLOUR = "#9e9e9e"
+
+
+class _DecimalMark(matplotlib.ticker.Formatter):
+    """An axis's own formatter, its labels then given the edition's decimal mark."""
+
+    def __init__(self, inner: matplotlib.ticker.Formatter, L: Labels):
+        self.inner, self.L = inner, L
+
+    def set_axis(self, axis) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def set_locs(self, locs) -> None:
+        self.inner.set_locs(locs)
+
+    def format_ticks(self, values) -> list[str]:
+        return [self.L.number(s) for s in self.inner.format_ticks(values)]
+
+    def __call__(self, x, pos=None) -> str:
+        return self.L.number(self.inner(x, pos))
+
+    def get_offset(self) -> str:
+        return self.L.number(self.inner.get_offset())
+
+
+def use_decimal_mark(fig: Figure, L: Labels) -> None:
+    """Every number a finished figure shows (labels, legends, ticks) in ``L``'s typography
+    (``Labels.number``: 89,21 in the Vietnamese edition; the minus sign and thousands in both):
+    one pass here instead of one per chart."""
+    for t in fig.findobj(matplotlib.text.Text):
+        t.set_text(L.number(t.get_text()))
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            f = axis.get_major_formatter()
+            if not isinstance(f, _DecimalMark):
+                axis.set_major_formatter(_DecimalMark(f, L))
+
+
+# The width figures are drawn at: 7.2 inches for the page (A4 text width, PDF and desktop
+# HTML), narrower for the phone version of the HTML (``narrow``), where a page-wide figure
+# scaled down to 390 px would have 5 px text. Type sizes stay the same; the layout adapts.
+WIDE, NARROW = 7.2, 3.75
+_WIDTH: contextvars.ContextVar[float] = contextvars.ContextVar("parindex_figure_width", default=WIDE)
+
+
+def width() -> float:
+    return _WIDTH.get()
+
+
+def is_narrow() -> bool:
+    return _WIDTH.get() < WIDE
+
+
+@contextlib.contextmanager
+def narrow(w: float = NARROW):
+    """Figures drawn inside are ``w`` inches wide (the phone version of each chart)."""
+    token = _WIDTH.set(w)
+    try:
+        yield
+    finally:
+        _WIDTH.reset(token)
+
+
+def _lab(text: str) -> str:
+    """A legend or title text, wrapped to the figure's width when it is narrow."""
+    return textwrap.fill(text, int(width() * 15)) if is_narrow() else text
+
+
+def subplots(*args, figsize: tuple[float, float], **kwargs):
+    """A figure outside pyplot: the library's figures never depend on (or switch) the backend,
+    and never appear among a researcher's own pyplot figures."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def setup_style() -> None:
+    sns.set_theme(style="whitegrid", context="paper")
+    matplotlib.rcParams.update({
+        "font.family": "DejaVu Sans",
+        "svg.fonttype": "none",  # real text: small files, searchable PDF; the PDF embeds the font
+        "svg.hashsalt": "parindex",  # fixed element ids: the same figure gives the same bytes
+        "pdf.fonttype": 42,
+        "figure.dpi": 110,
+        "axes.titlesize": 11,
+        "axes.labelsize": 9,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 7,
+    })
+
+
+def group_colours(labels: list[str]) -> dict[str, str]:
+    """One colour per group, best first; shared by every chart (and the map)."""
+    pal = sns.color_palette("colorblind", n_colors=10).as_hex()
+    order = [pal[2], pal[0], pal[1], pal[3], pal[4]]  # green, blue, orange, red...
+    out = {lab: order[i % len(order)] for i, lab in enumerate(labels)}
+    out.setdefault("none", "#9e9e9e")  # below (or above) every band of the year's rules: in no group
+    return out
+
+
+def _positions(c: pd.DataFrame) -> pd.DataFrame:
+    """Rows to draw (value or rank known), ordered by published rank, else by value."""
+    d = c[c["value"].notna() | c["rank_published"].notna()].copy()
+    key = d["rank_published"].astype("Float64")
+    known = d["value"].notna()
+    for code in d.index[key.isna()]:
+        v = float(d.at[code, "value"])
+        above = d[known & (d["value"].astype(float) > v) & d["rank_published"].notna()]["rank_published"]
+        key[code] = (float(above.max()) if len(above) else 0.0) + 0.5
+    d["pos"] = key.astype(float)
+    return d.sort_values(["pos", "value"], ascending=[True, False])
+
+
+def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
+    c = res.classified
+    rs = res.rules
+    labels = rs.labels if rs else []
+    colours = group_colours(labels)
+    d = _positions(c)
+    n = len(d)
+    fig_h = max(3.0, 0.17 * n + 1.2)
+    fig, ax = subplots(figsize=(width(), fig_h))
+    y = np.arange(n)
+    lo_axis = np.floor(min(c["lo"].astype(float).min(), d["value"].astype(float).min()) / 5) * 5 - 5
+    top = max(d["value"].astype(float).max(skipna=True) if d["value"].notna().any() else 0.0,
+              d.loc[d["value"].isna(), "hi"].astype(float).max() if d["value"].isna().any() else 0.0)
+    hi_axis = float(min(100.0, np.ceil((top + 3) / 5) * 5))  # room for the value labels, no empty tail
+    cuts = rs.cutoffs() if rs and rs.is_band else []
+    per_pt = (hi_axis - lo_axis) / (72 * width() * (0.75 if not is_narrow() else 0.6))  # data units per point: the plot is about 3/4 of the width
+    bars: list[tuple[int, float, str]] = []
+    for i, (code, r) in enumerate(d.iterrows()):
+        col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
+        if not pd.isna(r["value"]):
+            bars.append((i, float(r["value"]), col))
+            # right of its dot, or left of it where a cut-off line would run through the figure;
+            # on a white ground either way
+            text, v = value_as_published(res.table.data, code), float(r["value"])
+            span = (len(text) * 7 * 0.62 + 8) * per_pt  # the label's width (and its gap) in data units
+            left = any(v < cut < v + span for cut in cuts)
+            ax.annotate(text, (v, i), xytext=(-5 if left else 5, 0), textcoords="offset points", va="center",
+                        ha="right" if left else "left", fontsize=7, zorder=5,
+                        bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
+        else:
+            lo, hi = float(r["lo"]), float(r["hi"])
+            ax.plot([lo, hi], [i, i], color=col, lw=1.2, ls=(0, (2, 1.5)))
+            ax.plot([lo, hi], [i, i], "|", color=col, ms=6)  # explained once, in the legend
+    if bars:  # a dot per value: the axis starts near the lowest value, where a bar's length would mislead
+        ys, vals, cols = zip(*bars)
+        ax.scatter(list(vals), list(ys), c=list(cols), s=34, zorder=4, edgecolor="white", linewidth=0.5)
+    ticks = [f"{r['province']} ({int(r['rank_published'])})" if not pd.isna(r["rank_published"])
+             else r["province"] for _, r in d.iterrows()]
+    ax.set_yticks(y, ticks)
+    ax.invert_yaxis()
+    ax.set_xlim(lo_axis, hi_axis)
+    ax.set_ylim(n - 0.4, -0.6)
+    for cut in (rs.cutoffs() if rs and rs.is_band else []):
+        if lo_axis < cut < hi_axis:
+            ax.axvline(cut, color="#333333", lw=0.8, ls="--")
+            ax.text(cut, -0.9, L("chart.cutoff", value=cut), ha="center", va="bottom", fontsize=7)
+    handles = [matplotlib.lines.Line2D([], [], color=colours[lab], marker="o", ls="none",
+                                       label=L.get(f"group.{lab}", L.get(f"tier.{lab}", lab)))
+               for lab in labels if (c["group"] == lab).any()]
+    if d["value"].isna().any():
+        handles.append(matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, ls=(0, (2, 1.5)), marker="|",
+                                               label=_lab(L("chart.rank_only_legend"))))
+    # the groups in one row, in order; the rank-only entry in a legend of its own under them
+    rank_only = [handles.pop()] if d["value"].isna().any() else []
+    y0 = -0.55 / fig_h
+    if handles:
+        ncol = len(handles) if not is_narrow() else min(2, len(handles))
+        ax.add_artist(ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, y0), ncol=ncol,
+                                fontsize=7, frameon=False))
+        y0 -= 0.2 * -(-len(handles) // ncol) / fig_h  # under every row of the groups' legend
+    if rank_only:
+        ax.legend(handles=rank_only, loc="upper center", bbox_to_anchor=(0.5, y0), fontsize=7, frameon=False)
+    ax.set_xlabel(L("chart.value_axis"))
+    ax.set_title(title, pad=14)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
+    c = res.classified
+    rs = res.rules
+    colours = group_colours(rs.labels if rs else [])
+    known = c[c["value"].notna()]
+    fig, ax = subplots(figsize=(width(), 2.2))
+    rng = np.random.default_rng(0)  # fixed jitter: the same figure on every run
+    jitter = rng.uniform(-0.25, 0.25, len(known))
+    ax.scatter(known["value"].astype(float), jitter,
+               c=[colours.get(g, UNKNOWN_COLOUR) if not pd.isna(g) else UNKNOWN_COLOUR for g in known["group"]],
+               s=28, edgecolor="white", linewidth=0.5, zorder=3)
+    for cut in (rs.cutoffs() if rs and rs.is_band else []):
+        ax.axvline(cut, color="#333333", lw=0.8, ls="--")
+        ax.text(cut + 0.3, 0.42, L("chart.cutoff", value=cut), ha="left", fontsize=7)  # beside its line, not on it
+    lo = float(c["lo"].astype(float).min())
+    ax.set_xlim(np.floor(lo / 5) * 5 - 2, 100)
+    ax.set_ylim(-0.5, 0.55)
+    ax.set_yticks([])
+    ax.set_xlabel(L("chart.value_axis"))
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
+    d = comp.sort_values("total", ascending=True)
+    fig, ax = subplots(figsize=(width(), 0.3 * len(d) + 1.4))
+    left = np.zeros(len(d))
+    pal = sns.color_palette("muted", 4)
+    for i, col in enumerate(COMPONENT_COLUMNS):
+        vals = d[col].astype(float).to_numpy()
+        ax.barh(d["province"], vals, left=left, color=pal[i], label=_lab(L(f"col.{col}")))
+        left += vals
+    for i, t in enumerate(d["total"].astype(float)):
+        ax.text(t + 0.4, i, f"{t:.2f}", va="center", fontsize=7, zorder=5,
+                bbox=dict(facecolor="white", edgecolor="none", pad=0.4))  # over the grid lines
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(L("chart.points_axis"))
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> Figure:
+    both = par.classified[["province", "value"]].assign(value_sipas=sip.classified["value"]).dropna()
+    fig, ax = subplots(figsize=(min(6.0, width()), 4.2))
+    ax.scatter(both["value"].astype(float), both["value_sipas"].astype(float), s=24, color="#0173b2", zorder=3)
+    x = both["value"].astype(float)
+    right = x.min() + 0.75 * (x.max() - x.min())  # names of the right-most points go to their left, inside the frame
+    for _, r in both.iterrows():
+        v = float(r["value"])
+        ax.annotate(r["province"], (v, float(r["value_sipas"])), fontsize=7, ha="right" if v > right else "left",
+                    xytext=(-3 if v > right else 3, 2), textcoords="offset points")
+    ax.set_xlabel("PAR INDEX (%)")
+    ax.set_ylabel("SIPAS (%)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity_chart(sens: pd.DataFrame, labels: list[str], L: Labels, title: str) -> Figure:
+    """One panel per cut-off: the fewest (line) and the most (shaded up to) provinces at or above it."""
+    cuts = sorted(sens["cutoff"].unique())
+    # side by side on the page; one under the other on a phone
+    rows, cols = (len(cuts), 1) if is_narrow() else (1, len(cuts))
+    fig, axes = subplots(rows, cols, figsize=(width(), 2.0 * rows + 0.6 if is_narrow() else 2.6), squeeze=False)
+    axes = [list(axes.flat)]
+    for ax, cut in zip(axes[0], cuts):
+        g = sens[sens["cutoff"] == cut].sort_values("position")
+        ax.plot(g["position"], g["determined"], color="#1f4e79", lw=1.4, drawstyle="steps-post",
+                label=L("chart.sens_min"))
+        ax.fill_between(g["position"], g["determined"], g["possible"], color="#1f4e79", alpha=0.18, lw=0,
+                        step="post", label=L("chart.sens_range"))
+        ax.axvline(cut, color="#333333", lw=0.8, ls="--")
+        ax.set_title(L("chart.cutoff", value=cut), fontsize=8)
+        ax.set_xlabel(L("chart.shift_axis"), fontsize=7)
+    axes[0][0].set_ylabel(L("chart.count_at_or_above"))
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, [_lab(n) for n in names], fontsize=7, loc="lower center", ncol=1 if is_narrow() else 2, frameon=False)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.1 if not is_narrow() else 0.06, 1, 1))
+    return fig
+
+
+def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> Figure:
+    """Published values as points, unpublished values as interval bars styled as bounds."""
+    colours = group_colours(labels)
+    d = b.assign(mid=(b["lo"] + b["hi"]) / 2).sort_values(["mid", "province"], ascending=[False, True], key=by_name)
+    # at most 9 inches with its caption under it: one A4 page holds the figure and the caption
+    fig_h = min(0.15 * len(d), 7.5) + 1.3
+    fig, ax = subplots(figsize=(width(), fig_h))
+    for i, (_, r) in enumerate(d.iterrows()):
+        col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
+        if not pd.isna(r["value"]):
+            ax.plot(float(r["value"]), i, "o", color=col, ms=3.5)
+        else:
+            ax.plot([r["lo"], r["hi"]], [i, i], color=col, lw=2.2, alpha=0.45, solid_capstyle="butt")
+            ax.plot([r["lo"], r["hi"]], [i, i], "|", color=col, ms=5)
+    ax.set_yticks(range(len(d)), d["province"], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_ylim(len(d) - 0.4, -0.6)
+    ax.set_xlabel(L("chart.value_axis"))
+    handles = [matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444", label=_lab(L("chart.known_value"))),
+               matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, lw=2.2, alpha=0.6, label=_lab(L("chart.bounds")))]
+    # below the plot, not over its rows (the last rows are the widest bounds)
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig_h), ncol=1 if is_narrow() else 2,
+              frameon=False)
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
+    fig, ax = subplots(figsize=(width(), 0.32 * len(mc) + 1.2))
+    y = np.arange(len(mc))
+    ax.hlines(y, mc["rank_min"], mc["rank_max"], color="#bbbbbb", lw=1)
+    ax.hlines(y, mc["rank_p05"], mc["rank_p95"], color="#0173b2", lw=4)
+    ax.plot(mc["rank"], y, "k|", ms=10)
+    ax.set_yticks(y, mc["province"])
+    ax.invert_yaxis()
+    ax.set_xlabel(L("chart.rank_axis"))
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def trend_chart(tr: pd.DataFrame, L: Labels, title: str, mean_label: str | None = None) -> Figure:
+    """Mean, maximum and minimum per year; a missing year breaks the line (no interpolation)."""
+    fig, ax = subplots(figsize=(width(), 2.8))
+    mean = mean_label or (L("fact.mean") if "units" in tr and tr["units"].nunique() > 1 else L("fact.mean_63"))
+    styles = {"max_num": ("#029e73", "^", L("fact.max")), "mean_63_num": ("#0173b2", "o", mean),
+              "min_num": ("#d55e00", "v", L("fact.min"))}
+    for col, (colour, marker, label) in styles.items():
+        if tr[col].notna().any():  # a series with no published figure gets no legend entry
+            ax.plot(tr["year"], tr[col].astype(float), color=colour, marker=marker, ms=4, lw=1.2, label=label)
+    ax.set_xticks(tr["year"], [str(y) for y in tr["year"]], fontsize=7, rotation=90 if is_narrow() else 0)
+    if "units" in tr and tr["units"].nunique() > 1:
+        # one series across the 1 July 2025 reorganisation, with the change of units marked
+        first = int(tr.loc[tr["units"] != tr["units"].iloc[0], "year"].min())
+        ax.axvline(first - 0.5, color="#777777", lw=0.8, ls="--")
+        ax.annotate(L("chart.units_break", n=int(tr["units"].iloc[-1])), (first - 0.45, 1.0),
+                    xycoords=("data", "axes fraction"), va="top", fontsize=7, color="#555555")
+    ax.set_ylabel(L("chart.value_axis"))
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,101 @@
+"""The appendix: the ministries and the full table of an index."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+from IPython.display import HTML
+
+from ...data.collate import by_name, vsorted
+from ...data.tables import value_as_published
+from .common import _bounds_cell
+
+class Appendix:
+    """The appendix: the ministries and the full table of an index. A part of ``Report``: ``self`` is the report."""
+
+    def ministries(self) -> HTML:
+        """The ministries' PAR INDEX, where the year has any data on them."""
+        res = self.a.ministries
+        if res is None:
+            return HTML("")
+        L, c, d = self.L, res.classified, res.table.data
+        reg = self.a.bundle.units(self.year, "ministries")
+        order = c.assign(_k=c["rank_published"].astype("Float64").fillna(99),
+                         _v=-c["value"].astype("Float64").fillna(-1)).sort_values(["_k", "_v", "province"], key=by_name)
+        rows = []
+        for code in order.index:
+            r = c.loc[code]
+            status = d.at[code, "rank_status"] if pd.isna(d.at[code, "value_status"]) else d.at[code, "value_status"]
+            rows.append([reg.by_code[code].name(self.lang), value_as_published(d, code) or L("missing"),
+                         "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
+                         _bounds_cell(r),
+                         L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—"])
+        df = pd.DataFrame(rows, columns=[L("col.ministry"), L("col.value"), L("col.rank"), L("col.bounds"),
+                                         L("col.status")])
+        checks = [f"<li>{html.escape(L.get(f'fact.{i.fact}', i.fact))}: {html.escape(i.text('published', L))} — "
+                  f"{html.escape(L(f'audit.{i.status}'))}"
+                  + (f" ({html.escape(i.text('computed', L))})" if i.computed and i.status != "reproduced" else "")
+                  + "</li>"
+                  for i in res.audit if i.status != "not_checkable" and not i.fact.startswith("published_")]
+        cov = res.table.coverage()
+        head = (f"<h2>{html.escape(L('report.ministries'))}</h2><p>"
+                + html.escape(L("text.ministries", n=cov["provinces"], n_value=cov["with_value"],
+                                n_rank=cov["with_rank_only"])) + "</p>")
+        return HTML(head + self._table(df, "ministries").data + (f"<ul>{''.join(checks)}</ul>" if checks else ""))
+
+    def _range_lines(self, rest: pd.DataFrame, total: int) -> list[str]:
+        """Units with no value, rank or group, named in one line per range the record allows
+        them: a row each would repeat the same range and "unknown" dozens of times."""
+        L, lines = self.L, []
+        rest = rest.assign(_lo=rest["lo"].astype(float).round(4), _hi=rest["hi"].astype(float).round(4))
+        for (lo, hi), g in sorted(rest.groupby(["_lo", "_hi"], dropna=False), key=lambda kv: (-kv[0][1], -kv[0][0])):
+            names = ", ".join(vsorted(g["province"]))
+            if len(g) == total:  # nothing to name as "the rest of"
+                text = L("text.appendix_nothing")
+            elif pd.isna(lo) or (lo <= 0 and hi >= 100):
+                text = L("text.appendix_rest", n=len(g), names=names)
+            else:
+                text = L("text.appendix_bounded", n=len(g), lo=f"{lo:.2f}", hi=f"{hi:.2f}", names=names)
+            lines.append(f"<p class='note'>{html.escape(text)}</p>")
+        return lines
+
+    def appendix(self, idx: str = "par_index") -> HTML:
+        """Every unit with a value, a rank or a group, one row each; the rest named in a line per
+        range the record allows them (a row each would repeat the same range and "unknown")."""
+        if (line := self._before_first(idx)) is not None:
+            return HTML("")
+        L, res = self.L, self.a.result(idx)
+        c, d = res.classified, res.table.data
+        pub = self.a.bundle.published_tiers
+        pub = pub[(pub["index"] == idx) & (pub["year"] == self.year)]
+        listed = dict(zip(pub["province_code"], pub["tier"]))  # a published list names the unit
+        known = c["value"].notna() | c["rank_published"].notna() | c["group"].notna() | c.index.isin(list(listed))
+        k = c[known]  # (assigning c's columns to an empty frame would bring c's rows back)
+        order = k.assign(_k=k["rank_published"].astype("Float64").fillna(99), _v=-k["value"].astype("Float64").fillna(-1))
+        rows = []
+        for code in order.sort_values(["_k", "_v", "province"], key=by_name).index:
+            r = c.loc[code]
+            status = d.at[code, "value_status"] if not pd.isna(d.at[code, "value_status"]) else d.at[code, "rank_status"]
+            srcs = d.at[code, "value_sources"] if not pd.isna(d.at[code, "value_sources"]) else d.at[code, "rank_sources"]
+            if pd.isna(srcs) and code in listed:
+                srcs = ";".join(pub.loc[pub["province_code"] == code, "source_id"])
+            rows.append([r["province"], value_as_published(d, code) or L("missing"),
+                         "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
+                         _bounds_cell(r),
+                         self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else
+                         L.get(f"tier.{listed[code]}", listed[code]) if code in listed else L("group.unknown"),
+                         L("basis.list") if pd.isna(r["group"]) and code in listed else L(f"basis.{r['group_basis']}"),
+                         L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
+                         self.cite(srcs)])
+        lines = self._range_lines(c[~known], len(c))
+        if not rows:
+            return HTML("".join(lines))
+        df = pd.DataFrame(rows, columns=[L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"),
+                                         L("col.group"), L("col.basis"), L("col.status"), L("col.source")])
+        from ..htmltable import csv_link, sortable  # sort keys and the CSV computed here, not in the browser
+
+        gone = ("—", L("missing"))
+        return HTML(sortable(self._table(df, "appendix").data, df, gone)
+                    + csv_link(df, f"parindex_{idx}_{self.year}_{self.lang}.csv", L("text.download_csv"), gone)
+                    + "".join(lines))

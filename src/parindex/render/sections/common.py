@@ -1,0 +1,96 @@
+"""What every section shares: figures and tables as HTML, the cached analysis, small texts."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from functools import lru_cache
+from typing import Callable
+
+import pandas as pd
+from IPython.display import HTML
+from matplotlib.figure import Figure
+
+from .. import charts
+from ...data.labels import Labels
+from ...infer.analysis import YearAnalysis, analyse
+from ...proc.gcpause import gc_paused
+
+INDEX_NAMES = ("par_index", "sipas")
+
+
+def _svg(fig: Figure, L: Labels | None = None, crop: bool = True) -> str:
+    """The figure as SVG text. ``crop`` trims it to what is drawn (a second layout pass); the
+    charts lay themselves out to their full size (tight_layout) and skip it."""
+    if L is not None:
+        charts.use_decimal_mark(fig, L)
+    buf = io.StringIO()
+    with gc_paused():  # see gcpause
+        fig.savefig(buf, format="svg", bbox_inches="tight" if crop else None, metadata={"Date": None})  # reproducible bytes
+    return buf.getvalue()
+
+
+def _fig(fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, L: Labels | None = None,
+         crop: bool = False) -> HTML:
+    """A figure with its description as alt text (read out by screen readers, carried into the
+    PDF's structure) and as a caption in real text under it.
+
+    Given as a function that draws it, the figure is also drawn narrow, for phones: the HTML
+    shows that version on screens up to 40rem (a ``<picture>`` source; the PDF uses the page
+    version). Either one is shown at its natural size, so that its smallest text (7 pt) is
+    9 px or more; what is still wider than the screen scrolls sideways in its own box."""
+    src = ""
+    if callable(fig):
+        with charts.narrow():
+            small = base64.b64encode(_svg(fig(), L, crop=crop).encode("utf-8")).decode("ascii")
+        src = f"<source media='(max-width: 40rem)' srcset='data:image/svg+xml;base64,{small}'>"
+        data = base64.b64encode(_svg(fig(), L, crop=crop).encode("utf-8")).decode("ascii")
+    else:
+        data = base64.b64encode(_svg(fig, L).encode("utf-8")).decode("ascii")
+    text = html.escape(caption if caption is not None else alt)
+    img = f"<img alt='{html.escape(alt, quote=True)}' src='data:image/svg+xml;base64,{data}'>"
+    return HTML(f"<figure class='chart'><div class='tscroll'>{f'<picture>{src}{img}</picture>' if src else img}</div>"
+                f"<figcaption>{text}</figcaption></figure>")
+
+
+def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None) -> HTML:
+    """``df`` as an HTML table; with ``L``, its numbers carry that edition's decimal mark."""
+    if df.empty:  # never a table of headers alone
+        return HTML("")
+    # On a narrow screen a wide table scrolls inside its own box (with a shadow as the cue),
+    # instead of widening the page; print and PDF lay it out at full width.
+    body = df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0)
+    if L is not None:  # pandas' own number formatting, then the edition's decimal mark on the text
+        body = re.sub(r">([^<]+)<", lambda m: ">" + L.number(m.group(1)) + "<", body)
+    return HTML("<div class='tscroll'>" + body + "</div>")
+
+
+def _bounds_cell(r: pd.Series) -> str:
+    """A unit's possible range for a table: "—" where it is a single point (the value) or unknown."""
+    if pd.isna(r["lo"]) or r["lo"] == r["hi"]:
+        return "—"
+    return f"{float(r['lo']):.2f}–{float(r['hi']):.2f}"
+
+
+def md_text(text: str) -> str:
+    """User text for a Markdown cell: HTML escaped and Markdown punctuation backslashed, so a
+    name like '![x](http://host/x).csv' or '<img src=...>' shows as itself."""
+    escaped = html.escape(str(text), quote=True)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", escaped)
+
+
+def range_text(lo: float, hi: float) -> str:
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+@lru_cache(maxsize=4)
+def _cached_analyse(year: int, par_index_file: str, sipas_file: str, rules_file: str = "",
+                    without: str = "") -> YearAnalysis:
+    return analyse(year, par_index_file or None, sipas_file or None, rules_file=rules_file or None,
+                   without=without)
+
+
+def L_idx(L: Labels, idx: str) -> str:
+    return L(f"index_short.{idx}")

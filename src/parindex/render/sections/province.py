@@ -1,0 +1,149 @@
+"""A province brief's sections (``Brief``)."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+from IPython.display import HTML, Markdown
+
+from ...data.tables import value_as_published
+from .common import INDEX_NAMES
+from .yearly import Report
+
+class Brief(Report):
+    """One province's brief: what is known, exactly as known."""
+
+    def __init__(self, year: int, province: str, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
+                 assume_announced: bool | None = None, without: str = ""):
+        super().__init__(year, par_index_file, sipas_file, lang, without=without)
+        self.p = self.a.bundle.units(year).resolve(province)
+
+    @property
+    def refs(self) -> dict[str, int]:
+        """A brief numbers only the sources it cites: the unit's own figures and lists."""
+        if getattr(self, "_refs", None) is None:
+            order: list[str] = []
+            for idx in INDEX_NAMES:
+                d = self.a.result(idx).table.data
+                for col in ("value_sources", "rank_sources"):
+                    if not pd.isna(d.at[self.p.code, col]):
+                        order += str(d.at[self.p.code, col]).split(";")
+            pub = self.a.bundle.published_tiers
+            order += list(pub.loc[(pub["year"] == self.year) & (pub["province_code"] == self.p.code), "source_id"])
+            self._refs = self._number(order)
+        return self._refs
+
+    def title(self) -> Markdown:
+        L = self.L
+        lines = [f"# {L('brief.title', province=self.p.name(self.lang), year=self.year)}",
+                 L("brief.region", region=L(f"region.{self.p.region}"))]
+        return Markdown("\n\n".join(lines))
+
+    def _line(self, idx: str) -> str:
+        from ...infer.profile import standing
+
+        L, st = self.L, standing(self.a.result(idx), self.p.code)
+        gname = self._group_name(idx, st.group) if st.group else None
+        basis = L(f"basis.{st.group_basis}")
+        if self.a.result(idx).rules is None:
+            group = L("text.no_rule", year=self.year)
+        elif gname:
+            group = L("brief.group_known", group=gname, basis=basis)
+        else:
+            group = L("brief.group_possible", groups=", ".join(self._group_name(idx, g) for g in st.possible) or "—")
+        src = f" {self.cite(st.sources)}" if st.sources else ""
+
+        def cited(t: str) -> str:  # the figure's own references close its sentence, not the paragraph
+            return t[:-1] + src + "." if src and t.endswith(".") else t + src
+
+        if st.kind == "value":
+            status = self.a.result(idx).table.data.at[self.p.code, "value_status"]
+            text = cited(L("brief.value_line", value=st.value_text, status=L.get(f"status.{status}", str(status)),
+                           rank=st.rank if st.rank is not None else "—", group=gname or L("group.unknown"),
+                           basis=basis if gname else L("brief.possible_short", groups=", ".join(
+                               self._group_name(idx, g) for g in st.possible) or "—")))
+            if st.margin_up:
+                text += " " + L("brief.margin_up", cutoff=st.margin_up[0], points=st.margin_up[1])
+            if st.margin_down:
+                text += " " + L("brief.margin_down", cutoff=st.margin_down[0], points=st.margin_down[1])
+        elif st.kind == "rank_only":
+            text = cited(L("brief.rank_only_line", rank=st.rank, lo=st.lo, hi=st.hi, group=group))
+        else:
+            text = cited(L("brief.nothing_line", lo=st.lo, hi=st.hi, group=group))
+        pub = self.a.bundle.published_tiers
+        pub = pub[(pub["index"] == idx) & (pub["year"] == self.year) & (pub["province_code"] == self.p.code)]
+        for tier, rows in pub.groupby("tier"):
+            text += " " + L("brief.published_tier", tier=L(f"tier.{tier}").lower(),
+                            sources=self.cite(list(dict.fromkeys(rows["source_id"]))))
+        return f"**{L(f'index_short.{idx}')}.** {text}"
+
+    def standing(self) -> Markdown:
+        return Markdown(f"## {self.L('brief.standing', year=self.year)}\n\n"
+                        + "\n\n".join(self._line(i) for i in INDEX_NAMES))
+
+    def locator(self) -> HTML:
+        from .. import maps
+        from ..charts import group_colours
+
+        res = self.a.par_index
+        g = res.classified.at[self.p.code, "group"]
+        colour = group_colours(res.rules.labels).get(g, "#555555") if (res.rules and not pd.isna(g)) else "#555555"
+        isos: str | list[str] = self.p.iso_3166_2
+        if self.merged_units:
+            from ...data.registry import crosswalk
+
+            cw = crosswalk()
+            iso63 = self.a.bundle.registry.table.set_index("code")["iso_3166_2"]
+            isos = [iso63[o] for o in cw.loc[cw["new_code"] == self.p.code, "old_code"]]
+        return self._fig(maps.locator(isos, colour, self.L), f"{self.p.name(self.lang)}",
+                         caption=f"{self.p.name(self.lang)}. {self.L('map.caption')}")
+
+    def neighbours(self) -> HTML | Markdown:
+        from ...infer.profile import standing
+
+        L, rows = self.L, []
+        for idx in INDEX_NAMES:
+            st = standing(self.a.result(idx), self.p.code)
+            for where, lst in (("above", st.above), ("below", st.below)):
+                data = self.a.result(idx).table.data
+                for code, name, v, r in lst:
+                    rows.append([L(f"index_short.{idx}"), L(f"brief.{where}"), name,
+                                 value_as_published(data, code) or L("missing"), "—" if r is None else r])
+        if not rows:
+            return Markdown(L("brief.no_neighbours"))
+        df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.above_below"), L("col.province"), L("col.value"),
+                                         L("col.rank")])
+        return HTML(f"<h3>{html.escape(L('brief.neighbours'))}</h3>" + self._table(df).data)
+
+    def peers(self) -> HTML:
+        from ...infer.profile import region_peers
+
+        L = self.L
+        df = region_peers(self.a, self.p)
+        t = pd.DataFrame({
+            L("col.province"): [f"<b>{html.escape(n)}</b>" if c == self.p.code else html.escape(n)
+                                for c, n in zip(df["code"], df["province"])],
+            "PAR INDEX": [L.number(value_as_published(self.a.par_index.table.data, c) or L("missing")) for c in df["code"]],
+            L("col.rank"): ["—" if pd.isna(r) else int(r) for r in df["par_rank"]],
+            L("col.group"): [self._group_name("par_index", g) if g else "—" for g in df["par_group"]],
+            "SIPAS": [L.number(value_as_published(self.a.sipas.table.data, c) or L("missing")) for c in df["code"]],
+            L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in df["sipas_rank"]],
+            L("col.group") + " ": [self._group_name("sipas", g) if g else "—" for g in df["sipas_group"]],
+        })
+        body = t.to_html(index=False, escape=False, na_rep="—", classes="ptable", border=0)
+        return HTML(f"<h3>{html.escape(L('brief.peers'))}: {html.escape(L(f'region.{self.p.region}'))}</h3>" + body)
+
+    def history(self) -> HTML:
+        from ...infer.profile import history
+
+        L = self.L
+        h = history(self.a, self.p)
+        h = h[h[["par_index_value", "par_index_rank", "sipas_value", "sipas_rank"]].notna().any(axis=1)
+              | (h["year"] == self.year)]
+        t = pd.DataFrame({L("col.year"): h["year"],
+                          "PAR INDEX": [v or "—" for v in h["par_index_value"]],
+                          L("col.rank"): ["—" if pd.isna(r) else int(r) for r in h["par_index_rank"]],
+                          "SIPAS": [v or "—" for v in h["sipas_value"]],
+                          L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in h["sipas_rank"]]})
+        return HTML(f"<h3>{html.escape(L('brief.history'))}</h3>" + self._table(t).data)

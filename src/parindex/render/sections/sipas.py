@@ -1,0 +1,52 @@
+"""SIPAS: the published tiers and the two indices side by side."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import HTML, Markdown
+
+from .. import charts
+from ...data.collate import vsorted
+from ...data.tables import most_precise
+
+class Sipas:
+    """SIPAS: the published tiers and the two indices side by side. A part of ``Report``: ``self`` is the report."""
+
+    def sipas_tiers(self) -> HTML:
+        if self._before_first("sipas") is not None:
+            return HTML("")
+        L, res = self.L, self.a.sipas
+        pub = self.a.bundle.published_tiers
+        pub = pub[(pub["index"] == "sipas") & (pub["year"] == self.year)]
+        rows = []
+        # every list the year published (the tiers, or a top and bottom five), as what it is
+        tiers = list(dict.fromkeys(["highest", "lowest"] + list(pub["tier"])))
+        for tier in tiers:
+            published = vsorted(set(pub.loc[pub["tier"] == tier, "province"]))
+            rep = res.members(tier) if res.rules and tier in res.rules.labels else []
+            if published or rep:  # a tier nobody names and the record does not fill: no row
+                rows.append([L.get(f"tier.{tier}", tier.replace("_", " ")), ", ".join(published) or "—",
+                             ", ".join(rep) or "—",
+                             self.cite(list(dict.fromkeys(pub.loc[pub["tier"] == tier, "source_id"]))) if published else "—"])
+        df = pd.DataFrame(rows, columns=[L("col.group"), L("text.sipas_tiers_pub"), L("text.sipas_tiers_rep"),
+                                         L("col.source")])
+        facts = self._facts("sipas")
+        facts = facts[~facts["fact"].isin(["leader", "last_place", "max", "min", "range"])]
+        rows = []
+        for fact, g in facts.groupby("fact", sort=False):
+            # one line per fact: the most precise figure; a source that printed it rounded
+            # ("85" for 85.48) is said to agree, not shown as a second figure
+            best, _ = most_precise(g)
+            others = [v for v in dict.fromkeys(g["value"]) if v != best]
+            shown = best + (" " + L("text.also_rounded", values=", ".join(others)) if others else "")
+            rows.append([L.get(f"fact.{fact}", fact), shown, self.cite(list(g["source_id"]))])
+        ft = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.source")])
+        return HTML(self._table(df, "w-tiers").data + self._table(ft, "w-facts").data)
+
+    def scatter(self) -> HTML | Markdown:
+        par, sip = self.a.par_index, self.a.sipas
+        both = par.classified["value"].notna() & sip.classified["value"].notna()
+        if both.sum() < 2:
+            return Markdown(self.L("text.scatter_n", n=int(both.sum())))
+        return self._fig(lambda: charts.scatter_chart(par, sip, self.L, self.L("report.scatter")),
+                    f"{self.L('report.scatter')}: {self.L('text.scatter_n', n=int(both.sum()))}")

@@ -1,0 +1,205 @@
+"""The yearly report: ``Report`` is its sections, topic by topic (one module each), on the
+shared core here (the analysis, the references, the helpers every topic uses)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+from IPython.display import HTML
+from matplotlib.figure import Figure
+
+from .. import charts
+from ...errors import ParindexError, clean
+from ...data.labels import Labels
+from ...infer.analysis import IndexResult, YearAnalysis, parse_without
+from .common import INDEX_NAMES, _cached_analyse, _fig, _table, md_text
+from .front import FrontMatter
+from .rankings import Rankings
+from .regions import Regions
+from .sipas import Sipas
+from .timeline import Timeline
+from .references import References
+from .appendix import Appendix
+
+class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Appendix):
+    """One year's report content in one language."""
+
+    def __init__(self, year: int, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
+                 assume_announced: bool | None = None, rules_file: str = "", without: str = ""):
+        """``assume_announced`` is accepted from older notebooks and ignored: the announced counts
+        are claims by default; ``without`` ("counts", "regions", "secondary", comma-separated)
+        shows what the rest of the record proves on its own."""
+        self.year = year
+        self.lang = lang
+        self.L = Labels(lang)
+        self.a: YearAnalysis = _cached_analyse(year, par_index_file or "", sipas_file or "", rules_file or "",
+                                               ",".join(sorted(parse_without(without))))
+        self.L.n_units = len(self.a.par_index.table.data)
+        charts.setup_style()
+
+    def table(self, idx: str = "par_index") -> pd.DataFrame:
+        """The DataFrame a section is drawn from: one row per unit with value as published,
+        ranks, group and how it is known, joint bounds, status and sources (``idx``:
+        par_index, sipas or ministries). The same rows as ``parindex export``."""
+        from ...infer.tidy import tidy
+
+        names = ("par_index", "sipas", "ministries")
+        if idx not in names:
+            raise ParindexError(f"no table '{clean(str(idx), 40)}'", fix="use one of " + ", ".join(names))
+        if idx == "ministries":
+            if self.a.ministries is None:
+                raise ParindexError(f"no data on the ministries for {self.a.year}",
+                                    fix="use 'par_index' or 'sipas', or a year with data on the ministries")
+            return tidy(self.a, "ministries").reset_index(drop=True)
+        df = tidy(self.a, "provinces")
+        return df[df["index_name"] == idx].reset_index(drop=True)
+
+    def _table(self, df: pd.DataFrame, cls: str = "") -> HTML:
+        return _table(df, cls, self.L)
+
+    def _fig(self, fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, crop: bool = False) -> HTML:
+        # figures are numbered in the order the document shows them ("Hình 3" / "Figure 3")
+        self._n_fig = getattr(self, "_n_fig", 0) + 1
+        caption = self.L("fig.number", n=self._n_fig, caption=caption if caption is not None else alt)
+        return _fig(fig, alt, caption, self.L, crop)
+
+    # -- references ------------------------------------------------------------
+    @property
+    def refs(self) -> dict[str, int]:
+        """Source id -> reference number, in the order the report first relies on each source:
+        the year's national facts and rules, the legal basis, then the units' figures in table
+        order. Every citation in every section uses these numbers; no raw id is printed."""
+        if getattr(self, "_refs", None) is None:
+            b, order = self.a.bundle, []
+            for idx in INDEX_NAMES:
+                order += list(self._facts(idx)["source_id"])
+                rs = self.a.result(idx).rules
+                order += [x for r in (rs.rules if rs else ()) for x in r.source_ids]
+            order += list(self._legal()["source_id"])
+            for idx in INDEX_NAMES:  # an index not yet measured that year: its first year's basis
+                first = b.first_year(idx)
+                if first is not None and self.year < first[0]:
+                    order += first[1]
+            results = [self.a.result(i) for i in INDEX_NAMES] + ([self.a.ministries] if self.a.ministries else [])
+            for res in results:
+                d = res.table.data
+                for code in d.index:
+                    for col in ("value_sources", "rank_sources"):
+                        if not pd.isna(d.at[code, col]):
+                            order += str(d.at[code, col]).split(";")
+                order += [x for i in res.audit for x in i.source_ids]
+                if len(res.components):
+                    order += list(res.components["source_id"])
+            pub = b.published_tiers
+            order += list(pub.loc[pub["year"] == self.year, "source_id"])
+            from ...infer.trends import trend
+
+            for idx in INDEX_NAMES:  # the trend's figures of every year, as the series cites them
+                tr = trend(b, idx, through=self.year)
+                for col in [c for c in tr.columns if c.endswith("_sources")]:
+                    order += [x for v in tr[col] for x in str(v).replace(", ", ";").split(";") if x]
+            nf = b.national_facts  # the regional means of every year (the regions section)
+            order += list(nf.loc[nf["index"].isin(INDEX_NAMES) & nf["fact"].str.startswith("regional_mean_")
+                                 & (nf["year"] <= self.year), "source_id"])
+            if b.region_ranks is not None:
+                order += list(b.region_ranks.loc[b.region_ranks["year"] == self.year, "source_id"])
+            self._refs = self._number(order)
+        return self._refs
+
+    def _number(self, order: list[str]) -> dict[str, int]:
+        """Reference numbers by first use; ids that are not sources (a user's file) get none."""
+        known = set(self.a.bundle.sources["source_id"])
+        out: dict[str, int] = {}
+        for sid in order:
+            if sid in known and sid not in out:
+                out[sid] = len(out) + 1
+        return out
+
+    def cite(self, ids) -> str:
+        """'[3, 7]' for source ids; a user's own file is named instead (never a raw id)."""
+        if ids is None or (not isinstance(ids, (list, tuple, set)) and pd.isna(ids)):
+            return "—"
+        if isinstance(ids, str):
+            ids = [ids]
+        ids = [y.strip() for x in ids if x is not None and not (isinstance(x, float) and pd.isna(x))
+               for y in str(x).replace(",", ";").split(";") if y.strip()]
+        nums = sorted({self.refs[x] for x in ids if x in self.refs})
+        files = [x.removeprefix("file:") for x in ids if x.startswith("file:")]
+        parts = ([f"[{', '.join(map(str, nums))}]"] if nums else []) + files
+        return " ".join(parts) or "—"
+
+    def _document(self, name: str) -> str:
+        """A legal document's name in the edition's words: "Quyết định 641/QĐ-BNV" is
+        "Decision 641/QĐ-BNV" in English (the number and its symbol are the document's own)."""
+        kind, _, number = str(name).rpartition(" ")
+        return f"{self.L.get(f'document.{kind}', kind)} {number}".strip()
+
+    def _document_title(self, title: str) -> str:
+        """A decree's title in a reference: as issued in the Vietnamese edition; in the English
+        one its kind in English and its number ("Decision 641/QĐ-BNV"), without the Vietnamese
+        description after the colon."""
+        head, sep, _rest = title.partition(":")
+        kind, _, number = head.rpartition(" ")
+        if self.lang == "vi" or f"document.{kind}" not in self.L._t:
+            return title
+        return self._document(head)
+
+    def _legal(self) -> pd.DataFrame:
+        lb = self.a.bundle.legal_basis
+        return lb[(lb["first_year"] <= self.year) & (lb["last_year"] >= self.year)]
+
+    COMPACT_BELOW = 12  # published values (both indices): fewer, and the report is one flowing text
+
+    @property
+    def compact(self) -> bool:
+        """A year with few published values gets a compact report: sections follow each other
+        instead of each starting a page (render/exporters.py / build/parts.py, pages.thin_groups)."""
+        return self.a.par_index.table.n_value + self.a.sipas.table.n_value < self.COMPACT_BELOW
+
+    @property
+    def merged_units(self) -> bool:
+        """True for a year assessed on the 34 units formed on 1 July 2025."""
+        from ...data.registry import first_year_of_2025_units
+
+        return self.year >= first_year_of_2025_units()
+
+    # -- helpers -------------------------------------------------------------
+    def _origin(self, res: IndexResult, markdown: bool = True) -> str:
+        """Where a table came from; a user's file name is text, never markup: escaped for the
+        Markdown it goes into (``markdown``), or left plain for the caller to HTML-escape."""
+        if res.table.origin == "bundled":
+            return self.L("report.bundled")
+        name = Path(res.table.origin).name
+        return md_text(name) if markdown else name
+
+    def _status_line(self, idx: str, markdown: bool = True) -> str:
+        res = self.a.result(idx)
+        name = self.L(f"index_short.{idx}")
+        if res.table.complete:
+            return self.L("report.complete_line", index=name, origin=self._origin(res, markdown=markdown))
+        d = res.table.data
+        if res.table.origin != "bundled":  # the user's table: said as theirs, not as published
+            return self.L("report.user_line", index=name, file=Path(res.table.origin).name, n_value=res.table.n_value,
+                          n_units=len(d), n_rank=int(d["rank"].notna().sum()), n_unknown=res.table.n_unknown)
+        return self.L("report.status_line", index=name, n_value=res.table.n_value,
+                      n_rank=int(d["rank"].notna().sum()), n_unknown=res.table.n_unknown)
+
+    def _facts(self, idx: str) -> pd.DataFrame:
+        f = self.a.bundle.national_facts
+        return f[(f["index"] == idx) & (f["year"] == self.year)]
+
+    def _basis(self, basis: str) -> str:
+        """'stated/inferred' -> localised 'stated / inferred'; no bound (a 'rest' group) -> '—'."""
+        return " / ".join(self.L(f"basis.{b}") for b in basis.split("/")) if basis else "—"
+
+    def _group_name(self, idx: str, label: str) -> str:
+        return self.L.get(f"group.{label}" if idx == "par_index" else f"tier.{label}", label)
+
+    def _before_first(self, idx: str) -> str | None:
+        """The one line a section of an index says in a year before the index existed, else None."""
+        first = self.a.bundle.first_year(idx)
+        if first is None or self.year >= first[0] or self.a.result(idx).table.origin != "bundled":
+            return None
+        return self.L("text.before_first", index=self.L(f"index_short.{idx}"), first=first[0], cite=self.cite(first[1]))
