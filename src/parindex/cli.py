@@ -434,7 +434,7 @@ def units_cmd(
     basis), and on request an empty table to fill in."""
     import pandas as pd
 
-    from .registry import crosswalk, registry_for
+    from .data.registry import crosswalk, registry_for
 
     try:
         if not 1990 <= year <= 2100:
@@ -452,7 +452,7 @@ def units_cmd(
             units["former_units"] = units["name_vi"].map(former)
             units["legal_basis"] = units["name_vi"].map(basis)
         else:
-            from .analysis import load_bundle
+            from .infer.analysis import load_bundle
 
             titles = load_bundle().sources.set_index("source_id")["title"]
             units["former_units"] = pd.NA
