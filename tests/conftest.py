@@ -87,7 +87,7 @@ def _analysis(shared_root: Path, name: str, compute: Callable[[], object]):
 
 @pytest.fixture(scope="session")
 def bundle():
-    from parindex.analysis import load_bundle
+    from parindex.infer.analysis import load_bundle
 
     return load_bundle()
 
@@ -99,7 +99,7 @@ def registry(bundle):
 
 @pytest.fixture(scope="session")
 def bundled_2020(shared_root):
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     return _analysis(shared_root, "2020", lambda: analyse(2020))
 
@@ -107,14 +107,14 @@ def bundled_2020(shared_root):
 @pytest.fixture(scope="session")
 def record_2020(shared_root):
     """2020 without the announced counts: what the values, ranks and lists prove on their own."""
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     return _analysis(shared_root, "2020-without-counts", lambda: analyse(2020, without="counts"))
 
 
 @pytest.fixture(scope="session")
 def complete_2020(shared_root):
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     return _analysis(shared_root, "2020-complete", lambda: analyse(2020, SYN_PAR, SYN_SIPAS))
 

@@ -79,7 +79,7 @@ def test_appendix_sorts_by_number_and_by_vietnamese_name(pages, lang):
     import html as htmlmod
     import json
 
-    from parindex.collate import vsorted
+    from parindex.data.collate import vsorted
 
     page = pages / f"yearly_report_2020_{lang}.html"
     text = page.read_text(encoding="utf-8")

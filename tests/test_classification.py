@@ -1,10 +1,10 @@
 import pandas as pd
 import pytest
 
-from parindex.classify import classify, full_precision_rank, ruleset
-from parindex.collate import vsorted
-from parindex.inference import infer
-from parindex.tables import IndexTable, decimals, empty_frame
+from parindex.infer.classify import classify, full_precision_rank, ruleset
+from parindex.data.collate import vsorted
+from parindex.infer.inference import infer
+from parindex.data.tables import IndexTable, decimals, empty_frame
 
 
 def classify_table(t: IndexTable, rs, bundle=None, facts=None):

@@ -133,7 +133,7 @@ def test_xlsx_with_percent_cells_and_codes(tmp_path):
     ws.append(["Mã tỉnh", "PAR INDEX", "Xếp hạng"])
     for line in GOOD.splitlines()[1:]:
         name, val, rank, _ = line.split(",", 3)
-        from parindex.analysis import load_bundle
+        from parindex.infer.analysis import load_bundle
 
         code = load_bundle().registry.lookup(name).code
         ws.append([int(code), float(val) / 100, int(rank)])
@@ -390,7 +390,7 @@ def test_a_year_without_data_is_refused_before_any_folder(tmp_path):
 
 
 def test_bundled_years_read_without_pandas_match_the_bundle(bundle):
-    from parindex.paths import bundled_years
+    from parindex.data.paths import bundled_years
 
     assert bundled_years() == bundle.years()
 
@@ -518,8 +518,8 @@ def test_cache_encoding_round_trips_plain_values():
     import numpy as np
     import pandas as pd
 
-    from parindex import cache
-    from parindex.classify import Rule
+    from parindex.infer import cache
+    from parindex.infer.classify import Rule
 
     value = {"t": (1, 2.5, None), "s": frozenset({(1, 2), (3, 4)}), ("k", 1): [Fraction(1, 3), np.float64(0.1),
              np.int64(7), np.bool_(True), float("nan")], "r": Rule("A", 1, "band", lower=90.0),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from parindex.collate import sort_key, vsorted
+from parindex.data.collate import sort_key, vsorted
 
 
 def test_alphabet_then_tones():
@@ -22,7 +22,7 @@ def test_alphabet_then_tones():
 
 
 def test_summary_lists_follow_dictionary_order(bundled_2020):
-    from parindex.analysis import summary
+    from parindex.infer.analysis import summary
 
     doc = summary(bundled_2020)
     for names in [doc["par_index"]["unknown"], *doc["par_index"]["members"].values(),
@@ -35,7 +35,7 @@ def test_summary_lists_follow_dictionary_order(bundled_2020):
 # -- the decimal mark ---------------------------------------------------------------------------
 
 def test_vietnamese_edition_writes_the_decimal_comma_only_on_numbers():
-    from parindex.labels import Labels
+    from parindex.data.labels import Labels
 
     vi, en = Labels("vi"), Labels("en")
     assert vi.number("89.21") == "89,21" and en.number("89.21") == "89.21"
@@ -51,8 +51,8 @@ def test_vietnamese_edition_writes_the_decimal_comma_only_on_numbers():
 
 
 def test_chart_numbers_take_the_edition_mark():
-    from parindex import charts
-    from parindex.labels import Labels
+    from parindex.render import charts
+    from parindex.data.labels import Labels
 
     fig, ax = charts.subplots(figsize=(3, 2))
     ax.plot([0, 0.5, 1.5], [1, 2, 3])
@@ -73,7 +73,7 @@ def test_charts_have_a_phone_version_that_fits_390px():
     import base64
     import re
 
-    from parindex.sections import Report
+    from parindex.render.sections import Report
 
     r = Report(2020, lang="vi")
     for out in (r.ranking("par_index"), r.distribution("par_index"), r.components(), r.scatter(), r.trend("sipas")):
@@ -88,7 +88,7 @@ def test_charts_have_a_phone_version_that_fits_390px():
 # -- thousands and the minus sign ------------------------------------------------------------------
 
 def test_thousands_and_minus_in_both_editions():
-    from parindex.labels import MINUS, Labels
+    from parindex.data.labels import MINUS, Labels
 
     vi, en = Labels("vi"), Labels("en")
     wj = "\u2060"
@@ -112,8 +112,8 @@ def test_thousands_and_minus_in_both_editions():
 
 
 def test_chart_text_takes_the_minus_in_english_too():
-    from parindex import charts
-    from parindex.labels import MINUS, Labels
+    from parindex.render import charts
+    from parindex.data.labels import MINUS, Labels
 
     fig, ax = charts.subplots(figsize=(3, 2))
     ax.text(0.1, 0.5, "-2.94")

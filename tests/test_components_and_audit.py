@@ -50,7 +50,7 @@ def test_audit_on_complete_table_reproduces_everything_checkable(complete_2020):
 
 def test_audit_flags_a_typing_error_in_a_users_table(tmp_path, bundle):
     from conftest import SYN_PAR
-    from parindex.analysis import analyse_index
+    from parindex.infer.analysis import analyse_index
 
     text = SYN_PAR.read_text(encoding="utf-8").replace("Hải Phòng,90.51", "Hải Phòng,89.51")
     f = tmp_path / "typo.csv"

@@ -1,4 +1,4 @@
-from parindex.tables import consolidate
+from parindex.data.tables import consolidate
 
 
 def test_2020_par_index_coverage_matches_the_research_notes(bundle, registry):
@@ -35,7 +35,7 @@ def test_a_derived_rank_colliding_with_a_stated_rank_is_kept_for_the_audit(bundl
 
 
 def test_values_print_as_published(bundle):
-    from parindex.tables import consolidate, value_as_published
+    from parindex.data.tables import consolidate, value_as_published
 
     s = consolidate(bundle.observations, "sipas", 2020, bundle.registry).data.set_index("province")
     assert value_as_published(s, "Cần Thơ") == "≈84" and value_as_published(s, "Quảng Ninh") == "95.76"
@@ -45,7 +45,7 @@ def test_values_print_as_published(bundle):
 
 
 def test_disagreements_list_every_figure_and_the_one_kept(bundle):
-    from parindex.tables import consolidate, disagreements
+    from parindex.data.tables import consolidate, disagreements
 
     t = consolidate(bundle.observations, "par_index", 2020, bundle.registry)
     d = disagreements(bundle.observations, t).set_index("province")

@@ -1,6 +1,6 @@
 """An independent check of the inference: the same questions, a second and plain formulation.
 
-The main programme (parindex.inference) works on the sorted table, with open places and
+The main programme (parindex.infer.inference) works on the sorted table, with open places and
 Hall's condition for the provinces it does not place. This one has a variable per province
 and a binary per ordered pair "x_j is strictly above x_i", nothing else clever: small and slow,
 but a different road to the same minima and maxima. On a 63-province record it does not finish
@@ -17,7 +17,7 @@ import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
-from parindex import inference as inf
+from parindex.infer import inference as inf
 
 M = 10_002  # values and cut-offs live in [0, 10000] hundredths
 SUPPORTED = {"value", "rank", "leader", "last", "max", "min", "range", "mean", "count", "n_groups", "tier"}

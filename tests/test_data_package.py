@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from parindex.datapackage import read_resource, rehash, sha256, verify
+from parindex.data.datapackage import read_resource, rehash, sha256, verify
 from parindex.errors import DataPackageError
 
 from conftest import ROOT, run_cli
@@ -64,7 +64,7 @@ def test_cutoffs_in_rules_match_the_stated_national_facts(bundle):
 
 
 def test_year_without_rule_gets_none(bundle):
-    from parindex.classify import ruleset
+    from parindex.infer.classify import ruleset
 
     assert ruleset(bundle.rules, "par_index", 2019) is None  # 2019 bands were never published
     assert ruleset(bundle.rules, "par_index", 2018).labels == ["A", "B", "C", "D"]
@@ -170,7 +170,7 @@ def _source_row(data, source_id: str) -> int:
     ("sources.csv", "vietnamplus-vn-99086f", "published", "2099-01-01", "is in the future"),
 ])
 def test_verify_refuses_an_unciteable_source(tmp_path, file, source, column, value, expect):
-    from parindex.datapackage import check_provenance
+    from parindex.data.datapackage import check_provenance
 
     data = _copy_data(tmp_path)
     row = _source_row(data, source)
@@ -185,7 +185,7 @@ def test_verify_refuses_an_unciteable_source(tmp_path, file, source, column, val
 
 
 def test_an_undated_source_needs_a_note_and_a_future_date_is_allowed_with_one(tmp_path):
-    from parindex.datapackage import check_provenance
+    from parindex.data.datapackage import check_provenance
 
     data = _copy_data(tmp_path)
     row = _source_row(data, "vietnamplus-vn-99086f")
@@ -205,7 +205,7 @@ def test_an_undated_source_needs_a_note_and_a_future_date_is_allowed_with_one(tm
     ("changes.csv", "source_id", "no-such-source"),
 ])
 def test_verify_refuses_a_row_citing_an_unknown_source(tmp_path, file, column, value):
-    from parindex.datapackage import check_provenance
+    from parindex.data.datapackage import check_provenance
 
     data = _copy_data(tmp_path)
     _edit_csv(data / file, 2 if file != "classification_rules.csv" else 8, column, value)
@@ -236,7 +236,7 @@ def test_data_verify_cli_refuses_in_one_line_with_exit_2(tmp_path):
 def test_bundled_sources_are_all_followable_classed_dated_and_cited(bundle):
     import csv
 
-    from parindex.datapackage import check_provenance
+    from parindex.data.datapackage import check_provenance
 
     check_provenance()
     src = bundle.sources.set_index("source_id")

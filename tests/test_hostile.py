@@ -35,7 +35,7 @@ def _listener() -> tuple[socket.socket, list[bytes]]:
 
 
 def test_pdf_renderer_fetches_no_url_and_embeds_no_file():
-    from parindex.pdf import render_body
+    from parindex.render.pdf import render_body
 
     srv, hits = _listener()
     port = srv.getsockname()[1]
@@ -69,7 +69,7 @@ def test_a_hostile_file_name_is_shown_as_text(tmp_path):
 def test_the_brief_index_escapes_names_and_file_names(tmp_path, registry):
     import dataclasses
 
-    from parindex.briefs import write_brief_index
+    from parindex.build.briefs import write_brief_index
 
     p = registry.resolve("Bắc Giang")
     odd = dataclasses.replace(p, name_vi="<script>alert(1)</script>", name_ascii="a' onmouseover='x")
@@ -82,7 +82,7 @@ def test_the_brief_index_escapes_names_and_file_names(tmp_path, registry):
 def test_a_very_long_number_stays_on_the_page():
     from weasyprint import HTML
 
-    from parindex.pages import html_page
+    from parindex.render.pages import html_page
 
     long = "91." + "0" * 299 + "1"
     body = (f"<p>value {long}</p><table class='ptable'><thead><tr><th>province</th><th>value</th></tr></thead>"

@@ -1,5 +1,5 @@
 """The HTML appendix: sort keys computed in Python (numbers whatever the decimal mark, names in
-parindex.collate's order), reference markers linked, the table as a CSV data: link."""
+parindex.data.collate's order), reference markers linked, the table as a CSV data: link."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import re
 import pandas as pd
 import pytest
 
-from parindex.collate import vsorted
-from parindex.htmltable import csv_link, name_key, sort_keys, sortable
-from parindex.pages import html_page, link_citations
+from parindex.data.collate import vsorted
+from parindex.render.htmltable import csv_link, name_key, sort_keys, sortable
+from parindex.render.pages import html_page, link_citations
 
 NAMES = ["Thanh Hóa", "TP. Hồ Chí Minh", "Hà Nội", "Điện Biên", "Đà Nẵng", "Bạc Liêu", "Bà Rịa - Vũng Tàu",
          "Bình Định", "Hòa Bình", "Hậu Giang", "Vĩnh Phúc", "Thái Bình"]
@@ -41,7 +41,7 @@ def test_numeric_columns_sort_by_number_and_missing_is_empty():
 @pytest.mark.usefixtures("bundled_2020")  # sections of 2020: its inference, solved once a run
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_appendix_cells_carry_their_sort_keys(lang):
-    from parindex import sections
+    from parindex.render import sections
 
     r = sections.Report(2020, lang=lang)
     out = r.appendix("par_index").data
@@ -65,7 +65,7 @@ def test_appendix_cells_carry_their_sort_keys(lang):
 
 @pytest.mark.usefixtures("bundled_2020")  # sections of 2020: its inference, solved once a run
 def test_appendix_downloads_as_csv_from_a_data_link():
-    from parindex import sections
+    from parindex.render import sections
 
     out = sections.Report(2020, lang="vi").appendix("par_index").data
     m = re.search(r"<p class='download'><a href='data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)' "

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from parindex import inference as inf
-from parindex.inference import Claim, Problem, band_of, text_interval
+from parindex.infer import inference as inf
+from parindex.infer.inference import Claim, Problem, band_of, text_interval
 
 G = inf.GRID
 
@@ -122,8 +122,8 @@ def test_a_leader_without_a_rank_is_at_least_everyone():
 
 
 def test_threads_give_the_serial_answers(bundle):
-    from parindex.classify import ruleset
-    from parindex.tables import consolidate
+    from parindex.infer.classify import ruleset
+    from parindex.data.tables import consolidate
 
     t = consolidate(bundle.observations, "sipas", 2020, bundle.registry)
     claims, _ = inf.claims_for(t.data, "sipas", 2020, ruleset(bundle.rules, "sipas", 2020),
@@ -169,7 +169,7 @@ def slot_bounds(data: pd.DataFrame, n: int = 63, floor: float = 0.0, ceil: float
 
 @pytest.fixture(scope="module")
 def par2020(bundle):
-    from parindex.tables import consolidate
+    from parindex.data.tables import consolidate
 
     return consolidate(bundle.observations, "par_index", 2020, bundle.registry).data
 
@@ -197,7 +197,7 @@ def test_2020_counts_follow_from_the_published_ranks(record_2020, par2020):
 
 
 def test_2020_sipas_tiers_are_bounded_by_the_ranks(record_2020, bundled_2020, bundle):
-    from parindex.tables import consolidate
+    from parindex.data.tables import consolidate
 
     d = consolidate(bundle.observations, "sipas", 2020, bundle.registry).data
     b = slot_bounds(d, floor=75.68, ceil=95.76)
@@ -226,7 +226,7 @@ def test_vinh_phuc_is_certainly_in_the_highest_tier(bundled_2020):
 
 
 def test_the_rank_only_bottom_provinces_have_one_answer(record_2020, bundle):
-    from parindex.review import bounds
+    from parindex.infer.review import bounds
 
     c = record_2020.par_index.classified.set_index("province")
     b = bounds(record_2020.par_index).set_index("province")
@@ -261,7 +261,7 @@ def test_announced_counts_place_the_bottom_five(bundled_2020, record_2020):
 
 @pytest.mark.slow  # solves a bundled year cold
 def test_2018_conflicting_counts_are_contradicted_and_named(bundle):
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     a = {i.fact: i for i in analyse(2018).par_index.audit}
     assert a["n_above_80"].status == "contradicted"
@@ -273,7 +273,7 @@ def test_2018_conflicting_counts_are_contradicted_and_named(bundle):
 
 @pytest.mark.slow  # solves a bundled year cold
 def test_2012_maximum_is_not_contradicted_by_a_secondary_source(bundle):
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     res = analyse(2012).par_index
     a = {i.fact: i for i in res.audit}
@@ -282,7 +282,7 @@ def test_2012_maximum_is_not_contradicted_by_a_secondary_source(bundle):
 
 
 def test_a_hiphong_2023_tie_between_sources_stays_unknown(bundle):
-    from parindex.tables import consolidate
+    from parindex.data.tables import consolidate
 
     d = consolidate(bundle.observations, "par_index", 2023, bundle.registry).data.set_index("province")
     assert pd.isna(d.at["Hải Phòng", "value"]) and d.at["Hải Phòng", "conflict_values"] in ("91.87|91.81", "91.81|91.87")
@@ -324,7 +324,7 @@ def test_summary_json_carries_ranges_and_assumptions():
 def test_one_answer_everywhere(bundled_2020):
     """The JSON, the report's appendix, the review's bounds table and the briefs state the same bounds."""
     from conftest import summary_json
-    from parindex.sections import Brief, Report, Review
+    from parindex.render.sections import Brief, Report, Review
 
     doc = summary_json("--year", "2020")
     appendix = Report(2020, lang="en").appendix("par_index").data

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from conftest import ROOT
-from parindex.lifecycle import OWNER, make_scratch, remove_stale, runtime_parent, stale
+from parindex.proc.lifecycle import OWNER, make_scratch, remove_stale, runtime_parent, stale
 
 
 def _start(out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
@@ -25,7 +25,7 @@ def _start(out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # until the kernel and the PDF workers exist
         kids = parent.children(recursive=True)
-        if any("parindex.kernel" in " ".join(k.cmdline()) for k in kids if k.is_running()) and len(kids) >= 3:
+        if any("parindex.build.kernel" in " ".join(k.cmdline()) for k in kids if k.is_running()) and len(kids) >= 3:
             return p, kids
         time.sleep(0.1)
     p.kill()
@@ -63,7 +63,7 @@ def test_a_stopped_build_leaves_no_process(tmp_path, sig):
     assert not (out / "yearly_report_2020_vi.pdf").exists() or sig == signal.SIGKILL
 
 
-MAKE = "import sys; from pathlib import Path; from parindex.lifecycle import make_scratch; print(make_scratch(sys.argv[1], Path(sys.argv[2])))"
+MAKE = "import sys; from pathlib import Path; from parindex.proc.lifecycle import make_scratch; print(make_scratch(sys.argv[1], Path(sys.argv[2])))"
 
 
 def _made_by_dead_process(name: str, parent: Path) -> tuple[Path, int]:
@@ -125,7 +125,7 @@ def test_a_private_parent_that_is_not_private_is_not_used(private_tmp):
 
 
 def test_publish_scratch_look_alikes_survive(tmp_path):
-    from parindex import publish
+    from parindex.build import publish
 
     dest = tmp_path / "2020"
     dest.mkdir()
@@ -175,7 +175,7 @@ def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, de
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and p.poll() is None:  # until a kernel runs
         with __import__("contextlib").suppress(psutil.Error):
-            if any("parindex.kernel" in " ".join(k.cmdline()) for k in parent.children(recursive=True)):
+            if any("parindex.build.kernel" in " ".join(k.cmdline()) for k in parent.children(recursive=True)):
                 break
         time.sleep(0.1)
     time.sleep(delay)
@@ -207,7 +207,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args):
     while time.monotonic() < deadline and p.poll() is None:
         with __import__("contextlib").suppress(psutil.Error):
             kids = parent.children(recursive=True)
-            if any("parindex.kernel" in " ".join(k.cmdline()) for k in kids) and len(kids) >= 3:
+            if any("parindex.build.kernel" in " ".join(k.cmdline()) for k in kids) and len(kids) >= 3:
                 break
         time.sleep(0.1)
     time.sleep(2)

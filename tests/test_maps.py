@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from parindex import charts, maps
-from parindex.labels import Labels
+from parindex.render import charts
+from parindex.render import maps
+from parindex.data.labels import Labels
 
 NAMES = {"vi": ("Quần đảo Hoàng Sa", "Quần đảo Trường Sa"),
          "en": ("Hoàng Sa (Paracel) Islands", "Trường Sa (Spratly) Islands")}
@@ -72,7 +73,7 @@ def test_report_map_shows_both_archipelagos(bundled_2020, registry, lang):
 def test_map_of_the_34_units_shows_both_archipelagos(registry, lang):
     import pandas as pd
 
-    from parindex.registry import crosswalk
+    from parindex.data.registry import crosswalk
 
     cw = crosswalk()
     iso = registry.table.set_index("code")["iso_3166_2"]
@@ -103,7 +104,7 @@ def _svgs(html: str) -> list[str]:
 def test_report_and_brief_sections_draw_the_inset(lang):
     """Through the sections the documents are built from: the map (page and phone version) and
     the brief's locator carry both archipelagos and their names; the locator has a caption."""
-    from parindex import sections
+    from parindex.render import sections
 
     hs, ts = NAMES[lang]
     out = sections.Report(2020, lang=lang).map("par_index").data

@@ -143,7 +143,7 @@ def test_a_failing_cell_keeps_its_evidence_and_the_previous_report(report_2020_e
 
 @pytest.mark.usefixtures("bundled_2020")  # 2020 solved once a run, read from the shared cache
 def test_each_brief_starts_from_a_clean_namespace(tmp_path):
-    from parindex.briefs import build_briefs
+    from parindex.build.briefs import build_briefs
 
     nb = nbformat.read(ROOT / "notebooks" / "province_brief.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(

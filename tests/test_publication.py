@@ -25,7 +25,7 @@ VIETNAMESE = {"và", "của", "các", "tỉnh", "không", "được", "giá", "t
 
 def _names(bundle) -> set[str]:
     """Proper names that may appear in either edition."""
-    from parindex.registry import registry_for
+    from parindex.data.registry import registry_for
 
     names = {p.name_vi for p in bundle.registry} | {p.name_vi for p in registry_for(2025)}
     names |= set(bundle.sources["publisher"].dropna())

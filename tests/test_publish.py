@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from parindex import publish
+from parindex.build import publish
 
 NAMES = ["r.ipynb", "r.html", "r.pdf", "r.build.json"]
 
@@ -22,7 +22,7 @@ NAMES = ["r.ipynb", "r.html", "r.pdf", "r.build.json"]
 CRASH = """
 import os, sys
 from pathlib import Path
-from parindex import publish
+from parindex.build import publish
 
 dest, k, names = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
 scratch = publish.scratch_folder(dest)

@@ -3,7 +3,7 @@ import unicodedata
 import pytest
 
 from parindex.errors import ParindexError
-from parindex.registry import fold
+from parindex.data.registry import fold
 
 
 def test_registry_has_63_units_with_unique_codes_and_regions(registry):

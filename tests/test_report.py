@@ -134,7 +134,7 @@ def test_bad_user_table_fails_before_the_kernel(previous_report, tmp_path):
 
 @slow
 def test_failing_cell_keeps_the_old_report(previous_report, tmp_path):
-    from parindex.report import build
+    from parindex.build.report import build
 
     nb = nbformat.read(ROOT / "notebooks" / "yearly_report.ipynb", as_version=4)
     nb.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('boom in a cell')"))
@@ -156,7 +156,7 @@ def test_failing_cell_keeps_the_old_report(previous_report, tmp_path):
 
 
 def test_parameters_are_validated_before_running(tmp_path):
-    from parindex.parameters import validate_parameters
+    from parindex.build.parameters import validate_parameters
 
     nb = ROOT / "notebooks" / "yearly_report.ipynb"
     with pytest.raises(ParindexError, match="unknown parameter 'yaer'"):
@@ -214,8 +214,8 @@ def test_pdf_pages_numbered_titled_and_bookmarked(bundled_report):
 @slow
 def test_report_is_the_same_however_it_is_split(bundled_report, tmp_path):
     """The HTML file is the parts' HTML joined; the pipelined PDF equals the exporter's PDF."""
-    from parindex.export import ReportHTMLExporter, part_notebook, part_ranges, render_pdf
-    from parindex.pages import html_page
+    from parindex.render.exporters import ReportHTMLExporter, part_notebook, part_ranges, render_pdf
+    from parindex.render.pages import html_page
 
     nb = nbformat.read(bundled_report / "yearly_report_2020_vi.ipynb", as_version=4)
     ranges = part_ranges(nb)
@@ -244,7 +244,7 @@ def _small_notebook(path, *code):
 def test_report_kernel_is_this_python_with_an_empty_namespace(tmp_path):
     import sys
 
-    from parindex.report import build
+    from parindex.build.report import build
 
     nb_path = _small_notebook(tmp_path / "probe.ipynb", "import sys\nprint(sys.executable)",
                               "print(sorted(k for k in globals() if not k.startswith('_')))")
@@ -258,7 +258,7 @@ def test_report_kernel_is_this_python_with_an_empty_namespace(tmp_path):
 
 @slow
 def test_dying_kernel_is_one_error_and_keeps_the_old_report(tmp_path):
-    from parindex.report import build
+    from parindex.build.report import build
 
     nb_path = _small_notebook(tmp_path / "dies.ipynb", "import os\nos._exit(3)")
     out = tmp_path / "out"
@@ -277,7 +277,7 @@ def test_kernel_that_answers_late_is_still_reached(tmp_path):
     import signal
     import threading
 
-    from parindex.kernel import ReportKernel
+    from parindex.build.kernel import ReportKernel
 
     k = ReportKernel(tmp_path, tmp_path / "kernel.log")
     try:

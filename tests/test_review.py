@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from conftest import SYN_PAR, SYN_SIPAS, run_cli
-from parindex import review
-from parindex.classify import classify
-from parindex.tables import IndexTable
+from parindex.infer import review
+from parindex.infer.classify import classify
+from parindex.data.tables import IndexTable
 
 
 def test_sensitivity_at_official_cutoffs_equals_the_report(bundled_2020, record_2020, complete_2020):
@@ -74,7 +74,7 @@ def test_monte_carlo_is_reproducible_with_its_seed(bundle, bundled_2020):
 
 
 def test_bounds_contain_every_known_value_when_it_is_hidden(bundle, bundled_2020):
-    from parindex.inference import infer
+    from parindex.infer.inference import infer
 
     res = bundled_2020.par_index
     known = res.table.data.index[res.table.data["value"].notna()]

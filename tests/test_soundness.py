@@ -8,8 +8,8 @@ import pathlib
 import pandas as pd
 import pytest
 
-from parindex import inference as inf
-from parindex.inference import Claim, Problem, band_of, text_interval
+from parindex.infer import inference as inf
+from parindex.infer.inference import Claim, Problem, band_of, text_interval
 
 G = inf.GRID
 SYN_PAR = pathlib.Path(__file__).parent / "fixtures" / "synthetic_par_index_2020.csv"
@@ -85,7 +85,7 @@ def test_a_contradiction_reaches_the_audit_instead_of_being_dropped(bundle, reco
     # SIPAS 2020: Thái Nguyên's derived rank 22 (87.66) and Bình Dương's stated rank 22 (88.07)
     # cannot both hold. Both ranks stay in the table; the inference sets the weaker one aside and
     # the audit names the conflict.
-    from parindex.tables import consolidate
+    from parindex.data.tables import consolidate
 
     d = consolidate(bundle.observations, "sipas", 2020, bundle.registry).data.set_index("province")
     assert int(d.at["Thái Nguyên", "rank"]) == 22 and int(d.at["Bình Dương", "rank"]) == 22
@@ -152,7 +152,7 @@ def test_2020_announced_counts_put_the_bottom_four_in_c(bundled_2020):
 
 @pytest.fixture(scope="module")
 def a2024():
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     return analyse(2024)
 
@@ -168,7 +168,7 @@ def test_2024_every_province_is_at_or_above_80(a2024):
 
 @pytest.mark.slow  # solves a bundled year cold
 def test_2024_regions_respect_their_published_means(a2024, bundle):
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     plain = analyse(2024, without="regions").par_index.classified
     c = a2024.par_index.classified
@@ -223,7 +223,7 @@ def test_a_regional_mean_bounds_its_members():
 
 @pytest.mark.slow  # solves a bundled year cold
 def test_year_on_year_facts_are_checked_against_the_provinces_known_in_both_years():
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     items = {i.fact: i for i in analyse(2024).par_index.audit}
     for fact in ("largest_rise", "largest_fall", "smallest_rise", "n_improved_vs_prev_year"):

@@ -22,7 +22,7 @@ RULES_HEAD = ("index,year,label,order,kind,lower,lower_inclusive,lower_basis,low
 
 @pytest.fixture(scope="module")
 def synthetic_2025(tmp_path_factory):
-    from parindex.registry import registry_for
+    from parindex.data.registry import registry_for
 
     rnd = random.Random(2025)
     path = tmp_path_factory.mktemp("y2025") / "synthetic_par_index_2025.csv"
@@ -46,7 +46,7 @@ def rules_2025(tmp_path_factory):
 
 
 def test_units_follow_the_year():
-    from parindex.registry import crosswalk, registry_for
+    from parindex.data.registry import crosswalk, registry_for
 
     assert len(registry_for(2024)) == 63 and len(registry_for(2025)) == 34
     assert registry_for(2024).resolve("Thành phố Huế").name_vi == "Thừa Thiên Huế"
@@ -111,7 +111,7 @@ def test_rules_file_never_replaces_recorded_rules_and_bad_cells_are_one_line(tmp
 
 @pytest.mark.slow  # solves a bundled year cold
 def test_2024_record_is_checked_jointly(bundle):
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     a = analyse(2024)
     lo, hi = a.par_index.count_ranges["A"]
@@ -128,14 +128,14 @@ def test_2024_record_is_checked_jointly(bundle):
 def test_a_published_top_five_places_the_unranked_member(bundle):
     """PAR 2022: ranks 1-4 are published and Đà Nẵng is in the top-5 list, so it is fifth:
     below Bắc Giang's 88.54 (rank 4)."""
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     c = analyse(2022).par_index.classified.set_index("province")
     assert c.at["Đà Nẵng", "hi"] <= 88.54 + 1e-9
 
 
 def test_conflicting_research_row_is_named_not_used(bundle):
-    from parindex.tables import consolidate
+    from parindex.data.tables import consolidate
 
     d = consolidate(bundle.observations, "sipas", 2021, bundle.registry).data.set_index("province")
     assert str(d.at["Đồng Tháp", "value"]) == "<NA>"
@@ -187,7 +187,7 @@ def test_2025_report_shows_units_beside_their_predecessors(synthetic_2025, rules
     ("par_index,2025,A,1,band,900,true,stated,,,,,,,,\n", "lower 900 is outside 0-100"),
 ])
 def test_a_rules_file_must_divide_the_scale(tmp_path, rows, words):
-    from parindex.classify import read_rules_file
+    from parindex.infer.classify import read_rules_file
     from parindex.errors import ParindexError
 
     f = tmp_path / "rules.csv"
@@ -198,7 +198,7 @@ def test_a_rules_file_must_divide_the_scale(tmp_path, rows, words):
 
 
 def test_bands_that_meet_are_rules(tmp_path, rules_2025):
-    from parindex.classify import read_rules_file
+    from parindex.infer.classify import read_rules_file
 
     assert list(read_rules_file(rules_2025, 2025)["label"]) == ["A", "B", "C"]
 

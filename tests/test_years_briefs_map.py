@@ -19,7 +19,7 @@ def test_years_with_data(bundle):
 
 @slow
 def test_year_without_a_stated_rule_uses_none(bundle):
-    from parindex.analysis import analyse
+    from parindex.infer.analysis import analyse
 
     a = analyse(2019)
     assert a.par_index.rules is None and a.par_index.groups == {}
@@ -28,7 +28,7 @@ def test_year_without_a_stated_rule_uses_none(bundle):
 
 
 def test_trend_has_sourced_points_and_gaps(bundle):
-    from parindex.trends import trend
+    from parindex.infer.trends import trend
 
     tr = trend(bundle, "par_index").set_index("year")
     assert list(tr.index) == list(range(2012, 2025))
@@ -47,10 +47,10 @@ def test_years_build_and_a_second_run_rebuilds_only_what_changed(tmp_path):
     others untouched. The other ten years are laid out as an unchanged earlier build leaves them
     (files and a record with the build key that build would have had): building them as well
     would prove nothing more about the skipping."""
-    from parindex.analysis import load_bundle
-    from parindex.parameters import build_key
-    from parindex.paths import notebooks_dir
-    from parindex.years import build_all
+    from parindex.infer.analysis import load_bundle
+    from parindex.build.parameters import build_key
+    from parindex.data.paths import notebooks_dir
+    from parindex.build.years import build_all
 
     years = load_bundle().years()
     built = [2013, 2019]
@@ -121,9 +121,9 @@ def test_unknown_province_for_brief_is_one_line(tmp_path):
 
 
 def test_map_has_one_shape_per_province_and_legend_matches_groups(bundled_2020, registry):
-    from parindex import maps
-    from parindex.charts import group_colours
-    from parindex.labels import Labels
+    from parindex.render import maps
+    from parindex.render.charts import group_colours
+    from parindex.data.labels import Labels
 
     geo = maps.shapes()
     assert maps.n_shapes() == 63
@@ -182,7 +182,7 @@ SECTION_CALLS = {
 @slow
 @pytest.mark.parametrize("year", [2012, 2013, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024])
 def test_every_section_of_every_document_renders_for_every_year(year):
-    from parindex import sections
+    from parindex.render import sections
 
     for cls, calls in SECTION_CALLS.items():
         for lang in (("vi", "en") if year == 2020 else ("en" if year % 2 else "vi",)):
@@ -212,8 +212,8 @@ def test_brief_index_uses_the_users_table(tmp_path):
 def test_leader_and_last_place_one_answer_in_series_and_brief(bundle, bundled_2020):
     """A published rank 1 names the year's leader and its value is the maximum; the national
     facts say the same the other way round. The series and the brief give that one answer."""
-    from parindex.brief import history
-    from parindex.trends import trend
+    from parindex.infer.profile import history
+    from parindex.infer.trends import trend
 
     sip = trend(bundle, "sipas").set_index("year")
     # no national fact for 2022: Quảng Ninh is published at rank 1 with 87.59
