@@ -91,7 +91,7 @@ def narrow(w: float = NARROW):
 
 def _lab(text: str) -> str:
     """A legend or title text, wrapped to the figure's width when it is narrow."""
-    return textwrap.fill(text, int(width() * 15)) if is_narrow() else text
+    return textwrap.fill(text, int(width() * 12)) if is_narrow() else text
 
 
 def subplots(*args, figsize: tuple[float, float], **kwargs):
@@ -192,18 +192,23 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
                                                label=_lab(L("chart.rank_only_legend"))))
     # the groups in one row, in order; the rank-only entry in a legend of its own under them
     rank_only = [handles.pop()] if d["value"].isna().any() else []
-    y0 = -0.55 / fig_h
+    # Both legends sit in a band of the figure under the axes (figure coordinates, in inches), and
+    # the axes are laid out above that band: they never cover the axis title, whatever the height.
+    row = 0.19  # inches per legend row at 7 pt
+    rank_rows = rank_only[0].get_label().count("\n") + 1 if rank_only else 0
+    ncol = (len(handles) if not is_narrow() else min(2, len(handles))) or 1
+    group_rows = -(-len(handles) // ncol)
+    band = 0.08 + row * (group_rows + rank_rows)
     if handles:
-        ncol = len(handles) if not is_narrow() else min(2, len(handles))
-        ax.add_artist(ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, y0), ncol=ncol,
-                                fontsize=7, frameon=False))
-        y0 -= 0.2 * -(-len(handles) // ncol) / fig_h  # under every row of the groups' legend
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, (0.04 + row * rank_rows) / fig_h),
+                   ncol=ncol, fontsize=7, frameon=False, borderaxespad=0, handletextpad=0.4)
     if rank_only:
-        ax.legend(handles=rank_only, loc="upper center", bbox_to_anchor=(0.5, y0), fontsize=7, frameon=False)
+        fig.legend(handles=rank_only, loc="lower center", bbox_to_anchor=(0.5, 0.04 / fig_h), fontsize=7,
+                   frameon=False, borderaxespad=0, handletextpad=0.4)
     ax.set_xlabel(L("chart.value_axis"))
     ax.set_title(title, pad=14)
     ax.grid(axis="y", visible=False)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, min(band / fig_h, 0.5), 1, 1))
     return fig
 
 

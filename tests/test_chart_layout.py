@@ -1,0 +1,101 @@
+"""Every chart's text, read back from the drawn figure: no two texts overlap and none leaves the
+figure (issue 19: cut-off labels over each other, the legend over the axis title, a phone
+chart's legend clipped). Drawn at page width and at phone width, in both editions."""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from parindex.data.labels import Labels
+from parindex.infer.trends import trend
+from parindex.render import charts
+
+pytestmark = pytest.mark.slow  # the 2020 and 2024 analyses
+
+
+def _drawn_texts(fig) -> list[tuple[str, object]]:
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ticks, drawn = set(), set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for t in axis.get_major_ticks() + axis.get_minor_ticks():
+                ticks |= {id(t.label1), id(t.label2)}
+            for t in axis._update_ticks():  # the ticks inside the view: the ones drawn
+                drawn |= {id(t.label1), id(t.label2)}
+    out = []
+    for t in fig.findobj(matplotlib.text.Text):
+        if t.get_visible() and t.get_text().strip() and (id(t) not in ticks or id(t) in drawn):
+            out.append((t.get_text(), t.get_window_extent(renderer)))
+    return out
+
+
+def layout_problems(fig) -> list[str]:
+    texts, frame = _drawn_texts(fig), fig.bbox
+    bad = [f"{a!r} over {b!r}" for (a, ba), (b, bb) in itertools.combinations(texts, 2)
+           if min(ba.x1, bb.x1) - max(ba.x0, bb.x0) > 1 and min(ba.y1, bb.y1) - max(ba.y0, bb.y0) > 1]
+    bad += [f"{a!r} outside the figure" for a, b in texts
+            if b.x0 < frame.x0 - 1 or b.x1 > frame.x1 + 1 or b.y0 < frame.y0 - 1 or b.y1 > frame.y1 + 1]
+    return bad
+
+
+@pytest.fixture(autouse=True)
+def _report_style():
+    """The style the reports draw with (fonts and sizes decide where text falls)."""
+    with matplotlib.rc_context():
+        charts.setup_style()
+        yield
+
+
+@pytest.fixture(scope="module")
+def analyses(bundled_2020):
+    from parindex.infer.analysis import analyse
+
+    return {2020: bundled_2020, 2024: analyse(2024), 2013: analyse(2013)}
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("narrow", [False, True])
+def test_no_chart_text_overlaps_or_leaves_the_figure(analyses, lang, narrow):
+    L = Labels(lang)
+    problems = []
+    for year, a in analyses.items():
+        for idx in ("par_index", "sipas"):
+            res = a.result(idx)
+            drawn = []
+            with charts.narrow() if narrow else _nothing():
+                if res.classified["value"].notna().sum() >= 3:
+                    drawn += [("ranking", charts.ranking_chart(res, L, f"{idx} {year}")),
+                              ("distribution", charts.distribution_chart(res, L, f"{idx} {year}"))]
+                tr = trend(a.bundle, idx, through=year)
+                if not tr.empty:
+                    drawn.append(("trend", charts.trend_chart(tr, L, f"{idx} {year}")))
+                if idx == "par_index" and (a.par_index.classified["value"].notna()
+                                           & a.sipas.classified["value"].notna()).sum() >= 2:
+                    drawn.append(("scatter", charts.scatter_chart(a.par_index, a.sipas, L, "scatter")))
+            problems += [f"{year} {idx} {name}: {p}" for name, fig in drawn for p in layout_problems(fig)]
+    assert not problems, "\n".join(problems)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.parametrize("x", [0])
+def test_the_checker_sees_an_overlap(x):
+    fig = charts.subplots(figsize=(3, 2))[0]
+    ax = fig.axes[0]
+    ax.text(0.5, 0.5, "ngưỡng 80%")
+    ax.text(0.52, 0.5, "ngưỡng 90%")
+    ax.text(1.5, 0.5, "far out", transform=ax.transAxes)
+    bad = layout_problems(fig)
+    assert any("over" in b for b in bad) and any("outside" in b for b in bad)
