@@ -147,6 +147,12 @@ def report_2013_vi(shared_root) -> Path:
 
 
 @pytest.fixture(scope="session")
+def report_2024_vi(shared_root) -> Path:
+    """2024 in Vietnamese (regions, published lists, a leader without a published maximum)."""
+    return once(shared_root, "report-2024-vi", _cli_build("report", "--year", "2024"))
+
+
+@pytest.fixture(scope="session")
 def complete_report_en(shared_root, complete_2020) -> Path:
     """2020 in English on the complete synthetic tables."""
     return once(shared_root, "report-2020-complete-en",
@@ -166,7 +172,7 @@ def briefs_2020(shared_root, bundled_2020) -> Path:
 
 # What needs a bundled year's inference solved cold (2020: tens of seconds) or a document built
 # through a kernel is slow: `make test-fast` (-m "not slow") leaves it out.
-SLOW_FIXTURES = {"bundled_2020", "record_2020", "report_2020_vi", "report_2020_en", "report_2013_vi",
+SLOW_FIXTURES = {"bundled_2020", "record_2020", "report_2020_vi", "report_2020_en", "report_2013_vi", "report_2024_vi",
                  "complete_report_en", "briefs_2020"}
 
 
