@@ -205,7 +205,7 @@ def test_pdf_pages_numbered_titled_and_bookmarked(bundled_report):
     assert root.title == "Báo cáo PAR INDEX & SIPAS năm 2020"
     assert list(starts.values()) == sorted(starts.values())
     # A cell tagged new-page starts its section at the top of a page.
-    for title in ("Các thành phần của PAR INDEX", "Phương pháp và dữ liệu", "Phụ lục: bảng 63 tỉnh — SIPAS"):
+    for title in ("Các thành phần của PAR INDEX", "Phương pháp và dữ liệu", "Phụ lục: bảng 63 tỉnh, thành phố — SIPAS"):
         first_lines = [ln.strip() for ln in pages[starts[title]].splitlines()[1:] if ln.strip()]
         assert first_lines[0] == title, (title, first_lines[:3])
     assert pdf.Root.Lang == "vi" and str(pdf.docinfo["/Title"]) == "Báo cáo PAR INDEX & SIPAS năm 2020"
