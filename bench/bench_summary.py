@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--years", default="")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
-    from parindex.analysis import load_bundle
+    from parindex.infer.analysis import load_bundle
 
     years = [int(y) for y in args.years.split(",") if y] or load_bundle().years()
     print(f"{'year':>6} {'cold s':>8} {'warm s':>8}  target < {TARGET} s")

@@ -60,6 +60,33 @@ class Appendix:
             lines.append(f"<p class='note'>{html.escape(text)}</p>")
         return lines
 
+    def _year_on_year(self, idx: str) -> dict[str, tuple[str | None, int | None, list[str]]]:
+        """Per unit: its value's change and its rank's change against the previous year (ranks up
+        are positive), where both years publish it, with the previous year's sources; {} when the
+        previous year is not on the same units (the 34 of 2025 against the 63)."""
+        b, prev_year = self.a.bundle, self.year - 1
+        res = self.a.result(idx)
+        if res.table.origin != "bundled" or prev_year not in b.years(idx) or \
+                list(b.units(prev_year).by_code) != list(b.units(self.year).by_code):
+            return {}
+        prev, d = b.published(idx, prev_year), res.table.data
+        out = {}
+        for code in d.index:
+            if code not in prev.index:
+                continue
+            dv = dr = None
+            srcs: list[str] = []
+            if not pd.isna(d.at[code, "value"]) and not pd.isna(prev.at[code, "value"]) \
+                    and (d.at[code, "value_decimals"] or 0) >= 2 and (prev.at[code, "value_decimals"] or 0) >= 2:
+                dv = f"{float(d.at[code, 'value']) - float(prev.at[code, 'value']):+.2f}"
+                srcs += str(prev.at[code, "value_sources"]).split(";")
+            if not pd.isna(d.at[code, "rank"]) and not pd.isna(prev.at[code, "rank"]):
+                dr = int(prev.at[code, "rank"]) - int(d.at[code, "rank"])
+                srcs += str(prev.at[code, "rank_sources"]).split(";")
+            if dv is not None or dr is not None:
+                out[code] = (dv, dr, [x for x in srcs if x and x != "<NA>"])
+        return out
+
     def appendix(self, idx: str = "par_index") -> HTML:
         """Every unit with a value, a rank or a group, one row each; the rest named in a line per
         range the record allows them (a row each would repeat the same range and "unknown")."""
@@ -74,6 +101,7 @@ class Appendix:
         k = c[known]  # (assigning c's columns to an empty frame would bring c's rows back)
         order = k.assign(_k=k["rank_published"].astype("Float64").fillna(99), _v=-k["value"].astype("Float64").fillna(-1))
         rows = []
+        changes = self._year_on_year(idx)
         for code in order.sort_values(["_k", "_v", "province"], key=by_name).index:
             r = c.loc[code]
             status = d.at[code, "value_status"] if not pd.isna(d.at[code, "value_status"]) else d.at[code, "rank_status"]
@@ -88,14 +116,22 @@ class Appendix:
                          L("basis.list") if pd.isna(r["group"]) and code in listed else L(f"basis.{r['group_basis']}"),
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
                          self.cite(srcs)])
+            if changes:  # against the previous year: value and places (up is +)
+                dv, dr, prev_srcs = changes.get(code, (None, None, []))
+                rows[-1][-1:-1] = [L.number(dv) if dv else "—", "—" if dr is None else L.number(f"{dr:+d}" if dr else "0")]
+                if prev_srcs:
+                    rows[-1][-1] = self.cite([srcs, *prev_srcs])
         lines = self._range_lines(c[~known], len(c))
         if not rows:
             return HTML("".join(lines))
-        df = pd.DataFrame(rows, columns=[L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"),
-                                         L("col.group"), L("col.basis"), L("col.status"), L("col.source")])
+        cols = [L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"), L("col.group"), L("col.basis"),
+                L("col.status")]
+        if changes:
+            cols += [L("col.value_change", year=self.year - 1), L("col.rank_change", year=self.year - 1)]
+        df = pd.DataFrame(rows, columns=cols + [L("col.source")])
         from ..htmltable import csv_link, sortable  # sort keys and the CSV computed here, not in the browser
 
         gone = ("—", L("missing"))
-        return HTML(sortable(self._table(df, "appendix").data, df, gone)
+        return HTML(sortable(self._table(df, "appendix yoy" if changes else "appendix").data, df, gone)
                     + csv_link(df, f"parindex_{idx}_{self.year}_{self.lang}.csv", L("text.download_csv"), gone)
                     + "".join(lines))

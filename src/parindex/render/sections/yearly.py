@@ -105,6 +105,8 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
                                  & (nf["year"] <= self.year), "source_id"])
             if b.region_ranks is not None:
                 order += list(b.region_ranks.loc[b.region_ranks["year"] == self.year, "source_id"])
+            for idx in INDEX_NAMES:  # the previous year's figures the appendix's changes rest on
+                order += [x for _, _, srcs in self._year_on_year(idx).values() for x in srcs]
             self._refs = self._number(order)
         return self._refs
 
