@@ -31,6 +31,11 @@ class Brief(Report):
                         order += str(d.at[self.p.code, col]).split(";")
             pub = self.a.bundle.published_tiers
             order += list(pub.loc[(pub["year"] == self.year) & (pub["province_code"] == self.p.code), "source_id"])
+            rr = self.a.bundle.region_ranks
+            if rr is not None:
+                order += list(rr.loc[(rr["year"] == self.year) & (rr["province_code"] == self.p.code), "source_id"])
+            for idx in INDEX_NAMES:
+                order += self._year_on_year(idx).get(self.p.code, (None, None, []))[2]
             self._refs = self._number(order)
         return self._refs
 
@@ -60,8 +65,10 @@ class Brief(Report):
         if st.kind == "value":
             status = self.a.result(idx).table.data.at[self.p.code, "value_status"]
             text = cited(L("brief.value_line", value=st.value_text, status=L.get(f"status.{status}", str(status)),
-                           rank=st.rank if st.rank is not None else "—", group=gname or L("group.unknown"),
-                           basis=basis if gname else L("brief.possible_short", groups=", ".join(
+                           rank=st.rank if st.rank is not None else "—",
+                           group=gname or (L("brief.not_grouped") if self.a.result(idx).rules is None else L("group.unknown")),
+                           basis=basis if gname else L("brief.no_rule_basis", year=self.year)
+                           if self.a.result(idx).rules is None else L("brief.possible_short", groups=", ".join(
                                self._group_name(idx, g) for g in st.possible) or "—")))
             if st.margin_up:
                 text += " " + L("brief.margin_up", cutoff=st.margin_up[0], points=st.margin_up[1])
@@ -76,6 +83,17 @@ class Brief(Report):
         for tier, rows in pub.groupby("tier"):
             text += " " + L("brief.published_tier", tier=L(f"tier.{tier}").lower(),
                             sources=self.cite(list(dict.fromkeys(rows["source_id"]))))
+        rr = self.a.bundle.region_ranks  # its published place in its region ("4th of 14")
+        if rr is not None:
+            mine = rr[(rr["index"] == idx) & (rr["year"] == self.year) & (rr["province_code"] == self.p.code)]
+            size = sum(u.region == self.p.region for u in self.a.bundle.units(self.year))
+            for r in mine.itertuples():
+                text += " " + L("brief.region_place", place=int(r.region_rank), n=size,
+                                region=L(f"region.{r.region}"), cite=self.cite(r.source_id))
+        dv, dr, srcs = self._year_on_year(idx).get(self.p.code, (None, None, []))
+        if dv is not None or dr is not None:
+            text += " " + L("brief.change", year=self.year - 1, value=L.number(dv) if dv else "—",
+                            rank="—" if dr is None else L.number(f"{dr:+d}" if dr else "0"), cite=self.cite(srcs))
         return f"**{L(f'index_short.{idx}')}.** {text}"
 
     def standing(self) -> Markdown:
