@@ -217,3 +217,24 @@ def test_an_old_code_whose_name_lives_on_names_the_merge(tmp_path):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "An Giang and Kiên Giang merged into An Giang (code 91) on 1 July 2025" in r.stderr
     assert "An Giang merged into An Giang" not in r.stderr
+
+
+def test_a_2025_report_speaks_of_the_users_table_and_its_34_units(synthetic_2025, rules_2025, tmp_path):
+    """The cover says 'your table (file): n of 34'; the mean is of the 34 units, never 'of 63'."""
+    import re as _re
+
+    from parindex import Report
+
+    path, values = synthetic_2025
+    few = tmp_path / "five_2025.csv"
+    rows = path.read_text(encoding="utf-8").splitlines()
+    few.write_text("\n".join(rows[:6]) + "\n", encoding="utf-8")  # five of the 34
+    r = Report(2025, par_index_file=str(few), lang="en", rules_file=str(rules_2025))
+    cover = _re.sub(r"<[^>]+>", " ", r.title().data)
+    assert "PAR INDEX: your table (five_2025.csv): values for 5 of 34 units" in cover
+    assert "published for 5" not in cover
+    figures = r.key_figures().data
+    assert "Mean of the 34 units (published)" in figures and "of 63" not in figures
+    # the rules are cited as the user's file, by name and digest, never as a bundled source
+    method = r.method().data
+    assert "rules_2025.csv (sha256 " in method and "from the user's file" in method
