@@ -47,10 +47,14 @@ def test_appendix_cells_carry_their_sort_keys(lang):
     out = r.appendix("par_index").data
     table = out[:out.index("</table>")]
     heads = re.findall(r"<th data-sort-type='(\w+)'>([^<]*)</th>", table)
-    assert [k for k, _ in heads] == ["text", "number", "number", "number", "text", "text", "text", "number"]
+    # province, value, rank, bounds, group, basis, status, Δ value, Δ rank (2020 against 2019), sources
+    assert [k for k, _ in heads] == ["text", "number", "number", "number", "text", "text", "text", "number", "number",
+                                     "number"]
     rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
     cells = [re.findall(r"<td data-sort='([^']*)'>([^<]*)</td>", row) for row in rows]
-    assert len(cells) >= 30 and all(len(c) == 8 for c in cells)
+    assert len(cells) >= 30 and all(len(c) == 10 for c in cells)
+    moved = [c for c in cells if c[8][0]]  # a rank change keyed by its signed number: "−3" sorts as -3
+    assert moved and all(float(c[8][0]) == float(c[8][1].replace("\u2212", "-")) for c in moved)
     mark = "," if lang == "vi" else "."
     for c in cells:
         key, text = c[1]

@@ -23,7 +23,7 @@ from ..data.collate import sort_key
 # A number at the start of a cell as the library writes it (always with a dot, before the
 # edition's decimal mark is applied): "85.33", "≈83", "13", the lower end of "85.33–85.72", the
 # first reference of "[3, 7]".
-_NUMBER = re.compile(r"^\s*[\[≈]?\s*(-?\d+(?:\.\d+)?)")
+_NUMBER = re.compile(r"^\s*[\[≈]?\s*([-+]?\d+(?:\.\d+)?)")
 _TBODY = re.compile(r"<tbody>.*?</tbody>", re.S)
 _THEAD = re.compile(r"<thead>.*?</thead>", re.S)
 

@@ -118,7 +118,7 @@ class Appendix:
                          self.cite(srcs)])
             if changes:  # against the previous year: value and places (up is +)
                 dv, dr, prev_srcs = changes.get(code, (None, None, []))
-                rows[-1][-1:-1] = [L.number(dv) if dv else "—", "—" if dr is None else L.number(f"{dr:+d}" if dr else "0")]
+                rows[-1][-1:-1] = [dv or "—", "—" if dr is None else (f"{dr:+d}" if dr else "0")]  # localised by _table
                 if prev_srcs:
                     rows[-1][-1] = self.cite([srcs, *prev_srcs])
         lines = self._range_lines(c[~known], len(c))
