@@ -103,9 +103,9 @@ def claim_ref(c, names: pd.Series) -> dict:
             "published": c.published, "fact": c.fact}
 
 
-def _count_text(lo: int, hi: int) -> str:
-    """'5' for an exact number, '3–7' for a range (never '5–5')."""
-    return str(lo) if lo == hi else f"{lo}–{hi}"
+def range_text(lo: object, hi: object) -> str:
+    """'5' for an exact number, '3–7' for a range (never '5–5'); the report's ranges use it too."""
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
 
 
 def claim_text(x: dict, L) -> str:
@@ -183,7 +183,7 @@ def _range_text(fc: FactCheck) -> tuple[str, list[float] | None]:
     kind = fc.claim.kind
     if kind in ("count", "n_groups", "tier"):
         lo, hi = int(round(lo)), int(round(hi))
-        return (str(lo) if lo == hi else f"{lo}–{hi}"), [lo, hi]
+        return range_text(lo, hi), [lo, hi]
     if kind in ("leader", "last"):  # margin to the best other province (negative: ahead)
         return "", [round(lo, 4), round(hi, 4)]
     return (_fmt(lo) if hi - lo < 1e-9 else f"{_fmt(lo)}–{_fmt(hi)}"), [round(lo, 4), round(hi, 4)]
@@ -205,7 +205,7 @@ def _detail(fc: FactCheck, names: pd.Series, label: str | None = None,
         open_ = vsorted(str(names.iloc[i]) for i in fc.members_open)
         return ("tier_open" if open_ else "tier", {
             "forced": fc.members_forced, "n": len(c.members), "open": open_,
-            "size": _count_text(int(fc.range[0]), int(fc.range[1]))})
+            "size": range_text(int(fc.range[0]), int(fc.range[1]))})
     if c.kind == "count" and label is not None and classified is not None:
         sure = classified.loc[classified["group"] == label, "province"]
         if 0 < len(sure) <= 8:

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from .. import charts
 from ...data.labels import Labels
 from ...infer.analysis import YearAnalysis, analyse
+from ...infer.audit import range_text  # noqa: F401  (one "5" / "3–7" for the audit and the report)
 from ...proc.gcpause import gc_paused
 
 INDEX_NAMES = ("par_index", "sipas")
@@ -79,10 +80,6 @@ def md_text(text: str) -> str:
     name like '![x](http://host/x).csv' or '<img src=...>' shows as itself."""
     escaped = html.escape(str(text), quote=True)
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", escaped)
-
-
-def range_text(lo: float, hi: float) -> str:
-    return f"{lo}" if lo == hi else f"{lo}–{hi}"
 
 
 @lru_cache(maxsize=4)
