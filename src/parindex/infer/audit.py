@@ -17,6 +17,8 @@ an audit result, and is not listed.
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -149,8 +151,13 @@ def _tol(text: str) -> float:
     return 0.5 * 10 ** -d + 1e-9
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.2f}"
+def _fmt(x: float, tie: int = 0) -> str:
+    """Two decimals, the nearest; a value half-way (after the solver's float noise, 1e-6 of a
+    hundredth, is cleared) goes down for a lower bound (``tie`` -1) and up for an upper (+1),
+    so that a range is never narrowed by its rounding and the same answer prints the same."""
+    v = round(x * 100, 6)
+    h = math.ceil(v - 0.5) if tie < 0 else math.floor(v + 0.5) if tie > 0 else round(v)
+    return f"{h / 100:.2f}"
 
 
 def _group_label_of_fact(fact: str, index: str) -> str | None:
@@ -186,7 +193,7 @@ def _range_text(fc: FactCheck) -> tuple[str, list[float] | None]:
         return range_text(lo, hi), [lo, hi]
     if kind in ("leader", "last"):  # margin to the best other province (negative: ahead)
         return "", [round(lo, 4), round(hi, 4)]
-    return (_fmt(lo) if hi - lo < 1e-9 else f"{_fmt(lo)}–{_fmt(hi)}"), [round(lo, 4), round(hi, 4)]
+    return (_fmt(lo) if hi - lo < 1e-9 else f"{_fmt(lo, -1)}–{_fmt(hi, 1)}"), [round(lo, 4), round(hi, 4)]
 
 
 def _detail(fc: FactCheck, names: pd.Series, label: str | None = None,

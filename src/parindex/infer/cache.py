@@ -57,6 +57,7 @@ def key(*parts: object) -> str:
     for source in _SOURCES:
         h.update(source.read_bytes())
     h.update(version("scipy").encode())
+    h.update(version("highspy").encode())
     for p in parts:
         if isinstance(p, pd.DataFrame):
             h.update(pd.util.hash_pandas_object(p.astype(str), index=True).values.tobytes())

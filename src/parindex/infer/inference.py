@@ -6,7 +6,7 @@ list, an announced count. The unknown table is the vector of the N provincial va
 the claims are linear constraints on it, some of them with binary variables (which open
 rank slot a province fills, which province attains the maximum, whether a value is at or
 above a cut-off). Every figure this module returns is the optimum of a mixed-integer
-programme solved by HiGHS (through ``scipy.optimize.milp``): a true minimum or maximum over
+programme solved by HiGHS (through ``highspy``): a true minimum or maximum over
 *all* tables that satisfy the claims, not a bound computed province by province. The method
 is set out in docs/method.md.
 
