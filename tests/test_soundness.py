@@ -230,3 +230,15 @@ def test_year_on_year_facts_are_checked_against_the_provinces_known_in_both_year
         assert items[fact].status == "consistent", fact
         assert "known in both years" in items[fact].computed
         assert "not used to bound" in items[fact].detail
+
+
+def test_a_half_way_bound_prints_outward_whatever_the_solver_noise():
+    # 2024's Trung du và miền núi phía Bắc: the least regional mean the rest allows is 83.435;
+    # HiGHS returns it as 83.43499999999 or 83.43500000001 depending on the build. A lower bound
+    # half-way prints down and an upper one up, so the printed range always holds the true one.
+    from parindex.infer.audit import _fmt
+
+    for noise in (-1e-9, 0.0, 1e-9):
+        assert _fmt(83.435 + noise, -1) == "83.43"
+        assert _fmt(89.955 + noise, 1) == "89.96"
+    assert _fmt(83.4351, -1) == "83.44" and _fmt(89.9549, 1) == "89.95"  # not half-way: the nearest
