@@ -112,7 +112,7 @@ def empty_frame(registry: Registry) -> pd.DataFrame:
     return df[COLUMNS]
 
 
-def _pick(cands: pd.DataFrame, col: str) -> tuple[pd.Series | None, list[pd.DataFrame]]:
+def _pick(cands: list[dict], col: str) -> tuple[dict | None, list[list[dict]]]:
     """The best-supported figure for one cell, by a documented order of evidence.
 
     Primary sources (stated) before arithmetic on them (derived) before compilations
@@ -120,18 +120,25 @@ def _pick(cands: pd.DataFrame, col: str) -> tuple[pd.Series | None, list[pd.Data
     still equal on all three are a genuine conflict: no figure is picked (None) and every
     tied group is returned, so the caller can keep the conflict visible.
     """
-    grouped = []
-    for _, rows in cands.groupby(col, sort=False):
-        best_status = min(STATUS_ORDER.get(s, 9) for s in rows["status"])
-        prec = rows["value_text"].map(decimals).max() if col == "value_text" else 0
-        grouped.append(((best_status, -int(prec or 0), -rows["source_id"].nunique()), rows))
-    top = min(k for k, _ in grouped)
-    tied = [rows for k, rows in grouped if k == top]
-    return (tied[0].iloc[0] if len(tied) == 1 else None), tied
+    groups: dict[object, list[dict]] = {}  # by figure, in the order the rows first give it
+    for r in cands:
+        groups.setdefault(r[col], []).append(r)
+    keyed = []
+    for rows in groups.values():
+        best_status = min(STATUS_ORDER.get(r["status"], 9) for r in rows)
+        prec = max((decimals(r["value_text"]) or 0 for r in rows), default=0) if col == "value_text" else 0
+        keyed.append(((best_status, -prec, -len({r["source_id"] for r in rows})), rows))
+    top = min(k for k, _ in keyed)
+    tied = [rows for k, rows in keyed if k == top]
+    return (tied[0][0] if len(tied) == 1 else None), tied
 
 
-def _best_status(rows: pd.DataFrame) -> str:
-    return str(min(rows["status"], key=lambda st: STATUS_ORDER.get(st, 9)))
+def _best_status(rows: list[dict]) -> str:
+    return str(min((r["status"] for r in rows), key=lambda st: STATUS_ORDER.get(st, 9)))
+
+
+def _sources(rows: list[dict]) -> list[str]:
+    return list(dict.fromkeys(r["source_id"] for r in rows))
 
 
 def consolidate(observations: pd.DataFrame, index: str, year: int, registry: Registry) -> IndexTable:
@@ -145,47 +152,52 @@ def consolidate(observations: pd.DataFrame, index: str, year: int, registry: Reg
         if o["province_code"] in notes:
             fig = o["value_text"] if not pd.isna(o["value"]) else f"rank {int(o['rank'])}"
             notes[o["province_code"]].append(f"{fig} ({o['source_id']}) contradicts another source: not used")
-    obs = obs[~flagged]
+    # plain records, grouped by unit (pandas' per-group frames were most of a warm summary's time)
+    by_code: dict[str, list[dict]] = {}
+    for r in obs[~flagged].to_dict("records"):
+        by_code.setdefault(r["province_code"], []).append(r)
 
     value_cols = ["value", "value_text", "value_decimals", "value_status", "value_sources"]
     rank_cols = ["rank", "rank_status", "rank_sources"]
     picked_values: dict[str, list] = {}
     picked_ranks: dict[str, list] = {}
     conflicts: dict[str, str] = {}
-    for code, rows in obs.groupby("province_code"):
-        vals = rows[rows["value"].notna()]
-        if len(vals):
+    for code in sorted(by_code):
+        rows = by_code[code]
+        vals = [r for r in rows if not pd.isna(r["value"])]
+        if vals:
             best, tied = _pick(vals, "value_text")
             if best is None:
-                texts = [str(t["value_text"].iloc[0]) for t in tied]
-                conflicts[code] = "|".join(texts)
+                conflicts[code] = "|".join(str(t[0]["value_text"]) for t in tied)
                 notes[code].append("values " + " and ".join(
-                    f"{t['value_text'].iloc[0]} ({', '.join(dict.fromkeys(t['source_id']))})" for t in tied)
+                    f"{t[0]['value_text']} ({', '.join(_sources(t))})" for t in tied)
                     + " are equally supported: the value is left unknown between them")
             else:
                 same = tied[0]
                 v = float(best["value"])
                 status = _best_status(same)
                 picked_values[code] = [v, best["value_text"], decimals(best["value_text"]), status,
-                                       ";".join(dict.fromkeys(same["source_id"]))]
+                                       ";".join(_sources(same))]
                 d = decimals(best["value_text"]) or 0
-                for _, o in vals[vals["value_text"] != best["value_text"]].iterrows():
+                for o in vals:
+                    if o["value_text"] == best["value_text"]:
+                        continue
                     tol = 0.5 * 10 ** -min(d, decimals(o["value_text"]) or 0)
                     if abs(float(o["value"]) - v) > tol + 1e-9:
                         notes[code].append(f"value {o['value_text']} ({o['status']}, {o['source_id']}) "
                                            f"disagrees with {best['value_text']}; kept {best['value_text']} "
-                                           f"({status}, {same['source_id'].nunique()} source(s))")
-        ranks = rows[rows["rank"].notna()]
-        if len(ranks):
+                                           f"({status}, {len(set(_sources(same)))} source(s))")
+        ranks = [r for r in rows if not pd.isna(r["rank"])]
+        if ranks:
             best, tied = _pick(ranks, "rank")
             if best is None:
                 notes[code].append("ranks " + " and ".join(
-                    f"{int(t['rank'].iloc[0])} ({', '.join(dict.fromkeys(t['source_id']))})" for t in tied)
+                    f"{int(t[0]['rank'])} ({', '.join(_sources(t))})" for t in tied)
                     + " are equally supported: no rank kept")
             else:
                 same = tied[0]
-                picked_ranks[code] = [int(best["rank"]), _best_status(same), ";".join(dict.fromkeys(same["source_id"]))]
-                for r in sorted(set(ranks["rank"].astype(int)) - {int(best["rank"])}):
+                picked_ranks[code] = [int(best["rank"]), _best_status(same), ";".join(_sources(same))]
+                for r in sorted({int(o["rank"]) for o in ranks} - {int(best["rank"])}):
                     notes[code].append(f"rank {r} also reported; kept {int(best['rank'])}")
     # One assignment per column, not per cell: row-by-row .loc writes were most of the time here.
     for picked, cols in ((picked_values, value_cols), (picked_ranks, rank_cols)):
@@ -224,7 +236,7 @@ def disagreements(observations: pd.DataFrame, table: IndexTable) -> pd.DataFrame
                                 else [str(t) for t in vals["value_text"]])
             figures = []
             for fig, rows_ in keyed.groupby("_f", sort=False):
-                figures.append({"figure": fig, "status": _best_status(rows_), "sources": rows_["source_id"].nunique(),
+                figures.append({"figure": fig, "status": _best_status(rows_.to_dict("records")), "sources": rows_["source_id"].nunique(),
                                 "number": float(rows_[col].iloc[0])})
             if len({round(f["number"], 6) for f in figures}) < 2:
                 continue
