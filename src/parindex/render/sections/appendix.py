@@ -9,7 +9,7 @@ from IPython.display import HTML
 
 from ...data.collate import by_name, vsorted
 from ...data.tables import value_as_published
-from .common import _bounds_cell
+from .common import L_idx, _bounds_cell
 
 class Appendix:
     """The appendix: the ministries and the full table of an index. A part of ``Report``: ``self`` is the report."""
@@ -132,6 +132,7 @@ class Appendix:
         from ..htmltable import csv_link, sortable  # sort keys and the CSV computed here, not in the browser
 
         gone = ("—", L("missing"))
-        return HTML(sortable(self._table(df, "appendix yoy" if changes else "appendix").data, df, gone)
+        title = f"{L('table.appendix')}: {L_idx(L, idx)} {self.year}"
+        return HTML(sortable(self._table(df, "appendix yoy" if changes else "appendix", title).data, df, gone)
                     + csv_link(df, f"parindex_{idx}_{self.year}_{self.lang}.csv", L("text.download_csv"), gone)
                     + "".join(lines))

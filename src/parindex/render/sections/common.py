@@ -34,7 +34,7 @@ def _svg(fig: Figure, L: Labels | None = None, crop: bool = True) -> str:
 
 
 def _fig(fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, L: Labels | None = None,
-         crop: bool = False) -> HTML:
+         crop: bool = False, below: tuple[str, ...] = ()) -> HTML:
     """A figure with its description as alt text (read out by screen readers, carried into the
     PDF's structure) and as a caption in real text under it.
 
@@ -51,13 +51,16 @@ def _fig(fig: Figure | Callable[[], Figure], alt: str, caption: str | None = Non
     else:
         data = base64.b64encode(_svg(fig, L).encode("utf-8")).decode("ascii")
     text = html.escape(caption if caption is not None else alt)
+    # "Nguồn: …" / "Ghi chú: …" lines under the caption, as a statistical publication prints them
+    text += "".join(f"<span class='fig-note'>{html.escape(line)}</span>" for line in below)
     img = f"<img alt='{html.escape(alt, quote=True)}' src='data:image/svg+xml;base64,{data}'>"
     return HTML(f"<figure class='chart'><div class='tscroll'>{f'<picture>{src}{img}</picture>' if src else img}</div>"
                 f"<figcaption>{text}</figcaption></figure>")
 
 
-def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None) -> HTML:
-    """``df`` as an HTML table; with ``L``, its numbers carry that edition's decimal mark."""
+def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None, caption: str | None = None) -> HTML:
+    """``df`` as an HTML table; with ``L``, its numbers carry that edition's decimal mark;
+    ``caption`` (plain text, e.g. "Bảng 3. …") becomes the table's own caption."""
     if df.empty:  # never a table of headers alone
         return HTML("")
     # On a narrow screen a wide table scrolls inside its own box (with a shadow as the cue),
@@ -65,6 +68,9 @@ def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None) -> HTML:
     body = df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0)
     if L is not None:  # pandas' own number formatting, then the edition's decimal mark on the text
         body = re.sub(r">([^<]+)<", lambda m: ">" + L.number(m.group(1)) + "<", body)
+    if caption:  # after the numbers: a caption is text as written
+        body = re.sub(r"(<table[^>]*>)", lambda m: m.group(1) + f"<caption>{html.escape(caption)}</caption>", body,
+                      count=1)
     return HTML("<div class='tscroll'>" + body + "</div>")
 
 

@@ -16,6 +16,8 @@ from .yearly import Report
 class Review(Report):
     """The methodology review's content; every number is computed from the analysis."""
 
+    MAPS = False
+
     SENS_STEP, SENS_SPAN = 0.05, 2.0
     MC_DRAWS, MC_SPREADS, SEED = 2000, (0.1, 0.2), 2020
 
@@ -33,7 +35,8 @@ class Review(Report):
         if sens.empty:
             return Markdown(self.L("text.no_rule", year=self.year))
         return self._fig(lambda: charts.sensitivity_chart(sens, res.rules.labels, self.L, f"{L_idx(self.L, idx)} {self.year}"),
-                    self.L("text.sensitivity", span=self.SENS_SPAN, step=self.SENS_STEP))
+                         self.L("text.sensitivity", span=self.SENS_SPAN, step=self.SENS_STEP),
+                         sources=self._index_sources(idx))
 
     def sensitivity_table(self, idx: str = "par_index", every: float = 0.5) -> HTML:
         from ...infer import review
@@ -132,7 +135,7 @@ class Review(Report):
             out.append(self._table(t).data)
             if spread == max(self.MC_SPREADS):
                 out.append(self._fig(lambda: charts.monte_carlo_chart(s, self.L, f"{self.L('review.components')} (±{spread:.0%})"),
-                                self.L("review.components")).data)
+                                     self.L("review.components"), sources=list(self.a.par_index.components["source_id"])).data)
         return HTML("".join(out))
 
     def bounds(self, idx: str = "par_index") -> HTML | Markdown:
@@ -141,7 +144,8 @@ class Review(Report):
         res = self.a.result(idx)
         b = review.bounds(res)
         title = f"{self.L('review.bounds')} — {L_idx(self.L, idx)}"
-        return self._fig(lambda: charts.bounds_chart(b, res.rules.labels if res.rules else [], self.L, title), self.L("text.bounds"))
+        return self._fig(lambda: charts.bounds_chart(b, res.rules.labels if res.rules else [], self.L, title), self.L("text.bounds"),
+                         sources=self._index_sources(idx))
 
     def bounds_text(self, idx: str = "par_index") -> Markdown:
         from ...infer import review

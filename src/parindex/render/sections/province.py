@@ -115,7 +115,8 @@ class Brief(Report):
             iso63 = self.a.bundle.registry.table.set_index("code")["iso_3166_2"]
             isos = [iso63[o] for o in cw.loc[cw["new_code"] == self.p.code, "old_code"]]
         return self._fig(maps.locator(isos, colour, self.L), f"{self.p.name(self.lang)}",
-                         caption=f"{self.p.name(self.lang)}. {self.L('map.caption')}")
+                         caption=f"{self.p.name(self.lang)}. {self.L('map.caption')}",
+                         sources=self._geometry_sources())
 
     def neighbours(self) -> HTML | Markdown:
         from ...infer.profile import standing

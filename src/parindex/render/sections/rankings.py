@@ -35,7 +35,8 @@ class Rankings:
                                            items="; ".join(items))))
         caption = self.L("chart.alt_ranking", title=title, n_bar=int(c["value"].notna().sum()),
                          n_rank=int((c["value"].isna() & c["rank_published"].notna()).sum()))
-        return self._fig(lambda: charts.ranking_chart(res, self.L, title), self._alt_values(idx), caption)
+        return self._fig(lambda: charts.ranking_chart(res, self.L, title), self._alt_values(idx), caption,
+                         sources=self._index_sources(idx))
 
     def unknown_list(self, idx: str = "par_index") -> Markdown:
         if (line := self._before_first(idx)) is not None:
@@ -56,7 +57,8 @@ class Rankings:
         n = int(self.a.result(idx).classified["value"].notna().sum())
         if n < 3:  # a strip of one or two points says nothing a sentence does not
             return Markdown(self.L("text.distribution_few", n=n))
-        return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), self._alt_values(idx), title)
+        return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), self._alt_values(idx), title,
+                         sources=self._index_sources(idx))
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
         if (line := self._before_first(idx)) is not None:
@@ -85,7 +87,8 @@ class Rankings:
         note = f"* {L('basis.record')}" + (f"; ** {L('basis.announced_counts')}" if self.a.assume_announced else "")
         assume = (L("text.assume_announced", without=", ".join(L(f"without.{w}") for w in sorted(self.a.without)))
                   if self.a.without else L("text.assume_default"))
-        return HTML(self._table(df, "w-groups").data + f"<p class='note'>{html.escape(note)}</p>"
+        title = f"{L('table.w-groups')}: {L_idx(L, idx)} {self.year}"
+        return HTML(self._table(df, "w-groups", title).data + f"<p class='note'>{html.escape(note)}</p>"
                     + f"<p class='note'>{html.escape(assume)}</p>" + self._slots(idx))
 
     def _slots(self, idx: str) -> str:
@@ -118,7 +121,8 @@ class Rankings:
         if comp is None or comp.empty:
             return Markdown(self.L("text.no_components"))
         title = f"{self.L('report.components')} {self.year}"
-        return self._fig(lambda: charts.components_chart(comp, self.L, title), self.L("chart.alt_components", title=title, n=len(comp)))
+        return self._fig(lambda: charts.components_chart(comp, self.L, title), self.L("chart.alt_components", title=title, n=len(comp)),
+                         sources=list(comp["source_id"]) if "source_id" in comp else ())
 
     def additivity(self) -> Markdown:
         comp = self.a.par_index.components

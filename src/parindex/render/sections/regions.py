@@ -42,7 +42,8 @@ class Regions:
         alt = self.L("alt.map", title=title, known=known, n=len(codes), counts=", ".join(counts) or "—")
         return self._fig(lambda: maps.choropleth(res.classified, rings, labels, self.L, title,
                                                  lambda lab: self._group_name(idx, lab), caption=caption),
-                         alt, f"{self.L('report.map')}: {title} ({known}/{len(codes)})", crop=True)
+                         alt, f"{self.L('report.map')}: {title} ({known}/{len(codes)})", crop=True,
+                         sources=self._index_sources(idx) + self._geometry_sources())
 
     def regions(self, idx: str = "par_index") -> HTML | Markdown:
         """The six socio-economic regions: the year's published means against what the record

@@ -49,4 +49,5 @@ class Sipas:
         if both.sum() < 2:
             return Markdown(self.L("text.scatter_n", n=int(both.sum())))
         return self._fig(lambda: charts.scatter_chart(par, sip, self.L, self.L("report.scatter")),
-                    f"{self.L('report.scatter')}: {self.L('text.scatter_n', n=int(both.sum()))}")
+                         f"{self.L('report.scatter')}: {self.L('text.scatter_n', n=int(both.sum()))}",
+                         sources=self._index_sources("par_index") + self._index_sources("sipas"))

@@ -35,7 +35,10 @@ class Timeline:
         if tr.empty or tr[["mean_63_num", "max_num", "min_num"]].notna().sum().sum() == 0:
             return Markdown(self.L("missing"))
         title = f"{L_idx(self.L, idx)}: {self.L('report.trend')}"
-        img = self._fig(lambda: charts.trend_chart(tr, self.L, title, headline_label(self.L, idx, tr)), title).data
+        series = [x for col in tr.columns if col.endswith("_sources")
+                  for v in tr[col].dropna() for x in str(v).replace(", ", ";").split(";") if x]
+        img = self._fig(lambda: charts.trend_chart(tr, self.L, title, headline_label(self.L, idx, tr)), title,
+                        sources=series).data
 
         def cell(row: pd.Series, fact: str, who: str | None = None) -> str:
             v = row[fact]

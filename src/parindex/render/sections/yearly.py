@@ -4,7 +4,7 @@ shared core here (the analysis, the references, the helpers every topic uses).""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import pandas as pd
 from IPython.display import HTML
@@ -56,14 +56,46 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
         df = tidy(self.a, "provinces")
         return df[df["index_name"] == idx].reset_index(drop=True)
 
-    def _table(self, df: pd.DataFrame, cls: str = "") -> HTML:
-        return _table(df, cls, self.L)
+    def _table(self, df: pd.DataFrame, cls: str = "", title: str | None = None) -> HTML:
+        # tables are numbered in the order the document shows them ("Bảng 2" / "Table 2"), with
+        # the title their kind has in the labels (``table.<class>``) unless one is given
+        if df.empty:
+            return _table(df, cls, self.L)
+        self._n_tab = getattr(self, "_n_tab", 0) + 1
+        kind = (cls.split() or [""])[0]
+        title = title if title is not None else self.L.get(f"table.{kind}", "") if kind else ""
+        caption = self.L("table.number", n=self._n_tab, caption=title).rstrip(" .") + "."
+        return _table(df, cls, self.L, caption=caption)
 
-    def _fig(self, fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, crop: bool = False) -> HTML:
-        # figures are numbered in the order the document shows them ("Hình 3" / "Figure 3")
+    def _fig(self, fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, crop: bool = False,
+             sources: Iterable[str] = (), note: str | None = None) -> HTML:
+        # figures are numbered in the order the document shows them ("Hình 3" / "Figure 3"), with
+        # "Nguồn:" (the references the drawn figures rest on) and "Ghi chú:" under the caption
         self._n_fig = getattr(self, "_n_fig", 0) + 1
         caption = self.L("fig.number", n=self._n_fig, caption=caption if caption is not None else alt)
-        return _fig(fig, alt, caption, self.L, crop)
+        below = []
+        refs = self.cite(list(sources)) if sources else "—"
+        below.append(self.L("fig.source", refs=refs) if refs != "—" else self.L("fig.source_computed"))
+        if note:
+            below.append(self.L("fig.note", note=note))
+        return _fig(fig, alt, caption, self.L, crop, below=tuple(below))
+
+    MAPS = True  # the document draws national maps: the geometry's sources are among its references
+
+    def _geometry_sources(self) -> list[str]:
+        from ...data.datapackage import descriptor
+
+        return [r["source_id"] for r in descriptor()["resources"] if r.get("format") == "geojson" and r.get("source_id")]
+
+    def _index_sources(self, idx: str) -> list[str]:
+        """The sources of an index-year's published figures (values, ranks, national facts, rules)."""
+        res = self.a.result(idx)
+        ids = list(self._facts(idx)["source_id"])
+        ids += [x for r in (res.rules.rules if res.rules else ()) for x in r.source_ids]
+        d = res.table.data
+        for col in ("value_sources", "rank_sources"):
+            ids += [x for v in d[col].dropna() for x in str(v).split(";") if x]
+        return ids
 
     # -- references ------------------------------------------------------------
     @property
@@ -107,6 +139,8 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
                 order += list(b.region_ranks.loc[b.region_ranks["year"] == self.year, "source_id"])
             for idx in INDEX_NAMES:  # the previous year's figures the appendix's changes rest on
                 order += [x for _, _, srcs in self._year_on_year(idx).values() for x in srcs]
+            if self.MAPS:
+                order += self._geometry_sources()
             self._refs = self._number(order)
         return self._refs
 
@@ -129,7 +163,7 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
                for y in str(x).replace(",", ";").split(";") if y.strip()]
         nums = sorted({self.refs[x] for x in ids if x in self.refs})
         files = [x.removeprefix("file:") for x in ids if x.startswith("file:")]
-        parts = ([f"[{', '.join(map(str, nums))}]"] if nums else []) + files
+        parts = ([f"[{', '.join(_runs(nums))}]"] if nums else []) + files
         return " ".join(parts) or "—"
 
     def _document(self, name: str) -> str:
@@ -205,3 +239,17 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
         if first is None or self.year >= first[0] or self.a.result(idx).table.origin != "bundled":
             return None
         return self.L("text.before_first", index=self.L(f"index_short.{idx}"), first=first[0], cite=self.cite(first[1]))
+
+
+def _runs(nums: list[int]) -> list[str]:
+    """[1, 2, 3, 5, 7, 8] -> ['1–3', '5', '7', '8']: three or more in a row as a range."""
+    out: list[str] = []
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        out += [f"{nums[i]}–{nums[j]}"] if j - i >= 2 else [str(n) for n in nums[i:j + 1]]
+        i = j + 1
+    return out
+
