@@ -104,9 +104,10 @@ class References:
             if not pd.isna(r["published"]) and str(r["published"]):
                 parts.append(f"({html.escape(L.date(r['published']))})")
             title = r["title"] if not pd.isna(r["title"]) else ""
-            # a document's own title (decrees, code lists: named publishers); a web page's
-            # recorded "title" only says what it was cited for, in English, and is left out
-            if title and "." not in str(r["publisher"]):
+            # a document's own title (decrees, code lists: named publishers); a web page's or a
+            # secondary copy's recorded "title" only says what it was cited for, in English, and
+            # is left out
+            if title and "." not in str(r["publisher"]) and r["class"] != "secondary":
                 parts.append(f"<i>{html.escape(self._document_title(str(title)))}</i>")
             if not pd.isna(r["url"]) and str(r["url"]).startswith(("http://", "https://")):
                 u = html.escape(str(r["url"]), quote=True)
