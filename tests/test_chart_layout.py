@@ -78,6 +78,9 @@ def test_no_chart_text_overlaps_or_leaves_the_figure(analyses, lang, narrow):
                 if idx == "par_index" and (a.par_index.classified["value"].notna()
                                            & a.sipas.classified["value"].notna()).sum() >= 2:
                     drawn.append(("scatter", charts.scatter_chart(a.par_index, a.sipas, L, "scatter")))
+                comp = a.par_index.components
+                if idx == "par_index" and comp is not None and len(comp):
+                    drawn.append(("components", charts.components_chart(comp, L, f"components {year}")))
             problems += [f"{year} {idx} {name}: {p}" for name, fig in drawn for p in layout_problems(fig)]
     assert not problems, "\n".join(problems)
 

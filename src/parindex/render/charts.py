@@ -237,21 +237,29 @@ def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
 
 
 def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
+    """Small multiples: one panel per component, each on its own scale from 0 to its largest
+    value here (the parts have different maxima, so stacked bars would compare unlike things);
+    the provinces in the order of their total, which the row labels carry."""
     d = comp.sort_values("total", ascending=True)
-    fig, ax = subplots(figsize=(width(), 0.3 * len(d) + 1.4))
-    left = np.zeros(len(d))
-    pal = sns.color_palette("muted", 4)
-    for i, col in enumerate(COMPONENT_COLUMNS):
+    names = [f"{p} ({float(t):.2f})" for p, t in zip(d["province"], d["total"])]
+    narrow = is_narrow()
+    rows, cols = (2, 2) if narrow else (1, len(COMPONENT_COLUMNS))
+    fig, axes = subplots(rows, cols, figsize=(width(), (0.3 * len(d) + 1.0) * rows + 0.6), squeeze=False,
+                         sharey=True)
+    for ax, col in zip(axes.flat, COMPONENT_COLUMNS):
         vals = d[col].astype(float).to_numpy()
-        ax.barh(d["province"], vals, left=left, color=pal[i], label=_lab(L(f"col.{col}")))
-        left += vals
-    for i, t in enumerate(d["total"].astype(float)):
-        ax.text(t + 0.4, i, f"{t:.2f}", va="center", fontsize=7, zorder=5,
-                bbox=dict(facecolor="white", edgecolor="none", pad=0.4))  # over the grid lines
-    ax.set_xlim(0, 100)
-    ax.set_xlabel(L("chart.points_axis"))
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
-    ax.set_title(title)
+        ax.barh(names, vals, color="#0173b2", height=0.6)
+        top = float(np.nanmax(vals)) if len(vals) else 1.0
+        ax.set_xlim(0, top * 1.3 if top > 0 else 1.0)
+        for i, v in enumerate(vals):
+            ax.text(v + top * 0.03, i, f"{v:.2f}", va="center", fontsize=6.5)
+        ax.set_title(textwrap.fill(_lab(L(f"col.{col}")), 16), fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(axis="y", visible=False)
+    for ax in axes[:, 0]:
+        ax.tick_params(axis="y", labelsize=7)
+    fig.supxlabel(L("chart.points_axis"), fontsize=8)
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -259,7 +267,20 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
 def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> Figure:
     both = par.classified[["province", "value"]].assign(value_sipas=sip.classified["value"]).dropna()
     fig, ax = subplots(figsize=(min(6.0, width()), 4.2))
-    ax.scatter(both["value"].astype(float), both["value_sipas"].astype(float), s=24, color="#0173b2", zorder=3)
+    # a value published with fewer than two decimals ("≈83") is the interval its rounding allows:
+    # drawn as a bar over that interval, not as an exact point
+    def half(res: IndexResult) -> np.ndarray:
+        dec = res.table.data["value_decimals"].reindex(both.index)
+        return np.array([0.5 * 10.0 ** -int(d) if not pd.isna(d) and int(d) < 2 else 0.0 for d in dec])
+
+    hx, hy = half(par), half(sip)
+    rounded = (hx > 0) | (hy > 0)
+    x, y = both["value"].astype(float), both["value_sipas"].astype(float)
+    ax.scatter(x[~rounded], y[~rounded], s=24, color="#0173b2", zorder=3)
+    ax.scatter(x[rounded], y[rounded], s=24, facecolors="white", edgecolors="#0173b2", zorder=3)
+    if rounded.any():
+        ax.errorbar(both["value"].astype(float), both["value_sipas"].astype(float), xerr=hx, yerr=hy, fmt="none",
+                    ecolor="#0173b2", elinewidth=1.2, capsize=2, zorder=2)
     x = both["value"].astype(float)
     right = x.min() + 0.75 * (x.max() - x.min())  # names of the right-most points go to their left, inside the frame
     for _, r in both.iterrows():

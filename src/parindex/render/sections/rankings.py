@@ -58,7 +58,7 @@ class Rankings:
         if n < 3:  # a strip of one or two points says nothing a sentence does not
             return Markdown(self.L("text.distribution_few", n=n))
         return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), self._alt_values(idx), title,
-                         sources=self._index_sources(idx))
+                         sources=self._index_sources(idx), note=self.L("chart.jitter_note"))
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
         if (line := self._before_first(idx)) is not None:

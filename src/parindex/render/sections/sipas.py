@@ -48,6 +48,9 @@ class Sipas:
         both = par.classified["value"].notna() & sip.classified["value"].notna()
         if both.sum() < 2:
             return Markdown(self.L("text.scatter_n", n=int(both.sum())))
+        rounded = any(not pd.isna(d) and int(d) < 2 for res in (par, sip)
+                      for d in res.table.data["value_decimals"].reindex(both[both].index))
         return self._fig(lambda: charts.scatter_chart(par, sip, self.L, self.L("report.scatter")),
                          f"{self.L('report.scatter')}: {self.L('text.scatter_n', n=int(both.sum()))}",
-                         sources=self._index_sources("par_index") + self._index_sources("sipas"))
+                         sources=self._index_sources("par_index") + self._index_sources("sipas"),
+                         note=self.L("chart.rounded_note") if rounded else None)

@@ -1,0 +1,70 @@
+"""Numbered tables, sources and notes under figures, and charts that draw what the record says
+(issue 19: "Bảng 2" / "Nguồn:" / "Ghi chú:", components on their own scales, rounded values as
+intervals, the distribution's vertical spread explained)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import matplotlib
+import numpy as np
+import pytest
+
+from parindex.data.labels import Labels
+from parindex.render import charts
+from parindex.render.sections.yearly import _runs
+
+
+def _text(pdf) -> str:
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_reference_runs():
+    assert _runs([1, 2, 3, 5, 7, 8, 10, 11, 12, 13]) == ["1–3", "5", "7", "8", "10–13"]
+    assert _runs([]) == [] and _runs([4]) == ["4"]
+
+
+@pytest.mark.parametrize("lang,table,figure,source,note", [
+    ("vi", "Bảng", "Hình", "Nguồn:", "Ghi chú:"), ("en", "Table", "Figure", "Source:", "Note:")])
+def test_tables_and_figures_are_numbered_with_their_source(report_2020_vi, report_2020_en, lang, table, figure,
+                                                           source, note):
+    folder = report_2020_vi if lang == "vi" else report_2020_en
+    text = _text(folder / f"yearly_report_2020_{lang}.pdf")
+    tables = [int(n) for n in re.findall(rf"^{table} (\d+)\. ", text, re.M)]
+    figures = [int(n) for n in re.findall(rf"^{figure} (\d+)\. ", text, re.M)]
+    # numbered 1, 2, 3, ... in the order of the pages, each once
+    assert tables == list(range(1, len(tables) + 1)) and len(tables) >= 15
+    assert figures == list(range(1, len(figures) + 1)) and len(figures) >= 8
+    # every figure says its source under its caption, in references the reader can follow
+    sources = re.findall(rf"^{source} .*?\[([\d,– ]+)\]", text, re.M)
+    assert len(sources) == len(figures)
+    # the maps cite the geometry too: its two sources are in the reference list
+    assert text.count("Natural Earth (public domain)") >= 2
+    # the distribution's vertical spread is explained where it is drawn
+    assert re.search(rf"^{note} ", text, re.M)
+
+
+def test_components_are_drawn_each_on_its_own_scale(bundled_2020):
+    comp = bundled_2020.par_index.components
+    fig = charts.components_chart(comp, Labels("en"), "components")
+    axes = fig.axes
+    assert len(axes) == 4
+    # the largest bar of each panel is within its axis and fills most of it: one scale per part
+    for ax, col in zip(axes, ["appraisal_points", "sipas_points", "leader_survey_points",
+                              "socioeconomic_impact_points"]):
+        top = comp[col].astype(float).max()
+        assert 0.6 < top / ax.get_xlim()[1] < 1.0, col
+    assert len({round(ax.get_xlim()[1]) for ax in axes}) == 4
+    matplotlib.pyplot.close("all")
+
+
+def test_a_rounded_value_is_drawn_as_its_interval(bundled_2020):
+    # SIPAS 2020: Đà Nẵng was published as "83"; its point is the interval 82.5–83.5
+    a = bundled_2020
+    fig = charts.scatter_chart(a.par_index, a.sipas, Labels("en"), "scatter")
+    (ax,) = fig.axes
+    bars = [c for c in ax.collections if isinstance(c, matplotlib.collections.LineCollection)]
+    segments = [s for c in bars for s in c.get_segments()]
+    vertical = [s for s in segments if np.isclose(s[0][0], s[1][0])]
+    assert any(np.allclose(sorted([s[0][1], s[1][1]]), [82.5, 83.5]) for s in vertical)
