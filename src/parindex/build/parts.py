@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..proc.lifecycle import WorkerPool
-from ..render.pages import html_page, is_compact, joined, thin_groups
+from ..render.pages import html_page, is_compact, joined, thin_groups, with_contents
 from ..render.pdf import assemble, render_body, render_parts, warm_up
 
 
@@ -101,13 +101,20 @@ class PartExports:
         self.complete(nb)
         bodies = [self.bodies[r].result() for r in self.ranges]
         groups = thin_groups(bodies)
-        contents = "" if is_compact(bodies) else self.contents  # a few pages need no contents page
+        compact = is_compact(bodies)
+        # A compact year has no contents page: its contents list flows after the cover, with the
+        # page numbers the layout gives (one flowing text, so they are the final ones)
+        contents = "" if compact else self.contents
+        texts = [joined(bodies, g) for g in groups]
+        if compact and self.contents:
+            texts = [with_contents(t, self.contents).replace("<nav class='toc'", "<nav class='toc ptoc'", 1)
+                     for t in texts]
         if self.pool is None:
-            return render_parts([joined(bodies, g) for g in groups], self.title, self.lang, contents)
+            return render_parts(texts, self.title, self.lang, contents)
         # Parts laid out already are used as they are; a thin part (a section that collapsed to
         # a line) is laid out again together with its neighbour, so it does not fill a page alone.
-        futures = [self.pdfs[self.ranges[g[0]]] if len(g) == 1 else
-                   self.pool.submit(render_body, joined(bodies, g), self.title, self.lang, False) for g in groups]
+        futures = [self.pdfs[self.ranges[g[0]]] if len(g) == 1 and not compact else
+                   self.pool.submit(render_body, t, self.title, self.lang, False) for g, t in zip(groups, texts)]
         parts = [f.result() for f in futures]
         return self.pool.submit(assemble, parts, self.title, self.lang, contents).result()
 

@@ -252,7 +252,7 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
         top = float(np.nanmax(vals)) if len(vals) else 1.0
         ax.set_xlim(0, top * 1.3 if top > 0 else 1.0)
         for i, v in enumerate(vals):
-            ax.text(v + top * 0.03, i, f"{v:.2f}", va="center", fontsize=6.5)
+            ax.text(v + top * 0.03, i, f"{v:.2f}", va="center", fontsize=7)
         ax.set_title(textwrap.fill(_lab(L(f"col.{col}")), 16), fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="y", visible=False)

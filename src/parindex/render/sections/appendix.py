@@ -87,10 +87,17 @@ class Appendix:
                 out[code] = (dv, dr, [x for x in srcs if x and x != "<NA>"])
         return out
 
+    def appendix_title(self, idx: str = "par_index") -> HTML:
+        """The appendix's heading; none for an index not yet measured that year (its sections
+        said so in one line, and an appendix of nothing would take a page of its own)."""
+        if self._is_before_first(idx):
+            return HTML("")
+        return HTML(f"<h2>{html.escape(self.L('report.appendix'))} — {html.escape(L_idx(self.L, idx))}</h2>")
+
     def appendix(self, idx: str = "par_index") -> HTML:
         """Every unit with a value, a rank or a group, one row each; the rest named in a line per
         range the record allows them (a row each would repeat the same range and "unknown")."""
-        if (line := self._before_first(idx)) is not None:
+        if self._is_before_first(idx):
             return HTML("")
         L, res = self.L, self.a.result(idx)
         c, d = res.classified, res.table.data

@@ -165,6 +165,8 @@ class FrontMatter:
                   ("sipas", "max", f"SIPAS — {L('kf.max')}", "leader"), ("sipas", "min", f"SIPAS — {L('kf.min')}", "last_place")]
         status = {(i.index, i.fact, i.published): i for i in self.a.audit}
         for idx, fact, label, who_fact in wanted:
+            if self._is_before_first(idx):
+                continue  # an index not yet measured: its section says so, not rows of "no data"
             v, src = self._fact_row(idx, fact)
             who = self._fact_row(idx, who_fact)[0] if who_fact else None
             if who_fact:  # the same leader and last as the key findings (one place: _extremes)

@@ -16,7 +16,8 @@ from .yearly import Report
 class Review(Report):
     """The methodology review's content; every number is computed from the analysis."""
 
-    MAPS = False
+    def _maps_drawn(self) -> bool:
+        return False
 
     SENS_STEP, SENS_SPAN = 0.05, 2.0
     MC_DRAWS, MC_SPREADS, SEED = 2000, (0.1, 0.2), 2020

@@ -14,6 +14,9 @@ from .yearly import Report
 class Brief(Report):
     """One province's brief: what is known, exactly as known."""
 
+    def _maps_drawn(self) -> bool:
+        return True  # the locator map, in every brief
+
     def __init__(self, year: int, province: str, par_index_file: str = "", sipas_file: str = "", lang: str = "vi",
                  assume_announced: bool | None = None, without: str = ""):
         super().__init__(year, par_index_file, sipas_file, lang, without=without)

@@ -80,7 +80,11 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
             below.append(self.L("fig.note", note=note))
         return _fig(fig, alt, caption, self.L, crop, below=tuple(below))
 
-    MAPS = True  # the document draws national maps: the geometry's sources are among its references
+    def _maps_drawn(self) -> bool:
+        """Whether the document draws a map (then the geometry's sources are among its references):
+        the map of an index that existed that year and has a unit whose group is known."""
+        return any(not self._is_before_first(idx) and (res := self.a.result(idx)).rules is not None
+                   and bool(res.classified["group"].notna().any()) for idx in INDEX_NAMES)
 
     def _geometry_sources(self) -> list[str]:
         from ...data.datapackage import descriptor
@@ -139,7 +143,7 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
                 order += list(b.region_ranks.loc[b.region_ranks["year"] == self.year, "source_id"])
             for idx in INDEX_NAMES:  # the previous year's figures the appendix's changes rest on
                 order += [x for _, _, srcs in self._year_on_year(idx).values() for x in srcs]
-            if self.MAPS:
+            if self._maps_drawn():
                 order += self._geometry_sources()
             self._refs = self._number(order)
         return self._refs
@@ -233,11 +237,16 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
     def _group_name(self, idx: str, label: str) -> str:
         return self.L.get(f"group.{label}" if idx == "par_index" else f"tier.{label}", label)
 
+    def _is_before_first(self, idx: str) -> bool:
+        """A bundled year before the index was first measured."""
+        first = self.a.bundle.first_year(idx)
+        return first is not None and self.year < first[0] and self.a.result(idx).table.origin == "bundled"
+
     def _before_first(self, idx: str) -> str | None:
         """The one line a section of an index says in a year before the index existed, else None."""
-        first = self.a.bundle.first_year(idx)
-        if first is None or self.year >= first[0] or self.a.result(idx).table.origin != "bundled":
+        if not self._is_before_first(idx):
             return None
+        first = self.a.bundle.first_year(idx)
         return self.L("text.before_first", index=self.L(f"index_short.{idx}"), first=first[0], cite=self.cite(first[1]))
 
 
