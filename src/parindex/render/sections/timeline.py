@@ -60,4 +60,5 @@ class Timeline:
         t = pd.DataFrame(rows, columns=[self.L("col.year"), mean_head, self.L("fact.leader"),
                                         self.L("fact.last_place"), self.L("col.source")])
         note = f"<p>{html.escape(self.L('text.trend'))}</p>" if idx == INDEX_NAMES[0] else ""  # said once
-        return HTML(f"{note}{img}{self._table(t, 'w-trend').data}")
+        trend_title = f"{self.L('table.w-trend')}: {L_idx(self.L, idx)}"
+        return HTML(f"{note}{img}{self._table(t, 'w-trend', trend_title).data}")
