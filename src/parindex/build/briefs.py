@@ -4,7 +4,6 @@ document per province, all on one kernel, and an index page."""
 from __future__ import annotations
 
 import copy
-import shutil
 import time
 from pathlib import Path
 from typing import Callable
@@ -29,7 +28,7 @@ from ..render.pages import stylesheet
 from .parameters import validate_parameters
 from ..data.paths import notebooks_dir, reports_dir
 from ..render.pdf import warm_up
-from .publish import committed, publish, scratch_folder
+from .publish import publish, release, scratch_folder
 from ..data.registry import Province
 from .report import FORMATS, BuildResult, check_formats
 
@@ -125,12 +124,7 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
         files = publish(sorted(p for p in tmp.iterdir() if p.suffix in (".ipynb", ".html", ".pdf")), dest)
         ok = True
     finally:
-        if kernel:
-            kernel.shutdown()
-        if pool:
-            pool.shutdown(abort=not ok)
-        if not committed(tmp):  # a set committed but not all in place waits for the next run
-            shutil.rmtree(tmp, ignore_errors=True)
+        release(tmp, kernel, pool and (lambda: pool.shutdown(abort=not ok)))
     return BuildResult(dest, files, time.perf_counter() - t0, year=year)
 
 

@@ -79,6 +79,17 @@ def committed(scratch: Path) -> bool:
     return (scratch / MARKER).is_file()
 
 
+def release(scratch: Path, kernel, close) -> None:
+    """The end of a build, however it ended: the kernel stopped, ``close()`` (its workers), and
+    the scratch folder removed unless a committed set still waits in it for the next run."""
+    if kernel:
+        kernel.shutdown()
+    if close:
+        close()
+    if not committed(scratch):
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def _locked(dest: Path) -> Iterator[int]:
     fd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from .. import __version__
 from ..errors import ParindexError
 from .kernel import ReportKernel
 from ..data.paths import check_year_has_data, notebooks_dir, reports_dir
-from .publish import committed, publish, scratch_folder
+from .publish import publish, release, scratch_folder
 
 FORMATS = ("html", "pdf")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython's colours in a traceback
@@ -162,10 +161,5 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
                              + (f"--- traceback ---\n{_ANSI.sub('', e.detail)}\n" if e.detail else ""))
         raise
     finally:
-        if kernel:
-            kernel.shutdown()
-        if exports:
-            exports.close(abort=not ok)
-        if not committed(tmp):  # a set committed but not all in place waits for the next run
-            shutil.rmtree(tmp, ignore_errors=True)
+        release(tmp, kernel, exports and (lambda: exports.close(abort=not ok)))
     return BuildResult(dest, files, time.perf_counter() - t0, year=year)
