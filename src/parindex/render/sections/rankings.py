@@ -39,7 +39,7 @@ class Rankings:
                          sources=self._index_sources(idx))
 
     def unknown_list(self, idx: str = "par_index") -> Markdown:
-        if (line := self._before_first(idx)) is not None:
+        if self._is_before_first(idx):
             return HTML("")
         c = self.a.result(idx).classified
         names = vsorted(c.loc[c["value"].isna() & c["rank_published"].isna(), "province"])
@@ -51,7 +51,7 @@ class Rankings:
         return Markdown(self.L("chart.no_value", n=len(names), names=", ".join(names)) + ".")
 
     def distribution(self, idx: str = "par_index") -> HTML | Markdown:
-        if (line := self._before_first(idx)) is not None:
+        if self._is_before_first(idx):
             return HTML("")
         title = f"{self.L('report.distribution')} — {L_idx(self.L, idx)}"
         n = int(self.a.result(idx).classified["value"].notna().sum())
@@ -61,7 +61,7 @@ class Rankings:
                          sources=self._index_sources(idx), note=self.L("chart.jitter_note"))
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
-        if (line := self._before_first(idx)) is not None:
+        if self._is_before_first(idx):
             return HTML("")
         res, L = self.a.result(idx), self.L
         if res.rules is None:

@@ -15,12 +15,12 @@ class Regions:
     """The regions: the map of an index and the regions section. A part of ``Report``: ``self`` is the report."""
 
     def map(self, idx: str = "par_index") -> HTML | Markdown:
-        if (line := self._before_first(idx)) is not None:
+        if self._is_before_first(idx):
             return HTML("")
         from .. import maps
 
         res = self.a.result(idx)
-        if res.rules is None or not res.classified["group"].notna().any():
+        if not self._map_has_groups(idx):
             # no unit's group is known: a map would be all hatching
             return Markdown(self.L("text.map_none", index=L_idx(self.L, idx), year=self.year))
         codes = list(res.classified.index)
@@ -48,7 +48,7 @@ class Regions:
     def regions(self, idx: str = "par_index") -> HTML | Markdown:
         """The six socio-economic regions: the year's published means against what the record
         allows, the means by year, and each province's published place in its region."""
-        if (line := self._before_first(idx)) is not None:
+        if self._is_before_first(idx):
             return HTML("")
         from ...infer.tidy import REGIONS, year_tables
 

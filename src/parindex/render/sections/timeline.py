@@ -15,7 +15,7 @@ class Timeline:
     """Trends: an index over the years. A part of ``Report``: ``self`` is the report."""
 
     def trend(self, idx: str = "par_index") -> HTML | Markdown:
-        if (line := self._before_first(idx)) is not None:
+        if self._is_before_first(idx):
             return HTML("")
         from ...infer.trends import headline_label, trend
 

@@ -80,11 +80,14 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
             below.append(self.L("fig.note", note=note))
         return _fig(fig, alt, caption, self.L, crop, below=tuple(below))
 
+    def _map_has_groups(self, idx: str) -> bool:
+        """Whether the index's map has something to show: a unit whose group is known."""
+        res = self.a.result(idx)
+        return res.rules is not None and bool(res.classified["group"].notna().any())
+
     def _maps_drawn(self) -> bool:
-        """Whether the document draws a map (then the geometry's sources are among its references):
-        the map of an index that existed that year and has a unit whose group is known."""
-        return any(not self._is_before_first(idx) and (res := self.a.result(idx)).rules is not None
-                   and bool(res.classified["group"].notna().any()) for idx in INDEX_NAMES)
+        """Whether the document draws a map (then the geometry's sources are among its references)."""
+        return any(not self._is_before_first(idx) and self._map_has_groups(idx) for idx in INDEX_NAMES)
 
     def _geometry_sources(self) -> list[str]:
         from ...data.datapackage import descriptor
