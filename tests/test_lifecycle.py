@@ -218,3 +218,32 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args):
     assert p.returncode == 130 and len(err.strip().splitlines()) == 1 and "interrupted" in err, err
     gone, alive = psutil.wait_procs(kids, timeout=15)
     assert not alive, [k.cmdline() for k in alive]
+
+
+_RENDER_THEN_DIE = """
+import os, signal
+from parindex.render.pdf import render_body
+render_body("<p>Ắ ể</p>", "t", "vi", furniture=False)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_pdf_renderer_leaves_no_font_folder(request):
+    """WeasyPrint copies the report's fonts into a folder of its own; a process killed after
+    rendering cannot remove it, so it is a marked scratch folder the next renderer removes."""
+    short = Path(tempfile.mkdtemp(prefix="pxf", dir="/tmp"))  # a socket-length path, as the runtime folder must be
+    request.addfinalizer(lambda: shutil.rmtree(short, ignore_errors=True))
+    run, tmp = short / "run", short / "tmp"
+    run.mkdir(mode=0o700)
+    tmp.mkdir()
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(run), "TMPDIR": str(tmp)}
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", _RENDER_THEN_DIE], env=env, capture_output=True, text=True)
+        assert r.returncode == -signal.SIGKILL, r.stderr
+        assert not list(tmp.glob("weasyprint-*"))  # nothing outside the private folder
+        left = list((run / "parindex").glob("wp-*"))
+        assert len(left) == 1, left  # the earlier run's folder went when this one started rendering
+    r = subprocess.run([sys.executable, "-c", _RENDER_THEN_DIE.replace("os.kill(os.getpid(), signal.SIGKILL)", "")],
+                       env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert not list((run / "parindex").glob("wp-*"))  # a normal exit removes its own, and the dead one's

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..proc.gcpause import gc_paused
+from ..proc.lifecycle import make_scratch, remove_stale, runtime_parent
 from .pages import html_page, stylesheet
 
 # Parts are laid out without page furniture; it is stamped once over the joined pages.
@@ -47,7 +48,8 @@ def _font_config():
     WeasyPrint copies those fonts into a temporary folder that it removes only when the
     configuration is garbage-collected, which never happens in a worker process that ends
     with os._exit; the folder is removed explicitly at exit instead (normal exit or
-    multiprocessing worker exit, whichever this process has).
+    multiprocessing worker exit, whichever this process has), or by a later process when
+    this one was killed.
     """
     global _FONT_CONFIG
     if _FONT_CONFIG is None:
@@ -57,6 +59,11 @@ def _font_config():
         from weasyprint.text.fonts import FontConfiguration
 
         _FONT_CONFIG = FontConfiguration()
+        # A process that is killed runs no exit hook; its font folder is then a marked scratch
+        # folder that the next process to render removes, never a stray weasyprint-* in /tmp.
+        parent = runtime_parent()
+        remove_stale(parent, "wp")
+        _FONT_CONFIG._folder = make_scratch("wp", parent)
         atexit.register(_drop_font_config)
         util.Finalize(None, _drop_font_config, exitpriority=10)  # runs only in this process
     return _FONT_CONFIG
