@@ -200,8 +200,16 @@ def _random_record(seed: int, n: int = 7):
             claims.append(inf.Claim("tier", "tier", "", bands=((cut, None),), members=members[:2]))
             claims.append(inf.Claim("count:cut", "count", "", count=True, bands=((cut, None),),
                                     n=(len(members), len(members))))
+    low = inf.Cut(8000.0)
+    if rng.random() < 0.6:  # a lowest tier "below another unstated cut-off": the middle band lies between two
+        t = float(rng.integers(7000, 8500))
+        members = tuple(i for i in range(n) if true[i] < t)
+        if members:
+            claims.append(inf.Claim("tier:low", "tier", "", bands=((None, low),), members=members[:2]))
+            claims.append(inf.Claim("count:low", "count", "", count=True, bands=((None, low),),
+                                    n=(len(members), len(members))))
     del order
-    return n, claims, {"band": band, "cut": (cut, None)}
+    return n, claims, {"band": band, "cut": (cut, None), "middle": (low, cut)}
 
 
 @pytest.mark.parametrize("seed", range(25))

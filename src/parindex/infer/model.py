@@ -130,9 +130,34 @@ class _Model:
         for us in by_t.values():
             us.sort()
             for (_, u1), (_, u2) in zip(us, us[1:]):
-                if (u1, u2) not in self._cuts:
-                    self._cuts.add((u1, u2))
-                    self.row({u1: 1, u2: -1}, lo=0)
+                self._imply(u2, u1)
+        self._nest_thresholds()
+
+    def _imply(self, u_hi: int, u_lo: int) -> None:
+        """The row u_lo >= u_hi, once."""
+        if (u_lo, u_hi) not in self._cuts:
+            self._cuts.add((u_lo, u_hi))
+            self.row({u_lo: 1, u_hi: -1}, lo=0)
+
+    def _nest_thresholds(self) -> None:
+        """A value's indicators of two unstated cut-offs nest: x >= upper implies x >= lower.
+
+        Valid for every table: each indicator is exact both ways and cut_var keeps the cut-offs
+        in order. It keeps a band's indicator, u(x >= lower) - u(x >= upper), from going
+        negative in the LP relaxation; without it a count between two unstated cut-offs
+        relaxes far below zero (SIPAS 2020: -46 against the optimum 0) and the branch and
+        bound has to close that gap. (Rows for stated thresholds too were tried: every
+        answer the same, 2022 and 2023 slower.)
+        """
+        by_i: dict[int, list[tuple[Cut, int]]] = {}
+        for (i, t), u in self._ge.items():
+            if isinstance(t, Cut) and not isinstance(u, float):
+                by_i.setdefault(i, []).append((t, u))
+        for ts in by_i.values():
+            for t1, u1 in ts:
+                for t2, u2 in ts:
+                    if t1.nominal < t2.nominal:
+                        self._imply(u2, u1)
 
     def indicator(self, i: int, band: Band) -> dict[int, float] | float:
         """x_i in band, as a linear expression {var: coef} plus constant (key -1)."""
