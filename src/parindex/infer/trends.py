@@ -42,7 +42,15 @@ def _ranked(bundle: Bundle, index: str, year: int, which: str) -> tuple[str | No
 
 def ends(bundle: Bundle, index: str, year: int) -> dict[str, tuple[str | None, str, bool]]:
     """leader, max, last_place, min of a year: (figure, sources, sources disagree), from the
-    national facts, else from the unit published at rank 1 (or last)."""
+    national facts, else from the unit published at rank 1 (or last). Once per bundle: the series,
+    the briefs and the report all ask."""
+    memo = bundle.__dict__.setdefault("_ends", {})
+    if (index, year) not in memo:
+        memo[(index, year)] = _ends(bundle, index, year)
+    return dict(memo[(index, year)])
+
+
+def _ends(bundle: Bundle, index: str, year: int) -> dict[str, tuple[str | None, str, bool]]:
     f = bundle.national_facts[(bundle.national_facts["index"] == index) & (bundle.national_facts["year"] == year)]
     out = {fact: _pick(f[f["fact"] == fact]) for fact in ("leader", "max", "last_place", "min")}
     for who, fig, which in _ENDS:
