@@ -58,6 +58,8 @@ def test_notebooks_read_as_documents():
 
 
 def test_stock_papermill_gives_the_reports_content(report_2020_en, tmp_path):
+    """One whole document through stock papermill: it injects the parameters and runs the stored
+    notebook, and gives what `parindex report` gives."""
     ours = report_content(nbformat.read(report_2020_en / "yearly_report_2020_en.ipynb", as_version=4))
     subprocess.run([str(BIN / "papermill"), str(NOTEBOOK), str(tmp_path / "pm.ipynb"), "-p", "year", "2020",
                     "-p", "lang", "en", "--no-progress-bar"], check=True, capture_output=True, cwd=ROOT / "notebooks")
@@ -65,12 +67,21 @@ def test_stock_papermill_gives_the_reports_content(report_2020_en, tmp_path):
     assert sum(x.count("<figure class='chart'>") for x in ours) >= 6
 
 
-def test_stock_nbconvert_gives_the_reports_content(report_2020_vi, tmp_path):
-    # nbconvert runs the notebook as stored (2020, Vietnamese): compare with that edition
-    ours_vi = report_content(nbformat.read(report_2020_vi / "yearly_report_2020_vi.ipynb", as_version=4))
-    subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", str(NOTEBOOK),
-                    "--output-dir", str(tmp_path), "--output", "nbc"], check=True, capture_output=True)
-    assert report_content(nbformat.read(tmp_path / "nbc.ipynb", as_version=4)) == ours_vi
+def test_stock_nbconvert_executes_the_stored_notebook(report_2020_vi, tmp_path):
+    """`jupyter nbconvert --execute` on the notebook as stored (2020, Vietnamese), through its
+    first chart: the same content as that edition's cells. (The whole document through a stock
+    runner is papermill's test above: the cells are the same library calls.)"""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    end = next(i for i, c in enumerate(nb.cells) if c.source == 'r.ranking("par_index")') + 1
+    nb.cells = nb.cells[:end]
+    nbformat.write(nb, tmp_path / "first.ipynb")
+    subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", str(tmp_path / "first.ipynb"),
+                    "--output-dir", str(tmp_path), "--output", "nbc"], check=True, capture_output=True,
+                   cwd=ROOT / "notebooks")
+    ours = report_content(nbformat.read(report_2020_vi / "yearly_report_2020_vi.ipynb", as_version=4))
+    got = report_content(nbformat.read(tmp_path / "nbc.ipynb", as_version=4))
+    assert len(got) >= 5 and got == ours[:len(got)]
+    assert any("<figure class='chart'>" in x for x in got)
 
 
 def _readme_cell() -> str:
