@@ -85,6 +85,19 @@ def _analysis(shared_root: Path, name: str, compute: Callable[[], object]):
         return compute()
 
 
+def solved(shared_root: Path, year: int):
+    """A bundled year's analysis, solved once a run (its lock is the year's name): the tests,
+    fixtures and CLI processes that need the year then read the shared cache."""
+    from parindex.infer.analysis import analyse
+
+    return _analysis(shared_root, str(year), lambda: analyse(year))
+
+
+@pytest.fixture(scope="session")
+def solve(shared_root) -> Callable[[int], object]:
+    return lambda year: solved(shared_root, year)
+
+
 @pytest.fixture(scope="session")
 def bundle():
     from parindex.infer.analysis import load_bundle
@@ -143,12 +156,14 @@ def report_2020_en(shared_root, bundled_2020) -> Path:
 
 @pytest.fixture(scope="session")
 def report_2013_vi(shared_root) -> Path:
+    solved(shared_root, 2013)
     return once(shared_root, "report-2013-vi", _cli_build("report", "--year", "2013"))
 
 
 @pytest.fixture(scope="session")
 def report_2024_vi(shared_root) -> Path:
     """2024 in Vietnamese (regions, published lists, a leader without a published maximum)."""
+    solved(shared_root, 2024)
     return once(shared_root, "report-2024-vi", _cli_build("report", "--year", "2024"))
 
 
@@ -172,7 +187,7 @@ def briefs_2020(shared_root, bundled_2020) -> Path:
 
 # What needs a bundled year's inference solved cold (2020: tens of seconds) or a document built
 # through a kernel is slow: `make test-fast` (-m "not slow") leaves it out.
-SLOW_FIXTURES = {"bundled_2020", "record_2020", "report_2020_vi", "report_2020_en", "report_2013_vi", "report_2024_vi",
+SLOW_FIXTURES = {"bundled_2020", "record_2020", "solve", "report_2020_vi", "report_2020_en", "report_2013_vi", "report_2024_vi",
                  "complete_report_en", "briefs_2020"}
 
 

@@ -53,10 +53,8 @@ def _report_style():
 
 
 @pytest.fixture(scope="module")
-def analyses(bundled_2020):
-    from parindex.infer.analysis import analyse
-
-    return {2020: bundled_2020, 2024: analyse(2024), 2013: analyse(2013)}
+def analyses(bundled_2020, solve):
+    return {2020: bundled_2020, 2024: solve(2024), 2013: solve(2013)}
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

@@ -260,10 +260,8 @@ def test_announced_counts_place_the_bottom_five(bundled_2020, record_2020):
 
 
 @pytest.mark.slow  # solves a bundled year cold
-def test_2018_conflicting_counts_are_contradicted_and_named(bundle):
-    from parindex.infer.analysis import analyse
-
-    a = {i.fact: i for i in analyse(2018).par_index.audit}
+def test_2018_conflicting_counts_are_contradicted_and_named(solve):
+    a = {i.fact: i for i in solve(2018).par_index.audit}
     assert a["n_above_80"].status == "contradicted"
     assert a["group_count_A"].status == "contradicted"
     assert "group_count_A = 9" in a["n_above_80"].conflict
@@ -272,10 +270,8 @@ def test_2018_conflicting_counts_are_contradicted_and_named(bundle):
 
 
 @pytest.mark.slow  # solves a bundled year cold
-def test_2012_maximum_is_not_contradicted_by_a_secondary_source(bundle):
-    from parindex.infer.analysis import analyse
-
-    res = analyse(2012).par_index
+def test_2012_maximum_is_not_contradicted_by_a_secondary_source(solve):
+    res = solve(2012).par_index
     a = {i.fact: i for i in res.audit}
     assert a["max"].status != "contradicted" and a["leader"].status != "contradicted"
     assert res.table.data.set_index("province").at["Đà Nẵng", "value_text"] == "87.14"
