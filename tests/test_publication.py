@@ -216,3 +216,49 @@ def test_pdf_metadata_dates_title_and_pdfua_schema(editions):
     check_pdf_metadata(editions["vi"] / "yearly_report_2020_vi.pdf", "Báo cáo PAR INDEX & SIPAS năm 2020")
     check_pdf_metadata(editions["en"] / "yearly_report_2020_en.pdf", "PAR INDEX & SIPAS report 2020")
     check_pdfa(editions["vi"] / "yearly_report_2020_vi.pdf")
+
+
+def _ink_depth(pdf, tmp_path) -> list[float]:
+    """For each page, how far down its content reaches (a share of the page's height), read
+    from a 20 dpi greyscale rendering; the running footer (the last tenth) does not count."""
+    import numpy as np
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-gray", "-r", "20", str(pdf), str(tmp_path / "p")], check=True)
+    depth = []
+    for f in sorted(tmp_path.glob("p-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1])):
+        a = np.asarray(Image.open(f), dtype=float)
+        ink = np.where((a[: int(a.shape[0] * 0.9)] < 200).any(axis=1))[0]
+        depth.append(0.0 if not len(ink) else (ink.max() + 1) / a.shape[0])
+    return depth
+
+
+def _chapter_pages(pdf) -> set[int]:
+    """Pages (from 0) where a chapter (a first- or second-level bookmark) starts."""
+    doc = pikepdf.open(pdf)
+    pages = {p.objgen: i for i, p in enumerate(doc.pages)}
+    starts, todo = set(), []
+    with doc.open_outline() as ol:
+        todo = [(it, 1) for it in ol.root]
+        while todo:
+            it, level = todo.pop()
+            d = it.destination
+            if level <= 2 and isinstance(d, pikepdf.Array) and len(d):
+                starts.add(pages.get(d[0].objgen))
+            todo += [(c, level + 1) for c in it.children]
+    return starts
+
+
+@pytest.mark.parametrize("fixture", ["report_2020_vi", "report_2020_en", "report_2024_vi", "report_2013_vi"])
+def test_no_page_is_more_than_half_blank_but_before_a_chapter(fixture, request, tmp_path):
+    """A page may end early only where the next one starts a chapter (or it is the cover, whose
+    content is the title and the contents' start, or the last page)."""
+    folder = request.getfixturevalue(fixture)
+    pdf = next(folder.glob("*.pdf"))
+    depth = _ink_depth(pdf, tmp_path)
+    chapters = _chapter_pages(pdf)
+    short = [i + 1 for i, d in enumerate(depth)
+             if d < 0.5 and i not in (0, len(depth) - 1) and (i + 1) not in chapters]
+    assert not short, f"{pdf.name}: pages {short} are more than half blank (content ends at " \
+                      f"{[round(float(depth[p - 1]), 2) for p in short]} of the page)"
+    assert all(d > 0.1 for d in depth), depth  # and no empty page

@@ -180,7 +180,7 @@ def choropleth(classified: pd.DataFrame, rings: dict[str, list[np.ndarray]], lab
     colours = group_colours(labels)
     geo = rings
     # on a phone (charts.narrow): the map the screen's width, its legend under it
-    fig, ax = _base((width(), width() * 1.9) if is_narrow() else (6.6, 7.4))
+    fig, ax = _base((width(), width() * 1.9) if is_narrow() else (6.6, 4.9))
     # One compound shape per fill style, not one per province: the same picture, but a hatch
     # pattern is drawn once per style instead of once per province (the PDF renderer's cost).
     styles: dict[tuple[str, str], list[np.ndarray]] = {}
@@ -230,9 +230,12 @@ def choropleth(classified: pd.DataFrame, rings: dict[str, list[np.ndarray]], lab
     ax.set_title(title, fontsize=10)
     text = _lab(caption or L("map.caption"))
     fig.text(0.02, 0.01, text, fontsize=7, color="#555555", wrap=True)
-    # the caption's room under the legend: its lines of 7 pt (about 9.5 pt apart) and a gap
-    room = ((text.count("\n") + 1) * 9.5 + 8) / (fig.get_figheight() * 72)
-    fig.tight_layout(rect=(0, room, 1, 1) if is_narrow() else None)
+    # the caption's room under the map and its legend: its lines of 7 pt (about 9.5 pt apart, a
+    # character about 3.9 pt wide, wrapped at the figure's width) and a gap
+    per_line = max(int(fig.get_figwidth() * 72 * 0.96 / 3.9), 1)
+    lines = sum(-(-max(len(line), 1) // per_line) for line in text.split("\n"))
+    room = (lines * 9.5 + 8) / (fig.get_figheight() * 72)
+    fig.tight_layout(rect=(0, room, 1, 1))
     return fig
 
 
