@@ -43,7 +43,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from . import answers, claims, conflicts, cores, model, solving
+from . import answers, cache, claims, conflicts, cores, model, solving
 from .answers import (FactCheck, _count_ranges, _cut_ranges, _inside, _meets, _needs_counts, _own_groups, _percent,
                       _province_answers, _quantity_range, _status, _tier_check)
 from .claims import (CONSISTENT, CONTRADICTED, GRID, Claim, _signature, claims_for, has_cut, joint, own_region,
@@ -122,9 +122,13 @@ class Inference:
         bands = rule_bands(self.rs)
         out = []
         if ranks:
+            # the ends of each run, solved in parallel once, then kept in the inference cache (every
+            # build of the report asks; the Inference itself is cached without them)
+            ks = sorted({s for run in runs for s in (run[0], run[-1])})
+            key = cache.key("kth-ranges", n, self.problem.strict_ranks, [repr(c) for c in active], ks)
+            kth = dict(zip(ks, cache.cached(key, lambda: pmap(lambda k: self.problem.kth_range(active, k), ks))))
             for run in runs:
-                top = self.problem.kth_range(active, run[0])
-                bottom = self.problem.kth_range(active, run[-1])
+                top, bottom = kth[run[0]], kth[run[-1]]
                 if top is None or bottom is None:
                     continue
                 lo, hi = bottom[0], top[1]
