@@ -4,6 +4,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 SYN_PAR = FIXTURES / "synthetic_par_index_2020.csv"
 SYN_SIPAS = FIXTURES / "synthetic_sipas_2020.csv"
+# markup and a link in a file name: a user's file name is text wherever it is shown
+HOSTILE_NAME = "<img src=x onerror=alert(1)>![p](http:&#47;&#47;127.0.0.1:9&#47;x).csv"
 
 
 def run_cli(*args: str, cwd: Path = ROOT, **kw) -> subprocess.CompletedProcess:
@@ -169,10 +172,17 @@ def report_2024_vi(shared_root) -> Path:
 
 @pytest.fixture(scope="session")
 def complete_report_en(shared_root, complete_2020) -> Path:
-    """2020 in English on the complete synthetic tables."""
-    return once(shared_root, "report-2020-complete-en",
-                _cli_build("report", "--year", "2020", "--par-index", str(SYN_PAR), "--sipas", str(SYN_SIPAS),
-                           "--lang", "en"))
+    """2020 in English on the complete synthetic tables. The SIPAS table is read from a copy
+    with a hostile name (HOSTILE_NAME; the same data, so the same inference): the report must
+    show that name as text (tests/test_hostile.py)."""
+    def make(folder: Path) -> None:
+        inputs = shared_root / "complete-inputs"
+        inputs.mkdir(exist_ok=True)
+        shutil.copy(SYN_SIPAS, inputs / HOSTILE_NAME)
+        _cli_build("report", "--year", "2020", "--par-index", str(SYN_PAR), "--sipas", str(inputs / HOSTILE_NAME),
+                   "--lang", "en")(folder)
+
+    return once(shared_root, "report-2020-complete-en", make)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import unicodedata
 import nbformat
 import pytest
 
-from conftest import ROOT, SYN_PAR, SYN_SIPAS, run_cli
+from conftest import ROOT, run_cli
 from parindex.errors import ParindexError
 
 slow = pytest.mark.slow  # builds through a kernel
