@@ -60,3 +60,10 @@ def test_audit_flags_a_typing_error_in_a_users_table(tmp_path, bundle):
     assert s["group_count_A"].status == "contradicted" and s["group_count_A"].computed == "1"
     assert s["published_values"].status == "contradicted"
     assert "Hải Phòng 89.51≠90.51" in s["published_values"].detail
+
+
+def test_a_province_named_by_a_published_fact_is_shown_by_name(bundled_2020):
+    """national_facts records who rose most by the unit's code; the audit (and every page that
+    prints it) gives the name: "Bến Tre", never "83"."""
+    shown = {i.fact: i.published for i in bundled_2020.par_index.audit}
+    assert (shown["largest_rise_province"], shown["smallest_rise_province"]) == ("Bến Tre", "Thái Bình")

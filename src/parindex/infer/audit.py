@@ -296,7 +296,10 @@ def run_audit(table: IndexTable, inf: Inference, facts: pd.DataFrame, components
             detail = (f"reason_{reason}", {})
         else:
             detail = _not_from_values(fact)
-        items.append(_t(AuditItem(idx, year, fact, str(value), NOT_CHECKABLE, source_ids=list(srcs)),
+        shown = str(value)
+        if fact.endswith("_province") and shown in names.index:  # recorded as the unit's code: shown by name
+            shown = str(names[shown])
+        items.append(_t(AuditItem(idx, year, fact, shown, NOT_CHECKABLE, source_ids=list(srcs)),
                         detail=detail))
     items.sort(key=lambda i: (i.fact.startswith("published_tier_"), i.fact, i.published))
     if components is not None:
