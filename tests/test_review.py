@@ -142,6 +142,9 @@ def test_review_notebook_builds_on_bundled_and_complete_tables(request, tmp_path
     text = subprocess.run(["pdftotext", str(out / f"methodology_review_2020_{lang}.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
     assert not [ch for ch in text if unicodedata.combining(ch)]
+    # every table and figure is numbered and titled, once: no bare "Bảng 4." and no "Hình 3. 3."
+    assert not re.findall(r"^(?:Bảng|Hình|Table|Figure) \d+\.(?: \d+\.)?$", text, flags=re.M)
+    assert not re.findall(r"(?:Bảng|Hình|Table|Figure) \d+\. \d+\.", text)
     # one page number per page, counting every page (the contents page too)
     pages = text.count("\f")
     assert re.findall(r"^(\d+) / (\d+)$", text, flags=re.M) == [(str(i), str(pages)) for i in range(1, pages + 1)]

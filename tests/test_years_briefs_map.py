@@ -226,3 +226,20 @@ def test_leader_and_last_place_one_answer_in_series_and_brief(bundle, bundled_20
     a = bundled_2020
     h = history(a, a.bundle.units(2020).resolve("Quảng Ninh")).set_index("year")
     assert (h.at[2021, "sipas_value"], h.at[2021, "sipas_rank"]) == (sip.at[2021, "max"], 1) == ("94.07", 1)
+
+
+@slow
+def test_a_brief_cites_what_its_tables_print_and_itself(solve):
+    """Vĩnh Phúc 2024 has no figure of its own that year, but its tables print its region peers'
+    values and its own earlier years: their sources are the brief's references (never "not
+    published" under sourced figures), and the brief is cited as itself, not as the yearly report."""
+    from parindex.render.sections import Brief
+
+    solve(2024)
+    b = Brief(2024, "Vĩnh Phúc", lang="en")
+    d = b.a.par_index.table.data
+    hai_phong = d.index[d["province"] == "Hải Phòng"][0]  # a region peer, 96.17 in the peers table
+    assert set(str(d.at[hai_phong, "value_sources"]).split(";")) <= set(b.refs)
+    html = b.sources().data
+    assert "<ol class='refs'>" in html and f"{b.p.name('en')}: PAR INDEX and SIPAS 2024" in html
+    assert "Table 1. Region peers" in b.peers().data

@@ -122,13 +122,16 @@ def history(a: YearAnalysis, province: Province) -> pd.DataFrame:
         for idx in ("par_index", "sipas"):
             # a unit's history is its own code's in its own period (a 2025 code may be another
             # province's 2004 code): the predecessors' figures are in the report, not mixed in here
+            row[f"{idx}_sources"] = ""
             if a.bundle.units(y) is not a.bundle.units(a.year):
                 row[f"{idx}_value"] = row[f"{idx}_rank"] = None
                 continue
+            sources: list[str] = []
             if ((obs["index"] == idx) & (obs["year"] == y) & (obs["province_code"] == province.code)).any():
                 d = a.bundle.published(idx, y).loc[province.code]
                 row[f"{idx}_value"] = None if pd.isna(d["value_text"]) else str(d["value_text"])
                 row[f"{idx}_rank"] = None if pd.isna(d["rank"]) else int(d["rank"])
+                sources += [d[col] for col in ("value_sources", "rank_sources") if not pd.isna(d[col])]
             else:
                 row[f"{idx}_value"] = row[f"{idx}_rank"] = None
             # the year's leader or last place is this unit: the maximum (minimum) is its value,
@@ -138,5 +141,9 @@ def history(a: YearAnalysis, province: Province) -> pd.DataFrame:
                 if e[who][0] is not None and _code(a.bundle.units(y), e[who][0]) == province.code:
                     row[f"{idx}_rank"] = row[f"{idx}_rank"] or rank
                     row[f"{idx}_value"] = row[f"{idx}_value"] or e[fig][0]
+                    sources += [e[who][1], e[fig][1]]
+            # the sources of what the row shows: "a;b" (tables) or "a, b" (the series)
+            ids = [x.strip() for v in sources for x in str(v).replace(",", ";").split(";") if x.strip()]
+            row[f"{idx}_sources"] = ";".join(dict.fromkeys(ids))
         rows.append(row)
     return pd.DataFrame(rows)

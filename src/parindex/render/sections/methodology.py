@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 from IPython.display import HTML, Markdown
@@ -21,6 +22,14 @@ class Review(Report):
 
     SENS_STEP, SENS_SPAN = 0.05, 2.0
     MC_DRAWS, MC_SPREADS, SEED = 2000, (0.1, 0.2), 2020
+
+    def _heading(self, key: str) -> str:
+        """A section's heading without its number ("3. Độ vững…" -> "Độ vững…"): for captions,
+        which carry their own ("Hình 3.")."""
+        return re.sub(r"^\d+\.\s*", "", self.L(key))
+
+    def _own_title(self) -> str:
+        return self.L("review.title", index="PAR INDEX & SIPAS", year=self.year)
 
     def title(self) -> HTML:
         cover = super().title().data
@@ -50,7 +59,7 @@ class Review(Report):
         wide = s.pivot_table(index="shift", columns="cutoff", values="count", aggfunc="first").reset_index()
         wide["shift"] = [f"{x:+.1f}" if x else "0" for x in wide["shift"]]
         wide.columns = [self.L("col.shift"), *[self.L("chart.cutoff", value=c) for c in wide.columns[1:]]]
-        return self._table(wide)
+        return self._table(wide, title=f"{self._heading('review.sensitivity')}: {L_idx(self.L, idx)}")
 
     def closest(self, idx: str = "par_index") -> HTML:
         from ...infer import review
@@ -69,7 +78,7 @@ class Review(Report):
         c = c.drop(columns="code")
         c.columns = [self.L("col.cutoff"), self.L("col.province"), self.L("col.value"), self.L("col.margin"),
                      self.L("col.group")]
-        return self._table(c)
+        return self._table(c, title=f"{self.L('review.closest')}: {L_idx(self.L, idx)}")
 
     def rounding(self, idx: str = "par_index") -> HTML:
         from ...infer import review
@@ -87,7 +96,7 @@ class Review(Report):
                 r = r.sort_values("province", key=series_key)
                 r.columns = [self.L("col.province"), self.L("col.value"), self.L("col.rounded"),
                              self.L("col.rank_computed"), self.L("col.rank_rounded"), self.L("col.reason")]
-                parts.append(self._table(r).data)
+                parts.append(self._table(r, title=f"{self._heading('review.rounding')}: {L_idx(self.L, idx)}").data)
         return HTML("".join(parts))
 
     def conventions(self, idx: str = "par_index") -> HTML | Markdown:
@@ -114,7 +123,7 @@ class Review(Report):
                           columns=[L("col.convention"), L("col.count_reproduced"), L("col.cutoffs_allowed"),
                                    L("col.mean_allowed"), L("col.conflicts"), L("col.moves")])
         return HTML(f"<h3>{html.escape(L_idx(L, idx))}: {html.escape(L('review.conventions'))}</h3>"
-                    + self._table(df).data)
+                    + self._table(df, title=f"{L_idx(L, idx)}: {L('review.conventions')}").data)
 
     def monte_carlo(self) -> HTML | Markdown:
         from ...infer import review
@@ -133,10 +142,10 @@ class Review(Report):
                               self.L("col.rank_range"): [f"{a}–{b}" for a, b in zip(s["rank_min"], s["rank_max"])],
                               self.L("col.p_keep_rank"): s["p_keep_rank"].map("{:.2f}".format),
                               self.L("col.p_keep_group"): s["p_keep_group"].map(lambda x: "—" if pd.isna(x) else f"{x:.2f}")})
-            out.append(self._table(t).data)
+            out.append(self._table(t, title=f"{self._heading('review.components')} (±{spread:.0%})").data)
             if spread == max(self.MC_SPREADS):
-                out.append(self._fig(lambda: charts.monte_carlo_chart(s, self.L, f"{self.L('review.components')} (±{spread:.0%})"),
-                                     self.L("review.components"), sources=list(self.a.par_index.components["source_id"])).data)
+                out.append(self._fig(lambda: charts.monte_carlo_chart(s, self.L, f"{self._heading('review.components')} (±{spread:.0%})"),
+                                     self._heading("review.components"), sources=list(self.a.par_index.components["source_id"])).data)
         return HTML("".join(out))
 
     def bounds(self, idx: str = "par_index") -> HTML | Markdown:
@@ -144,7 +153,7 @@ class Review(Report):
 
         res = self.a.result(idx)
         b = review.bounds(res)
-        title = f"{self.L('review.bounds')} — {L_idx(self.L, idx)}"
+        title = f"{self._heading('review.bounds')} — {L_idx(self.L, idx)}"
         return self._fig(lambda: charts.bounds_chart(b, res.rules.labels if res.rules else [], self.L, title), self.L("text.bounds"),
                          sources=self._index_sources(idx))
 
@@ -181,7 +190,7 @@ class Review(Report):
                           self.L("col.width"): b["width"].map("{:.2f}".format),
                           self.L("col.group"): [self._group_name(idx, g) if not pd.isna(g) else self.L("group.unknown") for g in b["group"]],
                           self.L("col.basis"): [self.L(f"basis.{x}") for x in b["group_basis"]]})
-        return HTML(self._table(t).data + "".join(lines))
+        return HTML(self._table(t, title=f"{self._heading('review.bounds')}: {L_idx(self.L, idx)}").data + "".join(lines))
 
     def coherence(self) -> HTML:
         from ...infer import review
@@ -207,5 +216,5 @@ class Review(Report):
                 t = t.drop(columns="percent_rounded")
                 t.columns = [self.L("col.province"), self.L("col.sipas_percent"), self.L("col.percent_div_10"),
                              self.L("col.sipas_points"), self.L("col.difference")]
-                parts.append(self._table(t).data)
+                parts.append(self._table(t, title=self._heading("review.coherence")).data)
         return HTML("".join(parts))

@@ -39,8 +39,33 @@ class Brief(Report):
                 order += list(rr.loc[(rr["year"] == self.year) & (rr["province_code"] == self.p.code), "source_id"])
             for idx in INDEX_NAMES:
                 order += self._year_on_year(idx).get(self.p.code, (None, None, []))[2]
+            order += self._table_sources()
             self._refs = self._number(order)
         return self._refs
+
+    def _own_title(self) -> str:
+        return self.L("brief.title", province=self.p.name(self.lang), year=self.year)
+
+    def _table_sources(self) -> list[str]:
+        """The sources of the other figures the brief's tables print: its neighbours' and its
+        region peers' values and ranks of the year, and the unit's own figures of every year."""
+        from ...infer.profile import history, region_peers, standing
+
+        codes = list(region_peers(self.a, self.p)["code"])
+        for idx in INDEX_NAMES:
+            st = standing(self.a.result(idx), self.p.code)
+            codes += [code for lst in (st.above, st.below) for code, *_ in lst]
+        out: list[str] = []
+        for idx in INDEX_NAMES:
+            d = self.a.result(idx).table.data
+            for code in dict.fromkeys(codes):
+                for col in ("value_sources", "rank_sources"):
+                    if code in d.index and not pd.isna(d.at[code, col]):
+                        out += str(d.at[code, col]).split(";")
+        h = history(self.a, self.p)
+        for idx in INDEX_NAMES:
+            out += [x for v in h[f"{idx}_sources"] for x in str(v).split(";") if x]
+        return out
 
     def title(self) -> Markdown:
         L = self.L
@@ -136,7 +161,8 @@ class Brief(Report):
             return Markdown(L("brief.no_neighbours"))
         df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.above_below"), L("col.province"), L("col.value"),
                                          L("col.rank")])
-        return HTML(f"<h3>{html.escape(L('brief.neighbours'))}</h3>" + self._table(df).data)
+        return HTML(f"<h3>{html.escape(L('brief.neighbours'))}</h3>"
+                    + self._table(df, title=f"{L('brief.neighbours')}: {self.p.name(self.lang)}").data)
 
     def peers(self) -> HTML:
         from ...infer.profile import region_peers
@@ -154,7 +180,11 @@ class Brief(Report):
             L("col.group") + " ": [self._group_name("sipas", g) if g else "—" for g in df["sipas_group"]],
         })
         body = t.to_html(index=False, escape=False, na_rep="—", classes="ptable", border=0)
-        return HTML(f"<h3>{html.escape(L('brief.peers'))}: {html.escape(L(f'region.{self.p.region}'))}</h3>" + body)
+        heading = f"{L('brief.peers')}: {L(f'region.{self.p.region}')}"
+        self._n_tab = getattr(self, "_n_tab", 0) + 1  # numbered like every table (the names carry markup)
+        caption = L("table.number", n=self._n_tab, caption=heading).rstrip(" .") + "."
+        body = body.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
+        return HTML(f"<h3>{html.escape(heading)}</h3><div class='tscroll'>{body}</div>")
 
     def history(self) -> HTML:
         from ...infer.profile import history
@@ -168,4 +198,5 @@ class Brief(Report):
                           L("col.rank"): ["—" if pd.isna(r) else int(r) for r in h["par_index_rank"]],
                           "SIPAS": [v or "—" for v in h["sipas_value"]],
                           L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in h["sipas_rank"]]})
-        return HTML(f"<h3>{html.escape(L('brief.history'))}</h3>" + self._table(t).data)
+        return HTML(f"<h3>{html.escape(L('brief.history'))}</h3>"
+                    + self._table(t, title=f"{L('brief.history')}: {self.p.name(self.lang)}").data)

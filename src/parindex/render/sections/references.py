@@ -94,6 +94,10 @@ class References:
                                          L("col.computed"), L("col.detail"), L("col.source")])
         return HTML(f"<p class='note keep'>{html.escape(L('text.audit_legend'))}</p>" + self._table(df, "audit").data)
 
+    def _own_title(self) -> str:
+        """This document's title, as its cover and its PDF give it (a brief and the review have their own)."""
+        return self.L("report.title", index="PAR INDEX & SIPAS", year=self.year)
+
     def sources(self) -> HTML:
         """The numbered list of references: publisher, date, title where known, and a link."""
         L, src = self.L, self.a.bundle.sources.set_index("source_id")
@@ -115,7 +119,7 @@ class References:
             items.append(f"<li id='ref-{n}' value='{n}'>{' '.join(parts)}</li>")
         import datetime
 
-        cite_as = L("text.cite_as", title=L("report.title", index="PAR INDEX & SIPAS", year=self.year),
+        cite_as = L("text.cite_as", title=self._own_title(),
                     edition=L("cover.edition"), version=__version__, date=L.date(datetime.date.today().isoformat()))
         refs = f"<ol class='refs'>{''.join(items)}</ol>" if items else html.escape(L("missing"))
         return HTML(refs + f"<p class='cite-as'>{html.escape(cite_as)}</p>")
