@@ -60,3 +60,10 @@ def test_leader_and_national_figures_agree_across_the_pages(report_2024_vi, repo
     assert "83,72" in vi and "83.72" in en
     for text in (vi, en):
         assert "Nhóm A 2, Nhóm B 56, Nhóm C 5" in text or "Group A 2, Group B 56, Group C 5" in text
+
+
+def test_a_proven_range_prints_the_same_in_every_table(report_2024_vi):
+    """Trung du và miền núi phía Bắc's mean in 2024 is proven to lie from 83.435 (a tie at two
+    decimals) to 89.95: the regions table and the audit both print its lower end outward."""
+    flat = re.sub(r"\s+", " ", _pdf_text(report_2024_vi / "yearly_report_2024_vi.pdf"))
+    assert "83,43–89,95" in flat and "83,44–89,95" not in flat

@@ -160,6 +160,17 @@ def _fmt(x: float, tie: int = 0) -> str:
     return f"{h / 100:.2f}"
 
 
+def bound_end(x: float, end: str) -> str:
+    """One end ("lo" or "hi") of a proven range, printed as ``bound_text`` prints it."""
+    return _fmt(x, -1 if end == "lo" else 1)
+
+
+def bound_text(lo: float, hi: float) -> str:
+    """A proven range in percent, as every table and the audit print it: "83.43–89.95", its ends
+    rounded outward at a tie (``_fmt``), so one answer prints one way wherever it is shown."""
+    return f"{_fmt(lo, -1)}–{_fmt(hi, 1)}"
+
+
 def _group_label_of_fact(fact: str, index: str) -> str | None:
     if fact.startswith("group_count_"):
         return fact.removeprefix("group_count_")

@@ -9,6 +9,7 @@ from IPython.display import HTML
 
 from ...data.collate import by_name, vsorted
 from ...data.tables import value_as_published
+from ...infer.audit import bound_end
 from .common import L_idx, _bounds_cell
 
 class Appendix:
@@ -56,7 +57,7 @@ class Appendix:
             elif pd.isna(lo) or (lo <= 0 and hi >= 100):
                 text = L("text.appendix_rest", n=len(g), names=names)
             else:
-                text = L("text.appendix_bounded", n=len(g), lo=f"{lo:.2f}", hi=f"{hi:.2f}", names=names)
+                text = L("text.appendix_bounded", n=len(g), lo=bound_end(lo, "lo"), hi=bound_end(hi, "hi"), names=names)
             lines.append(f"<p class='note'>{html.escape(text)}</p>")
         return lines
 

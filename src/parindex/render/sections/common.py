@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from .. import charts
 from ...data.labels import Labels
 from ...infer.analysis import YearAnalysis, analyse
-from ...infer.audit import range_text  # noqa: F401  (one "5" / "3–7" for the audit and the report)
+from ...infer.audit import bound_text, range_text  # noqa: F401  (one "5" / "3–7" for the audit and the report)
 from ...proc.gcpause import gc_paused
 
 INDEX_NAMES = ("par_index", "sipas")
@@ -78,7 +78,7 @@ def _bounds_cell(r: pd.Series) -> str:
     """A unit's possible range for a table: "—" where it is a single point (the value) or unknown."""
     if pd.isna(r["lo"]) or r["lo"] == r["hi"]:
         return "—"
-    return f"{float(r['lo']):.2f}–{float(r['hi']):.2f}"
+    return bound_text(float(r["lo"]), float(r["hi"]))
 
 
 def md_text(text: str) -> str:

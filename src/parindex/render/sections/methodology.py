@@ -11,6 +11,7 @@ from IPython.display import HTML, Markdown
 from .. import charts
 from ...data.collate import by_name, series_key
 from ...data.tables import value_as_published
+from ...infer.audit import bound_end, bound_text
 from .common import L_idx, range_text
 from .yearly import Report
 
@@ -113,10 +114,10 @@ class Review(Report):
             return "; ".join(f"{self._group_name(idx, k)} {range_text(*v)}" for k, v in r["count_ranges"].items()) or "—"
 
         def cuts(r: dict) -> str:
-            return "; ".join(f"{k}: {v[0]:.2f}–{v[1]:.2f}" for k, v in r["cutoffs_allowed"].items()) or "—"
+            return "; ".join(f"{k}: {bound_text(v[0], v[1])}" for k, v in r["cutoffs_allowed"].items()) or "—"
 
         def mean(r: dict) -> str:
-            return "—" if r["mean_allowed"] is None else f"{r['mean_allowed'][0]:.2f}–{r['mean_allowed'][1]:.2f}"
+            return "—" if r["mean_allowed"] is None else bound_text(*r["mean_allowed"])
 
         df = pd.DataFrame([[L(f"convention.{r['convention']}"), counts(r), cuts(r), mean(r), r["conflicts"],
                             ", ".join(L(f"col.moves_{m}") for m in r["moves"]) or "—"] for r in rows],
@@ -166,8 +167,8 @@ class Review(Report):
             parts.append(self.L("text.implied_mean_complete", m=float(res.classified["value"].astype(float).mean())))
         elif (m := review.mean_check(res)) is not None:
             parts.append(self.L("text.implied_mean", mean=m["published"], mlo=f"{m['published_lo']:.3f}",
-                                mhi=f"{m['published_hi']:.3f}", n=m["n_unpublished"], lo=f"{m['lo']:.2f}",
-                                hi=f"{m['hi']:.2f}"))
+                                mhi=f"{m['published_hi']:.3f}", n=m["n_unpublished"], lo=bound_end(m["lo"], "lo"),
+                                hi=bound_end(m["hi"], "hi")))
         return Markdown("\n\n".join(parts))
 
     def bounds_table(self, idx: str = "par_index") -> HTML:
@@ -186,7 +187,8 @@ class Review(Report):
             return HTML("".join(lines))
         t = pd.DataFrame({self.L("col.province"): b["province"],
                           self.L("col.rank"): b["rank"].map(lambda x: "—" if pd.isna(x) else int(x)),
-                          self.L("col.lo"): b["lo"].map("{:.2f}".format), self.L("col.hi"): b["hi"].map("{:.2f}".format),
+                          self.L("col.lo"): b["lo"].map(lambda x: bound_end(x, "lo")),
+                          self.L("col.hi"): b["hi"].map(lambda x: bound_end(x, "hi")),
                           self.L("col.width"): b["width"].map("{:.2f}".format),
                           self.L("col.group"): [self._group_name(idx, g) if not pd.isna(g) else self.L("group.unknown") for g in b["group"]],
                           self.L("col.basis"): [self.L(f"basis.{x}") for x in b["group_basis"]]})

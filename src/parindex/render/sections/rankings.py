@@ -11,7 +11,7 @@ from IPython.display import HTML, Markdown
 from .. import charts
 from ...data.collate import by_name, vsorted
 from ...data.tables import value_as_published
-from ...infer.audit import ADDITIVITY_TOLERANCE, additivity_gap
+from ...infer.audit import ADDITIVITY_TOLERANCE, additivity_gap, bound_end
 from .common import L_idx, md_text, range_text
 
 class Rankings:
@@ -112,7 +112,7 @@ class Rankings:
                               for r in group)
             groups = " / ".join(self._group_name(idx, g) for g in group[0]["possible"]) or "—"
             lo, hi = min(r["lo"] for r in group), max(r["hi"] for r in group)
-            items.append(L("text.slot_line", slots=slots, groups=groups, lo=f"{lo:.2f}", hi=f"{hi:.2f}"))
+            items.append(L("text.slot_line", slots=slots, groups=groups, lo=bound_end(lo, "lo"), hi=bound_end(hi, "hi")))
         # one paragraph: a list of one or two lines would push a page break of its own
         return f"<p class='slots'>{html.escape(L('text.slots'))} {html.escape('; '.join(items))}.</p>"
 

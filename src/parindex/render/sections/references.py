@@ -12,6 +12,7 @@ from ... import __version__
 
 from ...data.collate import series_key
 from ...data.tables import value_as_published
+from ...infer.audit import bound_end
 from .common import INDEX_NAMES, L_idx
 
 class References:
@@ -42,8 +43,8 @@ class References:
             res = self.a.result(idx)
             inf = res.inference
             for cut, (lo, hi) in inf.cut_ranges.items():
-                parts.append(L("text.cut_allowed", index=L(f"index_short.{idx}"), cut=cut, lo=f"{lo:.2f}",
-                               hi=f"{hi:.2f}"))
+                parts.append(L("text.cut_allowed", index=L(f"index_short.{idx}"), cut=cut, lo=bound_end(lo, "lo"),
+                               hi=bound_end(hi, "hi")))
             if not inf.proven:
                 parts.append(L("text.unproven", index=L(f"index_short.{idx}"), n=inf.unproven))
         out = "".join(f"<p>{html.escape(p)}</p>" for p in parts)
