@@ -243,3 +243,15 @@ def test_a_brief_cites_what_its_tables_print_and_itself(solve):
     html = b.sources().data
     assert "<ol class='refs'>" in html and f"{b.p.name('en')}: PAR INDEX and SIPAS 2024" in html
     assert "Table 1. Region peers" in b.peers().data
+
+
+def test_a_leaders_own_value_wins_over_a_disagreeing_maximum_and_is_marked(bundle):
+    """SIPAS 2024: Hải Phòng is published at rank 1 with 90.59; another source gives a maximum
+    of 91.10. The series pairs the leader with its own value, as the key findings do, and
+    marks the year's sources as disagreeing (the audit names the contradiction)."""
+    from parindex.infer.trends import trend
+
+    s = trend(bundle, "sipas").set_index("year")
+    assert (s.at[2024, "leader"], s.at[2024, "max"], bool(s.at[2024, "max_conflict"])) == ("Hải Phòng", "90.59", True)
+    p = trend(bundle, "par_index").set_index("year")
+    assert (p.at[2024, "max"], bool(p.at[2024, "max_conflict"])) == ("96.17", False)  # agreeing sources: no mark

@@ -54,14 +54,28 @@ def _ends(bundle: Bundle, index: str, year: int) -> dict[str, tuple[str | None, 
     f = bundle.national_facts[(bundle.national_facts["index"] == index) & (bundle.national_facts["year"] == year)]
     out = {fact: _pick(f[f["fact"] == fact]) for fact in ("leader", "max", "last_place", "min")}
     for who, fig, which in _ENDS:
-        if out[who][0] is not None and out[fig][0] is not None:
-            continue
         name, nsrc, value, vsrc = _ranked(bundle, index, year, which)
         if out[who][0] is None and name is not None:
             out[who] = (name, nsrc, False)
-        if out[fig][0] is None and value is not None and (name == out[who][0]):
+        if value is None or name != out[who][0]:
+            continue
+        if out[fig][0] is None:
             out[fig] = (value, vsrc, False)
+        elif _differ(out[fig][0], value):
+            # the leader's own published value and a national maximum disagree (SIPAS 2024: Hải
+            # Phòng 90.59 at rank 1, a maximum of 91.10): the series shows the leader's value,
+            # as the key findings do, and marks the year's sources as disagreeing
+            out[fig] = (value, ", ".join(x for x in (vsrc, out[fig][1]) if x), True)
     return out
+
+
+def _differ(a: str, b: str) -> bool:
+    """Two published figures that no rounding of one value explains."""
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return a != b
+    return abs(x - y) > 0.5 * 10 ** -min(decimals(a) or 0, decimals(b) or 0) + 1e-9
 
 
 def trend(bundle: Bundle, index: str, through: int | None = None) -> pd.DataFrame:
