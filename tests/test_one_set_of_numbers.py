@@ -67,3 +67,10 @@ def test_a_proven_range_prints_the_same_in_every_table(report_2024_vi):
     decimals) to 89.95: the regions table and the audit both print its lower end outward."""
     flat = re.sub(r"\s+", " ", _pdf_text(report_2024_vi / "yearly_report_2024_vi.pdf"))
     assert "83,43–89,95" in flat and "83,44–89,95" not in flat
+
+
+def test_a_range_without_a_lower_bound_is_said_so(report_2024_vi):
+    """SIPAS 2024's bottom-five members without a published value have no lower bound in the
+    record: "≤ 81,73", never "0,00–81,73" (and the ranking chart's axis is not stretched to 0)."""
+    flat = re.sub(r"\s+", " ", _pdf_text(report_2024_vi / "yearly_report_2024_vi.pdf"))
+    assert "≤ 81,73" in flat and "0,00–" not in flat

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from ..data.collate import vsorted
+from .claims import DOMAIN, GRID
 from .inference import CONSISTENT, CONTRADICTED, REPRODUCED, FactCheck, Inference
 from ..data.tables import COMPONENT_COLUMNS, IndexTable, decimals
 
@@ -167,7 +168,10 @@ def bound_end(x: float, end: str) -> str:
 
 def bound_text(lo: float, hi: float) -> str:
     """A proven range in percent, as every table and the audit print it: "83.43–89.95", its ends
-    rounded outward at a tie (``_fmt``), so one answer prints one way wherever it is shown."""
+    rounded outward at a tie (``_fmt``), so one answer prints one way wherever it is shown. A range
+    that reaches the bottom of the scale has no lower bound in the record: "≤ 81.73", not "0.00–81.73"."""
+    if lo <= DOMAIN[0] / GRID + 1e-9:
+        return f"≤ {_fmt(hi, 1)}"
     return f"{_fmt(lo, -1)}–{_fmt(hi, 1)}"
 
 

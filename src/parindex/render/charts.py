@@ -148,7 +148,12 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     fig_h = max(3.0, 0.17 * n + 1.2)
     fig, ax = subplots(figsize=(width(), fig_h))
     y = np.arange(n)
-    lo_axis = np.floor(min(c["lo"].astype(float).min(), d["value"].astype(float).min()) / 5) * 5 - 5
+    # a range reaching the bottom of the scale has no lower bound in the record: the axis starts
+    # near what is bounded, and such a range runs off its left edge (an arrow)
+    bounded = c["lo"].astype(float)
+    bounded = bounded[bounded > 0]
+    lows = [x for x in (bounded.min() if len(bounded) else np.nan, d["value"].astype(float).min()) if not pd.isna(x)]
+    lo_axis = np.floor(min(lows) / 5) * 5 - 5 if lows else 0.0
     top = max(d["value"].astype(float).max(skipna=True) if d["value"].notna().any() else 0.0,
               d.loc[d["value"].isna(), "hi"].astype(float).max() if d["value"].isna().any() else 0.0)
     hi_axis = float(min(100.0, np.ceil((top + 3) / 5) * 5))  # room for the value labels, no empty tail
@@ -169,6 +174,11 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
                         bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
         else:
             lo, hi = float(r["lo"]), float(r["hi"])
+            if lo < lo_axis:  # no lower bound: from the axis's edge, with an arrow
+                ax.plot([lo_axis, hi], [i, i], color=col, lw=1.2, ls=(0, (2, 1.5)))
+                ax.plot([hi], [i], "|", color=col, ms=6)
+                ax.plot([lo_axis], [i], "<", color=col, ms=4, clip_on=False)
+                continue
             ax.plot([lo, hi], [i, i], color=col, lw=1.2, ls=(0, (2, 1.5)))
             ax.plot([lo, hi], [i, i], "|", color=col, ms=6)  # explained once, in the legend
     if bars:  # a dot per value: the axis starts near the lowest value, where a bar's length would mislead
