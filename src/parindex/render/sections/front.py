@@ -99,7 +99,7 @@ class FrontMatter:
         out.append(L("kfind.unknown", n_missing=len(par.data) - par.n_value, n=len(par.data),
                      n_rank=par.n_rank_only))
         bad = [i for i in self.a.audit if i.status == "contradicted"]
-        out.append(L("kfind.contradicted", n=len(bad)) if bad else L("kfind.no_contradiction"))
+        out.append(L("kfind.contradicted_one" if len(bad) == 1 else "kfind.contradicted", n=len(bad)) if bad else L("kfind.no_contradiction"))
         items = "".join(f"<li>{html.escape(x)}</li>" for x in out[:8])
         return HTML(f"<h2>{html.escape(L('report.key_findings'))}</h2><ul class='findings'>{items}</ul>")
 

@@ -112,7 +112,8 @@ class Rankings:
                               for r in group)
             groups = " / ".join(self._group_name(idx, g) for g in group[0]["possible"]) or "—"
             lo, hi = min(r["lo"] for r in group), max(r["hi"] for r in group)
-            items.append(L("text.slot_line", slots=slots, groups=groups, lo=bound_end(lo, "lo"), hi=bound_end(hi, "hi")))
+            one = len(group) == 1 and group[0]["first"] == group[0]["last"]
+            items.append(L("text.slot_line_one" if one else "text.slot_line", slots=slots, groups=groups, lo=bound_end(lo, "lo"), hi=bound_end(hi, "hi")))
         # one paragraph: a list of one or two lines would push a page break of its own
         return f"<p class='slots'>{html.escape(L('text.slots'))} {html.escape('; '.join(items))}.</p>"
 
