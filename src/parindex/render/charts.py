@@ -168,7 +168,7 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
             # on a white ground either way
             text, v = value_as_published(res.table.data, code), float(r["value"])
             span = (len(text) * 7 * 0.62 + 8) * per_pt  # the label's width (and its gap) in data units
-            left = any(v < cut < v + span for cut in cuts)
+            left = any(v < cut < v + span for cut in cuts) or v + span > hi_axis  # nor past the frame
             ax.annotate(text, (v, i), xytext=(-5 if left else 5, 0), textcoords="offset points", va="center",
                         ha="right" if left else "left", fontsize=7, zorder=5,
                         bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
@@ -260,7 +260,7 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
         vals = d[col].astype(float).to_numpy()
         ax.barh(names, vals, color="#0173b2", height=0.6)
         top = float(np.nanmax(vals)) if len(vals) else 1.0
-        ax.set_xlim(0, top * 1.3 if top > 0 else 1.0)
+        ax.set_xlim(0, top * 1.5 if top > 0 else 1.0)  # room for the value label (a third of a narrow panel)
         for i, v in enumerate(vals):
             ax.text(v + top * 0.03, i, f"{v:.2f}", va="center", fontsize=7)
         ax.set_title(textwrap.fill(_lab(L(f"col.{col}")), 16), fontsize=8)
