@@ -7,6 +7,7 @@ import gc
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -524,6 +525,11 @@ _INTERRUPTED = "stopped: interrupted (the build in progress was not published; e
 
 
 def _interrupted() -> None:
+    # Stopping is decided and every finally block has run: a second Ctrl-C (the process group's,
+    # or a key pressed again) must not turn exit 130 into death by signal while the interpreter
+    # shuts down, when Python has put the default handler back.
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(Exception):
         sys.stderr.write(f"{_INTERRUPTED}\n")
         sys.stderr.flush()
