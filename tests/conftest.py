@@ -205,3 +205,11 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_sessionfinish(session):
+    """A worker of pytest-xdist ends without running exit hooks: the font folder WeasyPrint made for
+    the PDFs it rendered in this process is removed here (parindex.render.pdf), not left behind."""
+    pdf = sys.modules.get("parindex.render.pdf")
+    if pdf is not None:
+        pdf._drop_font_config()
