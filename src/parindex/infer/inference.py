@@ -102,12 +102,19 @@ class Inference:
             out.append("conflicting_claims_set_aside")
         return out
 
+    def kth_ranges(self, ks: list[int]) -> dict[int, tuple[float, float] | None]:
+        """For each k, the least and greatest k-th largest value (hundredths) over the national
+        claims: solved in parallel once, then kept in the inference cache (every build of a
+        report or review asks; the Inference itself is cached without them)."""
+        active = joint(self.active)
+        key = cache.key("kth-ranges", self.problem.n, self.problem.strict_ranks, [repr(c) for c in active], ks)
+        return dict(zip(ks, cache.cached(key, lambda: pmap(lambda k: self.problem.kth_range(active, k), ks))))
+
     def slot_ranges(self) -> list[dict]:
         """Open rank slots (no published rank) with the values and groups their occupants can have."""
         if self._slots is not None:
             return self._slots
         ranks = [c.rank for c in self.active if c.kind == "rank"]
-        active = joint(self.active)
         taken: set[int] = set()
         for r in set(ranks):  # provinces sharing rank r hold places r, r + 1, ...
             taken.update(range(r, r + ranks.count(r)))
@@ -122,11 +129,7 @@ class Inference:
         bands = rule_bands(self.rs)
         out = []
         if ranks:
-            # the ends of each run, solved in parallel once, then kept in the inference cache (every
-            # build of the report asks; the Inference itself is cached without them)
-            ks = sorted({s for run in runs for s in (run[0], run[-1])})
-            key = cache.key("kth-ranges", n, self.problem.strict_ranks, [repr(c) for c in active], ks)
-            kth = dict(zip(ks, cache.cached(key, lambda: pmap(lambda k: self.problem.kth_range(active, k), ks))))
+            kth = self.kth_ranges(sorted({s for run in runs for s in (run[0], run[-1])}))
             for run in runs:
                 top, bottom = kth[run[0]], kth[run[-1]]
                 if top is None or bottom is None:

@@ -13,11 +13,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from . import cache
 from .analysis import IndexResult
 from .classify import RuleSet, full_precision_rank
 from ..data.collate import sort_key, vsorted
-from .inference import GRID, joint, pmap, text_interval
+from .inference import GRID, text_interval
 from ..data.tables import COMPONENT_COLUMNS
 
 
@@ -27,11 +26,9 @@ from ..data.tables import COMPONENT_COLUMNS
 def order_statistics(res: IndexResult) -> pd.DataFrame:
     """For every k, the least and the greatest possible k-th largest value (percent)."""
     inf = res.inference
-    active = joint(inf.active)  # places are national figures: every claim but the regional means
     ks = list(range(1, inf.problem.n + 1))
-    # one solve per place (126 for 2020): kept in the inference cache, keyed on what they solve
-    k = cache.key("order-statistics", inf.problem.n, inf.problem.strict_ranks, [repr(c) for c in active])
-    ranges = cache.cached(k, lambda: pmap(lambda k: inf.problem.kth_range(active, k), ks))
+    kth = inf.kth_ranges(ks)  # places are national figures: every claim but the regional means
+    ranges = [kth[k] for k in ks]
     return pd.DataFrame({"k": ks, "lo": [r[0] / GRID for r in ranges], "hi": [r[1] / GRID for r in ranges]})
 
 

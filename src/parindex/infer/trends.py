@@ -17,13 +17,7 @@ def _pick(rows: pd.DataFrame) -> tuple[str | None, str, bool]:
     best, sources = most_precise(rows)
     if best is None:
         return None, "", False
-    vals = list(dict.fromkeys(rows["value"]))
-    try:
-        nums = [float(v) for v in vals]
-        conflict = max(nums) - min(nums) > 0.5 * 10 ** -min(decimals(v) or 0 for v in vals) + 1e-9
-    except ValueError:
-        conflict = len(vals) > 1
-    return best, sources, conflict
+    return best, sources, _differ(*dict.fromkeys(rows["value"]))
 
 
 # The first and the last unit of a year, and their values: a published rank 1 (or last rank) is
@@ -69,13 +63,13 @@ def _ends(bundle: Bundle, index: str, year: int) -> dict[str, tuple[str | None, 
     return out
 
 
-def _differ(a: str, b: str) -> bool:
-    """Two published figures that no rounding of one value explains."""
+def _differ(*vals: str) -> bool:
+    """Published figures that no rounding of one value explains (texts: any two that differ)."""
     try:
-        x, y = float(a), float(b)
+        nums = [float(v) for v in vals]
     except ValueError:
-        return a != b
-    return abs(x - y) > 0.5 * 10 ** -min(decimals(a) or 0, decimals(b) or 0) + 1e-9
+        return len(set(vals)) > 1
+    return len(nums) > 1 and max(nums) - min(nums) > 0.5 * 10 ** -min(decimals(v) or 0 for v in vals) + 1e-9
 
 
 def trend(bundle: Bundle, index: str, through: int | None = None) -> pd.DataFrame:

@@ -181,9 +181,8 @@ class Brief(Report):
         })
         body = t.to_html(index=False, escape=False, na_rep="—", classes="ptable", border=0)
         heading = f"{L('brief.peers')}: {L(f'region.{self.p.region}')}"
-        self._n_tab = getattr(self, "_n_tab", 0) + 1  # numbered like every table (the names carry markup)
-        caption = L("table.number", n=self._n_tab, caption=heading).rstrip(" .") + "."
-        body = body.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
+        # numbered like every table (built here: the unit's own name is in bold)
+        body = body.replace(">", f"><caption>{html.escape(self._table_caption(heading))}</caption>", 1)
         return HTML(f"<h3>{html.escape(heading)}</h3><div class='tscroll'>{body}</div>")
 
     def history(self) -> HTML:

@@ -61,11 +61,14 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
         # the title their kind has in the labels (``table.<class>``) unless one is given
         if df.empty:
             return _table(df, cls, self.L)
-        self._n_tab = getattr(self, "_n_tab", 0) + 1
         kind = (cls.split() or [""])[0]
         title = title if title is not None else self.L.get(f"table.{kind}", "") if kind else ""
-        caption = self.L("table.number", n=self._n_tab, caption=title).rstrip(" .") + "."
-        return _table(df, cls, self.L, caption=caption)
+        return _table(df, cls, self.L, caption=self._table_caption(title))
+
+    def _table_caption(self, title: str) -> str:
+        """The next table's numbered caption: "Bảng 3. <title>." / "Table 3. <title>."."""
+        self._n_tab = getattr(self, "_n_tab", 0) + 1
+        return self.L("table.number", n=self._n_tab, caption=title).rstrip(" .") + "."
 
     def _fig(self, fig: Figure | Callable[[], Figure], alt: str, caption: str | None = None, crop: bool = False,
              sources: Iterable[str] = (), note: str | None = None) -> HTML:
