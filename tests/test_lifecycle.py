@@ -255,3 +255,20 @@ def test_a_killed_pdf_renderer_leaves_no_font_folder(request):
                        env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert not list((run / "parindex").glob("wp-*"))  # a normal exit removes its own, and the dead one's
+
+
+def test_one_stop_however_many_signals_bring_it(monkeypatch):
+    """The handler behind Ctrl-C, SIGTERM and SIGHUP: a repeat within a second is the same stop
+    (it must not break into the clean-up the first one started); a later one stops again."""
+    from parindex.proc import lifecycle
+
+    now = [1000.0]
+    monkeypatch.setattr(lifecycle.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(lifecycle, "_last_stop", float("-inf"))
+    with pytest.raises(KeyboardInterrupt):
+        lifecycle._interrupt(signal.SIGINT, None)
+    now[0] += 0.05
+    lifecycle._interrupt(signal.SIGINT, None)  # the second press: nothing
+    now[0] += 2.0
+    with pytest.raises(KeyboardInterrupt):
+        lifecycle._interrupt(signal.SIGTERM, None)

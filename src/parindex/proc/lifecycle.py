@@ -25,6 +25,7 @@ import signal
 import stat
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..errors import ParindexError
@@ -43,15 +44,30 @@ def die_with_parent(parent_pid: int | None = None) -> None:
         os._exit(1)  # the parent died before the request took effect
 
 
+_REPEAT = 1.0  # seconds: a stop signal this soon after the last one is the same stop
+_last_stop = float("-inf")
+
+
 def _interrupt(signum: int, frame: object) -> None:
+    """One stop, however many signals bring it: a second Ctrl-C pressed while the first is being
+    handled (or the process group's copy of it) must not break into the clean-up it started.
+    One that comes later stops again (a first one may have been lost: raised inside a callback
+    Python ignores exceptions from)."""
+    global _last_stop
+    now = time.monotonic()
+    if now - _last_stop < _REPEAT:
+        return
+    _last_stop = now
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 def stop_like_ctrl_c() -> None:
-    """SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread: every finally block runs."""
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread: every finally block
+    runs. A signal the caller ignores (a shell's background job, nohup) stays ignored."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError, OSError):  # not the main thread, or no such signal
-            signal.signal(sig, _interrupt)
+            if signal.getsignal(sig) != signal.SIG_IGN:
+                signal.signal(sig, _interrupt)
 
 
 OWNER = ".parindex-owner"  # the marker file in every scratch folder parindex makes
