@@ -157,6 +157,19 @@ OFFICIAL_HOSTS = {"news.gov.vn", "baochinhphu.vn", "en.baochinhphu.vn", "chinhph
 CLASS_ORDER = {"official": 0, "press": 1, "secondary": 2, "project": 3}
 
 
+# A copy names whose article it is (the research's notes say so), then where it was read: a
+# reader sees "VietnamPlus (TTXVN)", not a bare host that happens to carry the copy.
+MIRRORED = {
+    "ufabetindo.in": "VietnamPlus (TTXVN) (copy on ufabetindo.in)",  # round3/facts.csv: "mirror of VietnamPlus post65209"
+    "211.88.39.63": "Báo Đầu tư (reprinted by the Chinese commercial office in Ho Chi Minh City)",  # par_index_2020_components.csv
+}
+
+
+def publisher_of(url: str) -> str:
+    host = host_of(url)
+    return MIRRORED.get(host, host or url)
+
+
 def host_of(url: str) -> str:
     return urlparse(url).netloc.lower().split(":")[0].removeprefix("www.")
 
@@ -420,7 +433,7 @@ def main(research: Path) -> None:
         if not d and not note:
             note = undated_note(used[url])
         sources.setdefault(source_id(url), {
-            "source_id": source_id(url), "url": web_url(url), "publisher": host_of(url) or url,
+            "source_id": source_id(url), "url": web_url(url), "publisher": publisher_of(url),
             "published": d, "class": class_of(web_url(url)), "published_note": note,
             "title": "; ".join(sorted(used[url])),
         })

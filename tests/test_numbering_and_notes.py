@@ -68,3 +68,19 @@ def test_a_rounded_value_is_drawn_as_its_interval(bundled_2020):
     segments = [s for c in bars for s in c.get_segments()]
     vertical = [s for s in segments if np.isclose(s[0][0], s[1][0])]
     assert any(np.allclose(sorted([s[0][1], s[1][1]]), [82.5, 83.5]) for s in vertical)
+
+
+def test_a_copy_names_whose_article_it_is(report_2020_vi, report_2020_en):
+    """A reprint is cited as its publisher's article, then where it was read: not as a bare IP
+    address or a mirror's host (2020's component points; 2013's national facts)."""
+    import pandas as pd
+
+    from parindex.data.paths import data_dir
+
+    src = pd.read_csv(data_dir() / "sources.csv", dtype=str).set_index("source_id")
+    assert src.loc["ufabetindo-in-80cf32", "publisher"].startswith("VietnamPlus (TTXVN)")
+    assert src.loc["211-88-39-63-54f035", "publisher"].startswith("Báo Đầu tư")
+    vi = " ".join(_text(report_2020_vi / "yearly_report_2020_vi.pdf").split())
+    en = " ".join(_text(report_2020_en / "yearly_report_2020_en.pdf").split())
+    assert "Báo Đầu tư (bản đăng lại của Văn phòng Thương vụ Trung Quốc tại TP. Hồ Chí Minh)" in vi
+    assert "Báo Đầu tư (reprinted by the Chinese commercial office in Ho Chi Minh City)" in en
