@@ -151,6 +151,17 @@ def test_thin_year_is_compact(report_2013_vi):
     pages = text.split("\f")
     # a compact year still has its contents list (after the cover, with the pages the layout gives)
     assert "Mục lục" in pages[1] and re.search(r"Tóm tắt \.+ 2\b", pages[1])
+    # each of its entries is a link to the page it prints (its anchors were named destinations,
+    # which joining the parts left behind; nbconvert's percent-encoded ids were never reached)
+    printed = [int(n) for n in re.findall(r"\.{3,}\s*(\d+)\s*$", pages[1], re.M)]
+    pdf = pikepdf.open(report_2013_vi / "yearly_report_2013_vi.pdf")
+    pageno = {p.objgen: i + 1 for i, p in enumerate(pdf.pages)}
+    links = [a for a in pdf.pages[1].obj.get("/Annots", []) if a.get("/Subtype") == "/Link"]
+    assert all(isinstance(a.get("/Dest"), pikepdf.Array) for a in links)
+    rows: dict[float, int] = {}  # one target per line of the list (a line has up to three link boxes)
+    for a in links:
+        rows.setdefault(round(float(a.Rect[1])), pageno[a.Dest[0].objgen])
+    assert len(printed) >= 10 and [rows[k] for k in sorted(rows, reverse=True)] == printed
     # SIPAS was first measured in 2017: no rows of "no data" for it, and no appendix for it
     key_figures = text.split("Bảng 1.")[1].split("Thuật ngữ")[0]
     assert "PAR INDEX — Cao nhất" in key_figures and "SIPAS" not in key_figures

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import re
+from urllib.parse import unquote
 from importlib.resources import files
 from pathlib import Path
 
@@ -46,10 +47,14 @@ def with_contents(body: str, heading: str) -> str:
     def anchor(m: re.Match) -> str:
         attrs, inner = m.group(1), m.group(2)
         found = _ID.search(attrs)
-        ident = found.group(1) if found else f"sec-{len(entries) + 1}"
+        # nbconvert's ids are percent-encoded ("X%E1%BA%BFp-h…"); a link's fragment is read
+        # decoded (WeasyPrint only; a browser tries both), so the id is written decoded too
+        ident = unquote(html.unescape(found.group(1))) if found else f"sec-{len(entries) + 1}"
         label = html.unescape(_TAG.sub("", _ANCHOR_LINK.sub("", inner))).strip().rstrip("¶").strip()
         entries.append((ident, label))
-        return m.group(0) if found else f"<h2 id='{ident}'{attrs}>{inner}</h2>"
+        if found:
+            attrs = attrs[:found.start()] + f"id='{html.escape(ident, quote=True)}'" + attrs[found.end():]
+        return f"<h2 id='{html.escape(ident, quote=True)}'{attrs}>{inner}</h2>" if not found else f"<h2{attrs}>{inner}</h2>"
 
     body = _H2.sub(anchor, body)
     if len(entries) < 3:

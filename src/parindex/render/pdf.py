@@ -14,6 +14,7 @@ import html
 import io
 import os
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,6 +167,28 @@ def _link_contents(out, first: int, n: int, targets: list[int]) -> None:
                 annot["/Dest"] = pikepdf.Array([target.obj, pikepdf.Name("/Fit")])
 
 
+def _resolve_named_links(out, src, offset: int) -> None:
+    """A part's links to its own anchors (a compact year's contents list: "#sec-2") are named
+    destinations, kept in the part's name tree, which copying its pages leaves behind: each
+    becomes an explicit destination on the copied page, so it still leads somewhere."""
+    import pikepdf
+
+    if "/Names" not in src.Root or "/Dests" not in src.Root.Names:
+        return
+    tree = pikepdf.NameTree(src.Root.Names.Dests)
+    index = {p.obj.objgen: i for i, p in enumerate(src.pages)}
+    for i in range(len(src.pages)):
+        for annot in out.pages[offset + i].obj.get("/Annots", []):
+            name = annot.get("/Dest")
+            if not isinstance(name, (pikepdf.String, pikepdf.Name)) or str(name).lstrip("/") not in tree:
+                continue
+            dest = tree[str(name).lstrip("/")]
+            dest = dest.D if isinstance(dest, pikepdf.Dictionary) else dest
+            target = index.get(dest[0].objgen)
+            if target is not None:
+                annot.Dest = pikepdf.Array([out.pages[offset + target].obj, *list(dest)[1:]])
+
+
 def assemble(parts: list[RenderedPart], title: str, lang: str, contents: str = "") -> bytes:
     """Join parts into one PDF with page numbers, running title, bookmarks and metadata.
 
@@ -180,7 +203,10 @@ def assemble(parts: list[RenderedPart], title: str, lang: str, contents: str = "
     for part, src in zip(parts, sources):
         offset = len(out.pages)
         marks += [(offset + i, level, label, x, y) for i, level, label, x, y in part.bookmarks]
-        out.pages.extend(src.pages)
+        with warnings.catch_warnings():  # named destinations: resolved just below
+            warnings.simplefilter("ignore", pikepdf.exceptions.PageCopyWarning)
+            out.pages.extend(src.pages)
+        _resolve_named_links(out, src, offset)
         spans.append((offset, src))
     if contents:
         entries = [(page_no, level, label) for page_no, level, label, _, _ in marks if level in (2, 3) and page_no > 0]
