@@ -106,7 +106,7 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
                                     file=str(nb_path), fix="the previous briefs were kept", exit_code=1) from None
             stem = _stem(prov, year, lang)
             nbformat.write(nb, tmp / f"{stem}.ipynb")
-            title = Labels(lang)("brief.title", province=prov.name(lang), year=year)  # the PDF's and the page's
+            title = Labels(lang)("brief.title", province=prov.name_vi, year=year)  # as every table names it, in both editions
             if "html" in formats:
                 html_exporter.page_title = title  # one exporter for all: its templates compile once
                 body, _ = html_exporter.from_notebook_node(nb)
@@ -117,7 +117,7 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
         kernel.shutdown()
         for f in futures:
             f.result()
-        write_brief_index(tmp, year, lang, vsorted(chosen, key=lambda p: p.name(lang)), formats,
+        write_brief_index(tmp, year, lang, vsorted(chosen, key=lambda p: p.name_vi), formats,
                           base["par_index_file"], base["sipas_file"])
         if progress:
             progress(len(chosen), len(chosen), "")
@@ -135,7 +135,7 @@ def write_brief_index(folder: Path, year: int, lang: str, chosen: list[Province]
     rows = []
     for p in chosen:
         stem = _stem(p, year, lang)
-        cells = [p.name(lang), L(f"region.{p.region}")]
+        cells = [p.name_vi, L(f"region.{p.region}")]
         for idx in ("par_index", "sipas"):
             c = a.result(idx).classified.loc[p.code]
             cells.append("—" if pd.isna(c["value"]) else L.number(f"{float(c['value']):.2f}"))

@@ -44,7 +44,7 @@ class Brief(Report):
         return self._refs
 
     def _own_title(self) -> str:
-        return self.L("brief.title", province=self.p.name(self.lang), year=self.year)
+        return self.L("brief.title", province=self.p.name_vi, year=self.year)
 
     def _table_sources(self) -> list[str]:
         """The sources of the other figures the brief's tables print: its neighbours' and its
@@ -69,7 +69,7 @@ class Brief(Report):
 
     def title(self) -> Markdown:
         L = self.L
-        lines = [f"# {L('brief.title', province=self.p.name(self.lang), year=self.year)}",
+        lines = [f"# {L('brief.title', province=self.p.name_vi, year=self.year)}",
                  L("brief.region", region=L(f"region.{self.p.region}"))]
         return Markdown("\n\n".join(lines))
 
@@ -142,8 +142,8 @@ class Brief(Report):
             cw = crosswalk()
             iso63 = self.a.bundle.registry.table.set_index("code")["iso_3166_2"]
             isos = [iso63[o] for o in cw.loc[cw["new_code"] == self.p.code, "old_code"]]
-        return self._fig(maps.locator(isos, colour, self.L), f"{self.p.name(self.lang)}",
-                         caption=f"{self.p.name(self.lang)}. {self.L('map.caption')}",
+        return self._fig(maps.locator(isos, colour, self.L), f"{self.p.name_vi}",
+                         caption=f"{self.p.name_vi}. {self.L('map.caption')}",
                          sources=self._geometry_sources())
 
     def neighbours(self) -> HTML | Markdown:
@@ -162,7 +162,7 @@ class Brief(Report):
         df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.above_below"), L("col.province"), L("col.value"),
                                          L("col.rank")])
         return HTML(f"<h3>{html.escape(L('brief.neighbours'))}</h3>"
-                    + self._table(df, title=f"{L('brief.neighbours')}: {self.p.name(self.lang)}").data)
+                    + self._table(df, title=f"{L('brief.neighbours')}: {self.p.name_vi}").data)
 
     def peers(self) -> HTML:
         from ...infer.profile import region_peers
@@ -198,4 +198,4 @@ class Brief(Report):
                           "SIPAS": [v or "—" for v in h["sipas_value"]],
                           L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in h["sipas_rank"]]})
         return HTML(f"<h3>{html.escape(L('brief.history'))}</h3>"
-                    + self._table(t, title=f"{L('brief.history')}: {self.p.name(self.lang)}").data)
+                    + self._table(t, title=f"{L('brief.history')}: {self.p.name_vi}").data)
