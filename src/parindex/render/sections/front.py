@@ -173,8 +173,14 @@ class FrontMatter:
                 lead, lead_src, mx, mx_src, last, last_src, mn, mn_src = self._extremes(idx)
                 who, v, src = (lead, mx, [lead_src, mx_src]) if fact == "max" else (last, mn, [last_src, mn_src])
             st = status.get((idx, fact, v))
+            shown = L(f"audit.{st.status}") if st else "—"
+            if st is None:  # the value shown is another source's (the leader's own): say what the others are
+                others = [i for i in self.a.audit if i.index == idx and i.fact == fact and i.published != v]
+                if others:
+                    shown = "; ".join(f"{i.published}: {L(f'audit.{i.status}')}" for i in others)
+                    src = [*(src if isinstance(src, list) else [src]), *(s for i in others for s in i.source_ids)]
             rows.append([label, (f"{v} ({who})" if who else v) if v else (f"{L('missing')} ({who})" if who else L("missing")),
-                         L(f"audit.{st.status}") if st else "—", self.cite(src)])
+                         shown, self.cite(src)])
         kf = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.status"), L("col.source")])
         counts = []
         for idx in INDEX_NAMES:
