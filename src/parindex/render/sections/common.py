@@ -20,6 +20,7 @@ from ...infer.audit import bound_text, range_text  # noqa: F401  (one "5" / "3â€
 from ...proc.gcpause import gc_paused
 
 INDEX_NAMES = ("par_index", "sipas")
+SHORT_TABLE_ROWS = 8
 
 
 def _svg(fig: Figure, L: Labels | None = None, crop: bool = True) -> str:
@@ -71,7 +72,9 @@ def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None, caption: st
     if caption:  # after the numbers: a caption is text as written
         body = re.sub(r"(<table[^>]*>)", lambda m: m.group(1) + f"<caption>{html.escape(caption)}</caption>", body,
                       count=1)
-    return HTML("<div class='tscroll'>" + body + "</div>")
+    # a short table is read whole: printed on one page rather than split a few rows from its end
+    keep = " keep-whole" if len(df) <= SHORT_TABLE_ROWS else ""
+    return HTML(f"<div class='tscroll{keep}'>" + body + "</div>")
 
 
 def _bounds_cell(r: pd.Series) -> str:

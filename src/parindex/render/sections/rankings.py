@@ -50,10 +50,18 @@ class Rankings:
             return Markdown(self.L("text.unknown_many", n=len(names), total=len(c)))
         return Markdown(self.L("chart.no_value", n=len(names), names=", ".join(names)) + ".")
 
+    def _distribution_key(self, idx: str) -> str:
+        rules = self.a.result(idx).rules  # "against the cut-offs" only where cut-offs are drawn
+        return "report.distribution" if rules is not None and rules.is_band else "report.distribution_plain"
+
+    def distribution_heading(self, idx: str = "par_index") -> Markdown:
+        """The section's heading: the same words as its chart's title."""
+        return Markdown("## " + self.L(self._distribution_key(idx)))
+
     def distribution(self, idx: str = "par_index") -> HTML | Markdown:
         if self._is_before_first(idx):
             return HTML("")
-        title = f"{self.L('report.distribution')} — {L_idx(self.L, idx)}"
+        title = f"{self.L(self._distribution_key(idx))} — {L_idx(self.L, idx)}"
         n = int(self.a.result(idx).classified["value"].notna().sum())
         if n < 3:  # a strip of one or two points says nothing a sentence does not
             return Markdown(self.L("text.distribution_few", n=n))
