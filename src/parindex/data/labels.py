@@ -34,6 +34,8 @@ _WORD_JOINER = "\u2060"
 # Template fields that carry names, file names, versions or checksums: never re-punctuated.
 _FORMATTER = string.Formatter()
 _VERBATIM_FIELDS = frozenset({"origin", "version", "checksums", "date", "title", "file", "path"})
+# counts of draws and resamples: grouped from four digits (2.000 lần), which a year never is
+_COUNT_FIELDS = frozenset({"draws", "boot"})
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +71,11 @@ class Labels:
             return s
         return _NUMBER.sub(lambda m: self._typeset(m, s), s)
 
+    def count(self, n: int) -> str:
+        """A count grouped from four digits (2.000; 2,000): a year is never passed here."""
+        sep = self.thousands_sep + (_WORD_JOINER if self.thousands_sep == "." else "")
+        return f"{n:,d}".replace(",", sep)
+
     def _typeset(self, m: re.Match, s: str) -> str:
         whole, frac = m.group("int"), m.group("frac")
         before = s[m.start() - 1] if m.start() > 0 else ""
@@ -98,7 +105,9 @@ class Labels:
                 continue
             v = _FORMATTER.convert_field(_FORMATTER.get_field(field, (), values)[0], conv)
             v = format(v, spec or "")
-            out.append(v if field in _VERBATIM_FIELDS else self.number(v))
+            if field in _COUNT_FIELDS and v.isdigit():
+                v = self.count(int(v))
+            out.append(v if field in _VERBATIM_FIELDS | _COUNT_FIELDS else self.number(v))
         return "".join(out)
 
     def date(self, iso):
@@ -109,7 +118,10 @@ class Labels:
         m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso.strip()) if isinstance(iso, str) else None
         if not m:
             return iso
-        return self._t.get("date.format", "{y}-{m}-{d}").format(y=m.group(1), m=m.group(2), d=m.group(3))
+        y, mo, d = m.group(1), m.group(2), m.group(3)
+        # "25/05/2021"; "25 May 2021": a reader's date, never the ISO form, in either edition
+        return self._t.get("date.format", "{y}-{m}-{d}").format(
+            y=y, m=mo, d=d, day=int(d), month=self._t.get(f"month.{int(mo)}", mo))
 
     def get(self, key: str, default: str) -> str:
         return self._t.get(key, default)

@@ -75,7 +75,7 @@ class References:
                 continue
             for r in disagreements(self.a.bundle.observations, res.table).itertuples():
                 figs = "; ".join("{} ({}, {})".format(f["figure"], L.get("status." + f["status"], f["status"]),
-                                                       L("text.n_sources", n=f["sources"])) for f in r.figures)
+                                                       L("text.n_sources_one" if f["sources"] == 1 else "text.n_sources", n=f["sources"])) for f in r.figures)
                 rows.append([L(f"index_short.{idx}"), r.province, L(f"col.{r.what}"), figs,
                              r.kept if r.kept is not None else L("text.kept_none")])
         if not rows:
