@@ -127,18 +127,37 @@ class Inference:
             else:
                 runs.append([s])
         bands = rule_bands(self.rs)
+
+        def forced(lo: float, hi: float) -> str | None:
+            inside = [lab for lab, b in bands.items() if not has_cut(b) and _inside(b, lo, hi)]
+            return inside[0] if inside else None
+
         out = []
         if ranks:
             kth = self.kth_ranges(sorted({s for run in runs for s in (run[0], run[-1])}))
+            # a run whose places are not all in one group is split by place: in 2024 places 13
+            # and 14 together could be "A or B", but 13 is A and 14 is B (A has 13 members)
+            mixed = [run for run in runs if len(run) > 1 and kth[run[0]] and kth[run[-1]]
+                     and forced(kth[run[-1]][0], kth[run[0]][1]) is None]
+            if inner := sorted({s for run in mixed for s in run[1:-1]}):
+                kth |= self.kth_ranges(inner)
             for run in runs:
-                top, bottom = kth[run[0]], kth[run[-1]]
-                if top is None or bottom is None:
-                    continue
-                lo, hi = bottom[0], top[1]
-                poss = [lab for lab, b in bands.items() if has_cut(b) or _meets(b, lo, hi)]
-                forced = [lab for lab, b in bands.items() if not has_cut(b) and _inside(b, lo, hi)]
-                out.append({"first": run[0], "last": run[-1], "lo": lo / GRID, "hi": hi / GRID,
-                            "possible": poss, "group": forced[0] if forced else None})
+                parts = [run]
+                if run in mixed and all(kth.get(s) for s in run):
+                    parts = []
+                    for s in run:  # consecutive places with the same forced group (or none) together
+                        if parts and forced(*kth[s]) == forced(*kth[parts[-1][-1]]):
+                            parts[-1].append(s)
+                        else:
+                            parts.append([s])
+                for part in parts:
+                    top, bottom = kth[part[0]], kth[part[-1]]
+                    if top is None or bottom is None:
+                        continue
+                    lo, hi = bottom[0], top[1]
+                    poss = [lab for lab, b in bands.items() if has_cut(b) or _meets(b, lo, hi)]
+                    out.append({"first": part[0], "last": part[-1], "lo": lo / GRID, "hi": hi / GRID,
+                                "possible": poss, "group": forced(lo, hi)})
         self._slots = out
         return out
 
