@@ -55,7 +55,9 @@ class FrontMatter:
             res = self.a.result(idx)
             name = L(f"index_short.{idx}")
             lead, lead_src, mx, mx_src, last, last_src, mn, mn_src = self._extremes(idx)
-            maxp, minp = (f" ({mx}%)" if mx else ""), (f" ({mn}%)" if mn else "")
+            maxp, minp = self._with_others(idx, "max", mx), self._with_others(idx, "min", mn)
+            mx_src = ";".join([mx_src, *self._others_sources(idx, "max", mx)])
+            mn_src = ";".join([mn_src, *self._others_sources(idx, "min", mn)])
             if lead and last:
                 out.append(L("kfind.leader_last", index=name, year=self.year, leader=lead, maxp=maxp,
                              last=last, minp=minp, cite=self.cite([lead_src, mx_src, last_src, mn_src])))
@@ -174,11 +176,10 @@ class FrontMatter:
                 who, v, src = (lead, mx, [lead_src, mx_src]) if fact == "max" else (last, mn, [last_src, mn_src])
             st = status.get((idx, fact, v))
             shown = L(f"audit.{st.status}") if st else "—"
-            if st is None:  # the value shown is another source's (the leader's own): say what the others are
-                others = [i for i in self.a.audit if i.index == idx and i.fact == fact and i.published != v]
-                if others:
-                    shown = "; ".join(f"{i.published}: {L(f'audit.{i.status}')}" for i in others)
-                    src = [*(src if isinstance(src, list) else [src]), *(s for i in others for s in i.source_ids)]
+            if st is None and (others := self._other_extremes(idx, fact, v)):
+                # the value shown is another source's (the leader's own): say what the others are
+                shown = "; ".join(f"{i.published}: {L(f'audit.{i.status}')}" for i in others)
+                src = [*(src if isinstance(src, list) else [src]), *self._others_sources(idx, fact, v)]
             rows.append([label, (f"{v} ({who})" if who else v) if v else (f"{L('missing')} ({who})" if who else L("missing")),
                          shown, self.cite(src)])
         kf = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.status"), L("col.source")])
@@ -199,6 +200,27 @@ class FrontMatter:
                                            L("col.count_reproduced"), L("col.status"), L("col.source")])
         return HTML(f"<h2>{html.escape(L('report.key_figures'))}</h2>" + self._table(kf, "w-keyfig").data
                     + self._table(ct, "w-counts").data)
+
+    def _other_extremes(self, idx: str, fact: str, shown: str | None) -> list:
+        """The audited published maxima (minima) other than the value shown: where the leader's own
+        value is shown, a conflicting national maximum must be named beside it, not dropped."""
+        return [i for i in self.a.audit if i.index == idx and i.fact == fact and i.published != shown]
+
+    def _others_sources(self, idx: str, fact: str, shown: str | None) -> list[str]:
+        return [s for i in self._other_extremes(idx, fact, shown) for s in i.source_ids]
+
+    def _with_others(self, idx: str, fact: str, shown: str | None) -> str:
+        """" (90,59%; published maximum 91,10%: contradicted)" for a key finding; " (90,59%)" alone
+        where nothing else is published."""
+        if not shown:
+            return ""
+        others = self._other_extremes(idx, fact, shown)
+        if not others:
+            return f" ({shown}%)"
+        L = self.L
+        rest = "; ".join(L("kfind.other_extreme", fact=L(f"kf.{fact}").lower(), value=i.published,
+                           status=L(f"audit.{i.status}")) for i in others)
+        return f" ({shown}%; {rest})"
 
     def _extremes(self, idx: str) -> tuple[str | None, str, str | None, str, str | None, str, str | None, str]:
         """(leader, sources, highest value, sources, last, sources, lowest value, sources): the one
