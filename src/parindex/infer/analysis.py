@@ -146,6 +146,13 @@ class IndexResult:
         """Label -> (min, max) provinces in the group over every table consistent with the record."""
         return self.inference.count_ranges
 
+    def set_aside(self, kind: str) -> frozenset[str]:
+        """Codes of the units whose published ``kind`` ("value" or "rank") the audit set aside: it
+        contradicts the rest of the record, so the bounds do not rest on it, and every table or
+        chart that prints it marks it."""
+        keys = {k for cf in self.inference.conflicts for k in cf.set_aside}
+        return frozenset(k.split(":", 1)[1] for k in keys if k.startswith(f"{kind}:"))
+
     def members(self, label: str) -> list[str]:
         c = self.classified
         return vsorted(c.loc[c["group"] == label, "province"])

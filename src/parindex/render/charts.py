@@ -138,6 +138,10 @@ def _positions(c: pd.DataFrame) -> pd.DataFrame:
     return d.sort_values(["pos", "value"], ascending=[True, False])
 
 
+# the mark of a published figure the audit set aside, in charts and tables alike (common.aside_note)
+ASIDE_MARK = "*"
+
+
 def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     c = res.classified
     rs = res.rules
@@ -167,6 +171,7 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
             # right of its dot, or left of it where a cut-off line would run through the figure;
             # on a white ground either way
             text, v = value_as_published(res.table.data, code), float(r["value"])
+            text += ASIDE_MARK if code in res.set_aside("value") else ""
             span = (len(text) * 7 * 0.62 + 8) * per_pt  # the label's width (and its gap) in data units
             left = any(v < cut < v + span for cut in cuts) or v + span > hi_axis  # nor past the frame
             ax.annotate(text, (v, i), xytext=(-5 if left else 5, 0), textcoords="offset points", va="center",
@@ -184,8 +189,9 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     if bars:  # a dot per value: the axis starts near the lowest value, where a bar's length would mislead
         ys, vals, cols = zip(*bars)
         ax.scatter(list(vals), list(ys), c=list(cols), s=34, zorder=4, edgecolor="white", linewidth=0.5)
-    ticks = [f"{r['province']} ({int(r['rank_published'])})" if not pd.isna(r["rank_published"])
-             else r["province"] for _, r in d.iterrows()]
+    aside = res.set_aside("rank")  # a rank the audit set aside carries the mark its note explains
+    ticks = [f"{r['province']} ({int(r['rank_published'])}{ASIDE_MARK if code in aside else ''})"
+             if not pd.isna(r["rank_published"]) else r["province"] for code, r in d.iterrows()]
     ax.set_yticks(y, ticks)
     ax.invert_yaxis()
     ax.set_xlim(lo_axis, hi_axis)

@@ -10,7 +10,7 @@ from IPython.display import HTML
 from ...data.collate import by_name, vsorted
 from ...data.tables import value_as_published
 from ...infer.audit import bound_end
-from .common import L_idx, _bounds_cell
+from .common import L_idx, _bounds_cell, aside_note, rank_cell, value_cell
 
 class Appendix:
     """The appendix: the ministries and the full table of an index. A part of ``Report``: ``self`` is the report."""
@@ -116,8 +116,8 @@ class Appendix:
             srcs = d.at[code, "value_sources"] if not pd.isna(d.at[code, "value_sources"]) else d.at[code, "rank_sources"]
             if pd.isna(srcs) and code in listed:
                 srcs = ";".join(pub.loc[pub["province_code"] == code, "source_id"])
-            rows.append([r["province"], value_as_published(d, code) or L("missing"),
-                         "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
+            rows.append([r["province"], value_cell(res, code, value_as_published(d, code), L("missing")),
+                         rank_cell(res, code, r["rank_published"]),
                          _bounds_cell(r),
                          self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else
                          L.get(f"tier.{listed[code]}", listed[code]) if code in listed else L("group.unknown"),
@@ -130,6 +130,8 @@ class Appendix:
                 if prev_srcs:
                     rows[-1][-1] = self.cite([srcs, *prev_srcs])
         lines = self._range_lines(c[~known], len(c))
+        if (note := aside_note(L, [res], order.index)) is not None:
+            lines.insert(0, f"<p class='note'>{html.escape(note)}</p>")
         if not rows:
             return HTML("".join(lines))
         cols = [L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"), L("col.group"), L("col.basis"),

@@ -7,13 +7,14 @@ import html
 import io
 import re
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterable
 
 import pandas as pd
 from IPython.display import HTML
 from matplotlib.figure import Figure
 
 from .. import charts
+from ..charts import ASIDE_MARK
 from ...data.labels import Labels
 from ...infer.analysis import YearAnalysis, analyse
 from ...infer.audit import bound_text, range_text  # noqa: F401  (one "5" / "3–7" for the audit and the report)
@@ -75,6 +76,29 @@ def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None, caption: st
     # a short table is read whole: printed on one page rather than split a few rows from its end
     keep = " keep-whole" if len(df) <= SHORT_TABLE_ROWS else ""
     return HTML(f"<div class='tscroll{keep}'>" + body + "</div>")
+
+
+def rank_cell(res, code: str, rank: object) -> object:
+    """A published rank for a table: "—" where none, "22*" where the audit set it aside."""
+    if rank is None or pd.isna(rank):
+        return "—"
+    return f"{int(rank)}{ASIDE_MARK}" if code in res.set_aside("rank") else int(rank)
+
+
+def value_cell(res, code: str, text: str | None, missing: str) -> str:
+    """A published value as printed ("87.66"), "87.66*" where the audit set it aside."""
+    if not text:
+        return missing
+    return f"{text}{ASIDE_MARK}" if code in res.set_aside("value") else text
+
+
+def aside_note(L: Labels, results, shown: Iterable[str] | None = None) -> str | None:
+    """The note under a table or figure that prints a set-aside figure ("*"), or None; ``shown``
+    limits it to the units the table prints."""
+    codes = set().union(*(r.set_aside("rank") | r.set_aside("value") for r in results))
+    if shown is not None:
+        codes &= set(shown)
+    return L("note.set_aside", mark=ASIDE_MARK) if codes else None
 
 
 def _bounds_cell(r: pd.Series) -> str:

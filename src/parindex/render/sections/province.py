@@ -8,7 +8,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from ...data.tables import value_as_published
-from .common import INDEX_NAMES
+from .common import INDEX_NAMES, aside_note, rank_cell, value_cell
 from .yearly import Report
 
 class Brief(Report):
@@ -149,41 +149,68 @@ class Brief(Report):
     def neighbours(self) -> HTML | Markdown:
         from ...infer.profile import standing
 
-        L, rows = self.L, []
+        L, rows, shown = self.L, [], []
         for idx in INDEX_NAMES:
             st = standing(self.a.result(idx), self.p.code)
             for where, lst in (("above", st.above), ("below", st.below)):
-                data = self.a.result(idx).table.data
+                res = self.a.result(idx)
                 for code, name, v, r in lst:
                     rows.append([L(f"index_short.{idx}"), L(f"brief.{where}"), name,
-                                 value_as_published(data, code) or L("missing"), "—" if r is None else r])
+                                 value_cell(res, code, value_as_published(res.table.data, code), L("missing")),
+                                 rank_cell(res, code, r)])
+                    shown.append(code)
         if not rows:
             return Markdown(L("brief.no_neighbours"))
         df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.above_below"), L("col.province"), L("col.value"),
                                          L("col.rank")])
         return HTML(f"<h3>{html.escape(L('brief.neighbours'))}</h3>"
-                    + self._table(df, title=f"{L('brief.neighbours')}: {self.p.name_vi}").data)
+                    + self._table(df, title=f"{L('brief.neighbours')}: {self.p.name_vi}").data
+                    + self._below_table(shown))
 
     def peers(self) -> HTML:
         from ...infer.profile import region_peers
 
-        L = self.L
+        L, par, sip = self.L, self.a.par_index, self.a.sipas
         df = region_peers(self.a, self.p)
         t = pd.DataFrame({
             L("col.province"): [f"<b>{html.escape(n)}</b>" if c == self.p.code else html.escape(n)
                                 for c, n in zip(df["code"], df["province"])],
-            "PAR INDEX": [L.number(value_as_published(self.a.par_index.table.data, c) or L("missing")) for c in df["code"]],
-            L("col.rank"): ["—" if pd.isna(r) else int(r) for r in df["par_rank"]],
+            "PAR INDEX": [L.number(value_cell(par, c, value_as_published(par.table.data, c), L("missing")))
+                          for c in df["code"]],
+            L("col.rank"): [rank_cell(par, c, r) for c, r in zip(df["code"], df["par_rank"])],
             L("col.group"): [self._group_name("par_index", g) if g else "—" for g in df["par_group"]],
-            "SIPAS": [L.number(value_as_published(self.a.sipas.table.data, c) or L("missing")) for c in df["code"]],
-            L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in df["sipas_rank"]],
+            "SIPAS": [L.number(value_cell(sip, c, value_as_published(sip.table.data, c), L("missing")))
+                      for c in df["code"]],
+            L("col.rank") + " ": [rank_cell(sip, c, r) for c, r in zip(df["code"], df["sipas_rank"])],
             L("col.group") + " ": [self._group_name("sipas", g) if g else "—" for g in df["sipas_group"]],
         })
         body = t.to_html(index=False, escape=False, na_rep="—", classes="ptable", border=0)
         heading = f"{L('brief.peers')}: {L(f'region.{self.p.region}')}"
         # numbered like every table (built here: the unit's own name is in bold)
         body = body.replace(">", f"><caption>{html.escape(self._table_caption(heading))}</caption>", 1)
-        return HTML(f"<h3>{html.escape(heading)}</h3><div class='tscroll'>{body}</div>")
+        return HTML(f"<h3>{html.escape(heading)}</h3><div class='tscroll'>{body}</div>"
+                    + self._below_table(list(df["code"])))
+
+    def _below_table(self, codes: list[str]) -> str:
+        """"Nguồn: [1, 4]" under a brief's table: the references of the figures it prints (its
+        cells carry none), and the note on any set-aside figure among them."""
+        ids = []
+        for idx in INDEX_NAMES:
+            d = self.a.result(idx).table.data
+            ids += [x for code in dict.fromkeys(codes) if code in d.index for col in ("value_sources", "rank_sources")
+                    if not pd.isna(d.at[code, col]) for x in str(d.at[code, col]).split(";")]
+        out = [self.L("fig.source", refs=self.cite(ids))] if ids else []
+        if (note := aside_note(self.L, (self.a.par_index, self.a.sipas), codes)) is not None:
+            out.append(note)
+        return "".join(f"<p class='note'>{html.escape(x)}</p>" for x in out)
+
+    def _history_rank(self, idx: str, year: int, rank: object) -> object:
+        # the brief's year is audited here: its set-aside rank is marked (other years in their reports)
+        return rank_cell(self.a.result(idx), self.p.code, rank) if year == self.year else (
+            "—" if rank is None or pd.isna(rank) else int(rank))
+
+    def _history_value(self, idx: str, year: int, v: str | None) -> str:
+        return value_cell(self.a.result(idx), self.p.code, v, "—") if year == self.year else (v or "—")
 
     def history(self) -> HTML:
         from ...infer.profile import history
@@ -193,9 +220,13 @@ class Brief(Report):
         h = h[h[["par_index_value", "par_index_rank", "sipas_value", "sipas_rank"]].notna().any(axis=1)
               | (h["year"] == self.year)]
         t = pd.DataFrame({L("col.year"): h["year"],
-                          "PAR INDEX": [v or "—" for v in h["par_index_value"]],
-                          L("col.rank"): ["—" if pd.isna(r) else int(r) for r in h["par_index_rank"]],
-                          "SIPAS": [v or "—" for v in h["sipas_value"]],
-                          L("col.rank") + " ": ["—" if pd.isna(r) else int(r) for r in h["sipas_rank"]]})
+                          "PAR INDEX": [self._history_value("par_index", y, v) for y, v in zip(h["year"], h["par_index_value"])],
+                          L("col.rank"): [self._history_rank("par_index", y, r) for y, r in zip(h["year"], h["par_index_rank"])],
+                          "SIPAS": [self._history_value("sipas", y, v) for y, v in zip(h["year"], h["sipas_value"])],
+                          L("col.rank") + " ": [self._history_rank("sipas", y, r) for y, r in zip(h["year"], h["sipas_rank"])],
+                          L("col.source"): [self.cite([a, b]) if (a or b) else "—"
+                                            for a, b in zip(h["par_index_sources"], h["sipas_sources"])]})
         return HTML(f"<h3>{html.escape(L('brief.history'))}</h3>"
-                    + self._table(t, title=f"{L('brief.history')}: {self.p.name_vi}").data)
+                    + self._table(t, title=f"{L('brief.history')}: {self.p.name_vi}").data
+                    + "".join(f"<p class='note'>{html.escape(n)}</p>" for n in
+                              [aside_note(L, (self.a.par_index, self.a.sipas), [self.p.code])] if n))

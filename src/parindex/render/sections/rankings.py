@@ -12,7 +12,7 @@ from .. import charts
 from ...data.collate import by_name, vsorted
 from ...data.tables import value_as_published
 from ...infer.audit import ADDITIVITY_TOLERANCE, additivity_gap, bound_end
-from .common import L_idx, md_text, range_text
+from .common import L_idx, aside_note, md_text, range_text
 
 class Rankings:
     """Rankings and groups: the ranking, the unknown list, the distribution, the groups and the A part of ``Report``: ``self`` is the report."""
@@ -36,7 +36,7 @@ class Rankings:
         caption = self.L("chart.alt_ranking", title=title, n_bar=int(c["value"].notna().sum()),
                          n_rank=int((c["value"].isna() & c["rank_published"].notna()).sum()))
         return self._fig(lambda: charts.ranking_chart(res, self.L, title), self._alt_values(idx), caption,
-                         sources=self._index_sources(idx))
+                         sources=self._index_sources(idx), note=aside_note(self.L, [res], known.index))
 
     def unknown_list(self, idx: str = "par_index") -> Markdown:
         if self._is_before_first(idx):
