@@ -259,6 +259,23 @@ def test_announced_counts_place_the_bottom_five(bundled_2020, record_2020):
     assert audit["group_count_A"].status == "reproduced"
 
 
+def test_open_places_take_the_group_the_announced_counts_give_them(bundled_2020):
+    # SIPAS 2020 states no cut-off, so a place's value range alone allows every tier; but the
+    # tiers hold 6, 50 and 7 units and tiers are bands of value: in the plain count, places
+    # 1-6 are the highest tier, 7-56 the middle, 57-63 the lowest. Every open place agrees.
+    res = bundled_2020.sipas
+    assert res.count_ranges == {"highest": (6, 6), "middle": (50, 50), "lowest": (7, 7)}
+
+    def plain(place: int) -> str:
+        return "highest" if place <= 6 else "middle" if place <= 56 else "lowest"
+
+    slots = res.inference.slot_ranges()
+    assert slots and all(s["possible"] == [s["group"]] for s in slots)
+    for s in slots:
+        assert {plain(p) for p in range(s["first"], s["last"] + 1)} == {s["group"]}, s
+    assert any((s["first"], s["last"]) == (57, 62) for s in slots)  # split where the counts split
+
+
 @pytest.mark.slow  # solves a bundled year cold
 def test_2018_conflicting_counts_are_contradicted_and_named(solve):
     a = {i.fact: i for i in solve(2018).par_index.audit}

@@ -110,6 +110,30 @@ class Inference:
         key = cache.key("kth-ranges", self.problem.n, self.problem.strict_ranks, [repr(c) for c in active], ks)
         return dict(zip(ks, cache.cached(key, lambda: pmap(lambda k: self.problem.kth_range(active, k), ks))))
 
+    def _place_can_hold(self, label: str, first: int, last: int) -> bool:
+        """Whether some place first..last can be in group ``label``, by the group counts alone.
+
+        Groups are bands of value and places are ranks of value, so the place-s unit is in the
+        j-th band from the top only if fewer than s units are in the bands above it and at least
+        s are in it or above. The sums of the count ranges bound those numbers, so a band that
+        fails the test is impossible (a necessary condition: what passes may still be excluded
+        by the solver). With an unstated cut-off this is what rules out "the top tier" at
+        place 7 when six units are announced in it."""
+        bands = rule_bands(self.rs)
+        if not bands or len(bands) != len(getattr(self.rs, "rules", ())) or \
+                any(lab not in self.count_ranges for lab in bands):
+            return True  # rules other than bands, or a count unknown: no ordering to rest on
+
+        def top(lab: str) -> float:
+            low = bands[lab][0]
+            return float("-inf") if low is None else float(getattr(low, "nominal", low))
+
+        order = sorted(bands, key=top, reverse=True)
+        j = order.index(label)
+        min_above = sum(self.count_ranges[lab][0] for lab in order[:j])
+        max_through = sum(self.count_ranges[lab][1] for lab in order[:j + 1])
+        return last > min_above and first <= max_through
+
     def slot_ranges(self) -> list[dict]:
         """Open rank slots (no published rank) with the values and groups their occupants can have."""
         if self._slots is not None:
@@ -141,6 +165,8 @@ class Inference:
                      and forced(kth[run[-1]][0], kth[run[0]][1]) is None]
             if inner := sorted({s for run in mixed for s in run[1:-1]}):
                 kth |= self.kth_ranges(inner)
+            by_counts = {s: tuple(lab for lab in bands if self._place_can_hold(lab, s, s)) for s in open_slots}
+            pieces: list[list[int]] = []
             for run in runs:
                 parts = [run]
                 if run in mixed and all(kth.get(s) for s in run):
@@ -150,14 +176,25 @@ class Inference:
                             parts[-1].append(s)
                         else:
                             parts.append([s])
-                for part in parts:
-                    top, bottom = kth[part[0]], kth[part[-1]]
-                    if top is None or bottom is None:
-                        continue
-                    lo, hi = bottom[0], top[1]
-                    poss = [lab for lab, b in bands.items() if has_cut(b) or _meets(b, lo, hi)]
-                    out.append({"first": part[0], "last": part[-1], "lo": lo / GRID, "hi": hi / GRID,
-                                "possible": poss, "group": forced(lo, hi)})
+                for part in parts:  # and with the same groups the announced counts allow
+                    pieces.append([part[0]])
+                    for s in part[1:]:
+                        if by_counts[s] == by_counts[pieces[-1][-1]]:
+                            pieces[-1].append(s)
+                        else:
+                            pieces.append([s])
+            if missing := sorted({s for piece in pieces for s in (piece[0], piece[-1])} - set(kth)):
+                kth |= self.kth_ranges(missing)
+            for part in pieces:
+                top, bottom = kth[part[0]], kth[part[-1]]
+                if top is None or bottom is None:
+                    continue
+                lo, hi = bottom[0], top[1]
+                poss = [lab for lab, b in bands.items() if (has_cut(b) or _meets(b, lo, hi))
+                        and self._place_can_hold(lab, part[0], part[-1])]
+                group = forced(lo, hi) or (poss[0] if len(poss) == 1 else None)
+                out.append({"first": part[0], "last": part[-1], "lo": lo / GRID, "hi": hi / GRID,
+                            "possible": poss, "group": group})
         self._slots = out
         return out
 
