@@ -92,6 +92,10 @@ def test_citations_link_to_their_reference_outside_tags_and_scripts():
     assert ("[<a class='cite' href='#ref-1'>1</a>, <a class='cite' href='#ref-2'>2</a>]. Xem "
             "[<a class='cite' href='#ref-3'>3</a>] và [9].") in out  # [9] has no entry: left as text
     assert "<img alt='[1]'>" in out and "var a = [1];" in out and "<a href='#x'>[2]</a>" in out
+    # a run of three or more, as cite() writes it: both ends are links
+    runs = link_citations("<p>[1, 3–5]</p>" + "".join(f"<li id='ref-{n}'>x</li>" for n in range(1, 6)))
+    assert ("[<a class='cite' href='#ref-1'>1</a>, <a class='cite' href='#ref-3'>3</a>–"
+            "<a class='cite' href='#ref-5'>5</a>]") in runs
 
 
 def test_download_and_links_only_in_the_html():

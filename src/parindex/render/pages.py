@@ -97,7 +97,7 @@ document.querySelectorAll('table.appendix').forEach(function (t) {
 </script>"""
 
 # "[3]", "[3, 7]": the report's reference markers (Report.cite), in text, never in an attribute.
-_CITE = re.compile(r"\[(\d+(?:, \d+)*)\]")
+_CITE = re.compile(r"\[(\d+(?:–\d+)?(?:, \d+(?:–\d+)?)*)\]")  # "[3, 7–9]": runs as the cite() writes them
 _PIECES = re.compile(r"(<[^>]*>)")
 _SKIP = {"a", "script", "style", "title"}  # text inside these stays as it is
 _DOWNLOAD = re.compile(r"""<p class=["']download["']>.*?</p>""", re.S)  # quoted either way once exported
@@ -112,10 +112,12 @@ def link_citations(body: str) -> str:
     out, skip = [], 0
 
     def linked(m: re.Match) -> str:
-        nums = m.group(1).split(", ")
-        if not all(n in targets for n in nums):
+        items = [part.split("–") for part in m.group(1).split(", ")]
+        if not all(n in targets for item in items for n in item):
             return m.group(0)
-        return "[" + ", ".join(f"<a class='cite' href='#ref-{n}'>{n}</a>" for n in nums) + "]"
+        # a run "7–9" is two links, to its first and last entries (the entries between are adjacent)
+        return "[" + ", ".join("–".join(f"<a class='cite' href='#ref-{n}'>{n}</a>" for n in item)
+                               for item in items) + "]"
 
     for piece in _PIECES.split(body):
         if piece.startswith("<"):
