@@ -80,7 +80,8 @@ MANUAL_SOURCES = [
      "url": "https://ls1.hethongphapluat.com/quyet-dinh-1813-qd-ubnd-nam-2019-phe-duyet-ke-hoach-do-luong-muc-do-"
             "hai-long-cua-to-chuc-ca-nhan-doi-voi-su-phuc-vu-cua-co-quan-hanh-chinh-nha-nuoc-cac-cap-tren-dia-ban-"
             "tinh-thai-nguyen-giai-doan-2019-2020.html",
-     "publisher": "Bộ Nội vụ", "published": "2017-10-10", "class": "official",
+     "publisher": "Bộ Nội vụ (cited by Quyết định 1813/QĐ-UBND, Thái Nguyên, 27/06/2019)", "published": "2017-10-10",
+     "class": "official",
      "published_note": "date of the decision; the page is Quyết định 1813/QĐ-UBND (Thái Nguyên, 27/6/2019), "
                        "which cites it by number and date (the decision's text itself was not found online)",
      "title": "Quyết định 2640/QĐ-BNV"},

@@ -28,14 +28,17 @@ class Appendix:
         for code in order.index:
             r = c.loc[code]
             status = d.at[code, "rank_status"] if pd.isna(d.at[code, "value_status"]) else d.at[code, "value_status"]
+            srcs = [x for x in (d.at[code, "value_sources"], d.at[code, "rank_sources"]) if not pd.isna(x)]
             rows.append([reg.by_code[code].name(self.lang), value_as_published(d, code) or L("missing"),
                          "—" if pd.isna(r["rank_published"]) else int(r["rank_published"]),
                          _bounds_cell(r),
-                         L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—"])
+                         L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
+                         self.cite(srcs) if srcs else "—"])
         df = pd.DataFrame(rows, columns=[L("col.ministry"), L("col.value"), L("col.rank"), L("col.bounds"),
-                                         L("col.status")])
-        checks = [f"<li>{html.escape(L.get(f'fact.{i.fact}', i.fact))}: {html.escape(i.text('published', L))} — "
-                  f"{html.escape(L(f'audit.{i.status}'))}"
+                                         L("col.status"), L("col.source")])
+        checks = [f"<li>{html.escape(L.get(f'fact.{i.fact}', i.fact))}: {html.escape(i.text('published', L))}"
+                  + (f" {html.escape(self.cite(i.source_ids))}" if i.source_ids else "")
+                  + f" — {html.escape(L(f'audit.{i.status}'))}"
                   + (f" ({html.escape(i.text('computed', L))})" if i.computed and i.status != "reproduced" else "")
                   + "</li>"
                   for i in res.audit if i.status != "not_checkable" and not i.fact.startswith("published_")]

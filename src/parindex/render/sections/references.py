@@ -105,6 +105,11 @@ class References:
         items = []
         for sid, n in sorted(self.refs.items(), key=lambda kv: kv[1]):
             r = src.loc[sid]
+            if r["class"] == "project":
+                # the package's own documentation: no URL a printed page can follow, so the entry
+                # names the version that carries it and the section of this document that summarises it
+                items.append(f"<li id='ref-{n}' value='{n}'>{html.escape(L('ref.project', version=__version__, title=str(r['title'])))}</li>")
+                continue
             parts = [html.escape(" / ".join(L.get(f"publisher.{x}", x) for x in str(r["publisher"]).split(" / ")))]
             if not pd.isna(r["published"]) and str(r["published"]):
                 parts.append(f"({html.escape(L.date(r['published']))})")
@@ -114,6 +119,8 @@ class References:
             # is left out
             if title and "." not in str(r["publisher"]) and r["class"] != "secondary":
                 parts.append(f"<i>{html.escape(self._document_title(str(title)))}</i>")
+            if r["class"] == "secondary":  # a compilation or an unverified copy: the reader weighs it so
+                parts.append(f"— {html.escape(L('status.secondary'))} —")
             if not pd.isna(r["url"]) and str(r["url"]).startswith(("http://", "https://")):
                 u = html.escape(str(r["url"]), quote=True)
                 parts.append(f"<a href=\"{u}\">{u}</a>")
