@@ -64,7 +64,7 @@ def test_stock_papermill_gives_the_reports_content(report_2020_en, tmp_path):
     subprocess.run([str(BIN / "papermill"), str(NOTEBOOK), str(tmp_path / "pm.ipynb"), "-p", "year", "2020",
                     "-p", "lang", "en", "--no-progress-bar"], check=True, capture_output=True, cwd=ROOT / "notebooks")
     assert report_content(nbformat.read(tmp_path / "pm.ipynb", as_version=4)) == ours
-    assert sum(x.count("<figure class='chart'>") for x in ours) >= 6
+    assert sum(x.count("<figure class='chart") for x in ours) >= 6
 
 
 def test_stock_nbconvert_executes_the_stored_notebook(report_2020_vi, tmp_path):
@@ -81,7 +81,7 @@ def test_stock_nbconvert_executes_the_stored_notebook(report_2020_vi, tmp_path):
     ours = report_content(nbformat.read(report_2020_vi / "yearly_report_2020_vi.ipynb", as_version=4))
     got = report_content(nbformat.read(tmp_path / "nbc.ipynb", as_version=4))
     assert len(got) >= 5 and got == ours[:len(got)]
-    assert any("<figure class='chart'>" in x for x in got)
+    assert any("<figure class='chart" in x for x in got)
 
 
 def _readme_cell() -> str:

@@ -11,13 +11,19 @@ import matplotlib
 import numpy as np
 import pytest
 
-from parindex.data.labels import Labels
+from parindex.data.labels import Labels, read_labels
 from parindex.render import charts
 from parindex.render.sections.yearly import _runs
 
 
 def _text(pdf) -> str:
     return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_every_label_key_is_defined_once():
+    """A second row for a key silently wins over the first: one key, one text."""
+    keys = read_labels()["key"]
+    assert not keys[keys.duplicated()].tolist()
 
 
 def test_reference_runs():

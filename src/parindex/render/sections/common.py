@@ -56,7 +56,8 @@ def _fig(fig: Figure | Callable[[], Figure], alt: str, caption: str | None = Non
     # "Nguồn: …" / "Ghi chú: …" lines under the caption, as a statistical publication prints them
     text += "".join(f"<span class='fig-note'>{html.escape(line)}</span>" for line in below)
     img = f"<img alt='{html.escape(alt, quote=True)}' src='data:image/svg+xml;base64,{data}'>"
-    return HTML(f"<figure class='chart'><div class='tscroll'>{f'<picture>{src}{img}</picture>' if src else img}</div>"
+    kind = "chart map" if crop else "chart"  # crop: the maps, whose printed height is capped (report.css)
+    return HTML(f"<figure class='{kind}'><div class='tscroll'>{f'<picture>{src}{img}</picture>' if src else img}</div>"
                 f"<figcaption>{text}</figcaption></figure>")
 
 

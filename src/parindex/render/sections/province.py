@@ -98,10 +98,13 @@ class Brief(Report):
                            basis=basis if gname else L("brief.no_rule_basis", year=self.year)
                            if self.a.result(idx).rules is None else L("brief.possible_short", groups=", ".join(
                                self._group_name(idx, g) for g in st.possible) or "—")))
-            if st.margin_up:
-                text += " " + L("brief.margin_up", cutoff=st.margin_up[0], points=st.margin_up[1])
-            if st.margin_down:
-                text += " " + L("brief.margin_down", cutoff=st.margin_down[0], points=st.margin_down[1])
+            rules = self.a.result(idx).rules
+            stated = {b for r in (rules.rules if rules else []) for b, basis in ((r.lower, r.lower_basis), (r.upper, r.upper_basis))
+                      if b is not None and basis == "stated"}
+            # a cut-off no source states is the report's inference: the margin says so
+            for m, key in ((st.margin_up, "brief.margin_up"), (st.margin_down, "brief.margin_down")):
+                if m:
+                    text += " " + L(key if m[0] in stated else f"{key}_inferred", cutoff=m[0], points=m[1])
         elif st.kind == "rank_only":
             text = cited(L("brief.rank_only_line", rank=st.rank, lo=st.lo, hi=st.hi, group=group))
         else:

@@ -65,7 +65,7 @@ class Rankings:
         n = int(self.a.result(idx).classified["value"].notna().sum())
         if n < 3:  # a strip of one or two points says nothing a sentence does not
             return Markdown(self.L("text.distribution_few", n=n))
-        return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), self._alt_values(idx), title,
+        return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), self._alt_distribution(idx), title,
                          sources=self._index_sources(idx), note=self.L("chart.jitter_note"))
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
@@ -138,6 +138,20 @@ class Rankings:
         if comp is None or comp.empty:
             return Markdown("")
         return Markdown(self.L("text.additivity", gap=additivity_gap(comp), tol=ADDITIVITY_TOLERANCE))
+
+    def _alt_distribution(self, idx: str) -> str:
+        """The distribution chart in words: how the published values fall between the cut-offs
+        and their median (the ranking chart's alt text names the extremes instead)."""
+        res, L = self.a.result(idx), self.L
+        c = res.classified
+        v = c[c["value"].notna()]
+        if v.empty:
+            return L("missing")
+        median = L.number(f"{float(v['value'].astype(float).median()):.2f}")
+        bands = ""
+        if res.rules is not None:
+            bands = ", ".join(f"{self._group_name(idx, lab)} {int((v['group'] == lab).sum())}" for lab in res.rules.labels)
+        return L("alt.distribution", n=len(v), bands=bands or "—", median=median)
 
     def _alt_values(self, idx: str) -> str:
         """What a chart of the year's values says, in words (its alt text): the highest and lowest

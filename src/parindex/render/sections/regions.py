@@ -40,7 +40,7 @@ class Regions:
         title = f"{L_idx(self.L, idx)} {self.year}"
         known = int(res.classified["group"].notna().sum())
         counts = [f"{self._group_name(idx, lab)} {int((res.classified['group'] == lab).sum())}" for lab in labels]
-        alt = self.L("alt.map", title=title, known=known, n=len(codes), counts=", ".join(counts) or "—")
+        alt = self.L("alt.map" if known < len(codes) else "alt.map_all", title=title, known=known, n=len(codes), counts=", ".join(counts) or "—")
         return self._fig(lambda: maps.choropleth(res.classified, rings, labels, self.L, title,
                                                  lambda lab: self._group_name(idx, lab), caption=caption),
                          alt, f"{self.L('report.map')}: {title} ({known}/{len(codes)})", crop=True,

@@ -37,7 +37,12 @@ class Timeline:
         title = f"{L_idx(self.L, idx)}: {self.L('report.trend')}"
         series = [x for col in tr.columns if col.endswith("_sources")
                   for v in tr[col].dropna() for x in str(v).replace(", ", ";").split(";") if x]
-        img = self._fig(lambda: charts.trend_chart(tr, self.L, title, headline_label(self.L, idx, tr)), title,
+        means = tr[tr["mean_63_num"].notna()]
+        alt = title if len(means) < 2 else self.L(
+            "alt.trend", title=title, what=headline_label(self.L, idx, tr), n=len(means),
+            y0=int(means["year"].iloc[0]), v0=self.L.number(f"{float(means['mean_63_num'].iloc[0]):.2f}"),
+            y1=int(means["year"].iloc[-1]), v1=self.L.number(f"{float(means['mean_63_num'].iloc[-1]):.2f}"))
+        img = self._fig(lambda: charts.trend_chart(tr, self.L, title, headline_label(self.L, idx, tr)), alt,
                         sources=series).data
 
         def cell(row: pd.Series, fact: str, who: str | None = None) -> str:
@@ -59,6 +64,6 @@ class Timeline:
         mean_head = headline_label(self.L, idx, tr)
         t = pd.DataFrame(rows, columns=[self.L("col.year"), mean_head, self.L("fact.leader"),
                                         self.L("fact.last_place"), self.L("col.source")])
-        note = f"<p>{html.escape(self.L('text.trend'))}</p>" if idx == INDEX_NAMES[0] else ""  # said once
+        note = f"<p class='keep'>{html.escape(self.L('text.trend'))}</p>" if idx == INDEX_NAMES[0] else ""  # said once
         trend_title = f"{self.L('table.w-trend')}: {L_idx(self.L, idx)}"
         return HTML(f"{note}{img}{self._table(t, 'w-trend', trend_title).data}")
