@@ -22,6 +22,7 @@ from ...proc.gcpause import gc_paused
 
 INDEX_NAMES = ("par_index", "sipas")
 SHORT_TABLE_ROWS = 8
+SHORT_TABLE_CHARS = 500  # about a quarter of a page of cells
 
 
 def _svg(fig: Figure, L: Labels | None = None, crop: bool = True) -> str:
@@ -75,7 +76,10 @@ def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None, caption: st
         body = re.sub(r"(<table[^>]*>)", lambda m: m.group(1) + f"<caption>{html.escape(caption)}</caption>", body,
                       count=1)
     # a short table is read whole: printed on one page rather than split a few rows from its end
-    keep = " keep-whole" if len(df) <= SHORT_TABLE_ROWS else ""
+    # (by its text too: three rows that list fifty provinces fill most of a page, and kept whole
+    # they left the page before them half empty)
+    short = len(df) <= SHORT_TABLE_ROWS and sum(len(str(x)) for x in df.to_numpy().ravel()) <= SHORT_TABLE_CHARS
+    keep = " keep-whole" if short else ""
     return HTML(f"<div class='tscroll{keep}'>" + body + "</div>")
 
 
