@@ -214,7 +214,16 @@ class Review(Report):
             t = review.sipas_points_vs_percent(comp, self.a.sipas)
             if not t.empty:
                 parts.append(f"<p>{html.escape(self.L('text.sipas_points'))}</p>")
-                t = t.assign(sipas_percent=[f"{v:.2f}" + (" (≈)" if rd else "") for v, rd in zip(t["sipas_percent"], t["percent_rounded"])])
+                # a percent published rounded ("83") is written as such, and so is what follows from it
+                # ("≈8.3", "≈−0.06"): 83.00 and 8.300 would claim decimals nobody published
+                rd = t["percent_rounded"].astype(bool)
+                t = t.astype({"sipas_percent": object, "percent_div_10": object, "difference": object})
+                for i in t.index[rd]:
+                    t.at[i, "sipas_percent"] = f"≈{float(t.at[i, 'sipas_percent']):.0f}"
+                    t.at[i, "percent_div_10"] = f"≈{float(t.at[i, 'percent_div_10']):.1f}"
+                    t.at[i, "difference"] = f"≈{float(t.at[i, 'difference']):+.2f}"
+                for i in t.index[~rd]:
+                    t.at[i, "sipas_percent"] = f"{float(t.at[i, 'sipas_percent']):.2f}"
                 t = t.drop(columns="percent_rounded")
                 t.columns = [self.L("col.province"), self.L("col.sipas_percent"), self.L("col.percent_div_10"),
                              self.L("col.sipas_points"), self.L("col.difference")]

@@ -152,7 +152,8 @@ class Brief(Report):
     def neighbours(self) -> HTML | Markdown:
         from ...infer.profile import standing
 
-        L, rows, shown = self.L, [], []
+        L, rows = self.L, []
+        shown: dict[str, list[str]] = {idx: [] for idx in INDEX_NAMES}  # a unit's figure of one index only
         for idx in INDEX_NAMES:
             st = standing(self.a.result(idx), self.p.code)
             for where, lst in (("above", st.above), ("below", st.below)):
@@ -161,7 +162,7 @@ class Brief(Report):
                     rows.append([L(f"index_short.{idx}"), L(f"brief.{where}"), name,
                                  value_cell(res, code, value_as_published(res.table.data, code), L("missing")),
                                  rank_cell(res, code, r)])
-                    shown.append(code)
+                    shown[idx].append(code)
         if not rows:
             return Markdown(L("brief.no_neighbours"))
         df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.above_below"), L("col.province"), L("col.value"),
@@ -192,18 +193,20 @@ class Brief(Report):
         # numbered like every table (built here: the unit's own name is in bold)
         body = body.replace(">", f"><caption>{html.escape(self._table_caption(heading))}</caption>", 1)
         return HTML(f"<h3>{html.escape(heading)}</h3><div class='tscroll'>{body}</div>"
-                    + self._below_table(list(df["code"])))
+                    + self._below_table({idx: list(df["code"]) for idx in INDEX_NAMES}))
 
-    def _below_table(self, codes: list[str]) -> str:
+    def _below_table(self, shown: dict[str, list[str]]) -> str:
         """"Nguồn: [1, 4]" under a brief's table: the references of the figures it prints (its
-        cells carry none), and the note on any set-aside figure among them."""
-        ids = []
-        for idx in INDEX_NAMES:
+        cells carry none), and the note on any set-aside figure among them; ``shown``: by index,
+        the units whose figures of that index the table prints."""
+        ids, notes = [], []
+        for idx, codes in shown.items():
             d = self.a.result(idx).table.data
             ids += [x for code in dict.fromkeys(codes) if code in d.index for col in ("value_sources", "rank_sources")
                     if not pd.isna(d.at[code, col]) for x in str(d.at[code, col]).split(";")]
+            notes.append(aside_note(self.L, [self.a.result(idx)], codes))
         out = [self.L("fig.source", refs=self.cite(ids))] if ids else []
-        if (note := aside_note(self.L, (self.a.par_index, self.a.sipas), codes)) is not None:
+        if note := next((n for n in notes if n is not None), None):
             out.append(note)
         return "".join(f"<p class='note'>{html.escape(x)}</p>" for x in out)
 
