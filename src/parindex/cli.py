@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import gc
 import json
 import os
-import re
-import signal
 import sys
-import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -19,7 +14,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .build.preflight import check_notebook, check_options, out_path as _out_path
 from .errors import ParindexError, clean
+from .proc.lifecycle import exit_interrupted
+from .proc.quiet import native_output_silenced as _native_output_silenced  # the name tests and scripts used
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Reproducible reports on Vietnam's provincial PAR INDEX and SIPAS.")
@@ -44,27 +42,6 @@ def _without(without: str, assume_announced: bool) -> str:
         err.print("note: --assume-announced is no longer needed: the announced counts are used by default",
                   markup=False, highlight=False)
     return ",".join(sorted(parse_without(without)))
-
-
-@contextlib.contextmanager
-def _native_output_silenced():
-    """Discard whatever native code (HiGHS, the solver) writes to file descriptors 1 and 2 meanwhile:
-    its log is neither JSON nor a message for the user. (Errors are raised, and printed after.)"""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-        yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        for fd, keep in zip((1, 2), saved):
-            os.dup2(keep, fd)
-            os.close(keep)
-        os.close(null)
 
 
 def say(text: str) -> None:
@@ -187,7 +164,7 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     try:
         out_path = _out_path(out_dir)
-        _check_options(year, lang, formats, out_path, par_index, sipas, rules)
+        check_options(year, lang, formats, out_path, par_index, sipas, rules)
         without = _without(without, assume_announced)
         if year != "all":
             from .data.paths import check_year_has_data
@@ -197,7 +174,7 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
             if notebook_path.suffix != ".ipynb" or not notebook_path.is_file():
                 raise ParindexError("--notebook must be a notebook file (.ipynb)", file=str(notebook_path),
                                     fix="copy notebooks/yearly_report.ipynb and pass the copy")
-            _check_notebook(notebook_path)
+            check_notebook(notebook_path)
             notebook = notebook_path.stem
         if year == "all":
             if par_index or sipas or rules or notebook_path:
@@ -215,80 +192,6 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
     for f in res.files:
         say(f"wrote {clean(f, 400)}")
     say(f"done in {res.seconds:.1f} s")
-
-
-def _out_path(value: Optional[str]) -> Optional[Path]:
-    """--out as given: an empty one is a mistake (it would mean the current folder), not a default."""
-    if value is None:
-        return None
-    if not value.strip():
-        raise ParindexError("--out is empty", fix="name a folder (--out . for the current one)")
-    return Path(value)
-
-
-def _check_notebook(path: Path) -> None:
-    """A notebook nbformat can read, refused in one line otherwise (not a traceback after the kernel starts)."""
-    import nbformat  # not parameters.read_notebook: that module loads the analysis (a second)
-
-    try:
-        nbformat.read(path, as_version=4)
-    except Exception as e:  # NotJSONError, a JSON that is no notebook, a bad encoding...
-        first = clean(str(e).strip().splitlines()[0] if str(e).strip() else "", 120)
-        raise ParindexError(f"not a readable notebook ({type(e).__name__}{': ' + first if first else ''})",
-                            file=str(path), fix="pass a .ipynb saved by Jupyter (a copy of notebooks/"
-                                                "yearly_report.ipynb)") from None
-
-
-def _check_options(year: str, lang: str, formats: tuple[str, ...], out_dir: Optional[Path],
-                   *files: Optional[Path], staged_inside: bool = False) -> None:
-    """Everything that can be refused before a kernel starts, refused in well under a second."""
-    from .data.labels import LANGS
-    from .data.loading import check_input_file
-    from .build.report import FORMATS
-
-    if year != "all" and not re.fullmatch(r"[0-9]{4}", year):
-        raise ParindexError(f"--year must be a four-digit year or 'all', not '{clean(year, 20)}'",
-                            fix="e.g. --year 2020")
-    if lang not in LANGS:
-        raise ParindexError(f"unknown language '{clean(lang, 20)}'", fix=f"use {' or '.join(LANGS)}")
-    bad = [f for f in formats if f not in FORMATS] or ([] if formats else ["(none)"])
-    if bad:
-        raise ParindexError(f"unknown format '{clean(bad[0], 20)}'", fix="use html, pdf or html,pdf")
-    for f in files:
-        if f is not None:
-            check_input_file(f)
-    if out_dir is not None:
-        _check_out(Path(out_dir), staged_inside)
-
-
-def _check_out(dest: Path, staged_inside: bool = False) -> None:
-    """The output folder must be a folder (or not exist yet) that takes the build's files: where
-    the build is staged (beside it, or inside it: see publish._stage) takes a new folder, and the
-    folder itself takes new files."""
-    from .build.publish import _stage
-
-    if os.path.islink(dest) and not dest.exists():
-        raise ParindexError(f"--out is a link to {clean(os.readlink(dest), 200)}, which does not exist",
-                            file=str(dest), fix="create the folder it points to, or name another folder")
-    if dest.exists() and not dest.is_dir():
-        raise ParindexError("--out is a file, not a folder", file=str(dest), fix="name a folder")
-    if dest.is_dir():
-        probes = [dest] if staged_inside else list(dict.fromkeys([_stage(dest), dest]))
-    else:
-        probe = dest.absolute().parent
-        while not os.path.lexists(probe):
-            probe = probe.parent
-        if not probe.is_dir():
-            raise ParindexError("--out lies under a file", file=str(dest), fix="name a folder")
-        probes = [probe]
-    for probe in probes:
-        try:  # a new folder there (a build folder, or --out itself) and a file in it
-            with tempfile.TemporaryDirectory(dir=probe, prefix=".parindex-probe-") as d:
-                Path(d, "probe").write_bytes(b"")
-        except OSError as e:
-            raise ParindexError(f"cannot write {'into' if probe == dest else 'next to'} --out "
-                                f"({clean(e.strerror or type(e).__name__, 80)})", file=str(dest),
-                                fix="choose a folder you can write to") from None
 
 
 def _build_all(notebook: str, lang: str, formats: tuple[str, ...], out_dir: Optional[Path],
@@ -368,7 +271,7 @@ def brief(
     wanted = None if province.strip().lower() == "all" else [province]
     try:
         out_path = _out_path(out_dir)
-        _check_options(str(year), lang, formats, out_path, par_index, sipas)
+        check_options(str(year), lang, formats, out_path, par_index, sipas)
         without = _without(without, assume_announced)
         from .data.paths import check_year_has_data
 
@@ -405,7 +308,7 @@ def export_cmd(
         out_path = _out_path(out_dir)
         parts = [y.strip() for y in year.split(",")] if year != "all" else ["all"]
         for y in parts:  # the package is staged inside --out
-            _check_options(y, "vi", ("html",), out_path, staged_inside=True)
+            check_options(y, "vi", ("html",), out_path, staged_inside=True)
         b = load_bundle()
         if year == "all":
             years = [y for y in b.years() if units == "provinces" or b.has_ministries(y)]
@@ -522,34 +425,11 @@ def data_rehash() -> None:
     say("updated: " + ", ".join(changed) if changed else "all checksums already up to date")
 
 
-_INTERRUPTED = "stopped: interrupted (the build in progress was not published; earlier files are kept)"
-
-
-def _interrupted() -> None:
-    # Stopping is decided and every finally block has run: a second Ctrl-C (the process group's,
-    # or a key pressed again) must not turn exit 130 into death by signal while the interpreter
-    # shuts down, when Python has put the default handler back.
-    # So the process ends here, with 130: the exit handlers run now, with the stop signals
-    # ignored, and no interpreter shutdown follows that a library could put a handler back for.
-    with contextlib.suppress(ValueError, OSError):
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)
-    with contextlib.suppress(Exception):
-        sys.stderr.write(f"{_INTERRUPTED}\n")
-        sys.stderr.flush()
-    with contextlib.suppress(BaseException):
-        atexit._run_exitfuncs()
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-        sys.stderr.flush()
-    os._exit(130)
-
-
 def main() -> None:
     try:
         _main()
     except KeyboardInterrupt:  # stopped (Ctrl-C, SIGTERM, SIGHUP) outside the command's own handling
-        _interrupted()
+        exit_interrupted()
 
 
 def _main() -> None:
@@ -576,7 +456,7 @@ def _main() -> None:
             err.print(f"error: {msg} (fix: see '{cmd} --help')", markup=False, highlight=False)
             raise SystemExit(2) from None
         if rv == 130:  # typer turns KeyboardInterrupt into exit code 130, silently
-            _interrupted()
+            exit_interrupted()
         raise SystemExit(rv if isinstance(rv, int) else 0)
     except SystemExit:
         # Everything is written by now; spare the interpreter's final garbage-collection
@@ -587,7 +467,7 @@ def _main() -> None:
         err.print(f"error: {e}", markup=False, highlight=False)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
-        _interrupted()
+        exit_interrupted()
     except OSError as e:  # disk full, file-size limit, read-only: the machine's, named as such
         from .errors import os_error
 

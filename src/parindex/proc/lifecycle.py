@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import glob
@@ -303,3 +304,26 @@ class WorkerPool:
 
     def __exit__(self, kind, value, tb) -> None:
         self.shutdown(abort=kind is not None)
+
+
+_INTERRUPTED = "stopped: interrupted (the build in progress was not published; earlier files are kept)"
+
+
+def exit_interrupted() -> None:
+    # Stopping is decided and every finally block has run: a second Ctrl-C (the process group's,
+    # or a key pressed again) must not turn exit 130 into death by signal while the interpreter
+    # shuts down, when Python has put the default handler back.
+    # So the process ends here, with 130: the exit handlers run now, with the stop signals
+    # ignored, and no interpreter shutdown follows that a library could put a handler back for.
+    with contextlib.suppress(ValueError, OSError):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"{_INTERRUPTED}\n")
+        sys.stderr.flush()
+    with contextlib.suppress(BaseException):
+        atexit._run_exitfuncs()
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(130)
