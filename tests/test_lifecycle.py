@@ -272,3 +272,27 @@ def test_one_stop_however_many_signals_bring_it(monkeypatch):
     now[0] += 2.0
     with pytest.raises(KeyboardInterrupt):
         lifecycle._interrupt(signal.SIGTERM, None)
+
+
+def test_a_remembered_stop_ends_a_wait_that_would_never_return(monkeypatch):
+    # A stop whose KeyboardInterrupt is lost (raised inside a finaliser, whose exceptions Python
+    # only prints) is remembered: the build's next wait or checkpoint raises it. Before, a
+    # SIGTERM under load could leave `parindex report` waiting on an export for ever.
+    from concurrent.futures import Future
+
+    from parindex.proc import lifecycle
+
+    never: Future = Future()
+    done: Future = Future()
+    done.set_result("part")
+    monkeypatch.setattr(lifecycle, "_stop_requested", False)
+    assert lifecycle.wait_result(done) == "part"
+    lifecycle.check_stop()  # no stop: nothing raised
+    monkeypatch.setattr(lifecycle, "_last_stop", time.monotonic())  # a repeat within the second:
+    lifecycle._interrupt(signal.SIGTERM, None)  # it raises nothing, but is remembered
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        lifecycle.wait_result(never, poll=0.05)
+    assert time.monotonic() - t0 < 5
+    with pytest.raises(KeyboardInterrupt):
+        lifecycle.check_stop()

@@ -23,7 +23,7 @@ from ..errors import ParindexError
 from ..render.exporters import ReportHTMLExporter, render_pdf
 from .kernel import ReportKernel
 from ..data.labels import Labels
-from ..proc.lifecycle import WorkerPool
+from ..proc.lifecycle import WorkerPool, check_stop, wait_result
 from ..render.pages import stylesheet
 from .parameters import validate_parameters
 from ..data.paths import notebooks_dir, reports_dir
@@ -116,11 +116,12 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
         kc.stop_channels()
         kernel.shutdown()
         for f in futures:
-            f.result()
+            wait_result(f)
         write_brief_index(tmp, year, lang, vsorted(chosen, key=lambda p: p.name_vi), formats,
                           base["par_index_file"], base["sipas_file"])
         if progress:
             progress(len(chosen), len(chosen), "")
+        check_stop()  # a stop that came meanwhile: nothing is published
         files = publish(sorted(p for p in tmp.iterdir() if p.suffix in (".ipynb", ".html", ".pdf")), dest)
         ok = True
     finally:

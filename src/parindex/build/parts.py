@@ -14,7 +14,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from ..proc.lifecycle import WorkerPool
+from ..proc.lifecycle import WorkerPool, wait_result
 from ..render.pages import html_page, is_compact, joined, thin_groups, with_contents
 from ..render.pdf import assemble, render_body, render_parts, warm_up
 
@@ -94,12 +94,12 @@ class PartExports:
 
     def html(self, nb) -> str:
         self.complete(nb)
-        return html_page("".join(self.bodies[r].result() for r in self.ranges), self.title, self.lang,
+        return html_page("".join(wait_result(self.bodies[r]) for r in self.ranges), self.title, self.lang,
                          for_pdf=False, contents=self.contents)
 
     def pdf(self, nb) -> bytes:
         self.complete(nb)
-        bodies = [self.bodies[r].result() for r in self.ranges]
+        bodies = [wait_result(self.bodies[r]) for r in self.ranges]
         groups = thin_groups(bodies)
         compact = is_compact(bodies)
         # A compact year has no contents page: its contents list flows after the cover, with the
@@ -115,14 +115,16 @@ class PartExports:
         # a line) is laid out again together with its neighbour, so it does not fill a page alone.
         futures = [self.pdfs[self.ranges[g[0]]] if len(g) == 1 and not compact else
                    self.pool.submit(render_body, t, self.title, self.lang, False) for g, t in zip(groups, texts)]
-        parts = [f.result() for f in futures]
-        return self.pool.submit(assemble, parts, self.title, self.lang, contents).result()
+        parts = [wait_result(f) for f in futures]
+        return wait_result(self.pool.submit(assemble, parts, self.title, self.lang, contents))
 
     def close(self, abort: bool = False) -> None:
         """Wait for the thread and the workers; with ``abort`` (the build failed or was stopped) the
         workers are ended at once instead of finishing parts no one will use."""
         if self.pool is not None and abort:
             self.pool.shutdown(abort=True)
-        self.thread.shutdown(wait=True, cancel_futures=True)
+        # stopped: the part on the thread is not waited for (no one will use it, and a stop
+        # whose interrupt was lost may have left it waiting on the workers just ended)
+        self.thread.shutdown(wait=not abort, cancel_futures=True)
         if self.pool is not None:
             self.pool.shutdown()

@@ -28,6 +28,7 @@ from .. import __version__
 from ..errors import ParindexError
 from .kernel import ReportKernel
 from ..data.paths import check_year_has_data, notebooks_dir, reports_dir
+from ..proc.lifecycle import check_stop
 from .publish import publish, release, scratch_folder
 
 FORMATS = ("html", "pdf")
@@ -129,6 +130,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
         key = build_key(nb_path, params, formats)
         say("execute notebook")
         executed = execute(nb_path, params, kernel, exports.cell_complete, failed=dest / f"{stem}.failed.ipynb")
+        check_stop()
         exports.complete(executed)  # the last parts go to the PDF workers first,
         kernel.shutdown()  # then the kernel stops while they render
         nbformat.write(executed, tmp / f"{stem}.ipynb")
@@ -147,6 +149,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
             "inputs": input_digests(params),
         }, ensure_ascii=False, indent=2), encoding="utf-8")
         files.append(tmp / f"{stem}.build.json")
+        check_stop()  # a stop that came while the files were written: nothing is published
         files = publish(files, dest)
         (dest / f"{stem}.failed.ipynb").unlink(missing_ok=True)  # an older failure, now superseded
         ok = True

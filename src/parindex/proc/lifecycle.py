@@ -54,12 +54,37 @@ def _interrupt(signum: int, frame: object) -> None:
     handled (or the process group's copy of it) must not break into the clean-up it started.
     One that comes later stops again (a first one may have been lost: raised inside a callback
     Python ignores exceptions from)."""
-    global _last_stop
+    global _last_stop, _stop_requested
+    _stop_requested = True  # remembered: a wait that outlives a lost KeyboardInterrupt still stops
     now = time.monotonic()
     if now - _last_stop < _REPEAT:
         return
     _last_stop = now
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+_stop_requested = False
+
+
+def check_stop() -> None:
+    """Raise KeyboardInterrupt if a stop signal has come: at the build's checkpoints, so that a
+    stop whose KeyboardInterrupt was lost (raised inside a finaliser or a callback whose
+    exceptions Python only prints) still stops the build before it waits or publishes."""
+    if _stop_requested:
+        raise KeyboardInterrupt("stop requested")
+
+
+def wait_result(future, poll: float = 0.25):
+    """``future.result()``, checking for a stop between short waits: a bare ``result()`` waited
+    forever when a lost interrupt had left the work it waits for unfinished."""
+    import concurrent.futures
+
+    while True:
+        check_stop()
+        try:
+            return future.result(timeout=poll)
+        except concurrent.futures.TimeoutError:
+            continue
 
 
 def stop_like_ctrl_c() -> None:
