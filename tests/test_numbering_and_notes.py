@@ -90,3 +90,26 @@ def test_a_copy_names_whose_article_it_is(report_2020_vi, report_2020_en):
     en = " ".join(_text(report_2020_en / "yearly_report_2020_en.pdf").split())
     assert "Báo Đầu tư (bản đăng lại của Văn phòng Thương vụ Trung Quốc tại TP. Hồ Chí Minh)" in vi
     assert "Báo Đầu tư (reprinted by the Chinese commercial office in Ho Chi Minh City)" in en
+
+
+def _citations(page: str) -> tuple[set[int], set[int]]:
+    """(numbers cited in the text, numbers in the reference list) of an HTML document: a run
+    "[4–7]" is linked at its two ends and cites the numbers between."""
+    listed = {int(n) for n in re.findall(r"""<li id=['"]ref-(\d+)['"]""", page)}
+    cited = {int(n) for n in re.findall(r"""class=['"]cite['"] href=['"]#ref-(\d+)['"]""", page)}
+    for a, b in re.findall(r"""#ref-(\d+)['"]>\d+</a>–<a class=['"]cite['"] href=['"]#ref-(\d+)['"]""", page):
+        cited |= set(range(int(a), int(b) + 1))
+    return cited, listed
+
+
+def test_every_reference_is_cited_and_every_citation_listed(report_2020_vi, report_2020_en, report_2013_vi,
+                                                            report_2024_vi, briefs_2020):
+    # A numbered reference no sentence, table or figure cites sends the reader nowhere; the
+    # brief and the 2013 report once listed the sources of tables they do not print.
+    pages = [*report_2020_vi.glob("*.html"), *report_2020_en.glob("*.html"), *report_2013_vi.glob("*.html"),
+             *report_2024_vi.glob("*.html"), *[p for p in briefs_2020.glob("*.html") if not p.name.startswith("index")]]
+    assert len(pages) >= 6
+    for page in pages:
+        cited, listed = _citations(page.read_text(encoding="utf-8"))
+        assert listed and listed == set(range(1, len(listed) + 1)), page.name
+        assert cited == listed, (page.name, sorted(listed - cited), sorted(cited - listed))

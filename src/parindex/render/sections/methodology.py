@@ -12,7 +12,7 @@ from .. import charts
 from ...data.collate import by_name, series_key
 from ...data.tables import value_as_published
 from ...infer.audit import bound_end, bound_text
-from .common import L_idx, range_text
+from .common import INDEX_NAMES, L_idx, range_text
 from .yearly import Report
 
 class Review(Report):
@@ -31,6 +31,33 @@ class Review(Report):
 
     def _own_title(self) -> str:
         return self.L("review.title", index="PAR INDEX & SIPAS", year=self.year)
+
+    @property
+    def refs(self) -> dict[str, int]:
+        """The review numbers only what it cites: the year's facts and rules, the units' figures,
+        the audit's findings and the components (the yearly report's series, regions, legal
+        basis and maps are not in it, and their sources were listed uncited)."""
+        if getattr(self, "_refs", None) is None:
+            order: list[str] = []
+            for idx in INDEX_NAMES:
+                order += list(self._facts(idx)["source_id"])
+                rs = self.a.result(idx).rules
+                order += [x for r in (rs.rules if rs else ()) for x in r.source_ids]
+            results = [self.a.result(i) for i in INDEX_NAMES] + ([self.a.ministries] if self.a.ministries else [])
+            for res in results:
+                d = res.table.data
+                if res is not self.a.ministries:
+                    for code in d.index:
+                        for col in ("value_sources", "rank_sources"):
+                            if not pd.isna(d.at[code, col]):
+                                order += str(d.at[code, col]).split(";")
+                order += [x for i in res.audit for x in i.source_ids]
+                if len(res.components):
+                    order += list(res.components["source_id"])
+            pub = self.a.bundle.published_tiers
+            order += list(pub.loc[pub["year"] == self.year, "source_id"])
+            self._refs = self._number(order)
+        return self._refs
 
     def title(self) -> HTML:
         cover = super().title().data

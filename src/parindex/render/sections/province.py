@@ -51,12 +51,11 @@ class Brief(Report):
         region peers' values and ranks of the year, and the unit's own figures of every year."""
         from ...infer.profile import history, region_peers, standing
 
-        codes = list(region_peers(self.a, self.p)["code"])
-        for idx in INDEX_NAMES:
-            st = standing(self.a.result(idx), self.p.code)
-            codes += [code for lst in (st.above, st.below) for code, *_ in lst]
+        peers = list(region_peers(self.a, self.p)["code"])
         out: list[str] = []
-        for idx in INDEX_NAMES:
+        for idx in INDEX_NAMES:  # a neighbour's figures of the index it neighbours in, as printed
+            st = standing(self.a.result(idx), self.p.code)
+            codes = peers + [code for lst in (st.above, st.below) for code, *_ in lst]
             d = self.a.result(idx).table.data
             for code in dict.fromkeys(codes):
                 for col in ("value_sources", "rank_sources"):

@@ -139,6 +139,8 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
             from ...infer.trends import trend
 
             for idx in INDEX_NAMES:  # the trend's figures of every year, as the series cites them
+                if self._is_before_first(idx):  # (not drawn in a year before the index existed)
+                    continue
                 tr = trend(b, idx, through=self.year)
                 for col in [c for c in tr.columns if c.endswith("_sources")]:
                     order += [x for v in tr[col] for x in str(v).replace(", ", ";").split(";") if x]
