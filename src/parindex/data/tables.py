@@ -237,6 +237,7 @@ def disagreements(observations: pd.DataFrame, table: IndexTable) -> pd.DataFrame
             figures = []
             for fig, rows_ in keyed.groupby("_f", sort=False):
                 figures.append({"figure": fig, "status": _best_status(rows_.to_dict("records")), "sources": rows_["source_id"].nunique(),
+                                "source_ids": list(dict.fromkeys(rows_["source_id"])),
                                 "number": float(rows_[col].iloc[0])})
             if len({round(f["number"], 6) for f in figures}) < 2:
                 continue

@@ -139,7 +139,7 @@ def _positions(c: pd.DataFrame) -> pd.DataFrame:
 
 
 # the mark of a published figure the audit set aside, in charts and tables alike (common.aside_note)
-ASIDE_MARK = "*"
+ASIDE_MARK = "†"  # not "*": the groups tables mark "inferred from the record" with * and **
 
 
 def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:

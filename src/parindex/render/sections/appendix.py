@@ -133,10 +133,10 @@ class Appendix:
                 if prev_srcs:
                     rows[-1][-1] = self.cite([srcs, *prev_srcs])
         lines = self._range_lines(c[~known], len(c))
-        if (note := aside_note(L, [res], order.index)) is not None:
-            lines.insert(0, f"<p class='note'>{html.escape(note)}</p>")
+        # the mark's meaning before the table: after it, it came three pages after the mark
+        head = "" if (note := aside_note(L, [res], order.index)) is None else f"<p class='note keep'>{html.escape(note)}</p>"
         if not rows:
-            return HTML("".join(lines))
+            return HTML(head + "".join(lines))
         cols = [L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"), L("col.group"), L("col.basis"),
                 L("col.status")]
         if changes:
@@ -146,6 +146,6 @@ class Appendix:
 
         gone = ("—", L("missing"))
         title = f"{L('table.appendix')}: {L_idx(L, idx)} {self.year}"
-        return HTML(sortable(self._table(df, "appendix yoy" if changes else "appendix", title).data, df, gone)
+        return HTML(head + sortable(self._table(df, "appendix yoy" if changes else "appendix", title).data, df, gone)
                     + csv_link(df, f"parindex_{idx}_{self.year}_{self.lang}.csv", L("text.download_csv"), gone)
                     + "".join(lines))

@@ -97,13 +97,16 @@ def value_cell(res, code: str, text: str | None, missing: str) -> str:
     return f"{text}{ASIDE_MARK}" if code in res.set_aside("value") else text
 
 
-def aside_note(L: Labels, results, shown: Iterable[str] | None = None) -> str | None:
+def aside_note(L: Labels, results, shown: Iterable[str] | None = None, year: int | None = None) -> str | None:
     """The note under a table or figure that prints a set-aside figure ("*"), or None; ``shown``
-    limits it to the units the table prints."""
+    limits it to the units the table prints; ``year``: the document has no audit of its own (a
+    brief), and the note sends the reader to that year's report."""
     codes = set().union(*(r.set_aside("rank") | r.set_aside("value") for r in results))
     if shown is not None:
         codes &= set(shown)
-    return L("note.set_aside", mark=ASIDE_MARK) if codes else None
+    if not codes:
+        return None
+    return L("note.set_aside", mark=ASIDE_MARK) if year is None else L("note.set_aside_brief", mark=ASIDE_MARK, year=year)
 
 
 def _bounds_cell(r: pd.Series) -> str:

@@ -166,8 +166,11 @@ class Review(Report):
             out.append(f"<p>{html.escape(self.L('text.mc', lo=f'{1 - spread:.2f}', hi=f'{1 + spread:.2f}', draws=mc.draws, seed=mc.seed, n=len(s), elo=mc.factor_lo, ehi=mc.factor_hi))}</p>")
             t = pd.DataFrame({self.L("col.province"): s["province"], self.L("col.components_sum"): s["total"],
                               self.L("col.rank"): s["rank"],
-                              self.L("col.rank_interval"): [f"{a:g}–{b:g}" for a, b in zip(s["rank_p05"], s["rank_p95"])],
-                              self.L("col.rank_range"): [f"{a}–{b}" for a, b in zip(s["rank_min"], s["rank_max"])],
+                              # one rank, not "1–1", where every draw agrees
+                              self.L("col.rank_interval"): [f"{a:g}" if a == b else f"{a:g}–{b:g}"
+                                                            for a, b in zip(s["rank_p05"], s["rank_p95"])],
+                              self.L("col.rank_range"): [f"{a}" if a == b else f"{a}–{b}"
+                                                         for a, b in zip(s["rank_min"], s["rank_max"])],
                               self.L("col.p_keep_rank"): s["p_keep_rank"].map("{:.2f}".format),
                               self.L("col.p_keep_group"): s["p_keep_group"].map(lambda x: "—" if pd.isna(x) else f"{x:.2f}")})
             out.append(self._table(t, title=f"{self._heading('review.components')} (±{spread:.0%})").data)

@@ -203,7 +203,7 @@ class Brief(Report):
             d = self.a.result(idx).table.data
             ids += [x for code in dict.fromkeys(codes) if code in d.index for col in ("value_sources", "rank_sources")
                     if not pd.isna(d.at[code, col]) for x in str(d.at[code, col]).split(";")]
-            notes.append(aside_note(self.L, [self.a.result(idx)], codes))
+            notes.append(aside_note(self.L, [self.a.result(idx)], codes, year=self.year))
         out = [self.L("fig.source", refs=self.cite(ids))] if ids else []
         if note := next((n for n in notes if n is not None), None):
             out.append(note)
@@ -234,4 +234,4 @@ class Brief(Report):
         return HTML(f"<h3>{html.escape(L('brief.history'))}</h3>"
                     + self._table(t, title=f"{L('brief.history')}: {self.p.name_vi}").data
                     + "".join(f"<p class='note'>{html.escape(n)}</p>" for n in
-                              [aside_note(L, (self.a.par_index, self.a.sipas), [self.p.code])] if n))
+                              [aside_note(L, (self.a.par_index, self.a.sipas), [self.p.code], year=self.year)] if n))

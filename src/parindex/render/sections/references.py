@@ -75,12 +75,13 @@ class References:
                 continue
             for r in disagreements(self.a.bundle.observations, res.table).itertuples():
                 figs = "; ".join("{} ({}, {})".format(f["figure"], L.get("status." + f["status"], f["status"]),
-                                                       L("text.n_sources_one" if f["sources"] == 1 else "text.n_sources", n=f["sources"])) for f in r.figures)
+                                                       self.cite(f["source_ids"])) for f in r.figures)
                 rows.append([L(f"index_short.{idx}"), r.province, L(f"col.{r.what}"), figs,
                              r.kept if r.kept is not None else L("text.kept_none")])
         if not rows:
             return ""
-        df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.province"), "", L("col.figures"), L("col.kept")])
+        df = pd.DataFrame(rows, columns=[L("col.fact"), L("col.province"), L("col.figure_kind"), L("col.figures"),
+                                         L("col.kept")])
         return (f"<p>{html.escape(L('text.disagreements'))}</p>" + self._table(df, "w-disagree").data)
 
     def audit(self) -> HTML:
@@ -108,7 +109,7 @@ class References:
             if r["class"] == "project":
                 # the package's own documentation: no URL a printed page can follow, so the entry
                 # names the version that carries it and the section of this document that summarises it
-                items.append(f"<li id='ref-{n}' value='{n}'>{html.escape(L('ref.project', version=__version__, title=str(r['title'])))}</li>")
+                items.append(f"<li id='ref-{n}' value='{n}'>{html.escape(L('ref.project', version=__version__, title=str(r['title']), year=self.year))}</li>")
                 continue
             parts = [html.escape(" / ".join(L.get(f"publisher.{x}", x) for x in str(r["publisher"]).split(" / ")))]
             if not pd.isna(r["published"]) and str(r["published"]):

@@ -136,6 +136,12 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
                     order += list(res.components["source_id"])
             pub = b.published_tiers
             order += list(pub.loc[pub["year"] == self.year, "source_id"])
+            from ...data.tables import disagreements
+
+            for idx in INDEX_NAMES:  # every figure of a cell the sources disagree on (the method section)
+                if self.a.result(idx).table.origin == "bundled":
+                    order += [x for r in disagreements(b.observations, self.a.result(idx).table).itertuples()
+                              for f in r.figures for x in f["source_ids"]]
             from ...infer.trends import trend
 
             for idx in INDEX_NAMES:  # the trend's figures of every year, as the series cites them
