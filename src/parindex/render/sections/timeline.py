@@ -40,8 +40,9 @@ class Timeline:
         means = tr[tr["mean_63_num"].notna()]
         alt = title if len(means) < 2 else self.L(
             "alt.trend", title=title, what=headline_label(self.L, idx, tr), n=len(means),
-            y0=int(means["year"].iloc[0]), v0=self.L.number(f"{float(means['mean_63_num'].iloc[0]):.2f}"),
-            y1=int(means["year"].iloc[-1]), v1=self.L.number(f"{float(means['mean_63_num'].iloc[-1]):.2f}"))
+            # as published ("81", not "81,00": that year's figure has no decimals)
+            y0=int(means["year"].iloc[0]), v0=self.L.number(str(means["mean_63"].iloc[0])),
+            y1=int(means["year"].iloc[-1]), v1=self.L.number(str(means["mean_63"].iloc[-1])))
         img = self._fig(lambda: charts.trend_chart(tr, self.L, title, headline_label(self.L, idx, tr)), alt,
                         sources=series).data
 
@@ -51,6 +52,8 @@ class Timeline:
             text = v if v is not None and not pd.isna(v) else "—"
             if name is not None and not pd.isna(name):
                 text = f"{name} ({text})" if text != "—" else name
+            elif who and text != "—":  # the value is published, the province is not named
+                text = f"{text} ({self.L('text.unit_not_named')})"
             return text + (" (≠)" if row[f"{fact}_conflict"] or (who and row[f"{who}_conflict"]) else "")
 
         rows = []
