@@ -265,6 +265,7 @@ def test_one_stop_however_many_signals_bring_it(monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(lifecycle.time, "monotonic", lambda: now[0])
     monkeypatch.setattr(lifecycle, "_last_stop", float("-inf"))
+    monkeypatch.setattr(lifecycle, "_stop_requested", False)  # restored: the stops here are remembered
     with pytest.raises(KeyboardInterrupt):
         lifecycle._interrupt(signal.SIGINT, None)
     now[0] += 0.05
@@ -288,11 +289,16 @@ def test_a_remembered_stop_ends_a_wait_that_would_never_return(monkeypatch):
     monkeypatch.setattr(lifecycle, "_stop_requested", False)
     assert lifecycle.wait_result(done) == "part"
     lifecycle.check_stop()  # no stop: nothing raised
-    monkeypatch.setattr(lifecycle, "_last_stop", time.monotonic())  # a repeat within the second:
+    monkeypatch.setattr(lifecycle, "_last_stop", float("inf"))  # every stop a repeat of the last:
     lifecycle._interrupt(signal.SIGTERM, None)  # it raises nothing, but is remembered
     t0 = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         lifecycle.wait_result(never, poll=0.05)
     assert time.monotonic() - t0 < 5
+    lifecycle._interrupt(signal.SIGTERM, None)
     with pytest.raises(KeyboardInterrupt):
         lifecycle.check_stop()
+    lifecycle.check_stop()  # acted on once: a process that carries on is not stopped again
+    lifecycle._interrupt(signal.SIGTERM, None)
+    lifecycle.reset_stop()  # a build starting now is not stopped by an earlier stop
+    lifecycle.check_stop()

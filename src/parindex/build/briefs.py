@@ -23,7 +23,7 @@ from ..errors import ParindexError
 from ..render.exporters import ReportHTMLExporter, render_pdf
 from .kernel import ReportKernel
 from ..data.labels import Labels
-from ..proc.lifecycle import WorkerPool, check_stop, wait_result
+from ..proc.lifecycle import WorkerPool, check_stop, reset_stop, wait_result
 from ..render.pages import stylesheet
 from .parameters import validate_parameters
 from ..data.paths import notebooks_dir, reports_dir
@@ -69,6 +69,7 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
         base["without"] = without
     validate_parameters(base, nb_path)
     source = load_notebook_node(str(nb_path))  # papermill's loader: normalised metadata and tags
+    reset_stop()
     tmp = scratch_folder(dest)
     kernel = pool = None
     ok = False

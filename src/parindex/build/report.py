@@ -28,7 +28,7 @@ from .. import __version__
 from ..errors import ParindexError
 from .kernel import ReportKernel
 from ..data.paths import check_year_has_data, notebooks_dir, reports_dir
-from ..proc.lifecycle import check_stop
+from ..proc.lifecycle import check_stop, reset_stop
 from .publish import publish, release, scratch_folder
 
 FORMATS = ("html", "pdf")
@@ -103,6 +103,7 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
             return BuildResult(dest, wanted + [record], time.perf_counter() - t0, skipped=True, year=year)
 
     check_year_has_data(year, par_index_file, sipas_file)  # before any folder or process
+    reset_stop()
     tmp = scratch_folder(dest)
     title = document_title(notebook, year, lang)
     kernel = exports = None

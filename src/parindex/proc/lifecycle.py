@@ -70,8 +70,16 @@ def check_stop() -> None:
     """Raise KeyboardInterrupt if a stop signal has come: at the build's checkpoints, so that a
     stop whose KeyboardInterrupt was lost (raised inside a finaliser or a callback whose
     exceptions Python only prints) still stops the build before it waits or publishes."""
+    global _stop_requested
     if _stop_requested:
+        _stop_requested = False  # acted on now: a process that carries on (a test, a notebook) starts clean
         raise KeyboardInterrupt("stop requested")
+
+
+def reset_stop() -> None:
+    """At the start of a build: a stop that came before it was for what ran then."""
+    global _stop_requested
+    _stop_requested = False
 
 
 def wait_result(future, poll: float = 0.25):

@@ -96,7 +96,10 @@ class Rankings:
         assume = (L("text.assume_announced", without=", ".join(L(f"without.{w}") for w in sorted(self.a.without)))
                   if self.a.without else L("text.assume_default"))
         title = f"{L('table.w-groups')}: {L_idx(L, idx)} {self.year}"
-        return HTML(self._table(df, "w-groups", title).data + f"<p class='note'>{html.escape(note)}</p>"
+        pub = self.a.bundle.published_tiers  # the rules, counts, values and ranks the groups rest on
+        ids = self._index_sources(idx) + list(pub.loc[(pub["index"] == idx) & (pub["year"] == self.year), "source_id"])
+        src = f"<p class='note'>{html.escape(L('fig.source', refs=self.cite(ids)))}</p>"
+        return HTML(self._table(df, "w-groups", title).data + src + f"<p class='note'>{html.escape(note)}</p>"
                     + f"<p class='note'>{html.escape(assume)}</p>" + self._slots(idx))
 
     def _slots(self, idx: str) -> str:
