@@ -87,7 +87,8 @@ class Review(Report):
         wide = s.pivot_table(index="shift", columns="cutoff", values="count", aggfunc="first").reset_index()
         wide["shift"] = [f"{x:+.1f}" if x else "0" for x in wide["shift"]]
         wide.columns = [self.L("col.shift"), *[self.L("chart.cutoff", value=c) for c in wide.columns[1:]]]
-        return self._table(wide, title=f"{self._heading('review.sensitivity')}: {L_idx(self.L, idx)}")
+        return self._table(wide, title=f"{self._heading('review.sensitivity')}: {L_idx(self.L, idx)}",
+                           sources=self._index_sources(idx))
 
     def closest(self, idx: str = "par_index") -> HTML:
         from ...infer import review
@@ -106,7 +107,7 @@ class Review(Report):
         c = c.drop(columns="code")
         c.columns = [self.L("col.cutoff"), self.L("col.province"), self.L("col.value"), self.L("col.margin"),
                      self.L("col.group")]
-        return self._table(c, title=f"{self.L('review.closest')}: {L_idx(self.L, idx)}")
+        return self._table(c, title=f"{self.L('review.closest')}: {L_idx(self.L, idx)}", sources=self._index_sources(idx))
 
     def rounding(self, idx: str = "par_index") -> HTML:
         from ...infer import review
@@ -124,7 +125,8 @@ class Review(Report):
                 r = r.sort_values("province", key=series_key)
                 r.columns = [self.L("col.province"), self.L("col.value"), self.L("col.rounded"),
                              self.L("col.rank_computed"), self.L("col.rank_rounded"), self.L("col.reason")]
-                parts.append(self._table(r, title=f"{self._heading('review.rounding')}: {L_idx(self.L, idx)}").data)
+                parts.append(self._table(r, title=f"{self._heading('review.rounding')}: {L_idx(self.L, idx)}",
+                                         sources=self._index_sources(idx)).data)
         return HTML("".join(parts))
 
     def conventions(self, idx: str = "par_index") -> HTML | Markdown:
@@ -151,7 +153,8 @@ class Review(Report):
                           columns=[L("col.convention"), L("col.count_reproduced"), L("col.cutoffs_allowed"),
                                    L("col.mean_allowed"), L("col.conflicts"), L("col.moves")])
         return HTML(f"<h3>{html.escape(L_idx(L, idx))}: {html.escape(L('review.conventions'))}</h3>"
-                    + self._table(df, title=f"{L_idx(L, idx)}: {L('review.conventions')}").data)
+                    + self._table(df, title=f"{L_idx(L, idx)}: {L('review.conventions')}",
+                                  sources=self._index_sources(idx)).data)
 
     def monte_carlo(self) -> HTML | Markdown:
         from ...infer import review
@@ -173,7 +176,8 @@ class Review(Report):
                                                          for a, b in zip(s["rank_min"], s["rank_max"])],
                               self.L("col.p_keep_rank"): s["p_keep_rank"].map("{:.2f}".format),
                               self.L("col.p_keep_group"): s["p_keep_group"].map(lambda x: "—" if pd.isna(x) else f"{x:.2f}")})
-            out.append(self._table(t, title=f"{self._heading('review.components')} (±{spread:.0%})").data)
+            out.append(self._table(t, title=f"{self._heading('review.components')} (±{spread:.0%})",
+                                   sources=list(comp["source_id"])).data)
             if spread == max(self.MC_SPREADS):
                 out.append(self._fig(lambda: charts.monte_carlo_chart(s, self.L, f"{self._heading('review.components')} (±{spread:.0%})"),
                                      self._heading("review.components"), sources=list(self.a.par_index.components["source_id"])).data)
@@ -222,7 +226,8 @@ class Review(Report):
                           self.L("col.width"): b["width"].map("{:.2f}".format),
                           self.L("col.group"): [self._group_name(idx, g) if not pd.isna(g) else self.L("group.unknown") for g in b["group"]],
                           self.L("col.basis"): [self.L(f"basis.{x}") for x in b["group_basis"]]})
-        return HTML(self._table(t, title=f"{self._heading('review.bounds')}: {L_idx(self.L, idx)}").data + "".join(lines))
+        return HTML(self._table(t, title=f"{self._heading('review.bounds')}: {L_idx(self.L, idx)}",
+                                sources=self._index_sources(idx)).data + "".join(lines))
 
     def coherence(self) -> HTML:
         from ...infer import review
@@ -257,5 +262,6 @@ class Review(Report):
                 t = t.drop(columns="percent_rounded")
                 t.columns = [self.L("col.province"), self.L("col.sipas_percent"), self.L("col.percent_div_10"),
                              self.L("col.sipas_points"), self.L("col.difference")]
-                parts.append(self._table(t, title=self._heading("review.coherence")).data)
+                parts.append(self._table(t, title=self._heading("review.coherence"),
+                                         sources=list(comp["source_id"]) + self._index_sources("sipas")).data)
         return HTML("".join(parts))

@@ -3,6 +3,7 @@ shared core here (the analysis, the references, the helpers every topic uses).""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -56,14 +57,21 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
         df = tidy(self.a, "provinces")
         return df[df["index_name"] == idx].reset_index(drop=True)
 
-    def _table(self, df: pd.DataFrame, cls: str = "", title: str | None = None) -> HTML:
+    def _table(self, df: pd.DataFrame, cls: str = "", title: str | None = None,
+               sources: Iterable[str] | None = None) -> HTML:
         # tables are numbered in the order the document shows them ("Bảng 2" / "Table 2"), with
-        # the title their kind has in the labels (``table.<class>``) unless one is given
+        # the title their kind has in the labels (``table.<class>``) unless one is given;
+        # ``sources``: a table computed from published figures (the review's) gets a "Nguồn:" line
         if df.empty:
             return _table(df, cls, self.L)
         kind = (cls.split() or [""])[0]
         title = title if title is not None else self.L.get(f"table.{kind}", "") if kind else ""
-        return _table(df, cls, self.L, caption=self._table_caption(title))
+        out = _table(df, cls, self.L, caption=self._table_caption(title))
+        if sources is None:
+            return out
+        refs = self.cite(list(sources)) if sources else "—"
+        line = self.L("fig.source", refs=refs) if refs != "—" else self.L("fig.source_computed")
+        return HTML(out.data + f"<p class='note'>{html.escape(line)}</p>")
 
     def _table_caption(self, title: str) -> str:
         """The next table's numbered caption: "Bảng 3. <title>." / "Table 3. <title>."."""
