@@ -157,7 +157,11 @@ def mean_check(res: IndexResult) -> dict | None:
     it = next((i for i in res.audit if i.fact == "mean_63" and i.range is not None), None)
     if it is None:
         return None
-    lo, hi = text_interval(it.published, rounded=True)
+    # the interval the bounds used (the default convention: within 0.01 of the mean of the
+    # published values), not the published figure's own rounding (0.005), which the text once gave
+    from .claims import _interval
+
+    lo, hi = _interval(it.published, "published", rounded=True, mean=True)
     return {"published": it.published, "published_lo": lo / GRID, "published_hi": hi / GRID,
             "lo": it.range[0], "hi": it.range[1], "status": it.status,
             "n_unpublished": int(res.classified["value"].isna().sum())}

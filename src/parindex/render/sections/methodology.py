@@ -200,8 +200,8 @@ class Review(Report):
         if res.table.complete:
             parts.append(self.L("text.implied_mean_complete", m=float(res.classified["value"].astype(float).mean())))
         elif (m := review.mean_check(res)) is not None:
-            parts.append(self.L("text.implied_mean", mean=m["published"], mlo=f"{m['published_lo']:.3f}",
-                                mhi=f"{m['published_hi']:.3f}", n=m["n_unpublished"], lo=bound_end(m["lo"], "lo"),
+            parts.append(self.L("text.implied_mean", mean=m["published"], mlo=f"{m['published_lo']:.3f}".rstrip("0"),
+                                mhi=f"{m['published_hi']:.3f}".rstrip("0"), n=m["n_unpublished"], lo=bound_end(m["lo"], "lo"),
                                 hi=bound_end(m["hi"], "hi")))
         return Markdown("\n\n".join(parts))
 
