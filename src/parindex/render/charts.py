@@ -364,15 +364,18 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
 
 
 def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
-    fig, ax = subplots(figsize=(width(), 0.32 * len(mc) + 1.2))
+    fig, ax = subplots(figsize=(width(), 0.32 * len(mc) + 1.7))
     y = np.arange(len(mc))
-    ax.hlines(y, mc["rank_min"], mc["rank_max"], color="#bbbbbb", lw=1)
-    ax.hlines(y, mc["rank_p05"], mc["rank_p95"], color="#0173b2", lw=4)
-    ax.plot(mc["rank"], y, "k|", ms=10)
+    # each mark says what it is: a reader of the review met three unexplained marks here
+    ax.hlines(y, mc["rank_min"], mc["rank_max"], color="#bbbbbb", lw=1, label=L("col.rank_range"))
+    ax.hlines(y, mc["rank_p05"], mc["rank_p95"], color="#0173b2", lw=4, label=L("col.rank_interval"))
+    ax.plot(mc["rank"], y, "k|", ms=10, label=L("col.rank"))
     ax.set_yticks(y, mc["province"])
     ax.invert_yaxis()
     ax.set_xlabel(L("chart.rank_axis"))
     ax.set_title(title)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16 if is_narrow() else -0.12),
+              ncol=1 if is_narrow() else 3, frameon=False)
     fig.tight_layout()
     return fig
 

@@ -180,7 +180,8 @@ class Review(Report):
                                    sources=list(comp["source_id"])).data)
             if spread == max(self.MC_SPREADS):
                 out.append(self._fig(lambda: charts.monte_carlo_chart(s, self.L, f"{self._heading('review.components')} (±{spread:.0%})"),
-                                     self._heading("review.components"), sources=list(self.a.par_index.components["source_id"])).data)
+                                     f"{self._heading('review.components')} (±{spread:.0%})",
+                                     sources=list(self.a.par_index.components["source_id"])).data)
         return HTML("".join(out))
 
     def bounds(self, idx: str = "par_index") -> HTML | Markdown:
