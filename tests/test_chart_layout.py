@@ -79,6 +79,10 @@ def test_no_chart_text_overlaps_or_leaves_the_figure(analyses, lang, narrow):
                 comp = a.par_index.components
                 if idx == "par_index" and comp is not None and len(comp):
                     drawn.append(("components", charts.components_chart(comp, L, f"components {year}")))
+                    from parindex.infer import review  # the review's robustness chart, with its legend
+
+                    mc = review.weight_monte_carlo(comp, a.par_index.rules, 200, 0.2, 2020)
+                    drawn.append(("monte carlo", charts.monte_carlo_chart(mc.summary, L, f"components (±20%) {year}")))
             problems += [f"{year} {idx} {name}: {p}" for name, fig in drawn for p in layout_problems(fig)]
     assert not problems, "\n".join(problems)
 
