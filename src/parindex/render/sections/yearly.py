@@ -241,6 +241,8 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
         name = self.L(f"index_short.{idx}")
         if res.table.complete:
             return self.L("report.complete_line", index=name, origin=self._origin(res, markdown=markdown))
+        if (line := self._before_first(idx)) is not None:  # 2013's SIPAS: not measured, not "63 without data"
+            return line
         d = res.table.data
         if res.table.origin != "bundled":  # the user's table: said as theirs, not as published
             return self.L("report.user_line", index=name, file=Path(res.table.origin).name, n_value=res.table.n_value,
