@@ -115,3 +115,11 @@ def test_every_reference_is_cited_and_every_citation_listed(report_2020_vi, repo
         cited, listed = _citations(page.read_text(encoding="utf-8"))
         assert listed and listed == set(range(1, len(listed) + 1)), page.name
         assert cited == listed, (page.name, sorted(listed - cited), sorted(cited - listed))
+
+
+def test_close_values_are_drawn_apart_in_the_distribution():
+    # the note under the chart says the vertical spread only keeps dots from overlapping: so it
+    # must (2013's 86,86 and 86,93 were drawn over each other by a seeded random jitter)
+    y = charts.swarm_levels(np.array([86.93, 86.86, 86.90, 70.0]), width=0.5)
+    assert len({y[0], y[1], y[2]}) == 3 and y[3] == 0.0
+    assert (charts.swarm_levels(np.array([86.93, 86.86]), 0.5) == charts.swarm_levels(np.array([86.93, 86.86]), 0.5)).all()

@@ -228,21 +228,36 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     return fig
 
 
+def swarm_levels(x: np.ndarray, width: float, step: float = 0.1, levels: int = 5) -> np.ndarray:
+    """Vertical positions for dots on one value axis: each dot takes the level nearest the
+    middle that no dot closer than ``width`` (in value) already holds, so two close values are
+    drawn apart (a seeded random jitter left 86,86 and 86,93 over each other). The same input
+    gives the same figure; with more than ``levels`` dots that close, the least used level."""
+    offsets = [0.0] + [s * k * step for k in range(1, levels // 2 + 1) for s in (1, -1)]
+    y = np.zeros(len(x))
+    placed: list[tuple[float, float]] = []
+    for i in np.argsort(x, kind="stable"):
+        near = [lev for v, lev in placed if abs(v - x[i]) < width]
+        free = [o for o in offsets if o not in near]
+        y[i] = free[0] if free else min(offsets, key=near.count)
+        placed.append((float(x[i]), y[i]))
+    return y
+
+
 def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     c = res.classified
     rs = res.rules
     colours = group_colours(rs.labels if rs else [])
     known = c[c["value"].notna()]
     fig, ax = subplots(figsize=(width(), 2.2))
-    rng = np.random.default_rng(0)  # fixed jitter: the same figure on every run
-    jitter = rng.uniform(-0.25, 0.25, len(known))
+    lo = float(c["lo"].astype(float).min())
+    jitter = swarm_levels(known["value"].astype(float).to_numpy(), width=(100 - (np.floor(lo / 5) * 5 - 2)) / 60)
     ax.scatter(known["value"].astype(float), jitter,
                c=[colours.get(g, UNKNOWN_COLOUR) if not pd.isna(g) else UNKNOWN_COLOUR for g in known["group"]],
                s=28, edgecolor="white", linewidth=0.5, zorder=3)
     for cut in (rs.cutoffs() if rs and rs.is_band else []):
         ax.axvline(cut, color="#333333", lw=0.8, ls="--")
         ax.text(cut + 0.3, 0.42, L("chart.cutoff", value=cut), ha="left", fontsize=7)  # beside its line, not on it
-    lo = float(c["lo"].astype(float).min())
     ax.set_xlim(np.floor(lo / 5) * 5 - 2, 100)
     ax.set_ylim(-0.5, 0.55)
     ax.set_yticks([])
