@@ -76,6 +76,11 @@ class FrontMatter:
                     alone = res.inference.count_ranges_without_counts
                     rngs_alone = ", ".join(f"{self._group_name(idx, lab)} {range_text(*alone[lab])}"
                                            for lab in res.rules.labels if lab in alone)
+                    bands = [r for r in res.rules.rules if r.kind == "band"]
+                    lows = [r.lower for r in bands]  # None: a band open downwards, every unit has a group
+                    floor = min(lows) if bands and len(bands) == len(res.rules.rules) and None not in lows else None
+                    if floor is not None and rngs_alone:  # 2024: A and B only; the rest have no group
+                        rngs_alone += "; " + L("kfind.groups_rest", cut=f"{floor:g}")
                     out.append(L("kfind.groups", index=name, announced=ann, ranges=rngs_alone or rngs,
                                  status=L(f"kfind.groups_{status}"),
                                  cite=self.cite([s for i in facts for s in i.source_ids])))
