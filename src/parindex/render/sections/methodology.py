@@ -43,17 +43,7 @@ class Review(Report):
                 order += list(self._facts(idx)["source_id"])
                 rs = self.a.result(idx).rules
                 order += [x for r in (rs.rules if rs else ()) for x in r.source_ids]
-            results = [self.a.result(i) for i in INDEX_NAMES] + ([self.a.ministries] if self.a.ministries else [])
-            for res in results:
-                d = res.table.data
-                if res is not self.a.ministries:
-                    for code in d.index:
-                        for col in ("value_sources", "rank_sources"):
-                            if not pd.isna(d.at[code, col]):
-                                order += str(d.at[code, col]).split(";")
-                order += [x for i in res.audit for x in i.source_ids]
-                if len(res.components):
-                    order += list(res.components["source_id"])
+            order += self._result_sources(ministry_units=False)
             pub = self.a.bundle.published_tiers
             order += list(pub.loc[pub["year"] == self.year, "source_id"])
             self._refs = self._number(order)

@@ -132,16 +132,7 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
                 first = b.first_year(idx)
                 if first is not None and self.year < first[0]:
                     order += first[1]
-            results = [self.a.result(i) for i in INDEX_NAMES] + ([self.a.ministries] if self.a.ministries else [])
-            for res in results:
-                d = res.table.data
-                for code in d.index:
-                    for col in ("value_sources", "rank_sources"):
-                        if not pd.isna(d.at[code, col]):
-                            order += str(d.at[code, col]).split(";")
-                order += [x for i in res.audit for x in i.source_ids]
-                if len(res.components):
-                    order += list(res.components["source_id"])
+            order += self._result_sources()
             pub = b.published_tiers
             order += list(pub.loc[pub["year"] == self.year, "source_id"])
             from ...data.tables import disagreements
@@ -169,6 +160,23 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
                 order += self._geometry_sources()
             self._refs = self._number(order)
         return self._refs
+
+    def _result_sources(self, ministry_units: bool = True) -> list[str]:
+        """The sources of each result's units' values and ranks (the ministries' too, unless
+        ``ministry_units`` is off), its audit's findings and its components, in that order."""
+        order: list[str] = []
+        results = [self.a.result(i) for i in INDEX_NAMES] + ([self.a.ministries] if self.a.ministries else [])
+        for res in results:
+            d = res.table.data
+            if ministry_units or res is not self.a.ministries:
+                for code in d.index:
+                    for col in ("value_sources", "rank_sources"):
+                        if not pd.isna(d.at[code, col]):
+                            order += str(d.at[code, col]).split(";")
+            order += [x for i in res.audit for x in i.source_ids]
+            if len(res.components):
+                order += list(res.components["source_id"])
+        return order
 
     def _number(self, order: list[str]) -> dict[str, int]:
         """Reference numbers by first use; ids that are not sources (a user's file) get none."""
