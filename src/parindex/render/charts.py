@@ -353,6 +353,18 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
     """Published values as points, unpublished values as interval bars styled as bounds."""
     colours = group_colours(labels)
     d = b.assign(mid=(b["lo"] + b["hi"]) / 2).sort_values(["mid", "province"], ascending=[False, True], key=by_name)
+    # Rows in the order of the record: a published rank keeps its place (ranked rows take the
+    # ranked rows' positions in rank order), and the units with neither value nor rank come after
+    # them under a rule. Ordered by the middle of their range, the wide ranges of those units sat
+    # between ranks 33 and 38 as if they held places 34 to 37.
+    blank = d["value"].isna() & d["rank"].isna()
+    d = pd.concat([d[~blank], d[blank]])
+    ranked = d["rank"].notna().to_numpy()
+    rows = list(d.index)
+    for pos, lab in zip(np.flatnonzero(ranked), d[ranked].sort_values("rank", kind="stable").index):
+        rows[pos] = lab
+    d = d.loc[rows]
+    n_placed = int((~blank).sum())
     # at most 9 inches with its caption under it: one A4 page holds the figure and the caption
     fig_h = min(0.15 * len(d), 7.5) + 1.3
     fig, ax = subplots(figsize=(width(), fig_h))
@@ -366,6 +378,11 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
     ax.set_yticks(range(len(d)), d["province"], fontsize=7)
     ax.invert_yaxis()
     ax.set_ylim(len(d) - 0.4, -0.6)
+    if 0 < n_placed < len(d):
+        ax.axhline(n_placed - 0.5, color="#777777", lw=0.8)
+        # above the rule on the right: the rows just above it are the lowest values, drawn on the left
+        ax.annotate(L("chart.no_value_no_rank") + " ↓", (0.995, n_placed - 0.55), xycoords=("axes fraction", "data"),
+                    va="bottom", ha="right", fontsize=6.5, color="#555555")
     ax.set_xlabel(L("chart.value_axis"))
     handles = [matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444", label=_lab(L("chart.known_value"))),
                matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, lw=2.2, alpha=0.6, label=_lab(L("chart.bounds")))]

@@ -133,10 +133,13 @@ class Appendix:
                 if prev_srcs:
                     rows[-1][-1] = self.cite([srcs, *prev_srcs])
         lines = self._range_lines(c[~known], len(c))
-        # the mark's meaning before the table: after it, it came three pages after the mark
-        head = "" if (note := aside_note(L, [res], order.index)) is None else f"<p class='note keep'>{html.escape(note)}</p>"
+        # the mark's meaning before the table: after it, it came three pages after the mark. The
+        # units with nothing published are named there too: after the table, their two lines were
+        # pushed alone onto a page of their own before the next appendix
+        head = ("" if (note := aside_note(L, [res], order.index)) is None else f"<p class='note keep'>{html.escape(note)}</p>") \
+            + "".join(lines)
         if not rows:
-            return HTML(head + "".join(lines))
+            return HTML(head)
         cols = [L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"), L("col.group"), L("col.basis"),
                 L("col.status")]
         if changes:
@@ -147,5 +150,4 @@ class Appendix:
         gone = ("—", L("missing"))
         title = f"{L('table.appendix')}: {L_idx(L, idx)} {self.year}"
         return HTML(head + sortable(self._table(df, "appendix yoy" if changes else "appendix", title).data, df, gone)
-                    + csv_link(df, f"parindex_{idx}_{self.year}_{self.lang}.csv", L("text.download_csv"), gone)
-                    + "".join(lines))
+                    + csv_link(df, f"parindex_{idx}_{self.year}_{self.lang}.csv", L("text.download_csv"), gone))

@@ -217,7 +217,7 @@ class Review(Report):
                           self.L("col.width"): b["width"].map("{:.2f}".format),
                           self.L("col.group"): [self._group_name(idx, g) if not pd.isna(g) else self.L("group.unknown") for g in b["group"]],
                           self.L("col.basis"): [self.L(f"basis.{x}") for x in b["group_basis"]]})
-        return HTML(self._table(t, title=f"{self._heading('review.bounds')}: {L_idx(self.L, idx)}",
+        return HTML(self._table(t, "w-bounds", title=f"{self._heading('review.bounds')}: {L_idx(self.L, idx)}",
                                 sources=self._index_sources(idx)).data + "".join(lines))
 
     def coherence(self) -> HTML:
