@@ -93,3 +93,82 @@ def test_year_on_year_facts_use_one_form():
     s = {(r["year"], r["fact"]): r["value"] for r in _rows("national_facts.csv") if r["index"] == "sipas"}
     assert (s[("2024", "n_above_90")], s[("2024", "band_count_80_to_90")], s[("2024", "n_below_80")]) == ("5", "55", "3")
     assert (s[("2024", "regional_max_mekong_delta")], s[("2024", "regional_min_mekong_delta")]) == ("86.58", "80.21")
+
+
+# -- each province's place in its region, from the national record (parindex.infer.places) ------
+
+def test_region_place_counting_matches_a_plain_enumeration():
+    """The counting rule against every way the undecided units can fall: with a published rank r,
+    exactly r − 1 units are above; without one, any subset of the undecided units may be."""
+    from itertools import combinations
+
+    from parindex.infer.places import above_in_region
+
+    for known in range(0, 4):
+        for known_in in range(0, known + 1):
+            for open_all in range(0, 6):
+                for open_in in range(0, open_all + 1):
+                    undecided = [i < open_in for i in range(open_all)]  # True: inside the region
+                    for rank in [None, *range(1, known + open_all + 3)]:
+                        sizes = [k for k in range(open_all + 1) if rank is None or k == rank - 1 - known]
+                        got = [known_in + sum(s) for k in sizes for s in combinations(undecided, k)]
+                        want = (min(got), max(got)) if got else (known_in, known_in + open_in)  # a contradiction: pairwise only
+                        assert above_in_region(known_in, open_in, known, open_all, rank) == want, \
+                            (known_in, open_in, known, open_all, rank)
+
+
+def test_region_places_of_a_complete_table_are_the_plain_count(complete_2020):
+    """Every value known: each place is exact and is 1 + the region's units with a higher value."""
+    from parindex.infer.places import region_places
+
+    a = complete_2020
+    members: dict[str, list[str]] = {}
+    for u in a.bundle.units(2020):
+        members.setdefault(u.region, []).append(u.code)
+    for idx in ("par_index", "sipas"):
+        got = region_places(a, idx, {k: tuple(v) for k, v in members.items()})
+        values = getattr(a, idx).classified["value"].astype(float)
+        assert len(got) == 63
+        for region, codes in members.items():
+            for p in codes:
+                plain = 1 + sum(values[m] > values[p] for m in codes)
+                assert (got.at[p, "place_min"], got.at[p, "place_max"]) == (plain, plain), (idx, p)
+
+
+def test_region_places_keep_every_published_place_and_decide_2024s_red_river_delta(solve):
+    """A published place in a region lies in the range the national record allows; and by hand,
+    2024's PAR INDEX ranks 1 Hải Phòng, 2 Bà Rịa - Vũng Tàu (Southeast), 3 Hà Nội, 4 Quảng Ninh put
+    Hải Phòng, Hà Nội and Quảng Ninh 1st, 2nd and 3rd of the 11 of the Red River Delta."""
+    from parindex.infer.places import region_places
+
+    checked = 0
+    for year in (2022, 2023, 2024):
+        a = solve(year)
+        rr = a.bundle.region_ranks
+        for idx in ("par_index", "sipas"):
+            d = region_places(a, idx)
+            assert len(d) == 63 and (d["place_min"] <= d["place_max"]).all()
+            for r in rr[(rr["year"] == year) & (rr["index"] == idx) & (rr["status"] == "stated")].itertuples():
+                row = d.loc[str(r.province_code)]
+                assert row["place_min"] <= r.region_rank <= row["place_max"], (year, idx, r.province)
+                checked += 1
+    assert checked == 9  # every place data/region_ranks.csv states for 2022-2024
+    d = region_places(solve(2024), "par_index").set_index("province")
+    assert [tuple(d.loc[p, ["place_min", "place_max", "n_region"]]) for p in ("Hải Phòng", "Hà Nội", "Quảng Ninh")] \
+        == [(1, 1, 11), (2, 2, 11), (3, 3, 11)]
+    assert tuple(d.loc["Bà Rịa - Vũng Tàu", ["place_min", "place_max"]]) == (1, 1)
+    # before 2022 no membership is recorded (data/regions.csv): nothing is derived
+    assert region_places(solve(2020), "par_index").empty
+
+
+def test_the_brief_and_the_report_give_the_derived_place(solve):
+    """One set of numbers: the brief's "3/11" and the report's regions table come from region_places."""
+    from parindex.render import sections
+
+    solve(2024)
+    text = sections.Brief(2024, "Quảng Ninh").standing().data
+    assert "Hạng 3/11 trong vùng Đồng bằng sông Hồng (suy ra từ số liệu toàn quốc đã công bố)." in text
+    # SIPAS: in the published top five, 1st to 3rd of the region (an outer bound, said as one)
+    assert "Hạng từ 1 đến 3 trong 11 tỉnh, thành phố của vùng Đồng bằng sông Hồng" in text
+    en = sections.Report(2024, lang="en").regions("par_index").data
+    assert "Hải Phòng 1; Hà Nội 2; Quảng Ninh 3; " in en and "Places within the region from the national record" in en

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .analysis import YearAnalysis
+from .places import region_places
 
 RESULTS = "results.csv"
 SOURCES = "sources.csv"
@@ -38,6 +39,10 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("possible_groups", "string", "Every group the record still allows, separated by '|'."),
     ("lower_bound", "number", "Lowest value any table consistent with the published record allows."),
     ("upper_bound", "number", "Highest value any table consistent with the published record allows."),
+    ("region_place_min", "integer", "Best place in its region the national record allows (1 = first; ties share the best "
+                                    "place); empty where the year's regional membership is not recorded (before 2022)."),
+    ("region_place_max", "integer", "Worst place in its region the national record allows: equal to region_place_min "
+                                    "where the record decides it, else an outer bound (parindex.infer.places)."),
     ("value_status", "string", "stated, derived, inferred, secondary or user."),
     ("rank_status", "string", "stated, derived, inferred, secondary or user."),
     ("sources", "string", "Source ids separated by ';' (see sources.csv)."),
@@ -114,7 +119,9 @@ def tidy(a: YearAnalysis, units: str = "provinces") -> pd.DataFrame:
         if res is None:
             continue
         c, d = res.classified, res.table.data
+        places = region_places(a, idx) if units == "provinces" else None
         for code in c.index:
+            place = places.loc[code] if places is not None and code in places.index else None
             r, t = c.loc[code], d.loc[code]
             srcs = [s for col in ("value_sources", "rank_sources") if not pd.isna(t[col])
                     for s in str(t[col]).split(";") if s]
@@ -131,6 +138,8 @@ def tidy(a: YearAnalysis, units: str = "provinces") -> pd.DataFrame:
                 "possible_groups": "|".join(p for p in str(r["possible"]).split(",") if p) or None,
                 "lower_bound": None if pd.isna(r["lo"]) else round(float(r["lo"]), 4),
                 "upper_bound": None if pd.isna(r["hi"]) else round(float(r["hi"]), 4),
+                "region_place_min": None if place is None else int(place["place_min"]),
+                "region_place_max": None if place is None else int(place["place_max"]),
                 "value_status": None if pd.isna(t["value_status"]) else str(t["value_status"]),
                 "rank_status": None if pd.isna(t["rank_status"]) else str(t["rank_status"]),
                 "sources": ";".join(dict.fromkeys(srcs)) or None,

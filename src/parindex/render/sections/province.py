@@ -120,11 +120,28 @@ class Brief(Report):
             for r in mine.itertuples():
                 text += " " + L("brief.region_place", place=int(r.region_rank), n=size,
                                 region=L(f"region.{r.region}"), cite=self.cite(r.source_id))
+        if rr is None or mine.empty:  # none published: the place the national record gives it, where it does
+            text += self._derived_region_place(idx)
         dv, dr, srcs = self._year_on_year(idx).get(self.p.code, (None, None, []))
         if dv is not None or dr is not None:
             text += " " + L("brief.change", year=self.year - 1, value=L.number(dv) if dv else "—",
                             rank="—" if dr is None else L.number(f"{dr:+d}" if dr else "0"), cite=self.cite(srcs))
         return f"**{L(f'index_short.{idx}')}.** {text}"
+
+    def _derived_region_place(self, idx: str) -> str:
+        """"3rd of 11 in the Red River Delta", or "3rd to 6th", from the national record (an
+        outer bound unless the two ends meet); "" where it says nothing beyond "1st to last"."""
+        from ...infer.places import region_places
+
+        d = region_places(self.a, idx)
+        if self.p.code not in d.index:
+            return ""
+        r = d.loc[self.p.code]
+        lo, hi, n = int(r["place_min"]), int(r["place_max"]), int(r["n_region"])
+        if lo == 1 and hi == n:
+            return ""
+        key = "brief.region_place_derived" if lo == hi else "brief.region_place_derived_range"
+        return " " + self.L(key, place=lo, lo=lo, hi=hi, n=n, region=self.L(f"region.{r['region']}"))
 
     def standing(self) -> Markdown:
         return Markdown(f"## {self.L('brief.standing', year=self.year)}\n\n"

@@ -10,7 +10,15 @@ from IPython.display import HTML, Markdown
 from ...data.tables import most_precise
 from ...infer.audit import bound_text
 
+from ...data.collate import sort_key
+from ...infer.places import region_places
 from .common import L_idx
+
+
+def _place(r: pd.Series) -> str:
+    """"3" where the record decides the place, "3–6" where it only bounds it (a range, en dash)."""
+    lo, hi = int(r["place_min"]), int(r["place_max"])
+    return str(lo) if lo == hi else f"{lo}–{hi}"
 
 class Regions:
     """The regions: the map of an index and the regions section. A part of ``Report``: ``self`` is the report."""
@@ -59,8 +67,13 @@ class Regions:
         facts = b.national_facts[(b.national_facts["index"] == idx) & (b.national_facts["year"] <= self.year)
                                  & b.national_facts["fact"].str.startswith("regional_mean_")]
         head = f"<h2>{html.escape(L('report.regions'))} — {html.escape(L(f'index_short.{idx}'))}</h2>"
+        places = region_places(self.a, idx)
         if facts.empty and reg["mean_published"].isna().all():
-            return Markdown(L("text.regions_none_index", index=L(f"index_short.{idx}")))
+            none = L("text.regions_none_index", index=L(f"index_short.{idx}"))
+            if places.empty:
+                return Markdown(none)
+            # no regional figure published, but the national record still places some provinces
+            return HTML(head + f"<p>{html.escape(none)}</p>" + self._derived_places(idx, places, reg))
         parts = [head]
         if not reg.empty:
             t = pd.DataFrame({
@@ -92,10 +105,41 @@ class Regions:
             if b.region_ranks is not None else pd.DataFrame()
         if len(ranks):
             sizes = reg.set_index("region")["n_units"].to_dict() if not reg.empty else {}
-            t = pd.DataFrame({L("col.province"): ranks["province"],
-                              L("col.region"): [L(f"region.{r}") for r in ranks["region"]],
-                              L("col.region_rank"): [f"{int(k)}/{int(sizes[r])}" if r in sizes else str(int(k))
-                                                      for k, r in zip(ranks["region_rank"], ranks["region"])],
-                              L("col.source"): [self.cite(x) for x in ranks["source_id"]]})
-            parts.append(f"<h3>{html.escape(L('report.region_places'))}</h3>" + self._table(t, "w-region-ranks").data)
+            cols = {L("col.province"): ranks["province"],
+                    L("col.region"): [L(f"region.{r}") for r in ranks["region"]],
+                    L("col.region_rank"): [f"{int(k)}/{int(sizes[r])}" if r in sizes else str(int(k))
+                                            for k, r in zip(ranks["region_rank"], ranks["region"])]}
+            if len(places):  # each published place beside what the national record allows for it
+                cols[L("col.region_rank_allowed")] = [
+                    "—" if str(c) not in places.index else _place(places.loc[str(c)])
+                    for c in ranks["province_code"]]
+            cols[L("col.source")] = [self.cite(x) for x in ranks["source_id"]]
+            parts.append(f"<h3>{html.escape(L('report.region_places'))}</h3>"
+                         + self._table(pd.DataFrame(cols), "w-region-ranks").data)
+        if len(places):
+            parts.append(self._derived_places(idx, places, reg))
         return HTML("".join(parts))
+
+    def _derived_places(self, idx: str, places: pd.DataFrame, reg: pd.DataFrame) -> str:
+        """Per region, the provinces whose place in it the national record narrows, in order."""
+        L = self.L
+        order = list(reg["region"]) if not reg.empty else []
+        order += [r for r in dict.fromkeys(places["region"]) if r not in order]
+        rows = []
+        for region in order:
+            g = places[places["region"] == region]
+            if g.empty:
+                continue
+            n = int(g["n_region"].iloc[0])
+            some = g[(g["place_min"] > 1) | (g["place_max"] < n)]
+            some = some.iloc[sorted(range(len(some)), key=lambda i: (int(some["place_min"].iloc[i]), int(some["place_max"].iloc[i]),
+                                                                     sort_key(some["province"].iloc[i])))]
+            rows.append([L(f"region.{region}"), n,
+                         "; ".join(f"{p} {_place(r)}" for p, (_, r) in zip(some["province"], some.iterrows())) or "—",
+                         n - len(some)])
+        t = pd.DataFrame(rows, columns=[L("col.region"), L("col.n_units"), L("col.places_narrowed"), L("col.places_open")])
+        return (f"<h3>{html.escape(L('report.region_places_derived'))}</h3>"
+                + f"<p>{html.escape(L('text.region_places_derived', index=L_idx(L, idx), year=self.year))}</p>"
+                + self._table(t, "w-region-derived", f"{L('report.region_places_derived')}: {L_idx(L, idx)} {self.year}",
+                              sources=self._index_sources(idx)).data)
+
