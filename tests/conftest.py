@@ -12,6 +12,12 @@ from typing import Callable
 
 import pytest
 
+from parindex.proc.startup import skip_slow_optional_imports
+
+# The test processes import nbformat as parindex's own processes do: without the 1.5-2 s grammar
+# build of rfc3987-syntax (parindex.proc.startup), paid once per worker at collection otherwise.
+skip_slow_optional_imports()
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 SYN_PAR = FIXTURES / "synthetic_par_index_2020.csv"
