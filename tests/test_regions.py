@@ -172,3 +172,13 @@ def test_the_brief_and_the_report_give_the_derived_place(solve):
     assert "Hạng từ 1 đến 3 trong 11 tỉnh, thành phố của vùng Đồng bằng sông Hồng" in text
     en = sections.Report(2024, lang="en").regions("par_index").data
     assert "Hải Phòng 1; Hà Nội 2; Quảng Ninh 3; " in en and "Places within the region from the national record" in en
+
+
+def test_a_regions_published_highest_and_lowest_place_its_members(solve):
+    """2024 SIPAS: the Mekong Delta's highest is 86.58 and its lowest 80.21 (data/national_facts.csv).
+    By hand: Long An's 82.71 is below the highest, so someone of the region is above it: not 1st.
+    Vĩnh Long (81.75) and An Giang (at most 81.73, bottom-five list) are below it: at most 11th."""
+    from parindex.infer.places import region_places
+
+    d = region_places(solve(2024), "sipas").set_index("province")
+    assert tuple(d.loc["Long An", ["place_min", "place_max", "n_region"]]) == (2, 11, 13)

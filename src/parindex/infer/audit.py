@@ -41,6 +41,7 @@ _NOT_FROM_VALUES = {
 _NOT_FROM_VALUES_PATTERNS = (
     (re.compile(r".*(change_vs_prev_year|_vs_prev_year|largest_(rise|fall)|smallest_(rise|fall))"), "previous_year"),
     (re.compile(r"regional_mean_.*"), "regional_mean"),
+    (re.compile(r"regional_(max|min)_.*"), "regional_extreme"),
     (re.compile(r"(survey_|respondents|edition|announcement_date|share_).*"), "survey"),
     (re.compile(r"(policy|public_admin_service|service_access)_satisfaction.*|(component_change|n_components).*"),
      "sub_index"),

@@ -12,7 +12,9 @@ p, that m is above p, that it is not, or neither:
   share the best place, and places below a published rank hold strictly lower values). When
   the units known to be above already number r − 1, no other unit is; when the undecided ones
   are all needed, every one of them is. Between the two, the region gets at least what the
-  undecided units outside it cannot take and at most what is left to take.
+  undecided units outside it cannot take and at most what is left to take;
+* a region's published highest (lowest) value above p's greatest (below p's least): someone of
+  the region is above (below) p.
 
 The result is a range [place_min, place_max] that every table consistent with the record
 keeps (an outer bound, exact when the two meet); it is not a solver optimum and is never
@@ -24,6 +26,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .analysis import IndexResult, YearAnalysis, membership
+from .claims import GRID, _interval
 
 
 def _above(res: IndexResult) -> tuple[list[str], dict[str, dict[str, bool | None]], dict[str, int]]:
@@ -60,6 +63,35 @@ def _above(res: IndexResult) -> tuple[list[str], dict[str, dict[str, bool | None
     return codes, above, ranks
 
 
+def _regional_extremes(a: YearAnalysis, res: IndexResult, index: str,
+                       members: dict[str, tuple[str, ...]]) -> dict[tuple[str, str], tuple[float, float]]:
+    """(region, "max" | "min") -> the published figure's interval in hundredths, for the regions'
+    highest and lowest values (2024 SIPAS: the Mekong Delta's 86.58 and 80.21). Only a figure the
+    bounds agree with is used: no unit of the region certainly above a published highest (below
+    a lowest), and one that can reach it."""
+    nf = a.bundle.national_facts
+    nf = nf[(nf["index"] == res.table.index) & (nf["year"] == a.year) & (nf["status"] != "conflict")
+            & nf["fact"].str.match(r"regional_(max|min)_")]
+    c = res.classified
+    out: dict[tuple[str, str], tuple[float, float]] = {}
+    for fact, rows in nf.groupby("fact"):
+        if rows["value"].nunique() != 1:
+            continue  # sources disagree: the audit's to settle, not used here
+        kind, region = fact.split("_", 2)[1], fact.split("_", 2)[2]
+        codes = [k for k in members.get(region, ()) if k in c.index]
+        if not codes:
+            continue
+        lo, hi = _interval(rows["value"].iloc[0], "published")
+        los = (c.loc[codes, "lo"].astype(float) * GRID).round(6)
+        his = (c.loc[codes, "hi"].astype(float) * GRID).round(6)
+        if los.isna().any():
+            continue
+        ok = (los.max() <= hi and his.max() >= lo) if kind == "max" else (his.min() >= lo and los.min() <= hi)
+        if ok:
+            out[(region, kind)] = (lo, hi)
+    return out
+
+
 def above_in_region(known_in: int, open_in: int, known: int, open_all: int, rank: int | None) -> tuple[int, int]:
     """Least and greatest number of a region's units above a unit: ``known_in`` of its ``known``
     units known to be above are in the region, ``open_in`` of the ``open_all`` undecided ones.
@@ -87,6 +119,7 @@ def region_places(a: YearAnalysis, index: str, members: dict[str, tuple[str, ...
         return pd.DataFrame(columns=cols)
     codes, above, ranks = _above(res)
     region_of = {k: r for r, ks in members.items() for k in ks}
+    extremes = _regional_extremes(a, res, index, members)
     rows = []
     for p in codes:
         region = region_of.get(p)
@@ -97,6 +130,14 @@ def region_places(a: YearAnalysis, index: str, members: dict[str, tuple[str, ...
         lo_n, hi_n = above_in_region(sum(region_of.get(m) == region for m in known),
                                      sum(region_of.get(m) == region for m in open_), len(known), len(open_),
                                      ranks.get(p))
+        top, bottom = extremes.get((region, "max")), extremes.get((region, "min"))
+        p_lo, p_hi = res.classified.at[p, "lo"], res.classified.at[p, "hi"]
+        # compared in hundredths rounded off float noise (82.71 * 100 is 8271.000000000001)
+        if top is not None and not pd.isna(p_hi) and round(float(p_hi) * GRID, 6) < top[0]:
+            lo_n = max(lo_n, 1)  # the region's highest is above it: someone of the region is
+        if bottom is not None and not pd.isna(p_lo) and round(float(p_lo) * GRID, 6) > bottom[1]:
+            hi_n = min(hi_n, len(members[region]) - 2)  # and someone of the region is below it
+        hi_n = max(hi_n, lo_n)
         rows.append({"code": p, "province": res.classified.at[p, "province"], "region": region,
                      "n_region": len(members[region]), "place_min": lo_n + 1, "place_max": hi_n + 1})
     return pd.DataFrame(rows, columns=cols).set_index("code", drop=False)

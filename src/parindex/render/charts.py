@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import textwrap
+from typing import Callable
 
 import matplotlib
 import matplotlib.lines
@@ -349,8 +350,10 @@ def sensitivity_chart(sens: pd.DataFrame, labels: list[str], L: Labels, title: s
     return fig
 
 
-def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> Figure:
-    """Published values as points, unpublished values as interval bars styled as bounds."""
+def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str,
+                 group_name: Callable[[str], str] | None = None) -> Figure:
+    """Published values as points, unpublished values as interval bars styled as bounds; the
+    colour is the group (named in the legend by ``group_name``), grey where it is unknown."""
     colours = group_colours(labels)
     d = b.assign(mid=(b["lo"] + b["hi"]) / 2).sort_values(["mid", "province"], ascending=[False, True], key=by_name)
     # Rows in the order of the record: a published rank keeps its place (ranked rows take the
@@ -386,9 +389,15 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str) -> F
     ax.set_xlabel(L("chart.value_axis"))
     handles = [matplotlib.lines.Line2D([], [], marker="o", ls="", color="#444444", label=_lab(L("chart.known_value"))),
                matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, lw=2.2, alpha=0.6, label=_lab(L("chart.bounds")))]
+    # what the colours mean: the groups drawn, then "unknown" where a unit's group is not known
+    shown = [lab for lab in labels if (d["group"] == lab).any()]
+    handles += [matplotlib.patches.Patch(color=colours[lab], label=_lab(group_name(lab) if group_name else lab))
+                for lab in shown]
+    if d["group"].isna().any() and shown:
+        handles.append(matplotlib.patches.Patch(color=UNKNOWN_COLOUR, label=_lab(L("group.unknown"))))
     # below the plot, not over its rows (the last rows are the widest bounds)
-    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig_h), ncol=1 if is_narrow() else 2,
-              frameon=False)
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig_h),
+              ncol=1 if is_narrow() else (2 if len(handles) <= 2 else 3), frameon=False)
     ax.set_title(title)
     ax.grid(axis="y", visible=False)
     fig.tight_layout()

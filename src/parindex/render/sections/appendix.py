@@ -123,8 +123,11 @@ class Appendix:
                          rank_cell(res, code, r["rank_published"]),
                          _bounds_cell(r),
                          self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else
-                         L.get(f"tier.{listed[code]}", listed[code]) if code in listed else L("group.unknown"),
-                         L("basis.list") if pd.isna(r["group"]) and code in listed else L(f"basis.{r['group_basis']}"),
+                         L.get(f"tier.{listed[code]}", listed[code]) if code in listed else
+                         "—" if res.rules is None else L("group.unknown"),
+                         L("basis.list") if pd.isna(r["group"]) and code in listed else
+                         # a year without rules: "not grouped", not "unknown unknown"
+                         L("brief.not_grouped") if res.rules is None else L(f"basis.{r['group_basis']}"),
                          L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
                          self.cite(srcs)])
             if changes:  # against the previous year: value and places (up is +)

@@ -180,7 +180,8 @@ class Review(Report):
         res = self.a.result(idx)
         b = review.bounds(res)
         title = f"{self._heading('review.bounds')} — {L_idx(self.L, idx)}"
-        return self._fig(lambda: charts.bounds_chart(b, res.rules.labels if res.rules else [], self.L, title), self.L("text.bounds"),
+        return self._fig(lambda: charts.bounds_chart(b, res.rules.labels if res.rules else [], self.L, title,
+                                                             lambda lab: self._group_name(idx, lab)), self.L("text.bounds"),
                          sources=self._index_sources(idx))
 
     def bounds_text(self, idx: str = "par_index") -> Markdown:

@@ -39,6 +39,7 @@ class Brief(Report):
                 order += list(rr.loc[(rr["year"] == self.year) & (rr["province_code"] == self.p.code), "source_id"])
             for idx in INDEX_NAMES:
                 order += self._year_on_year(idx).get(self.p.code, (None, None, []))[2]
+                order += [x for c in self._aside_facts(idx) for x in c.sources]
             order += self._table_sources()
             self._refs = self._number(order)
         return self._refs
@@ -122,11 +123,31 @@ class Brief(Report):
                                 region=L(f"region.{r.region}"), cite=self.cite(r.source_id))
         if rr is None or mine.empty:  # none published: the place the national record gives it, where it does
             text += self._derived_region_place(idx)
+        text += self._national_aside(idx)
         dv, dr, srcs = self._year_on_year(idx).get(self.p.code, (None, None, []))
-        if dv is not None or dr is not None:
-            text += " " + L("brief.change", year=self.year - 1, value=L.number(dv) if dv else "—",
-                            rank="—" if dr is None else L.number(f"{dr:+d}" if dr else "0"), cite=self.cite(srcs))
+        if dv is not None or dr is not None:  # only what both years publish: no "value — points"
+            key = "brief.change" if dv and dr is not None else "brief.change_value" if dv else "brief.change_rank"
+            text += " " + L(key, year=self.year - 1, value=L.number(dv) if dv else "",
+                            rank="" if dr is None else L.number(f"{dr:+d}" if dr else "0"), cite=self.cite(srcs))
         return f"**{L(f'index_short.{idx}')}.** {text}"
+
+    def _national_aside(self, idx: str) -> str:
+        """A national figure the audit set aside changes every range of the year (2024's SIPAS
+        maximum 91,10 against Hải Phòng's 90,59 at rank 1): the brief says which, and where the
+        yearly report explains it. A unit's own value or rank set aside is marked where printed."""
+        aside = self._aside_facts(idx)
+        if not aside:
+            return ""
+        facts = "; ".join(f"{self.L.get(f'fact.{c.fact}', c.fact)} {self.L.number(c.published)}" for c in aside)
+        return " " + self.L("brief.national_aside", facts=facts, year=self.year,
+                            cite=self.cite(list(dict.fromkeys(x for c in aside for x in c.sources))))
+
+    def _aside_facts(self, idx: str) -> list:
+        """The year's national facts (claims) the audit set aside for ``idx``."""
+        inf = self.a.result(idx).inference
+        claims = {c.key: c for c in inf.claims}
+        keys = dict.fromkeys(k for cf in inf.conflicts for k in cf.set_aside if k.startswith("fact:"))
+        return [claims[k] for k in keys if k in claims and claims[k].fact]
 
     def _derived_region_place(self, idx: str) -> str:
         """"3rd of 11 in the Red River Delta", or "3rd to 6th", from the national record (an

@@ -88,7 +88,7 @@ class Regions:
                 L("col.source"): ["—" if pd.isna(x) else self.cite(x) for x in reg["sources"]]})
             rg = b.regions
             basis = rg.loc[(rg["first_year"] <= self.year) & (rg["last_year"] >= self.year), "legal_basis"].dropna()
-            parts.append(f"<p>{html.escape(L('text.regions', year=self.year, basis=basis.iloc[0] if len(basis) else L('text.membership_unknown')))}</p>" + self._table(t, "w-regions").data)
+            parts.append(f"<p>{html.escape(L('text.regions', year=self.year, basis=self._document(basis.iloc[0]) if len(basis) else L('text.membership_unknown')))}</p>" + self._table(t, "w-regions").data)
         if not facts.empty:
             by = facts.assign(region=facts["fact"].str.removeprefix("regional_mean_"))
             years = sorted(by["year"].unique())

@@ -71,7 +71,7 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
             return out
         refs = self.cite(list(sources)) if sources else "—"
         line = self.L("fig.source", refs=refs) if refs != "—" else self.L("fig.source_computed")
-        return HTML(out.data + f"<p class='note'>{html.escape(line)}</p>")
+        return HTML(out.data + f"<p class='note tsource'>{html.escape(line)}</p>")
 
     def _table_caption(self, title: str) -> str:
         """The next table's numbered caption: "Bảng 3. <title>." / "Table 3. <title>."."""
