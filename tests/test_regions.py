@@ -182,3 +182,22 @@ def test_a_regions_published_highest_and_lowest_place_its_members(solve):
 
     d = region_places(solve(2024), "sipas").set_index("province")
     assert tuple(d.loc["Long An", ["place_min", "place_max", "n_region"]]) == (2, 11, 13)
+
+
+def test_a_rounded_value_keeps_its_interval_in_the_regional_order():
+    """A published '86.5' is 86.45-86.55 (its rounding), not 86.50: against an exact 86.52 the
+    order of the two is open. (A review found the rule that took every value as exact: a table
+    with 86.55 against 86.52 was then excluded.)"""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from parindex.infer.places import _above
+
+    c = pd.DataFrame({"province": ["Hà Nội", "Hưng Yên", "Hải Phòng"], "value": [86.5, 86.52, 90.59],
+                      "lo": [86.45, 86.52, 90.59], "hi": [86.55, 86.52, 90.59]}, index=["01", "33", "31"])
+    res = SimpleNamespace(classified=c, table=SimpleNamespace(data=c),
+                          inference=SimpleNamespace(active=[], problem=SimpleNamespace(strict_ranks=True)))
+    _, above, _ = _above(res)
+    assert above["33"]["01"] is None and above["01"]["33"] is None  # either may be above
+    assert above["31"]["01"] is True and above["01"]["31"] is False

@@ -7,7 +7,8 @@ p, that m is above p, that it is not, or neither:
 * both have an active published rank (strict-rank convention): the better rank is above, an
   equal rank is a tie (not above);
 * otherwise by their joint bounds: m is above when its least value exceeds p's greatest, and
-  not above when its greatest is at most p's least (a value is its own bounds);
+  not above when its greatest is at most p's least (an exact value is its own bounds, a rounded
+  one its rounding's interval);
 * p with an active published rank r has exactly r − 1 units above it in the whole country (ties
   share the best place, and places below a published rank hold strictly lower values). When
   the units known to be above already number r − 1, no other unit is; when the undecided ones
@@ -44,9 +45,8 @@ def _above(res: IndexResult) -> tuple[list[str], dict[str, dict[str, bool | None
                 ranks[pos_code[cl.province]] = int(cl.rank)
     lo = {k: (None if pd.isna(v) else float(v)) for k, v in c["lo"].items()}
     hi = {k: (None if pd.isna(v) else float(v)) for k, v in c["hi"].items()}
-    for k, v in c["value"].items():  # a published value is its own bounds (full precision in a complete table)
-        if not pd.isna(v) and lo[k] is not None:
-            lo[k] = hi[k] = float(v)
+    # (a published value is already its own bounds where it is exact; a rounded one, "86.5", keeps
+    # the interval its rounding allows: taking it as exact decided pairs the record leaves open)
 
     def decide(m: str, p: str) -> bool | None:
         if m in ranks and p in ranks:
