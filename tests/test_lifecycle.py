@@ -18,9 +18,12 @@ from conftest import ROOT
 from parindex.proc.lifecycle import OWNER, make_scratch, remove_stale, runtime_parent, stale
 
 
-def _start(out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
-    p = subprocess.Popen([sys.executable, "-m", "parindex.cli", "report", "--year", "2020", "--out", str(out)],
-                         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _start(out: Path, log: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
+    # stderr to a file, not a pipe read only at the end (a full pipe would stall the build), and
+    # Python's fault handler on: a build that does not stop is made to print where it waits
+    with log.open("wb") as f:
+        p = subprocess.Popen([sys.executable, "-m", "parindex.cli", "report", "--year", "2020", "--out", str(out)],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=f, env=dict(os.environ, PYTHONFAULTHANDLER="1"))
     parent = psutil.Process(p.pid)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # until the kernel and the PDF workers exist
@@ -36,14 +39,19 @@ def _start(out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
 @pytest.mark.slow  # builds through a kernel
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
 def test_a_stopped_build_leaves_no_process(tmp_path, sig):
-    out = tmp_path / "report"
-    p, kids = _start(out)
+    out, log = tmp_path / "report", tmp_path / "stderr.txt"
+    p, kids = _start(out, log)
     os.kill(p.pid, sig)
-    p.wait(timeout=60)
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGABRT)  # the fault handler prints every thread's stack
+        p.wait(timeout=30)
+        pytest.fail(f"the stopped build did not end:\n{log.read_text(errors='replace')[-6000:]}")
     gone, alive = psutil.wait_procs(kids, timeout=15)
     assert not alive, [k.cmdline() for k in alive]
     if sig != signal.SIGKILL:
-        assert p.returncode == 130, p.stderr.read()
+        assert p.returncode == 130, log.read_text(errors='replace')
         assert not list(tmp_path.glob(".report.building-*"))
         assert not list(runtime_parent().glob(f"pk-{p.pid}-*"))
     else:  # nothing can clean up after SIGKILL: the next build removes what is left
@@ -302,3 +310,56 @@ def test_a_remembered_stop_ends_a_wait_that_would_never_return(monkeypatch):
     lifecycle._interrupt(signal.SIGTERM, None)
     lifecycle.reset_stop()  # a build starting now is not stopped by an earlier stop
     lifecycle.check_stop()
+
+
+@pytest.mark.slow  # starts a kernel
+def test_a_remembered_stop_ends_a_running_cell(tmp_path, monkeypatch):
+    # A stop whose interrupt was lost while a cell runs: nbclient's once-a-second liveness check
+    # reads the stop flag, so the build stops within a second or two, not when the cell ends.
+    import threading
+
+    import nbformat
+
+    from parindex.build.execute import execute
+    from parindex.build.kernel import ReportKernel
+    from parindex.proc import lifecycle
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("year = 0", metadata={"tags": ["parameters"]}),
+                                         nbformat.v4.new_code_cell("import time\ntime.sleep(60)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setattr(lifecycle, "_stop_requested", False)
+    kernel = ReportKernel(tmp_path, tmp_path / "kernel.log")
+    started = []
+
+    def lose_a_stop(index, _nb):  # the parameters cell has run: the sleeping cell starts next
+        started.append(time.monotonic())
+        threading.Timer(1.0, lambda: setattr(lifecycle, "_stop_requested", True)).start()
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            execute(path, {"year": 2020}, kernel, on_cell_complete=lose_a_stop)
+        assert started and time.monotonic() - started[0] < 15  # the cell alone would take 60 s
+    finally:
+        kernel.shutdown()
+
+
+def test_an_aborted_pool_whose_shutdown_deadlocks_still_returns(monkeypatch):
+    # Python 3.11's executor can deadlock in shutdown once its workers are killed mid-task
+    # (CPython gh-125451): a stopped build waits for it a bounded time, then ends anyway.
+    import threading
+
+    from parindex.proc import lifecycle
+
+    monkeypatch.setattr(lifecycle, "_ABORT_WAIT", 0.5)
+    pool = lifecycle.WorkerPool(1)
+    assert pool.submit(int, "7").result(timeout=30) == 7
+    real = pool._pool.shutdown
+    stuck = threading.Event()
+    monkeypatch.setattr(pool._pool, "shutdown", lambda **kw: stuck.wait(30))
+    t0 = time.monotonic()
+    pool.shutdown(abort=True)
+    assert time.monotonic() - t0 < 10
+    stuck.set()
+    real(wait=True)

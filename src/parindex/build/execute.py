@@ -12,9 +12,22 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 
 from ..errors import ParindexError
+from ..proc.lifecycle import check_stop
 from .kernel import ReportKernel
 
 ENGINE = "parindex"
+
+
+class StoppableClient(PapermillNotebookClient):
+    """papermill's client, which also stops for a stop signal whose interrupt was lost.
+
+    nbclient asks every second whether the kernel is alive while a cell runs; that is where
+    the stop flag is read too, so a long cell cannot outlast a SIGTERM by more than a second.
+    """
+
+    async def _async_check_alive(self) -> None:
+        check_stop()
+        await super()._async_check_alive()
 
 
 class PipelineEngine(NBClientEngine):
@@ -33,8 +46,8 @@ class PipelineEngine(NBClientEngine):
                 on_cell_complete(cell_index, nb_man.nb)
 
             nb_man.cell_complete = cell_complete
-        client = PapermillNotebookClient(nb_man, km=km, kernel_name=kernel_name, startup_timeout=start_timeout,
-                                         timeout=execution_timeout, log_output=log_output)
+        client = StoppableClient(nb_man, km=km, kernel_name=kernel_name, startup_timeout=start_timeout,
+                                    timeout=execution_timeout, log_output=log_output)
         client.kc = km.client(start_timeout)
         try:
             return client.execute()

@@ -28,7 +28,7 @@ from pathlib import Path
 from queue import Empty
 
 from ..errors import ParindexError
-from ..proc.lifecycle import die_with_parent, make_scratch, remove_stale, runtime_parent
+from ..proc.lifecycle import check_stop, die_with_parent, make_scratch, remove_stale, runtime_parent
 
 
 class ReportKernel:
@@ -96,6 +96,7 @@ class ReportKernel:
         deadline = time.monotonic() + timeout
         msg_id = kc.kernel_info()
         while time.monotonic() < deadline and await self.is_alive():
+            check_stop()
             try:  # a kernel still booting answers late: wait for this request, do not pile up more
                 reply = await kc.get_shell_msg(timeout=1)
             except Empty:

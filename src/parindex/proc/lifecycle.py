@@ -252,6 +252,7 @@ def remove_stale(folder: Path, name: str) -> None:
 
 _POOL_PARENT: int | None = None  # in a pool worker: the PID of the process that started the pool
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+_ABORT_WAIT = 10.0  # seconds an aborted pool's shutdown is waited for
 
 
 def _worker_start(parent: int, initializer, initargs: tuple) -> None:
@@ -327,10 +328,21 @@ class WorkerPool:
 
     def shutdown(self, abort: bool = False) -> None:
         """Wait for the workers to finish; with ``abort`` (a build that failed or was stopped), end them."""
-        if abort:
-            self.terminate()
-        with contextlib.suppress(Exception):
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        if not abort:
+            with contextlib.suppress(Exception):
+                self._pool.shutdown(wait=True, cancel_futures=True)
+            return
+        self.terminate()
+        # Bounded: Python 3.11's executor can deadlock in shutdown when its workers die while
+        # it is handing out or collecting a task (CPython gh-125451, fixed in 3.12 only), and a
+        # stopped build must still end. What is left is the executor's own thread, which
+        # ends with the process.
+        import threading
+
+        closing = threading.Thread(target=self._pool.shutdown, kwargs={"wait": True, "cancel_futures": True},
+                                   name="parindex-pool-shutdown", daemon=True)
+        closing.start()
+        closing.join(_ABORT_WAIT)
 
     def __enter__(self) -> "WorkerPool":
         return self
