@@ -27,6 +27,12 @@ HOSTILE_NAME = "<img src=x onerror=alert(1)>![p](http:&#47;&#47;127.0.0.1:9&#47;
 
 
 def run_cli(*args: str, cwd: Path = ROOT, **kw) -> subprocess.CompletedProcess:
+    """``python -m parindex.cli ARGS`` in a process of its own; forked from a process that has
+    already imported parindex (tests/forkcli.py) unless a caller needs more of subprocess.run."""
+    if not kw and os.environ.get("PARINDEX_TEST_FORK", "1") != "0":
+        import forkcli
+
+        return forkcli.run(list(args), Path(cwd), ROOT)
     return subprocess.run([sys.executable, "-m", "parindex.cli", *args], capture_output=True, text=True,
                           cwd=cwd, encoding="utf-8", **kw)
 

@@ -363,6 +363,12 @@ def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str
 
         rules = read_rules_file(rules_file, year)
         check_rules(bundle, rules, year, str(rules_file))
+    # A user's tables are read first, one after the other: a bad cell is an input error now, not
+    # after the other index's solve (which the thread pool would wait for) has run its course.
+    for index, file, units in (("par_index", par_index_file, "provinces"), ("sipas", sipas_file, "provinces"),
+                               ("par_index", ministries_file, "ministries")):
+        if file:
+            load_table(file, index, year, bundle.units(year, units), complete=complete)
     # The two indices are independent and their solves release the GIL: one thread each.
     with ThreadPoolExecutor(2) as ex:
         par = ex.submit(analyse_index, bundle, "par_index", year, par_index_file, complete, without, rules)
