@@ -126,16 +126,23 @@ def group_colours(labels: list[str]) -> dict[str, str]:
     return out
 
 
+def place_keys(c: pd.DataFrame) -> pd.Series:
+    """Where each unit stands in a list ordered by rank: its published rank, or, for a value
+    without one, just after the ranked units with a higher value (+0.5); NaN for neither.
+    The charts and the appendix order their rows by it."""
+    key = c["rank_published"].astype("Float64").astype(float)
+    ranked = c[c["rank_published"].notna() & c["value"].notna()]
+    for code in c.index[key.isna() & c["value"].notna()]:
+        v = float(c.at[code, "value"])
+        above = ranked.loc[ranked["value"].astype(float) > v, "rank_published"]
+        key[code] = (float(above.max()) if len(above) else 0.0) + 0.5
+    return key
+
+
 def _positions(c: pd.DataFrame) -> pd.DataFrame:
     """Rows to draw (value or rank known), ordered by published rank, else by value."""
     d = c[c["value"].notna() | c["rank_published"].notna()].copy()
-    key = d["rank_published"].astype("Float64")
-    known = d["value"].notna()
-    for code in d.index[key.isna()]:
-        v = float(d.at[code, "value"])
-        above = d[known & (d["value"].astype(float) > v) & d["rank_published"].notna()]["rank_published"]
-        key[code] = (float(above.max()) if len(above) else 0.0) + 0.5
-    d["pos"] = key.astype(float)
+    d["pos"] = place_keys(d)
     return d.sort_values(["pos", "value"], ascending=[True, False])
 
 
@@ -165,17 +172,26 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     cuts = rs.cutoffs() if rs and rs.is_band else []
     per_pt = (hi_axis - lo_axis) / (72 * width() * (0.75 if not is_narrow() else 0.6))  # data units per point: the plot is about 3/4 of the width
     bars: list[tuple[int, float, str]] = []
+    any_rounded = False
     for i, (code, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
         if not pd.isna(r["value"]):
-            bars.append((i, float(r["value"]), col))
+            dec = res.table.data["value_decimals"].get(code) if "value_decimals" in res.table.data else None
+            half = 0.5 * 10.0 ** -int(dec) if dec is not None and not pd.isna(dec) and int(dec) < 2 else 0.0
+            if half:  # published rounded ("≈84"): the interval its rounding allows, an open dot
+                ax.errorbar([float(r["value"])], [i], xerr=[half], fmt="o", ms=5.5, mfc="white", mec=col,
+                            ecolor=col, elinewidth=1.2, capsize=2, zorder=4)
+                any_rounded = True
+            else:
+                bars.append((i, float(r["value"]), col))
             # right of its dot, or left of it where a cut-off line would run through the figure;
             # on a white ground either way
             text, v = value_as_published(res.table.data, code), float(r["value"])
             text += ASIDE_MARK if code in res.set_aside("value") else ""
-            span = (len(text) * 7 * 0.62 + 8) * per_pt  # the label's width (and its gap) in data units
+            gap = 5 + half / per_pt  # points: clear of the dot, or of the rounding's bar
+            span = (len(text) * 7 * 0.62 + 3) * per_pt + gap * per_pt  # the label's width and gap in data units
             left = any(v < cut < v + span for cut in cuts) or v + span > hi_axis  # nor past the frame
-            ax.annotate(text, (v, i), xytext=(-5 if left else 5, 0), textcoords="offset points", va="center",
+            ax.annotate(text, (v, i), xytext=(-gap if left else gap, 0), textcoords="offset points", va="center",
                         ha="right" if left else "left", fontsize=7, zorder=5,
                         bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
         else:
@@ -207,12 +223,15 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     if d["value"].isna().any():
         handles.append(matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, ls=(0, (2, 1.5)), marker="|",
                                                label=_lab(L("chart.rank_only_legend"))))
-    # the groups in one row, in order; the rank-only entry in a legend of its own under them
+    # the groups in one row, in order; the rank-only and rounded entries in a legend of their own under them
     rank_only = [handles.pop()] if d["value"].isna().any() else []
+    if any_rounded:
+        rank_only.append(matplotlib.lines.Line2D([], [], color=UNKNOWN_COLOUR, marker="o", mfc="white", ms=5,
+                                                 label=_lab(L("chart.rounded_legend"))))
     # Both legends sit in a band of the figure under the axes (figure coordinates, in inches), and
     # the axes are laid out above that band: they never cover the axis title, whatever the height.
     row = 0.19  # inches per legend row at 7 pt
-    rank_rows = rank_only[0].get_label().count("\n") + 1 if rank_only else 0
+    rank_rows = sum(h.get_label().count("\n") + 1 for h in rank_only)
     ncol = (len(handles) if not is_narrow() else min(2, len(handles))) or 1
     group_rows = -(-len(handles) // ncol)
     band = 0.08 + row * (group_rows + rank_rows)
@@ -220,7 +239,7 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
         fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, (0.04 + row * rank_rows) / fig_h),
                    ncol=ncol, fontsize=7, frameon=False, borderaxespad=0, handletextpad=0.4)
     if rank_only:
-        fig.legend(handles=rank_only, loc="lower center", bbox_to_anchor=(0.5, 0.04 / fig_h), fontsize=7,
+        fig.legend(handles=rank_only, loc="lower center", bbox_to_anchor=(0.5, 0.04 / fig_h), fontsize=7, ncol=1,
                    frameon=False, borderaxespad=0, handletextpad=0.4)
     ax.set_xlabel(L("chart.value_axis"))
     ax.set_title(title, pad=14)
@@ -282,9 +301,14 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
         vals = d[col].astype(float).to_numpy()
         ax.barh(names, vals, color="#0173b2", height=0.6)
         top = float(np.nanmax(vals)) if len(vals) else 1.0
-        ax.set_xlim(0, top * 1.5 if top > 0 else 1.0)  # room for the value label (a third of a narrow panel)
+        # room for the value label (a third of a narrow panel), the frame on a tick: a grid line
+        # just inside the frame drew a double line
+        lim = top * 1.5 if top > 0 else 1.0
+        step = matplotlib.ticker.MaxNLocator(4).tick_values(0, lim)[1]
+        ax.set_xlim(0, float(np.ceil(lim / step) * step))
         for i, v in enumerate(vals):
-            ax.text(v + top * 0.03, i, f"{v:.2f}", va="center", fontsize=7)
+            ax.text(v + top * 0.03, i, f"{v:.2f}", va="center", fontsize=7, zorder=5,  # over the grid
+                    bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
         ax.set_title(textwrap.fill(_lab(L(f"col.{col}")), 16), fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="y", visible=False)
@@ -408,7 +432,9 @@ def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
     fig, ax = subplots(figsize=(width(), 0.32 * len(mc) + 1.7))
     y = np.arange(len(mc))
     # each mark says what it is: a reader of the review met three unexplained marks here
-    ax.hlines(y, mc["rank_min"], mc["rank_max"], color="#bbbbbb", lw=1, label=L("col.rank_range"))
+    # darker than the grid, which is left off along the rows: a best-worst range of 1-2 looked like a grid line
+    ax.hlines(y, mc["rank_min"], mc["rank_max"], color="#555555", lw=1.4, label=L("col.rank_range"))
+    ax.grid(axis="y", visible=False)
     ax.hlines(y, mc["rank_p05"], mc["rank_p95"], color="#0173b2", lw=4, label=L("col.rank_interval"))
     ax.plot(mc["rank"], y, "k|", ms=10, label=L("col.rank"))
     ax.set_yticks(y, mc["province"])
@@ -438,7 +464,9 @@ def trend_chart(tr: pd.DataFrame, L: Labels, title: str, mean_label: str | None 
         ax.annotate(L("chart.units_break", n=int(tr["units"].iloc[-1])), (first - 0.45, 1.0),
                     xycoords=("data", "axes fraction"), va="top", fontsize=7, color="#555555")
     ax.set_ylabel(L("chart.value_axis"))
-    ax.legend(fontsize=7, loc="lower right")
+    # under the axes, never over a year's points (2023's minimum sat under it)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1 if not is_narrow() else -0.22),
+              ncol=3 if not is_narrow() else 2, frameon=False)
     ax.set_title(title)
     fig.tight_layout()
     return fig

@@ -67,6 +67,7 @@ ARCHIPELAGOS = {"Quần đảo Hoàng Sa": "hoang_sa", "Quần đảo Trường 
 INSET = (110.0, 8.0, 3.6, 9.6)
 INSET_MARGIN = 0.5  # degrees of sea left and right of the islands inside the frame
 ARCHIPELAGO_FACE = "#4d4d4d"
+LOCATOR_ARCHIPELAGO_FACE = "#9a9a9a"  # a brief's map: lighter than the province it picks out
 
 
 @lru_cache(maxsize=2)
@@ -83,7 +84,7 @@ def archipelagos() -> dict[str, list[np.ndarray]]:
     return _archipelagos(verify("archipelagos_geometry"))
 
 
-def archipelago_inset(ax: Axes, L: Labels, fontsize: float = 7.0) -> Axes:
+def archipelago_inset(ax: Axes, L: Labels, fontsize: float = 7.0, face: str = ARCHIPELAGO_FACE) -> Axes:
     """A framed box in the sea east of the coast with both archipelagos, each drawn from its
     geometry and labelled in the edition's language; the main map is widened to hold it."""
     shapes = archipelagos()
@@ -114,13 +115,13 @@ def archipelago_inset(ax: Axes, L: Labels, fontsize: float = 7.0) -> Axes:
         spine.set_linewidth(0.6)
     for key, rings in shapes.items():
         path = MplPath.make_compound_path(*(MplPath(np.concatenate([r, r[:1]]), closed=True) for r in rings))
-        ins.add_patch(PathPatch(path, facecolor=ARCHIPELAGO_FACE, edgecolor="none", gid=f"archipelago-{key}",
+        ins.add_patch(PathPatch(path, facecolor=face, edgecolor="none", gid=f"archipelago-{key}",
                                 label=key))
         # Islands of a few hundred metres are specks at this scale (and a stroke wider than the
         # island draws as a ring): a dot at each island's centre is what the reader sees.
         centres = np.array([r.mean(axis=0) for r in rings])
         ins.plot(centres[:, 0], centres[:, 1], linestyle="none", marker="o", markersize=1.8,
-                 markerfacecolor=ARCHIPELAGO_FACE, markeredgewidth=0, gid=f"archipelago-dots-{key}")
+                 markerfacecolor=face, markeredgewidth=0, gid=f"archipelago-dots-{key}")
     wrap = 10  # short lines: the box is narrow
     # Hoàng Sa's name above its islands from their west end, Trường Sa's under its own to their
     # east end: each name by its archipelago, and both inside the frame (tests check it)
@@ -254,7 +255,8 @@ def locator(iso_codes: str | list[str], colour: str, L: Labels, title: str = "")
             ax.add_patch(Polygon(ring, closed=True, facecolor=colour if code in chosen else "#e6e6e6",
                                  edgecolor="white", linewidth=0.25))
     ax.autoscale_view()
-    archipelago_inset(ax, L, fontsize=6.5)
+    # the archipelagos in the grey of the other provinces' edges, not in the dark of the one chosen
+    archipelago_inset(ax, L, fontsize=6.5, face=LOCATOR_ARCHIPELAGO_FACE)
     if title:
         ax.set_title(title, fontsize=8)
     fig.tight_layout(pad=0.2)

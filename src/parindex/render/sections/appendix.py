@@ -22,7 +22,9 @@ class Appendix:
             return HTML("")
         L, c, d = self.L, res.classified, res.table.data
         reg = self.a.bundle.units(self.year, "ministries")
-        order = c.assign(_k=c["rank_published"].astype("Float64").fillna(99),
+        from ..charts import place_keys
+
+        order = c.assign(_k=place_keys(c).fillna(1e9),
                          _v=-c["value"].astype("Float64").fillna(-1)).sort_values(["_k", "_v", "province"], key=by_name)
         rows = []
         for code in order.index:
@@ -110,7 +112,10 @@ class Appendix:
         listed = dict(zip(pub["province_code"], pub["tier"]))  # a published list names the unit
         known = c["value"].notna() | c["rank_published"].notna() | c["group"].notna() | c.index.isin(list(listed))
         k = c[known]  # (assigning c's columns to an empty frame would bring c's rows back)
-        order = k.assign(_k=k["rank_published"].astype("Float64").fillna(99), _v=-k["value"].astype("Float64").fillna(-1))
+        from ..charts import place_keys
+
+        # by rank; a value without a rank in its place among them (as in the charts), not after rank 63
+        order = k.assign(_k=place_keys(k).fillna(1e9), _v=-k["value"].astype("Float64").fillna(-1))
         rows = []
         changes = self._year_on_year(idx)
         for code in order.sort_values(["_k", "_v", "province"], key=by_name).index:

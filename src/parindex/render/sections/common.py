@@ -72,6 +72,9 @@ def _table(df: pd.DataFrame, cls: str = "", L: Labels | None = None, caption: st
     body = df.to_html(index=False, escape=True, na_rep="—", classes=f"ptable {cls}".strip(), border=0)
     if L is not None:  # pandas' own number formatting, then the edition's decimal mark on the text
         body = re.sub(r">([^<]+)<", lambda m: ">" + L.number(m.group(1)) + "<", body)
+    # the indices' names are never hyphenated in a narrow header ("SI-PAS" in the English edition)
+    body = re.sub(r"<thead>.*?</thead>", lambda m: re.sub(r"\b(SIPAS|PAR INDEX)\b", r"<span class='nohy'>\1</span>",
+                                                       m.group(0)), body, count=1, flags=re.S)
     if caption:  # after the numbers: a caption is text as written
         body = re.sub(r"(<table[^>]*>)", lambda m: m.group(1) + f"<caption>{html.escape(caption)}</caption>", body,
                       count=1)

@@ -251,6 +251,8 @@ class Review(Report):
                     t.at[i, "difference"] = f"≈{float(t.at[i, 'difference']):+.2f}"
                 for i in t.index[~rd]:
                     t.at[i, "sipas_percent"] = f"{float(t.at[i, 'sipas_percent']):.2f}"
+                    # signed both ways, like every change in the reports ("+0.013" beside "−0.016")
+                    t.at[i, "difference"] = f"{float(t.at[i, 'difference']):+.3f}"
                 t = t.drop(columns="percent_rounded")
                 t.columns = [self.L("col.province"), self.L("col.sipas_percent"), self.L("col.percent_div_10"),
                              self.L("col.sipas_points"), self.L("col.difference")]

@@ -26,7 +26,7 @@ class Brief(Report):
     def refs(self) -> dict[str, int]:
         """A brief numbers only the sources it cites: the unit's own figures and lists."""
         if getattr(self, "_refs", None) is None:
-            order: list[str] = []
+            order: list[str] = self._geometry_sources()  # Figure 1, the locator map, comes first
             for idx in INDEX_NAMES:
                 d = self.a.result(idx).table.data
                 for col in ("value_sources", "rank_sources"):

@@ -87,8 +87,10 @@ class References:
     def audit(self) -> HTML:
         L = self.L
         # grouped by index, then by kind of fact, then by result (contradictions first)
-        items = sorted(self.a.audit, key=lambda i: (INDEX_ORDER.get(i.index, 9), _fact_kind(i.fact),
-                                                    _STATUS_ORDER.get(i.status, 9), i.fact))
+        # an index not yet measured that year has nothing to check ("0 ranks: not checkable")
+        shown = [i for i in self.a.audit if not (i.index in ("par_index", "sipas") and self._is_before_first(i.index))]
+        items = sorted(shown, key=lambda i: (INDEX_ORDER.get(i.index, 9), _fact_kind(i.fact),
+                                             _STATUS_ORDER.get(i.status, 9), i.fact))
         rows = [[L(f"index_short.{i.index}"), L.get(f"fact.{i.fact}", i.fact), i.text("published", L),
                  L(f"audit.{i.status}"), i.text("computed", L) or "—", i.text("detail", L) or "—",
                  self.cite(i.source_ids)] for i in items]
@@ -124,7 +126,9 @@ class References:
                 parts.append(f"— {html.escape(L('status.secondary'))} —")
             if not pd.isna(r["url"]) and str(r["url"]).startswith(("http://", "https://")):
                 u = html.escape(str(r["url"]), quote=True)
-                parts.append(f"<a href=\"{u}\">{u}</a>")
+                # shown as a reader types it: percent-escapes decoded (a Japanese title ran three lines)
+                shown_url = html.escape(_readable_url(str(r["url"])))
+                parts.append(f"<a href=\"{u}\">{shown_url}</a>")
             items.append(f"<li id='ref-{n}' value='{n}'>{' '.join(parts)}</li>")
         import datetime
 
@@ -185,3 +189,21 @@ def _fact_kind(fact: str) -> int:
     if "change" in fact:
         return 5
     return 6
+
+
+def _readable_url(url: str) -> str:
+    """``url`` with its percent-escapes decoded where they spell text (not a control character or
+    an invalid byte, which stay escaped), for display only: the link itself is left as recorded."""
+    from urllib.parse import unquote
+
+    if "%" not in url:
+        return url
+    try:
+        text = unquote(url, errors="strict")
+    except UnicodeDecodeError:
+        return url
+    # only letters the report's font (DejaVu Sans) draws: Vietnamese decoded, Japanese left escaped
+    if any(ord(ch) < 32 or 0x7f <= ord(ch) < 0xa0 or ord(ch) >= 0x2000 or ch in "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+           for ch in text) or " " in text:
+        return url
+    return text

@@ -75,8 +75,8 @@ class Sipas:
         par, sip = self.a.par_index, self.a.sipas
         both = par.classified["value"].notna() & sip.classified["value"].notna()
         if both.sum() < 2:
-            if (line := self._before_first("sipas")) is not None:  # 2013: no SIPAS yet, not "0 provinces"
-                return Markdown(line)
+            if self._is_before_first("sipas"):  # 2013: no SIPAS yet; its own section said so, once
+                return Markdown("")
             return Markdown(self.L("text.scatter_n", n=int(both.sum())))
         rounded = any(not pd.isna(d) and int(d) < 2 for res in (par, sip)
                       for d in res.table.data["value_decimals"].reindex(both[both].index))

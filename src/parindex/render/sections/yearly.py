@@ -274,6 +274,15 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
         first = self.a.bundle.first_year(idx)
         return first is not None and self.year < first[0] and self.a.result(idx).table.origin == "bundled"
 
+    def heading(self, key: str, needs: str | None = None):
+        """A section's heading ("## …"); none for a section about an index (``needs``) in a year
+        before it existed, whose own section already said so in one line."""
+        from IPython.display import Markdown
+
+        if needs is not None and self._is_before_first(needs):
+            return Markdown("")
+        return Markdown("## " + self.L(key))
+
     def _before_first(self, idx: str) -> str | None:
         """The one line a section of an index says in a year before the index existed, else None."""
         if not self._is_before_first(idx):
