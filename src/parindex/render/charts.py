@@ -301,11 +301,6 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
         vals = d[col].astype(float).to_numpy()
         ax.barh(names, vals, color="#0173b2", height=0.6)
         top = float(np.nanmax(vals)) if len(vals) else 1.0
-        # room for the value label (a third of a narrow panel), the frame on a tick: a grid line
-        # just inside the frame drew a double line
-        lim = top * 1.5 if top > 0 else 1.0
-        step = matplotlib.ticker.MaxNLocator(4).tick_values(0, lim)[1]
-        ax.set_xlim(0, float(np.ceil(lim / step) * step))
         for i, v in enumerate(vals):
             ax.text(v + top * 0.03, i, f"{v:.2f}", va="center", fontsize=7, zorder=5,  # over the grid
                     bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
@@ -316,8 +311,29 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
         ax.tick_params(axis="y", labelsize=7)
     fig.supxlabel(L("chart.points_axis"), fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
+    tops = [max((float(b.get_width()) for b in ax.patches if np.isfinite(b.get_width())), default=0.0)
+            for ax in axes.flat]
+    for _ in range(2):  # the layout changes the panels' widths, the frames change the layout
+        for ax, top in zip(axes.flat, tops):
+            _frame_values(ax, top if top > 0 else 1.0)
+        fig.tight_layout()
     return fig
+
+
+def _frame_values(ax, top: float) -> None:
+    """Frame a panel from 0 to the first grid step or half-step that holds its value labels.
+    The step is a 1-2-5 one (0..88 in quarters framed 58.71 at 100, the bars under 60 % of the
+    panel); the frame never sits on a grid line's pixel (that drew a double line)."""
+    step = float(matplotlib.ticker.MaxNLocator(4, steps=[1, 2, 5, 10]).tick_values(0, top * 1.15)[1])
+    lim = float(np.floor(top / (step / 2)) + 1) * (step / 2)
+    for _ in range(6):
+        ax.set_xlim(0, lim)
+        ax.set_xticks(np.arange(0, lim + step / 4, step))
+        inv = ax.transData.inverted()  # a text's extent without a renderer: matplotlib makes one
+        right = max((inv.transform((t.get_window_extent().x1, 0))[0] for t in ax.texts), default=0.0)
+        if right <= lim:
+            break
+        lim += step / 2
 
 
 def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> Figure:
