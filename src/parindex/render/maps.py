@@ -181,7 +181,7 @@ def choropleth(classified: pd.DataFrame, rings: dict[str, list[np.ndarray]], lab
     colours = group_colours(labels)
     geo = rings
     # on a phone (charts.narrow): the map the screen's width, its legend under it
-    fig, ax = _base((width(), width() * 1.9) if is_narrow() else (6.6, 4.9))
+    fig, ax = _base((width(), width() * 1.9) if is_narrow() else (6.6, 6.6))
     # One compound shape per fill style, not one per province: the same picture, but a hatch
     # pattern is drawn once per style instead of once per province (the PDF renderer's cost).
     styles: dict[tuple[str, str], list[np.ndarray]] = {}

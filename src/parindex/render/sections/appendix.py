@@ -133,7 +133,10 @@ class Appendix:
                          L("basis.list") if pd.isna(r["group"]) and code in listed else
                          # a year without rules: "not grouped", not "unknown unknown"
                          L("brief.not_grouped") if res.rules is None else L(f"basis.{r['group_basis']}"),
-                         L.get(f"status.{status}", str(status)) if not pd.isna(status) else "—",
+                         "—" if pd.isna(status) else L.get(f"status.{status}", str(status))
+                         if not pd.isna(d.at[code, "value_status"]) else
+                         # only a rank: the status is the rank's, said so beside "no data"
+                         L("status.of_rank", status=L.get(f"status.{status}", str(status))),
                          self.cite(srcs)])
             if changes:  # against the previous year: value and places (up is +)
                 dv, dr, prev_srcs = changes.get(code, (None, None, []))

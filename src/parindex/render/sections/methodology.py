@@ -141,7 +141,7 @@ class Review(Report):
         df = pd.DataFrame([[L(f"convention.{r['convention']}"), counts(r), cuts(r), mean(r), r["conflicts"],
                             ", ".join(L(f"col.moves_{m}") for m in r["moves"]) or "—"] for r in rows],
                           columns=[L("col.convention"), L("col.count_reproduced"), L("col.cutoffs_allowed"),
-                                   L("col.mean_allowed"), L("col.conflicts"), L("col.moves")])
+                                   L("col.national_mean_allowed"), L("col.conflicts"), L("col.moves")])
         return HTML(f"<h3>{html.escape(L_idx(L, idx))}: {html.escape(L('review.conventions'))}</h3>"
                     + self._table(df, title=f"{L_idx(L, idx)}: {L('review.conventions')}",
                                   sources=self._index_sources(idx)).data)

@@ -83,7 +83,7 @@ class Regions:
                 L("col.region_mean"): [L("missing") if pd.isna(m) else L.number(f"{float(m):.2f}")
                                        for m in reg["mean_published"]],
                 L("col.status"): ["—" if pd.isna(a) else L(f"audit.{a}") for a in reg["mean_audit"]],
-                L("col.mean_allowed"): ["—" if pd.isna(lo) else L.number(bound_text(float(lo), float(hi)))
+                L("col.region_mean_allowed"): ["—" if pd.isna(lo) else L.number(bound_text(float(lo), float(hi)))
                                         for lo, hi in zip(reg["mean_allowed_min"], reg["mean_allowed_max"])],
                 L("col.source"): ["—" if pd.isna(x) else self.cite(x) for x in reg["sources"]]})
             rg = b.regions
