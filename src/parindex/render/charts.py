@@ -95,6 +95,21 @@ def _lab(text: str) -> str:
     return textwrap.fill(text, int(width() * 12)) if is_narrow() else text
 
 
+def _title(text: str) -> str:
+    """A chart's title (larger type than a legend: about 9.5 characters an inch), wrapped when
+    the figure is narrow: on a phone the distribution's title ran past both edges."""
+    return textwrap.fill(text, int(width() * 9.5)) if is_narrow() else text
+
+
+def _title_inside(ax) -> None:
+    """Centre a title over the figure instead of its axes when, over the axes, it would run past
+    the figure's edge (the ranking's axes sit right of the province names)."""
+    fig = ax.figure
+    box = ax.title.get_window_extent()
+    if box.x0 < fig.bbox.x0 or box.x1 > fig.bbox.x1:
+        ax.title.set_x(float(ax.transAxes.inverted().transform((fig.bbox.x0 + fig.bbox.width / 2, 0))[0]))
+
+
 def subplots(*args, figsize: tuple[float, float], **kwargs):
     """A figure outside pyplot: the library's figures never depend on (or switch) the backend,
     and never appear among a researcher's own pyplot figures."""
@@ -242,9 +257,10 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
         fig.legend(handles=rank_only, loc="lower center", bbox_to_anchor=(0.5, 0.04 / fig_h), fontsize=7, ncol=1,
                    frameon=False, borderaxespad=0, handletextpad=0.4)
     ax.set_xlabel(L("chart.value_axis"))
-    ax.set_title(title, pad=14)
+    ax.set_title(_title(title), pad=14)
     ax.grid(axis="y", visible=False)
     fig.tight_layout(rect=(0, min(band / fig_h, 0.5), 1, 1))
+    _title_inside(ax)
     return fig
 
 
@@ -282,7 +298,7 @@ def distribution_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     ax.set_ylim(-0.5, 0.55)
     ax.set_yticks([])
     ax.set_xlabel(L("chart.value_axis"))
-    ax.set_title(title)
+    ax.set_title(_title(title))
     fig.tight_layout()
     return fig
 
@@ -310,7 +326,7 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
     for ax in axes[:, 0]:
         ax.tick_params(axis="y", labelsize=7)
     fig.supxlabel(L("chart.points_axis"), fontsize=8)
-    fig.suptitle(title)
+    fig.suptitle(_title(title))
     tops = [max((float(b.get_width()) for b in ax.patches if np.isfinite(b.get_width())), default=0.0)
             for ax in axes.flat]
     for _ in range(2):  # the layout changes the panels' widths, the frames change the layout
@@ -361,7 +377,7 @@ def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> 
                     xytext=(-3 if v > right else 3, 2), textcoords="offset points")
     ax.set_xlabel("PAR INDEX (%)")
     ax.set_ylabel("SIPAS (%)")
-    ax.set_title(title)
+    ax.set_title(_title(title))
     fig.tight_layout()
     return fig
 
@@ -385,7 +401,7 @@ def sensitivity_chart(sens: pd.DataFrame, labels: list[str], L: Labels, title: s
     axes[0][0].set_ylabel(L("chart.count_at_or_above"))
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, [_lab(n) for n in names], fontsize=7, loc="lower center", ncol=1 if is_narrow() else 2, frameon=False)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(_title(title), fontsize=10)
     fig.tight_layout(rect=(0, 0.1 if not is_narrow() else 0.06, 1, 1))
     return fig
 
@@ -438,7 +454,7 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str,
     # below the plot, not over its rows (the last rows are the widest bounds)
     ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / fig_h),
               ncol=1 if is_narrow() else (2 if len(handles) <= 2 else 3), frameon=False)
-    ax.set_title(title)
+    ax.set_title(_title(title))
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
@@ -456,10 +472,11 @@ def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
     ax.set_yticks(y, mc["province"])
     ax.invert_yaxis()
     ax.set_xlabel(L("chart.rank_axis"))
-    ax.set_title(title)
+    ax.set_title(_title(title))
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16 if is_narrow() else -0.12),
               ncol=1 if is_narrow() else 3, frameon=False)
     fig.tight_layout()
+    _title_inside(ax)
     return fig
 
 
@@ -483,6 +500,6 @@ def trend_chart(tr: pd.DataFrame, L: Labels, title: str, mean_label: str | None 
     # under the axes, never over a year's points (2023's minimum sat under it)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1 if not is_narrow() else -0.22),
               ncol=3 if not is_narrow() else 2, frameon=False)
-    ax.set_title(title)
+    ax.set_title(_title(title))
     fig.tight_layout()
     return fig
