@@ -22,6 +22,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..infer.analysis import IndexResult
+from .chartfit import frame_values as _frame_values, title_inside as _title_inside
 from ..data.collate import by_name
 from ..data.labels import Labels
 from ..data.tables import COMPONENT_COLUMNS, value_as_published
@@ -99,15 +100,6 @@ def _title(text: str) -> str:
     """A chart's title (larger type than a legend: about 9.5 characters an inch), wrapped when
     the figure is narrow: on a phone the distribution's title ran past both edges."""
     return textwrap.fill(text, int(width() * 9.5)) if is_narrow() else text
-
-
-def _title_inside(ax) -> None:
-    """Centre a title over the figure instead of its axes when, over the axes, it would run past
-    the figure's edge (the ranking's axes sit right of the province names)."""
-    fig = ax.figure
-    box = ax.title.get_window_extent()
-    if box.x0 < fig.bbox.x0 or box.x1 > fig.bbox.x1:
-        ax.title.set_x(float(ax.transAxes.inverted().transform((fig.bbox.x0 + fig.bbox.width / 2, 0))[0]))
 
 
 def subplots(*args, figsize: tuple[float, float], **kwargs):
@@ -334,22 +326,6 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
             _frame_values(ax, top if top > 0 else 1.0)
         fig.tight_layout()
     return fig
-
-
-def _frame_values(ax, top: float) -> None:
-    """Frame a panel from 0 to the first grid step or half-step that holds its value labels.
-    The step is a 1-2-5 one (0..88 in quarters framed 58.71 at 100, the bars under 60 % of the
-    panel); the frame never sits on a grid line's pixel (that drew a double line)."""
-    step = float(matplotlib.ticker.MaxNLocator(4, steps=[1, 2, 5, 10]).tick_values(0, top * 1.15)[1])
-    lim = float(np.floor(top / (step / 2)) + 1) * (step / 2)
-    for _ in range(6):
-        ax.set_xlim(0, lim)
-        ax.set_xticks(np.arange(0, lim + step / 4, step))
-        inv = ax.transData.inverted()  # a text's extent without a renderer: matplotlib makes one
-        right = max((inv.transform((t.get_window_extent().x1, 0))[0] for t in ax.texts), default=0.0)
-        if right <= lim:
-            break
-        lim += step / 2
 
 
 def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> Figure:
