@@ -22,6 +22,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..infer.analysis import IndexResult
+from . import chartfit
 from .chartfit import frame_values as _frame_values, title_inside as _title_inside
 from ..data.collate import by_name
 from ..data.labels import Labels
@@ -321,9 +322,10 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
     fig.suptitle(_title(title))
     tops = [max((float(b.get_width()) for b in ax.patches if np.isfinite(b.get_width())), default=0.0)
             for ax in axes.flat]
+    measure = chartfit.renderer(fig)
     for _ in range(2):  # the layout changes the panels' widths, the frames change the layout
         for ax, top in zip(axes.flat, tops):
-            _frame_values(ax, top if top > 0 else 1.0)
+            _frame_values(ax, top if top > 0 else 1.0, measure)
         fig.tight_layout()
     return fig
 
