@@ -67,8 +67,8 @@ def test_no_chart_text_overlaps_or_leaves_the_figure(analyses, lang, narrow):
             res = a.result(idx)
             # the report's own titles (the longest of them): a short stand-in hid a phone title
             # that ran past both edges of the distribution chart
-            name = "PAR INDEX" if idx == "par_index" else "SIPAS"
-            long = f"{L('report.distribution')} — {name} {year}"
+            index_name = "PAR INDEX" if idx == "par_index" else "SIPAS"
+            long = f"{L('report.distribution')} — {index_name} {year}"
             drawn = []
             with charts.narrow() if narrow else _nothing():
                 if res.classified["value"].notna().sum() >= 3:
@@ -76,7 +76,7 @@ def test_no_chart_text_overlaps_or_leaves_the_figure(analyses, lang, narrow):
                               ("distribution", charts.distribution_chart(res, L, long))]
                 tr = trend(a.bundle, idx, through=year)
                 if not tr.empty:
-                    drawn.append(("trend", charts.trend_chart(tr, L, f"{name}: {L('report.trend')}")))
+                    drawn.append(("trend", charts.trend_chart(tr, L, f"{index_name}: {L('report.trend')}")))
                 if idx == "par_index" and (a.par_index.classified["value"].notna()
                                            & a.sipas.classified["value"].notna()).sum() >= 2:
                     drawn.append(("scatter", charts.scatter_chart(a.par_index, a.sipas, L, "scatter")))

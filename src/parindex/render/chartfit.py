@@ -23,13 +23,13 @@ def title_inside(ax) -> None:
         ax.title.set_x(float(ax.transAxes.inverted().transform((fig.bbox.x0 + fig.bbox.width / 2, 0))[0]))
 
 
-def frame_values(ax, top: float, measure: RendererAgg | None = None) -> None:
+def frame_values(ax, top: float, measure: RendererAgg) -> None:
     """Frame a panel from 0 to the first grid step or half-step that holds its value labels.
     The step is a 1-2-5 one (0..88 in quarters framed 58.71 at 100, the bars under 60 % of the
-    panel); the frame never sits on a grid line's pixel (that drew a double line)."""
+    panel); the frame never sits on a grid line's pixel (that drew a double line). ``measure``
+    is the figure's renderer (:func:`renderer`)."""
     step = float(matplotlib.ticker.MaxNLocator(4, steps=[1, 2, 5, 10]).tick_values(0, top * 1.15)[1])
     lim = float(np.floor(top / (step / 2)) + 1) * (step / 2)
-    measure = measure or renderer(ax.figure)
     for _ in range(6):
         ax.set_xlim(0, lim)
         ax.set_xticks(np.arange(0, lim + step / 4, step))

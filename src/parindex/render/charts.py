@@ -22,11 +22,10 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..infer.analysis import IndexResult
-from . import chartfit
-from .chartfit import frame_values as _frame_values, title_inside as _title_inside
 from ..data.collate import by_name
 from ..data.labels import Labels
 from ..data.tables import COMPONENT_COLUMNS, value_as_published
+from . import chartfit
 
 UNKNOWN_COLOUR = "#9e9e9e"
 
@@ -92,15 +91,15 @@ def narrow(w: float = NARROW):
         _WIDTH.reset(token)
 
 
-def _lab(text: str) -> str:
+def _lab(text: str, per_inch: float = 12) -> str:
     """A legend or title text, wrapped to the figure's width when it is narrow."""
-    return textwrap.fill(text, int(width() * 12)) if is_narrow() else text
+    return textwrap.fill(text, int(width() * per_inch)) if is_narrow() else text
 
 
 def _title(text: str) -> str:
-    """A chart's title (larger type than a legend: about 9.5 characters an inch), wrapped when
-    the figure is narrow: on a phone the distribution's title ran past both edges."""
-    return textwrap.fill(text, int(width() * 9.5)) if is_narrow() else text
+    """A chart's title: larger type than a legend's, about 9.5 characters an inch (on a phone the
+    distribution's title ran past both edges)."""
+    return _lab(text, 9.5)
 
 
 def subplots(*args, figsize: tuple[float, float], **kwargs):
@@ -253,7 +252,7 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     ax.set_title(_title(title), pad=14)
     ax.grid(axis="y", visible=False)
     fig.tight_layout(rect=(0, min(band / fig_h, 0.5), 1, 1))
-    _title_inside(ax)
+    chartfit.title_inside(ax)
     return fig
 
 
@@ -306,10 +305,12 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
     rows, cols = (2, 2) if narrow else (1, len(COMPONENT_COLUMNS))
     fig, axes = subplots(rows, cols, figsize=(width(), (0.3 * len(d) + 1.0) * rows + 0.6), squeeze=False,
                          sharey=True)
+    tops = []
     for ax, col in zip(axes.flat, COMPONENT_COLUMNS):
         vals = d[col].astype(float).to_numpy()
         ax.barh(names, vals, color="#0173b2", height=0.6)
         top = float(np.nanmax(vals)) if len(vals) else 1.0
+        tops.append(top if top > 0 else 1.0)
         for i, v in enumerate(vals):
             ax.text(v + top * 0.03, i, f"{v:.2f}", va="center", fontsize=7, zorder=5,  # over the grid
                     bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
@@ -320,12 +321,10 @@ def components_chart(comp: pd.DataFrame, L: Labels, title: str) -> Figure:
         ax.tick_params(axis="y", labelsize=7)
     fig.supxlabel(L("chart.points_axis"), fontsize=8)
     fig.suptitle(_title(title))
-    tops = [max((float(b.get_width()) for b in ax.patches if np.isfinite(b.get_width())), default=0.0)
-            for ax in axes.flat]
     measure = chartfit.renderer(fig)
     for _ in range(2):  # the layout changes the panels' widths, the frames change the layout
         for ax, top in zip(axes.flat, tops):
-            _frame_values(ax, top if top > 0 else 1.0, measure)
+            chartfit.frame_values(ax, top, measure)
         fig.tight_layout()
     return fig
 
@@ -454,7 +453,7 @@ def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16 if is_narrow() else -0.12),
               ncol=1 if is_narrow() else 3, frameon=False)
     fig.tight_layout()
-    _title_inside(ax)
+    chartfit.title_inside(ax)
     return fig
 
 
