@@ -363,3 +363,53 @@ def test_an_aborted_pool_whose_shutdown_deadlocks_still_returns(monkeypatch):
     assert time.monotonic() - t0 < 10
     stuck.set()
     real(wait=True)
+
+
+def test_a_stop_while_the_pdf_workers_are_forked_ends_them(monkeypatch):
+    # The stop signal blocked around the fork is raised when it is unblocked, inside the
+    # exports' constructor: before the build holds the object it would close. The workers must
+    # end there (the CI hang of 2026-12-05: the exit then waited for them forever).
+    import multiprocessing
+
+    from parindex.build import parts
+
+    before = set(multiprocessing.active_children())
+
+    def stopped(*a, **kw):
+        assert len(set(multiprocessing.active_children()) - before) == 2  # the workers were forked
+        raise KeyboardInterrupt("signal 15")
+
+    monkeypatch.setattr(parts, "ThreadPoolExecutor", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        parts.PartExports("t", "vi", pdf_workers=2)
+    assert set(multiprocessing.active_children()) <= before
+
+
+LEAK = """
+import signal, sys, time
+from parindex.proc import lifecycle
+pool = lifecycle.WorkerPool(1)
+assert pool.submit(int, "7").result(timeout=30) == 7
+if sys.argv[1] == "blocked":  # a worker that has its stop signals blocked: only SIGKILL ends it
+    pool.submit(signal.pthread_sigmask, signal.SIG_BLOCK, {signal.SIGTERM}).result(timeout=30)
+print(next(iter(pool._pool._processes)), flush=True)
+lifecycle.exit_interrupted()  # the pool was never shut down
+"""
+
+
+@pytest.mark.parametrize("worker", ["idle", "blocked"])
+def test_a_stopped_process_ends_even_with_a_pool_no_one_shut_down(worker):
+    # multiprocessing's exit handler joins every child without limit; exit_interrupted ends them first
+    p = subprocess.Popen([sys.executable, "-c", LEAK, worker], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=40)
+    except subprocess.TimeoutExpired:
+        for k in psutil.Process(p.pid).children(recursive=True):
+            k.kill()
+        p.kill()
+        p.communicate()
+        pytest.fail("the stopped process waited for a worker its owner never ended")
+    assert p.returncode == 130, err
+    assert "stopped: interrupted" in err
+    assert not psutil.pid_exists(int(out.strip())) or psutil.Process(int(out.strip())).status() == "zombie"

@@ -42,10 +42,19 @@ class PartExports:
             # (see build), so no ZeroMQ context, socket or thread is inherited.
             # (WorkerPool: the workers end with this process however it ends)
             self.pool = WorkerPool(pdf_workers, initializer=warm_up, initargs=(10, str(scratch or "")))
-            self.pool.submit(int)  # a fork pool starts all its workers on the first task
-        # The HTML of a part is made on a thread: papermill sends the next cell only when the
-        # completion callback returns. The thread yields the CPU to the kernel, like the workers.
-        self.thread = ThreadPoolExecutor(max_workers=1, initializer=_lower_thread_priority, initargs=(10,))
+        try:
+            if self.pool is not None:
+                self.pool.submit(int)  # a fork pool starts all its workers on the first task
+            # The HTML of a part is made on a thread: papermill sends the next cell only when the
+            # completion callback returns. The thread yields the CPU to the kernel, like the workers.
+            self.thread = ThreadPoolExecutor(max_workers=1, initializer=_lower_thread_priority, initargs=(10,))
+        except BaseException:
+            # A stop signal that came while the workers were forked is raised here, before the
+            # build holds this object to close: the workers are ended now, or the exit would wait
+            # for them forever (multiprocessing joins its children at exit)
+            if self.pool is not None:
+                self.pool.shutdown(abort=True)
+            raise
         self._local = threading.local()
         self.ranges: list[tuple[int, int]] | None = None
         self.bodies: dict[tuple[int, int], Future] = {}  # HTML strings

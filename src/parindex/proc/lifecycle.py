@@ -291,6 +291,27 @@ def _worker_task(fn, *args, **kwargs):
     return fn(*args, **kwargs)
 
 
+_TERM_WAIT = 5.0  # seconds the processes being ended are given to end on SIGTERM, all together
+
+
+def end_processes(processes: list) -> None:
+    """End ``multiprocessing`` processes: SIGTERM, then SIGKILL for any still there after
+    ``_TERM_WAIT`` seconds (one that has its stop signals blocked, such as a worker forked a
+    moment ago that has not yet set its own handlers). Each is reaped."""
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    deadline = time.monotonic() + _TERM_WAIT
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.join(max(0.0, deadline - time.monotonic()))
+    for p in processes:
+        with contextlib.suppress(Exception):
+            if p.exitcode is None:
+                p.kill()
+                p.join(5)
+
+
 class WorkerPool:
     """A ``ProcessPoolExecutor`` (fork) whose workers end with their parent (see ``_worker_start``)
     and check it is still there before each task."""
@@ -319,12 +340,7 @@ class WorkerPool:
     def terminate(self) -> None:
         """Stop the workers now (SIGTERM: they end at once), not after their current task."""
         # ProcessPoolExecutor has no public way to stop a running task before Python 3.14
-        for p in list((getattr(self._pool, "_processes", None) or {}).values()):
-            with contextlib.suppress(Exception):
-                p.terminate()
-        for p in list((getattr(self._pool, "_processes", None) or {}).values()):
-            with contextlib.suppress(Exception):
-                p.join(5)
+        end_processes(list((getattr(self._pool, "_processes", None) or {}).values()))
 
     def shutdown(self, abort: bool = False) -> None:
         """Wait for the workers to finish; with ``abort`` (a build that failed or was stopped), end them."""
@@ -366,6 +382,13 @@ def exit_interrupted() -> None:
     with contextlib.suppress(Exception):
         sys.stderr.write(f"{_INTERRUPTED}\n")
         sys.stderr.flush()
+    # multiprocessing's exit handler waits, without limit, for every child it started: one whose
+    # owner was stopped before it could end it (the signal raised in the owner's constructor)
+    # would hold the exit forever. A stopped process has no more use for any of them.
+    with contextlib.suppress(Exception):
+        import multiprocessing
+
+        end_processes(multiprocessing.active_children())
     with contextlib.suppress(BaseException):
         atexit._run_exitfuncs()
     with contextlib.suppress(Exception):
