@@ -1,5 +1,8 @@
 # The README's two commands: `make report` and `make test`. Both create .venv on first use.
 PYTHON ?= python3
+# Python may cache compiled modules here: with caching off (as some containers set it), every
+# kernel, PDF worker and test process compiled parindex and the tests afresh (4 s of the fast suite)
+unexport PYTHONDONTWRITEBYTECODE
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
