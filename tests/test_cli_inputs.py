@@ -474,13 +474,9 @@ def test_bidi_controls_never_reach_the_terminal(tmp_path):
     assert r.returncode == 0 and not any(c in r.stdout + r.stderr for c in BIDI) and "ok?.csv" in r.stdout
 
 
-def test_the_cache_runs_no_code_and_recomputes_what_is_not_its_own(tmp_path):
+def test_the_cache_runs_no_code_and_recomputes_what_is_not_its_own(tmp_path, monkeypatch):
     import os
     import pickle
-    import subprocess
-    import sys
-
-    from conftest import ROOT
 
     cache, proof = tmp_path / "cache", tmp_path / "ran"
 
@@ -488,9 +484,10 @@ def test_the_cache_runs_no_code_and_recomputes_what_is_not_its_own(tmp_path):
         def __reduce__(self):
             return (os.system, (f"touch {proof}",))
 
+    monkeypatch.setenv("PARINDEX_CACHE", str(cache))  # the CLI's process gets this environment
+
     def summary() -> str:
-        r = subprocess.run([sys.executable, "-m", "parindex.cli", "summary", "--year", "2013", "--json"], cwd=ROOT,
-                           capture_output=True, text=True, env=dict(os.environ, PARINDEX_CACHE=str(cache)))
+        r = run_cli("summary", "--year", "2013", "--json")
         assert r.returncode == 0 and r.stderr == "", r.stderr
         return r.stdout
 

@@ -388,6 +388,7 @@ def test_a_stop_while_the_pdf_workers_are_forked_ends_them(monkeypatch):
 LEAK = """
 import signal, sys, time
 from parindex.proc import lifecycle
+lifecycle._TERM_WAIT = 0.5  # the SIGKILL sooner: the test waits for it
 pool = lifecycle.WorkerPool(1)
 assert pool.submit(int, "7").result(timeout=30) == 7
 if sys.argv[1] == "blocked":  # a worker that has its stop signals blocked: only SIGKILL ends it
