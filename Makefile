@@ -47,7 +47,7 @@ system-deps:
 	  fi; \
 	fi
 
-test-fast: setup  # everyday edits: all but kernel builds and cold solves of bundled years (pytest -m "not slow")
+test-fast: setup  # everyday edits: all but kernel builds, cold solves of bundled years and repeated cases (pytest -m "not slow")
 	$(BIN)/python -m pytest -q -m "not slow"
 
 # JupyterLab on notebooks/ with this project's kernel (python3 in .venv). PORT=8899 picks the port,
