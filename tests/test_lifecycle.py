@@ -212,8 +212,11 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args, twice):
     Pressed twice (the second while the first is being handled, or while the interpreter shuts
     down, when Python has put the default handler back), still one line and 130, not death by
     SIGINT (-2: the suite saw it once under load)."""
+    # Ctrl-C as at a terminal: a suite started in the background (a shell's `cmd &`) runs with
+    # SIGINT ignored, which the build would inherit and rightly keep (stop_like_ctrl_c)
     p = subprocess.Popen([sys.executable, "-m", "parindex.cli", *args, "--out", str(tmp_path / "out")], cwd=ROOT,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     parent = psutil.Process(p.pid)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and p.poll() is None:
@@ -414,3 +417,19 @@ def test_a_stopped_process_ends_even_with_a_pool_no_one_shut_down(worker):
     assert p.returncode == 130, err
     assert "stopped: interrupted" in err
     assert not psutil.pid_exists(int(out.strip())) or psutil.Process(int(out.strip())).status() == "zombie"
+
+
+def test_a_stop_signal_the_caller_ignores_stays_ignored():
+    # nohup, or a shell's background job (SIGINT): the build must not undo what its caller chose
+    from parindex.proc import lifecycle
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        lifecycle.stop_like_ctrl_c()
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is lifecycle._interrupt
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
