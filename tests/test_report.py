@@ -122,6 +122,20 @@ def test_bad_parameter_keeps_the_old_report(previous_report, args, needle):
     assert _snapshot(out) == before
 
 
+def test_a_bad_table_is_refused_before_a_kernel_is_launched(tmp_path, monkeypatch):
+    from parindex.build import report
+
+    def launched(*a, **kw):
+        raise AssertionError("a kernel was launched for a table that cannot be read")
+
+    monkeypatch.setattr(report, "ReportKernel", launched)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("province,par_index\nHà Nội,abc\n", encoding="utf-8")
+    with pytest.raises(ParindexError, match="'abc' is not a number"):
+        report.build(2020, par_index_file=str(bad), out=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
 def test_bad_user_table_fails_before_the_kernel(previous_report, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("province,par_index\nAtlantis,91\n", encoding="utf-8")

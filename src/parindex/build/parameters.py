@@ -59,7 +59,8 @@ def validate_parameters(params: dict, notebook: Path) -> dict:
         raise ParindexError(f"no bundled data for {year}",
                             fix=f"choose one of {', '.join(map(str, years))} or pass --par-index/--sipas")
     if params.get("par_index_file") or params.get("sipas_file") or params.get("rules_file"):
-        # a bad table or rules file is an input error (exit 2), found before a kernel starts
+        # a bad table or rules file is an input error (exit 2), found before any cell runs (report.build
+        # reads the files themselves before it launches the kernel)
         analyse(year, params.get("par_index_file") or None, params.get("sipas_file") or None,
                 rules_file=params.get("rules_file") or None)
     declared, unread = _declared(notebook)

@@ -103,6 +103,12 @@ def build(year: int, par_index_file: str = "", sipas_file: str = "", lang: str =
             return BuildResult(dest, wanted + [record], time.perf_counter() - t0, skipped=True, year=year)
 
     check_year_has_data(year, par_index_file, sipas_file)  # before any folder or process
+    if par_index_file or sipas_file or rules_file:
+        # a user's bad cell is an input error before a kernel is launched (reading takes
+        # milliseconds; the inference on them is checked while the kernel boots)
+        from ..infer.analysis import check_inputs
+
+        check_inputs(year, par_index_file or None, sipas_file or None, rules_file=rules_file or None)
     reset_stop()
     tmp = scratch_folder(dest)
     title = document_title(notebook, year, lang)

@@ -346,12 +346,11 @@ def check_rules(bundle: Bundle, rules: pd.DataFrame | None, year: int, source: s
                                 fix="drop --rules (it supplies cut-offs only for a year data/ does not know)")
 
 
-def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str | Path | None = None,
-            complete: bool = False, assume_announced: bool | None = None, rules_file: str | Path | None = None,
-            ministries_file: str | Path | None = None, without: str | Iterable[str] | None = None) -> YearAnalysis:
-    """``assume_announced`` is kept for old callers and does nothing: the announced counts are
-    claims by default (``without="counts"`` leaves them out)."""
-    without = parse_without(without)
+def check_inputs(year: int, par_index_file: str | Path | None = None, sipas_file: str | Path | None = None,
+                 complete: bool = False, rules_file: str | Path | None = None,
+                 ministries_file: str | Path | None = None) -> pd.DataFrame | None:
+    """A year and a user's files, read and checked without solving anything (milliseconds): each
+    table, and the rules file, which is returned (None without one)."""
     bundle = load_bundle()
     known = bundle.years()
     if year not in known and not (par_index_file or sipas_file or ministries_file):
@@ -363,12 +362,23 @@ def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str
 
         rules = read_rules_file(rules_file, year)
         check_rules(bundle, rules, year, str(rules_file))
-    # A user's tables are read first, one after the other: a bad cell is an input error now, not
-    # after the other index's solve (which the thread pool would wait for) has run its course.
     for index, file, units in (("par_index", par_index_file, "provinces"), ("sipas", sipas_file, "provinces"),
                                ("par_index", ministries_file, "ministries")):
         if file:
             load_table(file, index, year, bundle.units(year, units), complete=complete)
+    return rules
+
+
+def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str | Path | None = None,
+            complete: bool = False, assume_announced: bool | None = None, rules_file: str | Path | None = None,
+            ministries_file: str | Path | None = None, without: str | Iterable[str] | None = None) -> YearAnalysis:
+    """``assume_announced`` is kept for old callers and does nothing: the announced counts are
+    claims by default (``without="counts"`` leaves them out)."""
+    without = parse_without(without)
+    bundle = load_bundle()
+    # A user's tables are read first, one after the other: a bad cell is an input error now, not
+    # after the other index's solve (which the thread pool would wait for) has run its course.
+    rules = check_inputs(year, par_index_file, sipas_file, complete, rules_file, ministries_file)
     # The two indices are independent and their solves release the GIL: one thread each.
     with ThreadPoolExecutor(2) as ex:
         par = ex.submit(analyse_index, bundle, "par_index", year, par_index_file, complete, without, rules)
