@@ -159,8 +159,6 @@ def summary(
 def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[Path], lang: str, fmt: str,
            out_dir: Optional[str], without: str = "", rules: Optional[Path] = None,
            verbose: bool = False, notebook_path: Optional[Path] = None, assume_announced: bool = False) -> None:
-    from .build.report import build
-
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     try:
         out_path = _out_path(out_dir)
@@ -182,6 +180,8 @@ def _build(notebook: str, year: str, par_index: Optional[Path], sipas: Optional[
                                     fix="pass one --year with --par-index/--sipas")
             _build_all(notebook, lang, formats, out_path, without)
             return
+        from .build.report import build  # after the checks: a mistyped option is answered at once
+
         with out.status("building") as status:
             res = build(int(year), str(par_index or ""), str(sipas or ""), lang, formats, out_path, notebook=notebook,
                         notebook_path=notebook_path,
@@ -263,10 +263,6 @@ def brief(
     without: str = _WITHOUT,
 ) -> None:
     """One- or two-page brief per province, plus an index page."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .build.briefs import build_briefs
-
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     wanted = None if province.strip().lower() == "all" else [province]
     try:
@@ -276,6 +272,14 @@ def brief(
         from .data.paths import check_year_has_data
 
         check_year_has_data(year, par_index, sipas)
+        if wanted:  # a province no one knows is named before the document machinery loads (0.6 s)
+            from .infer.analysis import load_bundle
+
+            load_bundle().units(year).resolve(province)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from .build.briefs import build_briefs
+
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=out, transient=True) as progress:
             task = progress.add_task("briefs", total=63 if wanted is None else 1)
