@@ -433,3 +433,76 @@ def test_a_stop_signal_the_caller_ignores_stays_ignored():
     finally:
         for s, h in saved.items():
             signal.signal(s, h)
+
+
+def _third_of_the_synthetic_table(path: Path) -> Path:
+    """A user's 2020 table with every third province's value and no ranks: its inference runs
+    for minutes (many unknowns, no announced count settles them)."""
+    import csv
+
+    rows = list(csv.reader((ROOT / "tests/fixtures/synthetic_par_index_2020.csv").open(encoding="utf-8")))
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["province", "par_index"])
+        w.writerows(r[:2] for i, r in enumerate(rows[1:]) if i % 3 == 0)
+    return path
+
+
+def test_a_stop_does_not_wait_for_the_solves_in_flight(tmp_path):
+    """SIGTERM while a long inference runs: the process ends at once with 130. It used to wait for
+    every queued solve (leaving the thread pool joined its threads): minutes after the signal."""
+    table = _third_of_the_synthetic_table(tmp_path / "third.csv")
+    with (tmp_path / "err").open("wb") as err:
+        p = subprocess.Popen([sys.executable, "-m", "parindex.cli", "summary", "--year", "2020", "--par-index",
+                              str(table)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
+                             env=dict(os.environ, PARINDEX_CACHE=str(tmp_path / "cache")))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and p.poll() is None and psutil.Process(p.pid).num_threads() < 3:
+        time.sleep(0.05)  # until the two indices' threads (and their solves) have started
+    time.sleep(0.5)
+    assert p.poll() is None  # the whole inference takes minutes
+    p.send_signal(signal.SIGTERM)
+    t0 = time.monotonic()
+    try:
+        p.wait(timeout=20)
+    finally:
+        p.kill()
+    assert time.monotonic() - t0 < 20 and p.returncode == 130
+    assert (tmp_path / "err").read_text(encoding="utf-8").strip().startswith("stopped: interrupted")
+
+
+def test_gather_leaves_on_a_stop_and_its_threads_solve_nothing_more():
+    """cores.gather, the threads behind pmap and analyse: a KeyboardInterrupt in the waiting thread
+    returns at once, and the threads then stop before their next solve (a real HiGHS model)."""
+    import threading
+
+    from parindex.infer import cores
+    from parindex.infer.model import _Model
+
+    release, solved = threading.Event(), []
+
+    def call(i: int) -> None:
+        release.wait(30)
+        solved.append(_Model(1, [0.0], [1.0], [False]).solve())  # raises Cancelled after the stop
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, stop)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        t0 = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            cores.gather([lambda i=i: call(i) for i in range(6)], workers=2)
+        assert time.monotonic() - t0 < 5
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        release.set()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(t.name.startswith("ThreadPoolExecutor") and t.is_alive()
+                                              for t in threading.enumerate()):
+        time.sleep(0.05)
+    assert solved == []  # the two running calls ended with Cancelled; the four queued never ran
+    # and without a stop, the same model solves (feasibility: 0.0), in order, on the same threads' code
+    assert cores.gather([lambda: _Model(1, [0.0], [1.0], [False]).solve()] * 3, workers=2) == [0.0, 0.0, 0.0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +12,7 @@ from .. import __version__
 from . import cache
 from .audit import AuditItem, announced_counts, run_audit
 from .classify import RuleSet, classify, full_precision_rank, group_counts, ruleset
+from .cores import gather
 from ..data.collate import vsorted
 from ..data.datapackage import checksums, read_resource
 from ..errors import ParindexError
@@ -380,16 +380,15 @@ def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str
     # after the other index's solve (which the thread pool would wait for) has run its course.
     rules = check_inputs(year, par_index_file, sipas_file, complete, rules_file, ministries_file)
     # The two indices are independent and their solves release the GIL: one thread each.
-    with ThreadPoolExecutor(2) as ex:
-        par = ex.submit(analyse_index, bundle, "par_index", year, par_index_file, complete, without, rules)
-        sip = ex.submit(analyse_index, bundle, "sipas", year, sipas_file, complete, without, rules)
-        mins = None
-        if ministries_file or bundle.has_ministries(year):
-            mins = ex.submit(analyse_index, bundle, "par_index", year, ministries_file, complete, without,
-                             rules, units="ministries")
-        ministries = None if mins is None else mins.result()
-        return YearAnalysis(year, par.result(), sip.result(), bundle, without, ministries=ministries,
-                            rules_file=str(rules_file) if rules_file else None)
+    # A stop leaves without waiting for the solves in flight (cores.gather).
+    calls = [lambda: analyse_index(bundle, "par_index", year, par_index_file, complete, without, rules),
+             lambda: analyse_index(bundle, "sipas", year, sipas_file, complete, without, rules)]
+    if ministries_file or bundle.has_ministries(year):
+        calls.append(lambda: analyse_index(bundle, "par_index", year, ministries_file, complete, without, rules,
+                                           units="ministries"))
+    par, sip, *mins = gather(calls, workers=2)
+    return YearAnalysis(year, par, sip, bundle, without, ministries=mins[0] if mins else None,
+                        rules_file=str(rules_file) if rules_file else None)
 
 
 def _index_summary(res: IndexResult) -> dict:

@@ -1,12 +1,64 @@
-"""Independent programmes on the machine's cores."""
+"""Independent programmes on the machine's cores, and stopping them."""
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Sequence
 
 _WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+class Cancelled(BaseException):
+    """The analysis this work was for has been stopped. A BaseException, like KeyboardInterrupt:
+    no ``except Exception`` on the way up may take it for a failed query."""
+
+
+# The stop flag of the analysis a thread works for: set in the threads gather() starts (and in
+# theirs), unset in a caller's own thread. One flag per outermost gather(), shared by all below it.
+_scope = threading.local()
+
+
+def check_cancelled() -> None:
+    """Raise Cancelled in a worker whose analysis was stopped: called before every solve, so a
+    stopped analysis ends its threads after the solve each is in, not after all of them."""
+    flag = getattr(_scope, "flag", None)
+    if flag is not None and flag.is_set():
+        raise Cancelled()
+
+
+def gather(calls: Sequence[Callable[[], object]], workers: int | None = None) -> list:
+    """Run ``calls`` on up to ``workers`` threads and return their results in order.
+
+    A stop (KeyboardInterrupt, SystemExit or Cancelled) while waiting does not wait for the
+    threads: a HiGHS solve cannot be interrupted, and waiting for every queued solve kept a stopped
+    build running for minutes. The threads' flag is set instead: each ends before its next solve.
+    An ordinary error waits for the running calls, as ``with ThreadPoolExecutor()`` does."""
+    flag = getattr(_scope, "flag", None) or threading.Event()
+
+    def run(call: Callable[[], object]) -> object:
+        _scope.flag = flag
+        try:
+            if flag.is_set():
+                raise Cancelled()
+            return call()
+        finally:
+            _scope.flag = None
+
+    ex = ThreadPoolExecutor(max(1, min(workers or len(calls), len(calls))))
+    try:
+        futures: list[Future] = [ex.submit(run, c) for c in calls]
+        results = [f.result() for f in futures]
+    except (KeyboardInterrupt, SystemExit, Cancelled):
+        flag.set()
+        ex.shutdown(wait=False, cancel_futures=True)  # shutdown(wait=True) would join them all
+        raise
+    except BaseException:
+        ex.shutdown(wait=True, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
+    return results
 
 
 def pmap(fn, items: Sequence) -> list:
@@ -18,6 +70,9 @@ def pmap(fn, items: Sequence) -> list:
     items = list(items)
     workers = min(_WORKERS, len(items))
     if workers <= 1:
-        return [fn(x) for x in items]
-    with ThreadPoolExecutor(workers) as ex:
-        return list(ex.map(fn, items))
+        out = []
+        for x in items:
+            check_cancelled()
+            out.append(fn(x))
+        return out
+    return gather([lambda x=x: fn(x) for x in items], workers)

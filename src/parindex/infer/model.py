@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from .claims import Band, Claim, Cut, DOMAIN, TOL
+from .cores import check_cancelled
 
 # The model ------------------------------------------------------------------------------
 
@@ -201,6 +202,7 @@ class _Model:
     # solving
     def solve(self, objective: dict[int, float] | None = None, maximize: bool = False) -> float | None:
         """Optimum of the objective (None when infeasible); feasibility when objective is None."""
+        check_cancelled()
         if self.infeasible:
             return None
         nv = len(self.lb)
