@@ -70,9 +70,5 @@ def pmap(fn, items: Sequence) -> list:
     items = list(items)
     workers = min(_WORKERS, len(items))
     if workers <= 1:
-        out = []
-        for x in items:
-            check_cancelled()
-            out.append(fn(x))
-        return out
+        return [fn(x) for x in items]  # a stop reaches the caller's own thread directly
     return gather([lambda x=x: fn(x) for x in items], workers)
