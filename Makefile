@@ -11,9 +11,12 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	@# uv installs the lock's exact versions as pip would, in about a third of the time
+	@# (parallel downloads and unpacking; the modules compiled on both cores): the installer's
+	@# own version is in the lock too
+	$(BIN)/pip install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
