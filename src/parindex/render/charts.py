@@ -9,16 +9,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import textwrap
+from pathlib import Path
 from typing import Callable
 
 import matplotlib
 import matplotlib.lines
 import matplotlib.patches
+import matplotlib.style
 import matplotlib.text
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..infer.analysis import IndexResult
@@ -109,24 +110,21 @@ def subplots(*args, figsize: tuple[float, float], **kwargs):
     return fig, fig.subplots(*args, **kwargs)
 
 
+STYLE = Path(__file__).with_name("parindex.mplstyle")
+
+# seaborn's "colorblind" palette (tests/test_chart_layout.py checks it against seaborn's own)
+COLORBLIND = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4", "#949494", "#ece133",
+              "#56b4e9")
+
+
 def setup_style() -> None:
-    sns.set_theme(style="whitegrid", context="paper")
-    matplotlib.rcParams.update({
-        "font.family": "DejaVu Sans",
-        "svg.fonttype": "none",  # real text: small files, searchable PDF; the PDF embeds the font
-        "svg.hashsalt": "parindex",  # fixed element ids: the same figure gives the same bytes
-        "pdf.fonttype": 42,
-        "figure.dpi": 110,
-        "axes.titlesize": 11,
-        "axes.labelsize": 9,
-        "xtick.labelsize": 8,
-        "ytick.labelsize": 7,
-    })
+    """seaborn's whitegrid theme in the paper context, with parindex's type (parindex.mplstyle)."""
+    matplotlib.style.use(STYLE)
 
 
 def group_colours(labels: list[str]) -> dict[str, str]:
     """One colour per group, best first; shared by every chart (and the map)."""
-    pal = sns.color_palette("colorblind", n_colors=10).as_hex()
+    pal = COLORBLIND
     order = [pal[2], pal[0], pal[1], pal[3], pal[4]]  # green, blue, orange, red...
     out = {lab: order[i % len(order)] for i, lab in enumerate(labels)}
     out.setdefault("none", "#9e9e9e")  # below (or above) every band of the year's rules: in no group
@@ -444,8 +442,8 @@ def monte_carlo_chart(mc: pd.DataFrame, L: Labels, title: str) -> Figure:
     # darker than the grid, which is left off along the rows: a best-worst range of 1-2 looked like a grid line
     ax.hlines(y, mc["rank_min"], mc["rank_max"], color="#555555", lw=1.4, label=L("col.rank_range"))
     ax.grid(axis="y", visible=False)
-    ax.hlines(y, mc["rank_p05"], mc["rank_p95"], color="#0173b2", lw=4, label=L("col.rank_interval"))
-    ax.plot(mc["rank"], y, "k|", ms=10, label=L("col.rank"))
+    ax.hlines(y, mc["rank_p05"], mc["rank_p95"], color=COLORBLIND[0], lw=4, label=L("col.rank_interval"))
+    ax.plot(mc["rank"], y, "|", color="#1a1a1a", ms=10, label=L("col.rank"))
     ax.set_yticks(y, mc["province"])
     ax.invert_yaxis()
     ax.set_xlabel(L("chart.rank_axis"))

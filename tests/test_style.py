@@ -1,0 +1,52 @@
+"""The figures' look is seaborn's theme (whitegrid, paper context) with parindex's type, kept in
+render/parindex.mplstyle so that a kernel need not import seaborn (which brings scipy.stats: about
+a second in every kernel). Checked here against seaborn's own values."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import matplotlib
+import pytest
+import seaborn as sns
+from matplotlib import rc_params_from_file
+
+from parindex.render import charts
+
+# parindex's own settings, after seaborn's in the style file
+OWN = {"font.family", "svg.fonttype", "svg.hashsalt", "pdf.fonttype", "figure.dpi", "axes.titlesize", "axes.labelsize",
+       "xtick.labelsize", "ytick.labelsize"}
+# seaborn settings the figures do without: the family is DejaVu Sans itself (every Vietnamese
+# letter), and 'rocket' is a colour map only an imported seaborn has; no chart draws an image
+LEFT_OUT = {"font.sans-serif", "image.cmap"}
+
+
+def _same(a, b) -> bool:
+    if hasattr(a, "by_key"):  # a property cycle: the same colours in the same order
+        return [matplotlib.colors.to_hex(c) for c in a.by_key()["color"]] == \
+               [matplotlib.colors.to_hex(c) for c in b.by_key()["color"]]
+    if isinstance(a, float):  # seaborn's 1.2 * 8 is 9.600000000000001
+        return a == pytest.approx(b, rel=1e-9)
+    return a == b
+
+
+def test_the_style_file_is_seaborns_theme_with_parindexs_type():
+    ours = dict(rc_params_from_file(charts.STYLE, use_default_template=False))
+    with matplotlib.rc_context():
+        matplotlib.rcParams.update(matplotlib.rcParamsDefault)
+        sns.set_theme(style="whitegrid", context="paper")
+        theirs = {k: v for k, v in matplotlib.rcParams.items() if v != matplotlib.rcParamsDefault[k]}
+    expected = set(theirs) - LEFT_OUT
+    assert set(ours) == expected | OWN, (set(ours) ^ (expected | OWN))
+    wrong = [(k, ours[k], theirs[k]) for k in expected - OWN if not _same(ours[k], theirs[k])]
+    assert not wrong, wrong
+    assert charts.COLORBLIND == tuple(sns.color_palette("colorblind", n_colors=10).as_hex())
+
+
+def test_the_style_is_set_without_seaborn_or_scipy_stats():
+    code = ("import sys; from parindex.render import charts; charts.setup_style(); import matplotlib as m; "
+            "assert m.rcParams['axes.grid'] and m.rcParams['font.family'] == ['DejaVu Sans']; "
+            "print(sorted(x for x in ('seaborn', 'scipy.stats') if x in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", (r.stdout, r.stderr)
