@@ -8,9 +8,13 @@ from matplotlib.backends.backend_agg import RendererAgg
 
 
 def renderer(fig) -> RendererAgg:
-    """One renderer to measure a figure's text with. Asking a text for its extent without one
-    makes matplotlib print the whole figure to get one, each time (60 MiB more at the peak of a
-    report's build, where the components' panels measured their labels in a loop)."""
+    """One renderer to measure a figure's text with: its Agg canvas's (charts.subplots gives each
+    figure one), whose text sizes the layout has already measured. Asking a text for its extent
+    without one makes matplotlib print the whole figure to get one, each time (60 MiB more at the
+    peak of a report's build, where the components' panels measured their labels in a loop)."""
+    canvas = fig.canvas
+    if hasattr(canvas, "get_renderer"):
+        return canvas.get_renderer()
     return RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi)
 
 

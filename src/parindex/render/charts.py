@@ -20,6 +20,7 @@ import matplotlib.text
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..infer.analysis import IndexResult
@@ -107,6 +108,10 @@ def subplots(*args, figsize: tuple[float, float], **kwargs):
     """A figure outside pyplot: the library's figures never depend on (or switch) the backend,
     and never appear among a researcher's own pyplot figures."""
     fig = Figure(figsize=figsize)
+    # An Agg canvas of its own: the layout and the text fitting then measure text with one
+    # renderer, whose cache of text sizes they share (a figure without one got a new renderer,
+    # and measured every text afresh, at each step)
+    FigureCanvasAgg(fig)
     return fig, fig.subplots(*args, **kwargs)
 
 

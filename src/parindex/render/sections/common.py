@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 import pandas as pd
 from IPython.display import HTML
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from .. import charts
 from ..charts import ASIDE_MARK
@@ -30,6 +31,10 @@ def _svg(fig: Figure, L: Labels | None = None, crop: bool = True) -> str:
     charts lay themselves out to their full size (tight_layout) and skip it."""
     if L is not None:
         charts.use_decimal_mark(fig, L)
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        # what tight_layout leaves behind: with it, savefig drew the whole figure once more,
+        # to run a layout that does nothing (a quarter of a chart's time)
+        fig.set_layout_engine(None)
     buf = io.StringIO()
     with gc_paused():  # see gcpause
         fig.savefig(buf, format="svg", bbox_inches="tight" if crop else None, metadata={"Date": None})  # reproducible bytes
