@@ -175,10 +175,10 @@ def _next_build_clears(tmp_path: Path, out: Path, pid: int) -> None:
 @pytest.mark.slow  # builds through kernels; a few runs only, the machine is small
 @pytest.mark.parametrize("args,when", [
     (["report", "--year", "2020"], 0.0),  # kernel booting, PDF workers warming up
-    (["report", "--year", "2020"], 5.0),  # cells running, parts rendering
+    (["report", "--year", "2020"], 3.0),  # cells running, the first parts rendering
     # the moment one year is published: the next years' kernels and PDF workers at work
     (["report", "--year", "all", "--format", "html,pdf"], _a_year_published),
-    (["brief", "--province", "all", "--format", "pdf"], 6.0),
+    (["brief", "--province", "all", "--format", "pdf"], 4.0),  # briefs running, the first ones rendering
 ])
 def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, when):
     import uuid
