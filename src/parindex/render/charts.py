@@ -117,7 +117,7 @@ def subplots(*args, figsize: tuple[float, float], **kwargs):
 
 STYLE = Path(__file__).with_name("parindex.mplstyle")
 
-# seaborn's "colorblind" palette (tests/test_chart_layout.py checks it against seaborn's own)
+# seaborn's "colorblind" palette (tests/test_style.py checks it against seaborn's own)
 COLORBLIND = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4", "#949494", "#ece133",
               "#56b4e9")
 
