@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 from typing import Callable, Iterable
 
+import matplotlib
 import pandas as pd
 from IPython.display import HTML
 from matplotlib.figure import Figure
@@ -33,8 +34,11 @@ def _svg(fig: Figure, L: Labels | None = None, crop: bool = True) -> str:
         charts.use_decimal_mark(fig, L)
     if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
         # what tight_layout leaves behind: with it, savefig drew the whole figure once more,
-        # to run a layout that does nothing (a quarter of a chart's time)
-        fig.set_layout_engine(None)
+        # to run a layout that does nothing (a quarter of a chart's time). None means "no
+        # engine" only while the rc settings ask for none: a researcher's figure.autolayout
+        # would have installed one that lays the chart out again, over its legend's band.
+        with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)
     buf = io.StringIO()
     with gc_paused():  # see gcpause
         fig.savefig(buf, format="svg", bbox_inches="tight" if crop else None, metadata={"Date": None})  # reproducible bytes
