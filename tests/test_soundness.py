@@ -242,3 +242,22 @@ def test_a_half_way_bound_prints_outward_whatever_the_solver_noise():
         assert _fmt(83.435 + noise, -1) == "83.43"
         assert _fmt(89.955 + noise, 1) == "89.96"
     assert _fmt(83.4351, -1) == "83.44" and _fmt(89.9549, 1) == "89.95"  # not half-way: the nearest
+
+
+def test_a_solve_after_a_researchers_own_highs_solve_on_the_same_thread():
+    """HiGHS keeps one task scheduler per thread; parindex asks for one thread of its own. After
+    a solve with HiGHS's default thread count on the same thread (a researcher's highspy in the
+    kernel), HiGHS refused that (status "Not Set", "solver stopped without a proof"); now the
+    solve runs with the thread count HiGHS already has, and proves the same optimum."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from highspy import _core as hc; from parindex.infer.model import highs\n"
+            "h = hc._Highs(); h.setOptionValue('output_flag', False); lp = hc.HighsLp(); lp.num_col_ = 1\n"
+            "lp.col_cost_ = np.array([-1.0]); lp.col_lower_ = np.array([0.0]); lp.col_upper_ = np.array([1.0])\n"
+            "h.passModel(lp); h.run()\n"
+            "r = highs(np.array([-1.0]), np.array([True]), np.array([0.0]), np.array([2.5]), None, np.array([]),"
+            " np.array([]), presolve=True)\n"
+            "print(r.status, r.fun)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # a fresh HiGHS
+    assert r.returncode == 0 and r.stdout.split() == ["0", "-2.0"], (r.stdout, r.stderr)

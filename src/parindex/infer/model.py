@@ -344,7 +344,11 @@ def highs(c: np.ndarray, integ: np.ndarray | None, lb: np.ndarray, ub: np.ndarra
     if integ is not None and np.any(integ):
         lp.integrality_ = [hc.HighsVarType.kInteger if k else hc.HighsVarType.kContinuous for k in integ]
     h.passModel(lp)
-    h.run()
+    if h.run() == hc.HighsStatus.kError and h.getModelStatus() == hc.HighsModelStatus.kNotset:
+        # HiGHS keeps one task scheduler per thread: after a solve with another thread count on
+        # this thread (a researcher's own highspy in the kernel), it refuses threads=1
+        h.setOptionValue("threads", 0)
+        h.run()
     st = h.getModelStatus()
     M = hc.HighsModelStatus
     # every variable is bounded, so "unbounded or infeasible" can only be infeasible
