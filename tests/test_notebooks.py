@@ -124,9 +124,9 @@ def test_a_failing_cell_keeps_its_evidence_and_the_previous_report(report_2020_e
     shutil.copytree(report_2020_en, out)  # a good report, built before
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    # early, after the cell that makes the report (whose output is evidence too): the cells after
-    # a failure do not run, and the ones before it would only draw charts
-    at = next(i for i, c in enumerate(nb.cells) if "r = Report(" in c.source) + 1
+    # early, after the key findings: the cover's part is then exported before the failure (the
+    # cells after a failure do not run, and the ones before it would only draw charts)
+    at = next(i for i, c in enumerate(nb.cells) if c.source == "r.key_findings()") + 1
     nb.cells.insert(at, nbformat.v4.new_code_cell('df = r.table("par_index")\ndf["no_such_column"]'))
     copy = tmp_path / "yearly_report.ipynb"  # same name: it would replace the good report
     nbformat.write(nb, copy)
