@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -35,6 +36,18 @@ def run_cli(*args: str, cwd: Path = ROOT, **kw) -> subprocess.CompletedProcess:
         return forkcli.run(list(args), Path(cwd), ROOT)
     return subprocess.run([sys.executable, "-m", "parindex.cli", *args], capture_output=True, text=True,
                           cwd=cwd, encoding="utf-8", **kw)
+
+
+@functools.lru_cache(maxsize=None)
+def _pdftotext(path: str, flags: tuple[str, ...], stamp: tuple[int, int, int]) -> str:
+    return subprocess.run(["pdftotext", *flags, path, "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pdf_text(pdf: Path, *flags: str) -> str:
+    """poppler's text of a PDF (``flags``: e.g. "-layout"). A shared document is read by many
+    tests: its text is extracted once per worker and file version (inode, size, mtime)."""
+    st = os.stat(pdf)
+    return _pdftotext(str(pdf), flags, (st.st_ino, st.st_size, st.st_mtime_ns))
 
 
 def summary_json(*args: str) -> dict:

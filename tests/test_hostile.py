@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 import threading
 
 import pytest
+
+from conftest import pdf_text
 
 
 def _listener() -> tuple[socket.socket, list[bytes]]:
@@ -55,8 +56,7 @@ def test_a_hostile_file_name_is_shown_as_text(complete_report_en):
     assert "<img src=x" not in page and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
     assert "<img src=\"http" not in page and "src='http" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown, as text
-    text = subprocess.run(["pdftotext", str(complete_report_en / "yearly_report_2020_en.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = pdf_text(complete_report_en / "yearly_report_2020_en.pdf")
     assert "<img src=x onerror=alert(1)>" in text
 
 

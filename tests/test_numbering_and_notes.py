@@ -5,19 +5,15 @@ intervals, the distribution's vertical spread explained)."""
 from __future__ import annotations
 
 import re
-import subprocess
 
 import matplotlib
 import numpy as np
 import pytest
 
+from conftest import pdf_text
 from parindex.data.labels import Labels, read_labels
 from parindex.render import charts
 from parindex.render.sections.yearly import _runs
-
-
-def _text(pdf) -> str:
-    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
 
 def test_every_label_key_is_defined_once():
@@ -36,7 +32,7 @@ def test_reference_runs():
 def test_tables_and_figures_are_numbered_with_their_source(report_2020_vi, report_2020_en, lang, table, figure,
                                                            source, note):
     folder = report_2020_vi if lang == "vi" else report_2020_en
-    text = _text(folder / f"yearly_report_2020_{lang}.pdf")
+    text = pdf_text(folder / f"yearly_report_2020_{lang}.pdf")
     tables = [int(n) for n in re.findall(rf"^{table} (\d+)\. ", text, re.M)]
     figures = [int(n) for n in re.findall(rf"^{figure} (\d+)\. ", text, re.M)]
     # numbered 1, 2, 3, ... in the order of the pages, each once
@@ -88,8 +84,8 @@ def test_a_copy_names_whose_article_it_is(report_2020_vi, report_2020_en):
     src = pd.read_csv(data_dir() / "sources.csv", dtype=str).set_index("source_id")
     assert src.loc["ufabetindo-in-80cf32", "publisher"].startswith("VietnamPlus (TTXVN)")
     assert src.loc["211-88-39-63-54f035", "publisher"].startswith("Báo Đầu tư")
-    vi = " ".join(_text(report_2020_vi / "yearly_report_2020_vi.pdf").split())
-    en = " ".join(_text(report_2020_en / "yearly_report_2020_en.pdf").split())
+    vi = " ".join(pdf_text(report_2020_vi / "yearly_report_2020_vi.pdf").split())
+    en = " ".join(pdf_text(report_2020_en / "yearly_report_2020_en.pdf").split())
     assert "Báo Đầu tư (bản đăng lại của Văn phòng Thương vụ Trung Quốc tại TP. Hồ Chí Minh)" in vi
     assert "Báo Đầu tư (reprinted by the Chinese commercial office in Ho Chi Minh City)" in en
 

@@ -10,6 +10,8 @@ import subprocess
 import pikepdf
 import pytest
 
+from conftest import pdf_text
+
 
 pytestmark = pytest.mark.slow
 
@@ -47,15 +49,10 @@ def editions(report_2020_vi, report_2020_en):
     return {"vi": report_2020_vi, "en": report_2020_en}
 
 
-def _text(pdf) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
-
-
 def test_each_edition_is_in_its_own_language(editions, bundle):
     names = _names(bundle)
-    vi = _words(_text(editions["vi"] / "yearly_report_2020_vi.pdf"), names)
-    en = _words(_text(editions["en"] / "yearly_report_2020_en.pdf"), names)
+    vi = _words(pdf_text(editions["vi"] / "yearly_report_2020_vi.pdf", "-enc", "UTF-8"), names)
+    en = _words(pdf_text(editions["en"] / "yearly_report_2020_en.pdf", "-enc", "UTF-8"), names)
     assert not vi & ENGLISH, sorted(vi & ENGLISH)
     assert not en & VIETNAMESE, sorted(en & VIETNAMESE)
     page = (editions["vi"] / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
@@ -70,8 +67,8 @@ def test_each_edition_has_its_decimal_mark(editions):
         text = " ".join(t for t in text.split() if not re.search(r"[/_=@]|https?|www|\.(vn|html?|pdf|md)", t))
         return re.findall(rf"(?<![\w.,§])\d+\{mark}\d{{1,2}}(?![\w.,]|\{mark}\d)", text)
 
-    vi = _text(editions["vi"] / "yearly_report_2020_vi.pdf")
-    en = _text(editions["en"] / "yearly_report_2020_en.pdf")
+    vi = pdf_text(editions["vi"] / "yearly_report_2020_vi.pdf", "-enc", "UTF-8")
+    en = pdf_text(editions["en"] / "yearly_report_2020_en.pdf", "-enc", "UTF-8")
     assert not numbers(vi, "."), numbers(vi, ".")[:10]
     assert "89,21" in vi or len(numbers(vi, ",")) > 50, numbers(vi, ",")[:10]
     assert not numbers(en, ","), numbers(en, ",")[:10]
@@ -125,7 +122,7 @@ def test_pdf_is_tagged_archival_and_describes_itself(report_2020_vi):
 
 
 def test_front_matter_and_contents_page(report_2020_en):
-    text = _text(report_2020_en / "yearly_report_2020_en.pdf")
+    text = pdf_text(report_2020_en / "yearly_report_2020_en.pdf", "-enc", "UTF-8")
     pages = [" ".join(p.split()) for p in text.split("\f")]
     assert "English edition" in pages[0] and "not an official publication of the Ministry of Home Affairs" in pages[0]
     assert "Contents" in pages[1] and re.search(r"Key findings\s+3", pages[1])
@@ -146,8 +143,7 @@ def test_thin_year_is_compact(report_2013_vi):
     # round 3 brought 2013 more values and 40 more sources: the numbered list takes a page; the
     # numbered tables and the figures' sources take most of one more
     assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 8
-    text = subprocess.run(["pdftotext", "-layout", str(report_2013_vi / "yearly_report_2013_vi.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = pdf_text(report_2013_vi / "yearly_report_2013_vi.pdf", "-layout")
     pages = text.split("\f")
     # a compact year still has its contents list (after the cover, with the pages the layout gives)
     assert "Mục lục" in pages[1] and re.search(r"Tóm tắt \.+ 2\b", pages[1])

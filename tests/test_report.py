@@ -8,6 +8,7 @@ import unicodedata
 import nbformat
 import pytest
 
+import conftest
 from conftest import ROOT, run_cli
 from parindex.errors import ParindexError
 
@@ -15,8 +16,7 @@ slow = pytest.mark.slow  # builds through a kernel
 
 
 def pdf_text(path, layout=True):
-    return subprocess.run(["pdftotext", *(["-layout"] if layout else []), str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return conftest.pdf_text(path, *(["-layout"] if layout else []))
 
 
 @pytest.fixture

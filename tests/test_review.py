@@ -1,13 +1,12 @@
 """Methodology review: sensitivity, rounding, Monte Carlo, bounds, coherence, and the notebook."""
 
 import re
-import subprocess
 import unicodedata
 
 import pandas as pd
 import pytest
 
-from conftest import SYN_PAR, SYN_SIPAS, run_cli
+from conftest import SYN_PAR, SYN_SIPAS, pdf_text, run_cli
 from parindex.infer import review
 from parindex.infer.classify import classify
 from parindex.data.tables import IndexTable
@@ -141,8 +140,7 @@ def test_review_notebook_builds_on_bundled_and_complete_tables(request, tmp_path
     out = tmp_path / lang
     r = run_cli("review", "--year", "2020", "--lang", lang, "--out", str(out), *extra)
     assert r.returncode == 0, r.stderr
-    text = subprocess.run(["pdftotext", str(out / f"methodology_review_2020_{lang}.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = pdf_text(out / f"methodology_review_2020_{lang}.pdf")
     assert not [ch for ch in text if unicodedata.combining(ch)]
     # every table and figure is numbered and titled, once: no bare "Bảng 4." and no "Hình 3. 3."
     assert not re.findall(r"^(?:Bảng|Hình|Table|Figure) \d+\.(?: \d+\.)?$", text, flags=re.M)

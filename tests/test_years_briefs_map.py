@@ -1,14 +1,13 @@
 """Every year, every province, on a map."""
 
 import json
-import subprocess
 
 import matplotlib
 import matplotlib.path
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import pdf_text, run_cli
 
 slow = pytest.mark.slow  # builds through a kernel or solves a bundled year cold
 
@@ -87,16 +86,12 @@ def briefs(briefs_2020):
     return briefs_2020
 
 
-def _text(pdf):
-    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-
-
 def test_brief_for_rank_only_province_says_so(briefs):
     html = (briefs / "bac-giang_2020_vi.html").read_text(encoding="utf-8")
     assert "Chỉ có thứ hạng: 13/63, giá trị chưa công bố" in html
     assert "85,33–85,72" in html and "Nhóm B" in html  # between Phú Thọ (10th, 85.74) and Hà Tĩnh (16th, 85.31)
     assert "<script" not in html
-    text = " ".join(_text(briefs / "bac-giang_2020_vi.pdf").split())
+    text = " ".join(pdf_text(briefs / "bac-giang_2020_vi.pdf").split())
     assert "Bắc Giang" in text and "92,54" in text  # the Vietnamese edition's decimal comma
     assert "Trung du và miền núi phía Bắc" in text  # region peers
     from test_publication import check_pdf_metadata, check_pdfa
