@@ -226,10 +226,17 @@ SLOW_FIXTURES = {"bundled_2020", "record_2020", "solve", "report_2020_vi", "repo
                  "complete_report_en", "briefs_2020"}
 
 
+# Long tests that need no shared document go first: pytest-xdist hands each worker a share of
+# the queue from the front, so one of them left at the end kept a core busy alone for seconds
+# while the other had nothing left to take.
+FIRST = ("test_every_section_of_every_document_renders_for_every_year",)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: getattr(item, "originalname", item.name) not in FIRST)  # stable: the rest keep their order
 
 
 def pytest_sessionfinish(session):
