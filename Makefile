@@ -9,8 +9,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup report test test-fast system-deps bench lab clean
 
+# uv (building the editable install) and ipykernel's kernelspec install leave files in the
+# temporary folder (uv-setuptools-*.lock, an empty tmp*_kernels): the set-up's temporary files go
+# to a folder of its own, removed at the end
+$(STAMP): export TMPDIR := $(abspath $(VENV))/.setup-tmp
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	mkdir -p $(VENV)/.setup-tmp
 	@# uv installs the lock's exact versions as pip would, in about a third of the time
 	@# (parallel downloads and unpacking): the installer's own version is in the lock too
 	$(BIN)/pip install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock)
@@ -24,6 +29,7 @@ $(STAMP): requirements.lock pyproject.toml
 	  parindex.build.report, parindex.build.briefs, matplotlib.pyplot, matplotlib_inline.backend_inline, openpyxl" & p=$$!; \
 	$(BIN)/python -c "import weasyprint, pikepdf, nbconvert.exporters, papermill, jupyter_client.asynchronous, \
 	  ipykernel.kernelapp, highspy, pytest, xdist, PIL.Image" && wait $$p
+	rm -rf $(VENV)/.setup-tmp
 	touch $(STAMP)
 
 setup: $(STAMP)
