@@ -8,15 +8,10 @@ import unicodedata
 import nbformat
 import pytest
 
-import conftest
-from conftest import ROOT, run_cli
+from conftest import ROOT, pdf_text, run_cli
 from parindex.errors import ParindexError
 
 slow = pytest.mark.slow  # builds through a kernel
-
-
-def pdf_text(path, layout=True):
-    return conftest.pdf_text(path, *(["-layout"] if layout else []))
 
 
 @pytest.fixture
@@ -73,7 +68,7 @@ def test_html_is_self_contained_without_code(bundled_report):
 
 @slow
 def test_pdf_text_has_names_counts_and_no_combining_marks(bundled_report):
-    text = pdf_text(bundled_report / "yearly_report_2020_vi.pdf")
+    text = pdf_text(bundled_report / "yearly_report_2020_vi.pdf", "-layout")
     assert not [ch for ch in text if unicodedata.combining(ch)]
     assert text == unicodedata.normalize("NFC", text)
     for name in ("Quảng Ninh", "Hải Phòng", "Thừa Thiên Huế", "Bà Rịa - Vũng Tàu", "Đắk Lắk", "Quảng Ngãi"):
@@ -94,7 +89,7 @@ def test_pdf_fonts_are_embedded(bundled_report):
 def test_complete_table_report_reproduces_counts_and_tiers(complete_report):
     html = (complete_report / "yearly_report_2020_en.html").read_text(encoding="utf-8")
     assert "PAR INDEX: complete table of 63 provinces (synthetic_par_index_2020.csv)." in html
-    text = pdf_text(complete_report / "yearly_report_2020_en.pdf")
+    text = pdf_text(complete_report / "yearly_report_2020_en.pdf", "-layout")
     assert re.search(r"Group A\s+2\s+2\s+reproduced", text)
     assert re.search(r"Group B\s+56\s+56\s+reproduced", text)
     assert re.search(r"Group C\s+5\s+5\s+reproduced", text)
@@ -209,7 +204,7 @@ def test_pdf_pages_numbered_titled_and_bookmarked(bundled_report):
     path = bundled_report / "yearly_report_2020_vi.pdf"
     pdf = pikepdf.open(path)
     n = len(pdf.pages)
-    pages = pdf_text(path, layout=False).split("\f")[:n]
+    pages = pdf_text(path).split("\f")[:n]
     for i, page in enumerate(pages, start=1):  # stamped once over the joined parts
         assert re.search(rf"\b{i} / {n}\b", page), (i, page[-200:])
         assert "Báo cáo PAR INDEX & SIPAS năm 2020" in page.splitlines()[0]
@@ -242,7 +237,7 @@ def test_report_is_the_same_however_it_is_split(bundled_report, tmp_path):
     assert html == html_page(whole, title, "vi", for_pdf=False, contents="Mục lục")
     again = tmp_path / "again.pdf"
     again.write_bytes(render_pdf(nb, title, "vi", "Mục lục"))  # one process, part after part
-    assert pdf_text(again) == pdf_text(bundled_report / "yearly_report_2020_vi.pdf")
+    assert pdf_text(again, "-layout") == pdf_text(bundled_report / "yearly_report_2020_vi.pdf", "-layout")
 
 
 def _small_notebook(path, *code):
