@@ -3,6 +3,7 @@
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,6 +115,24 @@ def test_correlation_states_n_and_selection_and_no_interval_on_few(bundled_2020)
     assert r["selection"] == {"top_n": 8, "in_par_top_n": 6}
     assert r["boot"] is None and "pearson_ci" not in r  # 8 < MIN_N_BOOTSTRAP
     assert r == review.correlation(bundled_2020.par_index, bundled_2020.sipas, boot=500, seed=1)
+
+
+def test_bootstrap_intervals_agree_with_a_plain_loop(complete_2020):
+    """The intervals on 63 units, against one resample at a time with pandas' own correlations
+    (Spearman: Pearson on average ranks, ties included)."""
+    par, sip = complete_2020.par_index, complete_2020.sipas
+    r = review.correlation(par, sip, boot=300, seed=7)
+    both = pd.DataFrame({"p": par.classified["value"], "s": sip.classified["value"]}).dropna().astype(float)
+    assert r["n"] == len(both) == 63 and r["boot"] == 300
+    rng = np.random.default_rng(7)
+    pb, sb = [], []
+    for _ in range(300):
+        d = both.iloc[rng.integers(0, 63, 63)]
+        if d["p"].nunique() > 1 and d["s"].nunique() > 1:
+            pb.append(d["p"].corr(d["s"]))
+            sb.append(d["p"].rank().corr(d["s"].rank()))
+    for key, draws in (("pearson_ci", pb), ("spearman_ci", sb)):
+        assert r[key] == pytest.approx([np.percentile(draws, 2.5), np.percentile(draws, 97.5)], abs=1e-12), key
 
 
 def test_monte_carlo_says_what_factors_it_applied(bundled_2020):
