@@ -41,6 +41,25 @@ def layout_problems(fig) -> list[str]:
            if min(ba.x1, bb.x1) - max(ba.x0, bb.x0) > 1 and min(ba.y1, bb.y1) - max(ba.y0, bb.y0) > 1]
     bad += [f"{a!r} outside the figure" for a, b in texts
             if b.x0 < frame.x0 - 1 or b.x1 > frame.x1 + 1 or b.y0 < frame.y0 - 1 or b.y1 > frame.y1 + 1]
+    return bad + titles_placed_otherwise(fig)
+
+
+def titles_placed_otherwise(fig) -> list[str]:
+    """The charts' titles sit at the top of their axes (charts.subplots): each must be where
+    matplotlib's own placement, which moves a title above any tick label over the axes, puts it."""
+    renderer, bad = fig.canvas.get_renderer(), []
+    for ax in fig.axes:
+        if not ax.get_title() or ax._autotitlepos:
+            continue
+        x, y = ax.title.get_position()
+        ax._autotitlepos = True
+        try:
+            ax._update_title_position(renderer)
+            if abs(ax.title.get_position()[1] - y) > 1e-9:
+                bad.append(f"{ax.get_title()!r} at {y}, matplotlib puts it at {ax.title.get_position()[1]}")
+        finally:
+            ax._autotitlepos = False
+            ax.title.set_position((x, y))
     return bad
 
 
@@ -106,5 +125,8 @@ def test_the_checker_sees_an_overlap(x):
     ax.text(0.5, 0.5, "ngưỡng 80%")
     ax.text(0.52, 0.5, "ngưỡng 90%")
     ax.text(1.5, 0.5, "far out", transform=ax.transAxes)
+    ax.set_title("tiêu đề")
+    ax.xaxis.tick_top()  # tick labels above the axes: matplotlib would lift the title over them
     bad = layout_problems(fig)
     assert any("over" in b for b in bad) and any("outside" in b for b in bad)
+    assert any("matplotlib puts it at" in b for b in bad), bad

@@ -112,7 +112,13 @@ def subplots(*args, figsize: tuple[float, float], **kwargs):
     # renderer, whose cache of text sizes they share (a figure without one got a new renderer,
     # and measured every text afresh, at each step)
     FigureCanvasAgg(fig)
-    return fig, fig.subplots(*args, **kwargs)
+    # Each title sits on top of its axes (axes.titley 1), where matplotlib itself puts it when no
+    # tick label or axis label is above the axes, as in every chart here. Left to place it,
+    # matplotlib measured all the y tick labels again for it at each layout pass and each drawing
+    # (63 names in a ranking): an eighth of the charts' time, for the same picture, byte for byte.
+    # Only these axes: a researcher's own figures keep matplotlib's placement.
+    with matplotlib.rc_context({"axes.titley": 1.0}):
+        return fig, fig.subplots(*args, **kwargs)
 
 
 STYLE = Path(__file__).with_name("parindex.mplstyle")
