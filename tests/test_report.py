@@ -221,23 +221,29 @@ def test_pdf_pages_numbered_titled_and_bookmarked(bundled_report):
 
 
 @slow
-def test_report_is_the_same_however_it_is_split(bundled_report, tmp_path):
-    """The HTML file is the parts' HTML joined; the pipelined PDF equals the exporter's PDF."""
+@pytest.mark.parametrize("year", [2020, 2013])
+def test_report_is_the_same_however_it_is_split(request, year, tmp_path):
+    """The HTML file is the parts' HTML joined; the pipelined PDF equals the exporter's PDF:
+    2020's parts on pages of their own after a contents page, 2013's as one flowing text with its
+    contents list after the cover (the exporter's PDF had none)."""
     from parindex.render.exporters import ReportHTMLExporter, part_notebook, part_ranges, render_pdf
     from parindex.render.pages import html_page
 
-    nb = nbformat.read(bundled_report / "yearly_report_2020_vi.ipynb", as_version=4)
+    built = request.getfixturevalue(f"report_{year}_vi")
+    nb = nbformat.read(built / f"yearly_report_{year}_vi.ipynb", as_version=4)
     ranges = part_ranges(nb)
-    assert len(ranges) == 1 + sum("new-page" in c.metadata.get("tags", []) for c in nb.cells)
-    title = "Báo cáo PAR INDEX & SIPAS năm 2020"
+    assert len(ranges) == 1 + sum("new-page" in c.metadata.get("tags", []) for c in nb.cells) == 8
+    title = f"Báo cáo PAR INDEX & SIPAS năm {year}"
     exporter = ReportHTMLExporter(page_title=title, lang="vi")
     whole = exporter.body(nb)
     assert whole == "".join(exporter.body(part_notebook(nb, a, b)) for a, b in ranges)
-    html = (bundled_report / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
+    html = (built / f"yearly_report_{year}_vi.html").read_text(encoding="utf-8")
     assert html == html_page(whole, title, "vi", for_pdf=False, contents="Mục lục")
     again = tmp_path / "again.pdf"
     again.write_bytes(render_pdf(nb, title, "vi", "Mục lục"))  # one process, part after part
-    assert pdf_text(again, "-layout") == pdf_text(bundled_report / "yearly_report_2020_vi.pdf", "-layout")
+    text = pdf_text(again, "-layout")
+    assert text == pdf_text(built / f"yearly_report_{year}_vi.pdf", "-layout")
+    assert "Mục lục" in text.split("\f")[1]  # the contents: a page of its own, or after the cover
 
 
 def _small_notebook(path, *code):

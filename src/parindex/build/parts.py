@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..proc.lifecycle import WorkerPool, wait_result
-from ..render.pages import html_page, is_compact, joined, thin_groups, with_contents
+from ..render.pages import html_page, is_compact, pdf_layout
 from ..render.pdf import assemble, render_body, render_parts, warm_up
 
 
@@ -109,15 +109,8 @@ class PartExports:
     def pdf(self, nb) -> bytes:
         self.complete(nb)
         bodies = [wait_result(self.bodies[r]) for r in self.ranges]
-        groups = thin_groups(bodies)
         compact = is_compact(bodies)
-        # A compact year has no contents page: its contents list flows after the cover, with the
-        # page numbers the layout gives (one flowing text, so they are the final ones)
-        contents = "" if compact else self.contents
-        texts = [joined(bodies, g) for g in groups]
-        if compact and self.contents:
-            texts = [with_contents(t, self.contents).replace("<nav class='toc'", "<nav class='toc ptoc'", 1)
-                     for t in texts]
+        groups, texts, contents = pdf_layout(bodies, self.contents)
         if self.pool is None:
             return render_parts(texts, self.title, self.lang, contents)
         # Parts laid out already are used as they are; a thin part (a section that collapsed to

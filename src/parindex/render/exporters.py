@@ -90,14 +90,14 @@ def _apply_alt_texts(nb, body: str) -> str:
 
 def render_pdf(nb, title: str, lang: str, contents: str = "") -> bytes:
     """The PDF of an executed notebook, laid out part by part in this process (thin parts
-    together with their neighbours, as parindex report does)."""
-    from .pages import is_compact, joined, thin_groups
+    together with their neighbours, a compact year's contents after its cover: as parindex
+    report does)."""
+    from .pages import pdf_layout
     from .pdf import render_parts
 
     exporter = ReportHTMLExporter(page_title=title, lang=lang)
-    bodies = [exporter.body(part_notebook(nb, a, b)) for a, b in part_ranges(nb)]
-    return render_parts([joined(bodies, g) for g in thin_groups(bodies)], title, lang,
-                        "" if is_compact(bodies) else contents)
+    _, texts, contents = pdf_layout([exporter.body(part_notebook(nb, a, b)) for a, b in part_ranges(nb)], contents)
+    return render_parts(texts, title, lang, contents)
 
 
 class ReportPDFExporter(ReportHTMLExporter):

@@ -185,3 +185,17 @@ def thin_groups(bodies: list[str]) -> list[list[int]]:
 def joined(bodies: list[str], group: list[int]) -> str:
     """One body for a group of parts: only the first may start a new page."""
     return bodies[group[0]] + "".join(bodies[i].replace("celltag_new-page", "celltag_joined") for i in group[1:])
+
+
+def pdf_layout(bodies: list[str], contents: str) -> tuple[list[list[int]], list[str], str]:
+    """What the PDF lays out, for ``parindex report`` and nbconvert's exporter alike: the groups
+    of parts (thin_groups), each group's HTML, and the heading of a contents page ("" for none).
+    A compact year has no contents page: its contents list flows after the cover, with the
+    page numbers the layout gives (one flowing text, so they are the final ones)."""
+    groups = thin_groups(bodies)
+    texts = [joined(bodies, g) for g in groups]
+    if not is_compact(bodies):
+        return groups, texts, contents
+    if contents:
+        texts = [with_contents(t, contents).replace("<nav class='toc'", "<nav class='toc ptoc'", 1) for t in texts]
+    return groups, texts, ""
