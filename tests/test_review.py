@@ -108,6 +108,43 @@ def test_mean_check_gives_what_the_rest_of_the_record_allows(bundled_2020):
     assert m["lo"] < 83.71 < 83.73 < m["hi"]
 
 
+def test_bounds_chart_draws_each_row_once_as_its_point_or_range(bundled_2020):
+    """Read back from the figure: each province's row holds its published value as a point, or
+    its range from lo to hi with a mark at each end, in its group's colour, and nothing else."""
+    import matplotlib.colors
+
+    from parindex.data.labels import Labels
+    from parindex.render import charts
+
+    res = bundled_2020.par_index
+    b = review.bounds(res).set_index("province")
+    ax = charts.bounds_chart(b.reset_index(), res.rules.labels, Labels("en"), "t").axes[0]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert sorted(names) == sorted(b.index)
+    points, ranges, ends = {}, {}, {}
+    for line in ax.lines:
+        if line.get_transform() is not ax.transData:  # the rule under the placed rows
+            continue
+        xs, ys = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        colour = matplotlib.colors.to_hex(line.get_color())
+        for x, y in zip(xs, ys):
+            if np.isnan(x) or np.isnan(y):  # where a line breaks between two ranges
+                continue
+            row = names[int(y)]
+            kind = points if line.get_marker() == "o" else ends if line.get_marker() == "|" else ranges
+            kind.setdefault(row, []).append((round(float(x), 2), colour))
+    colours = charts.group_colours(res.rules.labels)
+    for name, r in b.iterrows():
+        colour = colours.get(r["group"], charts.UNKNOWN_COLOUR) if not pd.isna(r["group"]) else charts.UNKNOWN_COLOUR
+        if not pd.isna(r["value"]):
+            assert points.pop(name) == [(round(float(r["value"]), 2), colour)] and name not in ranges, name
+        else:
+            expected = [(round(float(r["lo"]), 2), colour), (round(float(r["hi"]), 2), colour)]
+            assert ranges.pop(name) == expected == ends.pop(name), name
+    assert not points and not ranges and not ends
+    assert (b["value"].notna().sum(), b["value"].isna().sum()) == (21, 42)
+
+
 def test_correlation_states_n_and_selection_and_no_interval_on_few(bundled_2020):
     r = review.correlation(bundled_2020.par_index, bundled_2020.sipas, boot=500, seed=1)
     both = (bundled_2020.par_index.classified["value"].notna() & bundled_2020.sipas.classified["value"].notna())

@@ -413,13 +413,22 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str,
     # at most 9 inches with its caption under it: one A4 page holds the figure and the caption
     fig_h = min(0.15 * len(d), 7.5) + 1.3
     fig, ax = subplots(figsize=(width(), fig_h))
-    for i, (_, r) in enumerate(d.iterrows()):
-        col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
-        if not pd.isna(r["value"]):
-            ax.plot(float(r["value"]), i, "o", color=col, ms=3.5)
-        else:
-            ax.plot([r["lo"], r["hi"]], [i, i], color=col, lw=2.2, alpha=0.45, solid_capstyle="butt")
-            ax.plot([r["lo"], r["hi"]], [i, i], "|", color=col, ms=5)
+    # One line per colour and mark, not one per row: the rows never overlap, so the picture is
+    # the same, and 63 rows drawn as up to 126 lines took a third of the review's chart time.
+    row_colour = [UNKNOWN_COLOUR if pd.isna(g) else colours.get(g, UNKNOWN_COLOUR) for g in d["group"]]
+    known = d["value"].notna().to_numpy()
+    for col in dict.fromkeys(row_colour):
+        rows = np.array([c == col for c in row_colour])
+        ys = np.flatnonzero(rows & known)
+        if len(ys):
+            ax.plot(d["value"].to_numpy(dtype=float)[ys], ys, "o", ls="", color=col, ms=3.5)
+        ys = np.flatnonzero(rows & ~known)
+        if len(ys):  # each range a segment of its own: NaN between them breaks the line
+            lo, hi = d["lo"].to_numpy(dtype=float)[ys], d["hi"].to_numpy(dtype=float)[ys]
+            xs = np.column_stack([lo, hi, np.full(len(ys), np.nan)]).ravel()
+            yy = np.repeat(ys, 3).astype(float)
+            ax.plot(xs, yy, color=col, lw=2.2, alpha=0.45, solid_capstyle="butt")
+            ax.plot(np.column_stack([lo, hi]).ravel(), np.repeat(ys, 2), "|", ls="", color=col, ms=5)
     ax.set_yticks(range(len(d)), d["province"], fontsize=7)
     ax.invert_yaxis()
     ax.set_ylim(len(d) - 0.4, -0.6)
