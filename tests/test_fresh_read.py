@@ -66,3 +66,42 @@ def test_a_rounded_value_is_drawn_as_its_interval(solve):
         assert any("rounded" in t for t in texts)
     finally:
         plt.close(fig)
+
+
+@pytest.mark.slow
+def test_a_range_is_drawn_from_its_bounds_or_from_the_axis_with_an_arrow(solve):
+    """PAR INDEX 2020, read back from the figure: each ranked unit without a value has its range
+    at its row, with a mark at each end; a range with no lower bound (two set so here) starts at the
+    axis's edge with an arrow instead of a mark."""
+    import copy
+
+    import numpy as np
+
+    from parindex.data.labels import Labels
+    from parindex.render import charts
+
+    res = copy.copy(solve(2020).par_index)
+    c = res.classified.copy()
+    unknown = list(c.index[c["value"].isna() & c["rank_published"].notna()])  # the rows drawn without a value
+    c.loc[unknown[:2], "lo"] = 0.0
+    res.classified = c
+    ax = charts.ranking_chart(res, Labels("en"), "PAR INDEX 2020").axes[0]
+    names = [t.get_text().split(" (")[0] for t in ax.get_yticklabels()]
+    left = ax.get_xlim()[0]
+    marks: dict[str, dict[str, list[float]]] = {}
+    for line in ax.lines:
+        if line.get_transform() is not ax.transData:
+            continue
+        kind = {"|": "ends", "<": "arrows"}.get(line.get_marker(), "segment" if line.get_linestyle() == "--" else "")
+        for x, y in zip(np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)):
+            if kind and not np.isnan(x):
+                marks.setdefault(names[int(y)], {}).setdefault(kind, []).append(round(float(x), 2))
+    assert len(unknown) == 15 and set(marks) == set(c.loc[unknown, "province"])
+    for code in unknown:
+        name, lo, hi = c.at[code, "province"], float(c.at[code, "lo"]), float(c.at[code, "hi"])
+        got = marks[name]
+        if lo == 0.0:
+            assert got == {"segment": [round(left, 2), round(hi, 2)], "ends": [round(hi, 2)],
+                           "arrows": [round(left, 2)]}, name
+        else:
+            assert got == {"segment": [round(lo, 2), round(hi, 2)], "ends": [round(lo, 2), round(hi, 2)]}, name

@@ -188,6 +188,7 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     cuts = rs.cutoffs() if rs and rs.is_band else []
     per_pt = (hi_axis - lo_axis) / (72 * width() * (0.75 if not is_narrow() else 0.6))  # data units per point: the plot is about 3/4 of the width
     bars: list[tuple[int, float, str]] = []
+    ranges: dict[str, list[tuple[int, float, float, bool]]] = {}  # colour -> (row, from, to, open below)
     any_rounded = False
     for i, (code, r) in enumerate(d.iterrows()):
         col = colours.get(r["group"], UNKNOWN_COLOUR) if not pd.isna(r["group"]) else UNKNOWN_COLOUR
@@ -212,13 +213,18 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
                         bbox=dict(facecolor="white", edgecolor="none", pad=0.4))
         else:
             lo, hi = float(r["lo"]), float(r["hi"])
-            if lo < lo_axis:  # no lower bound: from the axis's edge, with an arrow
-                ax.plot([lo_axis, hi], [i, i], color=col, lw=1.2, ls=(0, (2, 1.5)))
-                ax.plot([hi], [i], "|", color=col, ms=6)
-                ax.plot([lo_axis], [i], "<", color=col, ms=4, clip_on=False)
-                continue
-            ax.plot([lo, hi], [i, i], color=col, lw=1.2, ls=(0, (2, 1.5)))
-            ax.plot([lo, hi], [i, i], "|", color=col, ms=6)  # explained once, in the legend
+            # no lower bound: from the axis's edge, with an arrow and no mark at that end
+            ranges.setdefault(col, []).append((i, max(lo, lo_axis), hi, lo < lo_axis))
+    # The ranges: one dashed line (a segment per row, its dashes starting afresh at each), one line
+    # of end marks and one of arrows per colour, rather than two or three lines per row.
+    for col, rows in ranges.items():
+        ys, los, his, open_ = (np.array(v) for v in zip(*rows))
+        ax.plot(np.column_stack([los, his, np.full(len(ys), np.nan)]).ravel(), np.repeat(ys, 3).astype(float),
+                color=col, lw=1.2, ls=(0, (2, 1.5)))
+        ends = np.column_stack([np.where(open_, np.nan, los), his]).ravel()  # explained once, in the legend
+        ax.plot(ends, np.repeat(ys, 2).astype(float), "|", ls="", color=col, ms=6)
+        if open_.any():
+            ax.plot(los[open_], ys[open_].astype(float), "<", ls="", color=col, ms=4, clip_on=False)
     if bars:  # a dot per value: the axis starts near the lowest value, where a bar's length would mislead
         ys, vals, cols = zip(*bars)
         ax.scatter(list(vals), list(ys), c=list(cols), s=34, zorder=4, edgecolor="white", linewidth=0.5)
