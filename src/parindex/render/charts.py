@@ -112,11 +112,9 @@ def subplots(*args, figsize: tuple[float, float], **kwargs):
     # renderer, whose cache of text sizes they share (a figure without one got a new renderer,
     # and measured every text afresh, at each step)
     FigureCanvasAgg(fig)
-    # Each title sits on top of its axes (axes.titley 1), where matplotlib itself puts it when no
-    # tick label or axis label is above the axes, as in every chart here. Left to place it,
-    # matplotlib measured all the y tick labels again for it at each layout pass and each drawing
-    # (63 names in a ranking): an eighth of the charts' time, for the same picture, byte for byte.
-    # Only these axes: a researcher's own figures keep matplotlib's placement.
+    # Titles on top of their axes (axes.titley 1), where matplotlib puts them when no tick label is
+    # above the axes, as in every chart here; its placement measured all the y tick labels again at
+    # each layout pass and drawing (an eighth of the charts' time). A researcher's figures keep it.
     with matplotlib.rc_context({"axes.titley": 1.0}):
         return fig, fig.subplots(*args, **kwargs)
 
@@ -164,6 +162,15 @@ def _positions(c: pd.DataFrame) -> pd.DataFrame:
 
 # the mark of a published figure the audit set aside, in charts and tables alike (common.aside_note)
 ASIDE_MARK = "†"  # not "*": the groups tables mark "inferred from the record" with * and **
+
+
+def _ranges(ax, ys, los, his, colour: str, mark_size: float, marked_from=None, **line) -> None:
+    """Ranges at rows ``ys`` as one line (NaN between the rows' segments: each starts afresh, its
+    dashes too) and one of marks at their ends (``marked_from``: which starts have one)."""
+    ys = np.asarray(ys, dtype=float)
+    ax.plot(np.column_stack([los, his, np.full(len(ys), np.nan)]).ravel(), np.repeat(ys, 3), color=colour, **line)
+    starts = los if marked_from is None else np.where(marked_from, los, np.nan)
+    ax.plot(np.column_stack([starts, his]).ravel(), np.repeat(ys, 2), "|", ls="", color=colour, ms=mark_size)
 
 
 def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
@@ -215,14 +222,9 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
             lo, hi = float(r["lo"]), float(r["hi"])
             # no lower bound: from the axis's edge, with an arrow and no mark at that end
             ranges.setdefault(col, []).append((i, max(lo, lo_axis), hi, lo < lo_axis))
-    # The ranges: one dashed line (a segment per row, its dashes starting afresh at each), one line
-    # of end marks and one of arrows per colour, rather than two or three lines per row.
-    for col, rows in ranges.items():
+    for col, rows in ranges.items():  # the end marks are explained once, in the legend
         ys, los, his, open_ = (np.array(v) for v in zip(*rows))
-        ax.plot(np.column_stack([los, his, np.full(len(ys), np.nan)]).ravel(), np.repeat(ys, 3).astype(float),
-                color=col, lw=1.2, ls=(0, (2, 1.5)))
-        ends = np.column_stack([np.where(open_, np.nan, los), his]).ravel()  # explained once, in the legend
-        ax.plot(ends, np.repeat(ys, 2).astype(float), "|", ls="", color=col, ms=6)
+        _ranges(ax, ys, los, his, col, 6, ~open_, lw=1.2, ls=(0, (2, 1.5)))
         if open_.any():
             ax.plot(los[open_], ys[open_].astype(float), "<", ls="", color=col, ms=4, clip_on=False)
     if bars:  # a dot per value: the axis starts near the lowest value, where a bar's length would mislead
@@ -419,22 +421,14 @@ def bounds_chart(b: pd.DataFrame, labels: list[str], L: Labels, title: str,
     # at most 9 inches with its caption under it: one A4 page holds the figure and the caption
     fig_h = min(0.15 * len(d), 7.5) + 1.3
     fig, ax = subplots(figsize=(width(), fig_h))
-    # One line per colour and mark, not one per row: the rows never overlap, so the picture is
-    # the same, and 63 rows drawn as up to 126 lines took a third of the review's chart time.
-    row_colour = [UNKNOWN_COLOUR if pd.isna(g) else colours.get(g, UNKNOWN_COLOUR) for g in d["group"]]
+    row_colour = np.array([UNKNOWN_COLOUR if pd.isna(g) else colours.get(g, UNKNOWN_COLOUR) for g in d["group"]])
     known = d["value"].notna().to_numpy()
-    for col in dict.fromkeys(row_colour):
-        rows = np.array([c == col for c in row_colour])
-        ys = np.flatnonzero(rows & known)
-        if len(ys):
+    for col in dict.fromkeys(row_colour):  # one line per colour and mark, as in the ranking
+        if len(ys := np.flatnonzero((row_colour == col) & known)):
             ax.plot(d["value"].to_numpy(dtype=float)[ys], ys, "o", ls="", color=col, ms=3.5)
-        ys = np.flatnonzero(rows & ~known)
-        if len(ys):  # each range a segment of its own: NaN between them breaks the line
-            lo, hi = d["lo"].to_numpy(dtype=float)[ys], d["hi"].to_numpy(dtype=float)[ys]
-            xs = np.column_stack([lo, hi, np.full(len(ys), np.nan)]).ravel()
-            yy = np.repeat(ys, 3).astype(float)
-            ax.plot(xs, yy, color=col, lw=2.2, alpha=0.45, solid_capstyle="butt")
-            ax.plot(np.column_stack([lo, hi]).ravel(), np.repeat(ys, 2), "|", ls="", color=col, ms=5)
+        if len(ys := np.flatnonzero((row_colour == col) & ~known)):
+            _ranges(ax, ys, d["lo"].to_numpy(dtype=float)[ys], d["hi"].to_numpy(dtype=float)[ys], col, 5,
+                    lw=2.2, alpha=0.45, solid_capstyle="butt")
     ax.set_yticks(range(len(d)), d["province"], fontsize=7)
     ax.invert_yaxis()
     ax.set_ylim(len(d) - 0.4, -0.6)
