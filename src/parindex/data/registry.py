@@ -245,10 +245,16 @@ def default_registry() -> Registry:
 
 def first_year_of_2025_units() -> int:
     """The first assessment year whose last day falls in the period of the 34 units."""
-    from .datapackage import read_resource
     from .paths import data_dir
 
-    start = str(read_resource("units_2025", data_dir=data_dir())["valid_from"].min())
+    return _first_year_2025(data_dir())
+
+
+@lru_cache(maxsize=4)  # as the registries are: asked for at every table a document prints
+def _first_year_2025(path: Path) -> int:
+    from .datapackage import read_resource
+
+    start = str(read_resource("units_2025", data_dir=path)["valid_from"].min())
     return int(start[:4])  # in force on 31 December of that year
 
 
