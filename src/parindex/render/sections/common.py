@@ -56,10 +56,11 @@ def _fig(fig: Figure | Callable[[], Figure], alt: str, caption: str | None = Non
     9 px or more; what is still wider than the screen scrolls sideways in its own box."""
     src = ""
     if callable(fig):
-        with charts.narrow():
-            small = base64.b64encode(_svg(fig(), L, crop=crop).encode("utf-8")).decode("ascii")
-        src = f"<source media='(max-width: 40rem)' srcset='data:image/svg+xml;base64,{small}'>"
-        data = base64.b64encode(_svg(fig(), L, crop=crop).encode("utf-8")).decode("ascii")
+        with gc_paused():  # the drawing and its layout too: about a tenth of a chart's time
+            with charts.narrow():
+                small = base64.b64encode(_svg(fig(), L, crop=crop).encode("utf-8")).decode("ascii")
+            src = f"<source media='(max-width: 40rem)' srcset='data:image/svg+xml;base64,{small}'>"
+            data = base64.b64encode(_svg(fig(), L, crop=crop).encode("utf-8")).decode("ascii")
     else:
         data = base64.b64encode(_svg(fig, L).encode("utf-8")).decode("ascii")
     text = html.escape(caption if caption is not None else alt)
