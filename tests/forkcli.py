@@ -28,12 +28,13 @@ from parindex.proc.startup import skip_slow_optional_imports
 skip_slow_optional_imports()  # as parindex.cli's main does first
 import pandas, numpy  # noqa: F401  what every command imports
 import parindex.cli, parindex.infer.analysis, parindex.data.loading  # noqa: F401
+import typer._adapters  # noqa: F401  typer's coercion of every command's options: pydantic, 0.07 s a run
 # what a document build imports later (the PDF workers forked from the run inherit WeasyPrint):
 # about a second of each of the ~20 builds. Only imports: no ZeroMQ context, no font folder is
 # made by them, and the order a real build imports in is kept by tests/test_lifecycle.py's
 # plain subprocesses.
 import weasyprint, pikepdf, nbconvert.exporters, papermill, jupyter_client.asynchronous  # noqa: F401,E401
-import parindex.build.report, parindex.build.briefs  # noqa: F401,E401
+import parindex.build.report, parindex.build.briefs, parindex.build.execute, parindex.build.parts  # noqa: F401,E401
 proto_in = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
 proto_out = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
 for line in proto_in:
