@@ -56,7 +56,7 @@ def _fig(fig: Figure | Callable[[], Figure], alt: str, caption: str | None = Non
     9 px or more; what is still wider than the screen scrolls sideways in its own box."""
     src = ""
     if callable(fig):
-        with gc_paused():  # the drawing and its layout too: about a tenth of a chart's time
+        with gc_paused():  # the drawing and its layout too (5-7 % of a chart's time)
             with charts.narrow():
                 small = base64.b64encode(_svg(fig(), L, crop=crop).encode("utf-8")).decode("ascii")
             src = f"<source media='(max-width: 40rem)' srcset='data:image/svg+xml;base64,{small}'>"
