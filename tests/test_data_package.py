@@ -215,19 +215,16 @@ def test_verify_refuses_a_row_citing_an_unknown_source(tmp_path, file, column, v
     assert f"{file}, row" in msg and f"column '{column}'" in msg and "no-such-source" in msg, msg
 
 
-def test_data_verify_cli_refuses_in_one_line_with_exit_2(tmp_path):
-    import os
-    import subprocess
-    import sys
+def test_data_verify_cli_refuses_in_one_line_with_exit_2(tmp_path, monkeypatch):
+    from conftest import run_cli
 
     data = _copy_data(tmp_path)
     (tmp_path / "src").mkdir()
     row = _source_row(data, "vietnamplus-vn-99086f")
     _edit_csv(data / "sources.csv", row, "url", "")
     rehash(data, validate=False)  # checksums current: only the provenance is wrong
-    env = {**os.environ, "PARINDEX_ROOT": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "parindex.cli", "data", "verify"], capture_output=True, text=True,
-                       encoding="utf-8", env=env, cwd=tmp_path)
+    monkeypatch.setenv("PARINDEX_ROOT", str(tmp_path))  # the command's environment (run_cli passes this one)
+    r = run_cli("data", "verify", cwd=tmp_path)
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ") and "Traceback" not in r.stderr
     assert f"sources.csv, row {row}, column 'url'" in r.stderr and "has no URL" in r.stderr
