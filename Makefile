@@ -26,7 +26,8 @@ $(STAMP): requirements.lock pyproject.toml
 	@# it (two processes, one per core): a quarter of the environment's modules, compiled in
 	@# 5 s where compiling all of them took 12 s. Anything else compiles when first imported.
 	$(BIN)/python -c "import parindex.cli, parindex.render.sections, parindex.infer.analysis, parindex.data.loading, \
-	  parindex.build.report, parindex.build.briefs, matplotlib.pyplot, matplotlib_inline.backend_inline, openpyxl" & p=$$!; \
+	  parindex.build.report, parindex.build.briefs, matplotlib.pyplot, matplotlib_inline.backend_inline, openpyxl, \
+	  typer._adapters" & p=$$!; \
 	$(BIN)/python -c "import weasyprint, pikepdf, nbconvert.exporters, papermill, jupyter_client.asynchronous, \
 	  ipykernel.kernelapp, highspy, pytest, xdist, PIL.Image" && wait $$p
 	rm -rf $(VENV)/.setup-tmp
