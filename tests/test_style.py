@@ -4,6 +4,7 @@ a second in every kernel). Checked here against seaborn's own values."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
@@ -69,3 +70,47 @@ def test_a_researchers_autolayout_does_not_lay_a_chart_out_again():
         with matplotlib.rc_context({"figure.autolayout": True}):
             auto = _svg(chart(), crop=False)
     assert auto == plain
+
+
+def test_text_sizes_are_measured_once_per_process_with_matplotlibs_numbers(monkeypatch):
+    """chartfit keeps one table of text sizes for every figure (matplotlib's own is per renderer):
+    the sizes are FreeType's, for Agg at any resolution and for SVG; a font changed after a
+    measurement is measured again; a second figure with the same texts is drawn without
+    measuring them again, into the same SVG as with matplotlib's own cache."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.backends.backend_svg import RendererSVG
+    from matplotlib.font_manager import FontProperties
+
+    from parindex.render import chartfit
+    from parindex.render.sections.common import _svg
+
+    texts = ["Hà Nội", "Thừa Thiên Huế", "Bà Rịa - Vũng Tàu", "89,21", "Nhóm A (≥ 90 %)", "Trường Sa"]
+    renderers = [RendererAgg(400, 300, 72), RendererAgg(400, 300, 150), RendererSVG(400, 300, io.StringIO())]
+    for r in renderers:
+        for size, weight in ((7, "normal"), (9.5, "bold")):
+            prop = FontProperties(family="DejaVu Sans", size=size, weight=weight)
+            for s in texts:
+                assert chartfit._shared_text_metrics(r, s, prop, False, 72) == \
+                       r.get_text_width_height_descent(s, prop, False), (type(r).__name__, s)
+    prop = FontProperties(family="DejaVu Sans", size=8)
+    small = chartfit._shared_text_metrics(renderers[0], "Hà Nội", prop, False, 72)
+    prop.set_size(16)
+    assert chartfit._shared_text_metrics(renderers[0], "Hà Nội", prop, False, 72)[0] > 1.9 * small[0]
+
+    def chart():
+        fig, ax = charts.subplots(figsize=(4, 3))
+        ax.barh(texts, range(1, len(texts) + 1))
+        ax.set_title("Chỉ số hài lòng")
+        fig.tight_layout()
+        return fig
+
+    with matplotlib.rc_context():
+        charts.setup_style()
+        first = _svg(chart(), crop=False)
+        calls = []
+        measure = RendererAgg.get_text_width_height_descent
+        monkeypatch.setattr(RendererAgg, "get_text_width_height_descent",
+                            lambda self, *a: calls.append(a[0]) or measure(self, *a))
+        assert _svg(chart(), crop=False) == first and not calls
+        monkeypatch.setattr(matplotlib.text, "_get_text_metrics_with_cache", chartfit._matplotlib_text_metrics)
+        assert _svg(chart(), crop=False) == first and calls

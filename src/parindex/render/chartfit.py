@@ -2,9 +2,13 @@
 inside the figure. Measured on the drawn figure, not guessed from character counts."""
 from __future__ import annotations
 
+import matplotlib
+import matplotlib.text
 import matplotlib.ticker
 import numpy as np
 from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.backends.backend_svg import RendererSVG
 
 
 def renderer(fig) -> RendererAgg:
@@ -42,3 +46,35 @@ def frame_values(ax, top: float, measure: RendererAgg) -> None:
         if right <= lim:
             break
         lim += step / 2
+
+
+# Text sizes, measured once per process -------------------------------------------------
+# matplotlib caches a text's size per renderer object, and every figure (the page and the
+# phone version of each chart, each savefig) has renderers of its own: the same province
+# names and tick labels were measured by FreeType again and again (9 in 10 measurements of
+# the yearly documents were repeats; a seventh of a chart's time). A size depends only on
+# the renderer's kind and resolution, the text, its font and the hinting settings, so one
+# table for the process serves every figure with the same numbers.
+_SIZES: dict[tuple, tuple[float, float, float]] = {}
+_MAX_SIZES = 50_000
+
+
+def _shared_text_metrics(renderer, text, fontprop, ismath, dpi):
+    # the SVG backend's MixedModeRenderer measures with the vector renderer inside it
+    base = renderer._renderer if isinstance(renderer, MixedModeRenderer) else renderer
+    if type(base) not in _MEASURERS:
+        return _matplotlib_text_metrics(renderer, text, fontprop, ismath, dpi)
+    rc = matplotlib.rcParams
+    key = (type(base), getattr(base, "dpi", None), dpi, text, fontprop.copy(), ismath, rc["text.hinting"],
+           rc["text.hinting_factor"])
+    size = _SIZES.get(key)
+    if size is None:
+        if len(_SIZES) >= _MAX_SIZES:
+            _SIZES.clear()
+        size = _SIZES[key] = base.get_text_width_height_descent(text, key[4], ismath)
+    return size
+
+
+_matplotlib_text_metrics = matplotlib.text._get_text_metrics_with_cache
+_MEASURERS = (RendererAgg, RendererSVG)
+matplotlib.text._get_text_metrics_with_cache = _shared_text_metrics
