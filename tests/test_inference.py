@@ -397,3 +397,33 @@ def test_open_places_skip_the_places_of_a_shared_rank():
     res = inf.infer(data, "par_index", 2020, None, facts, None)
     (run,) = res.slot_ranges()
     assert (run["first"], run["last"]) == (3, 3) and (run["lo"], run["hi"]) == (70.01, 90.0)
+
+
+def test_a_band_at_a_tables_cut_offs_is_read_as_the_model_reads_it():
+    from parindex.infer.claims import Cut, in_band_at
+
+    hi, lo = Cut(9000.0), Cut(8000.0)
+    cuts = {hi: 9015.0, lo: 8000.0}
+    assert in_band_at(9015.0, (hi, None), cuts) and not in_band_at(9014.0, (hi, None), cuts)
+    # below an unstated cut-off: a grid step under it (x < t), as the model's indicator
+    assert in_band_at(9014.0, (lo, hi), cuts) and not in_band_at(9015.0, (lo, hi), cuts)
+    assert in_band_at(7999.0, (None, lo), cuts) and not in_band_at(8000.0, (None, lo), cuts)
+    assert in_band_at(8999.0, (8000, 8999), {}) and not in_band_at(9000.0, (8000, 8999), {})
+    assert in_band_at(9100.0, (hi, None), {lo: 8000.0}) is None  # a table without that cut-off says nothing
+
+
+def test_a_group_read_from_a_solved_table_is_one_a_solve_allows(record_2020):
+    """SIPAS 2020 without the counts: a province's possible tiers are partly read from the tables
+    its bounds were proven at, instead of solved again. Each such answer is checked here with
+    the solve it spared: the province placed in (or out of) the tier, whatever the cut-offs."""
+    from parindex.infer.claims import in_band_at, rule_bands
+
+    inference = record_2020.sipas.inference
+    p, bands = inference.problem, list(rule_bands(inference.rs).values())
+    read = [(key, i, band, inside) for (key, i), tables in sorted(p._witness.items(), key=lambda kv: kv[0][1])
+            for band in bands for inside in (True, False)
+            if any(in_band_at(x, band, cuts) == inside for x, cuts in tables)]
+    assert len(bands) == 3 and len(read) >= 20
+    for key, i, band, inside in read[::max(1, len(read) // 12)]:
+        active = [c for c in p.claims if c.key in key]
+        assert p.feasible(active, within={i: (band, inside)}), (p.names[i], band, inside)

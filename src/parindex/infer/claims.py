@@ -82,6 +82,17 @@ def in_band(v: float, band: Band) -> bool:
     return (a is None or v >= a - TOL) and (b is None or v < b + 1 - TOL)
 
 
+def in_band_at(x: float, band: Band, cuts: dict[Cut, float]) -> bool | None:
+    """For a value on the grid in one table: inside the band at that table's unstated cut-offs
+    (at or above the lower one, a grid step below the upper one); None when a cut-off of the
+    band is not among ``cuts``."""
+    a, b = band
+    if any(isinstance(e, Cut) and e not in cuts for e in band):
+        return None
+    return ((a is None or (x >= cuts[a] if isinstance(a, Cut) else x >= a - TOL))
+            and (b is None or (x <= cuts[b] - 1 if isinstance(b, Cut) else x < b + 1 - TOL)))
+
+
 @dataclass(frozen=True)
 class Claim:
     """One published statement. ``key`` names it in conflicts and audit rows."""

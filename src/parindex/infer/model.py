@@ -29,6 +29,7 @@ class _Model:
         self.rhi: list[float] = []
         self.infeasible = False
         self.outer = False  # a solve ended without a proof of optimality: its answer is an outer bound
+        self.points: list[np.ndarray] = []  # the tables proven solves ended at (witnesses of what is possible)
         self.fixed_int = list(integral)
         for i in range(n):
             self.var(lo[i], hi[i], integer=integral[i] and lo[i] != hi[i])
@@ -66,6 +67,14 @@ class _Model:
     def eps(self, i: int, j: int) -> float:
         """Smallest step of x_i - x_j above 0: one grid step between grid values."""
         return 1.0 if self.on_grid(i) and self.on_grid(j) else 1e-3
+
+    def witnesses(self, v: int) -> list[tuple[float, dict[Cut, float]]]:
+        """Variable v and the unstated cut-offs in each table a proven solve of this model ended
+        at (none for a value off the grid, which does not compare exactly with a cut-off)."""
+        if not self.on_grid(v):
+            return []
+        return [(float(round(x[v])), {cut: float(round(x[t])) for cut, t in self._cutvars.items()})
+                for x in self.points]
 
     def cut_var(self, cut: Cut) -> int:
         """The variable of an unstated cut-off (on the grid: values are), ordered like the nominal values."""
@@ -252,6 +261,7 @@ class _Model:
                 return (-val if maximize else val) + const
         if res.status != 0:
             raise RuntimeError(f"solver stopped without a proof (status {res.status}: {res.message})")
+        self.points.append(res.x)
         val = float(c @ res.x)
         return (-val if maximize else val) + const
 
@@ -279,6 +289,7 @@ class _Model:
                     continue
             val = float(c @ z)
             if abs(val - target) <= 1e-7:
+                self.points.append(z)
                 return val
         return None
 
@@ -385,6 +396,34 @@ class _SlotModel(_Model):
         self.z_of: dict[int, dict[int, int]] = {}  # single -> open slot -> binary
         self.open: list[int] = []
 
+    def var_of(self, i: int) -> int:
+        """Province i's value: its place's if it is ranked, else its own variable."""
+        return self.y[self.slot_of[i]] if i in self.slot_of else self.x_of[i]
+
+    def median_expr(self) -> dict[int, float]:
+        n = self.n
+        if n % 2:
+            return {-1: 0.0, self.y[n // 2]: 1.0}
+        return {-1: 0.0, self.y[n // 2 - 1]: 0.5, self.y[n // 2]: 0.5}
+
+    def count_expr(self, bands: Sequence[Band]) -> dict[int, float]:
+        acc: dict[int, float] = {-1: 0.0}
+        for s in range(self.n):
+            for band in bands:
+                self.add_expr(acc, self.indicator(self.y[s], band))
+        self.order_cuts()
+        return acc
+
+    def nonempty_vars(self, bands: Sequence[Band]) -> dict[int, float]:
+        es: dict[int, float] = {}
+        for band in bands:
+            cnt = self.count_expr((band,))
+            e = self.binary()
+            es[e] = 1
+            self.bound_row({**cnt, e: cnt.get(e, 0) - 1}, 0, np.inf)  # count >= e
+            self.bound_row({**cnt, e: cnt.get(e, 0) - self.n}, -np.inf, 0)  # count <= n e
+        return es
+
 
 def _bound_cuts(m: _SlotModel, by_kind: dict[str, list[Claim]], cut_members: list[tuple[int, Band]]) -> None:
     """Bounds on each unstated cut-off that the claims imply directly (before any row uses it).
@@ -408,14 +447,11 @@ def _bound_cuts(m: _SlotModel, by_kind: dict[str, list[Claim]], cut_members: lis
         t = m.cut_var(cut)
         m.lb[t] = max(m.lb[t], math.floor(v + TOL) + 1)
 
-    def var_of(i: int) -> int:
-        return y[m.slot_of[i]] if i in m.slot_of else m.x_of[i]
-
     for i, (a, b) in cut_members:
         if isinstance(a, Cut):
-            at_most(a, m.ub[var_of(i)])
+            at_most(a, m.ub[m.var_of(i)])
         if isinstance(b, Cut):
-            above(b, m.lb[var_of(i)])
+            above(b, m.lb[m.var_of(i)])
     for c in by_kind.get("count", []):
         if len(c.bands) != 1:
             continue

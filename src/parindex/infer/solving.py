@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .claims import Band, Claim, Cut, DOMAIN, TOL, _signature, has_cut
+from .claims import Band, Claim, Cut, DOMAIN, TOL, _signature, has_cut, in_band_at
 from .model import _SlotModel, _bound_cuts
 
 @dataclass
@@ -21,6 +21,9 @@ class Problem:
     claims: list[Claim]
     _feasible: dict[frozenset, bool] = field(default_factory=dict)
     _values: dict[tuple, tuple[float, float] | None] = field(default_factory=dict)
+    # tables that proven solves ended at, per (claims, province): a province's value there and the
+    # unstated cut-offs'. Each shows a group the province can be in without another solve.
+    _witness: dict[tuple, list[tuple[float, dict[Cut, float]]]] = field(default_factory=dict)
     unproven: int = 0  # answers that are outer bounds (a solve ended without a proof of optimality)
     strict_ranks: bool = True  # convention: a province ranked below another has a lower published value
 
@@ -301,50 +304,26 @@ class Problem:
             S = frozenset(c.members)
             m.bound_row(m.region_sum[S], len(S) * c.lo, len(S) * c.hi)
         for c in by_kind.get("median", []):
-            m.bound_row(self.median_expr(m), c.lo, c.hi)
+            m.bound_row(m.median_expr(), c.lo, c.hi)
         for c in by_kind.get("count", []):
-            m.bound_row(self.count_expr(m, c.bands), c.n[0], c.n[1])
+            m.bound_row(m.count_expr(c.bands), c.n[0], c.n[1])
         for c in by_kind.get("n_groups", []):
-            m.row(self.nonempty_vars(m, c.bands), c.n[0], c.n[1])
+            m.row(m.nonempty_vars(c.bands), c.n[0], c.n[1])
         m.order_cuts()
         # a query's own restriction on one province
         for i, (a, b) in (restrict or {}).items():
-            m.tighten(y[m.slot_of[i]] if i in m.slot_of else m.x_of[i], a, b)
+            m.tighten(m.var_of(i), a, b)
         # members of a published tier whose cut-off is unstated: at or above it / below it
         for i, (a, b) in cut_members:
-            v = y[m.slot_of[i]] if i in m.slot_of else m.x_of[i]
+            v = m.var_of(i)
             if isinstance(a, Cut):
                 m.row({v: 1, m.cut_var(a): -1}, lo=0)
             if isinstance(b, Cut):
                 m.row({v: 1, m.cut_var(b): -1}, hi=-m.eps(v, v))
         for i, (band, inside) in (within or {}).items():
-            v = y[m.slot_of[i]] if i in m.slot_of else m.x_of[i]
+            v = m.var_of(i)
             m.bound_row(m.indicator(v, band), 1 if inside else 0, 1 if inside else 0)
         return m
-
-    def median_expr(self, m: _SlotModel) -> dict[int, float]:
-        n = self.n
-        if n % 2:
-            return {-1: 0.0, m.y[n // 2]: 1.0}
-        return {-1: 0.0, m.y[n // 2 - 1]: 0.5, m.y[n // 2]: 0.5}
-
-    def count_expr(self, m: _SlotModel, bands: Sequence[Band]) -> dict[int, float]:
-        acc: dict[int, float] = {-1: 0.0}
-        for s in range(self.n):
-            for band in bands:
-                m.add_expr(acc, m.indicator(m.y[s], band))
-        m.order_cuts()
-        return acc
-
-    def nonempty_vars(self, m: _SlotModel, bands: Sequence[Band]) -> dict[int, float]:
-        es: dict[int, float] = {}
-        for band in bands:
-            cnt = self.count_expr(m, (band,))
-            e = m.binary()
-            es[e] = 1
-            m.bound_row({**cnt, e: cnt.get(e, 0) - 1}, 0, np.inf)  # count >= e
-            m.bound_row({**cnt, e: cnt.get(e, 0) - self.n}, -np.inf, 0)  # count <= n e
-        return es
 
     # queries
     def feasible(self, active: Iterable[Claim], **kw) -> bool:
@@ -377,28 +356,32 @@ class Problem:
         m = self.build(active)
         if m.infeasible:
             return None
-        if i in m.slot_of:
-            v = m.y[m.slot_of[i]]
-            if m.lb[v] == m.ub[v]:  # a published value: the range is the value, if the claims hold at all
-                return (m.lb[v], m.ub[v]) if self.feasible(active) else None
-            return self._range(m, {v: 1.0}, active)
-        m = self.build(active, pull=[i])
-        if m.infeasible:
-            return None
-        return self._range(m, {m.x_of[i]: 1.0}, active)
+        if i in m.slot_of and m.lb[m.y[m.slot_of[i]]] == m.ub[m.y[m.slot_of[i]]]:
+            v = m.lb[m.y[m.slot_of[i]]]  # a published value: the range is the value, if the claims hold at all
+            return (v, v) if self.feasible(active) else None
+        if i not in m.slot_of:
+            m = self.build(active, pull=[i])
+            if m.infeasible:
+                return None
+        out = self._range(m, {m.var_of(i): 1.0}, active)
+        self._keep_witnesses(active, i, m)
+        return out
+
+    def _keep_witnesses(self, active: Sequence[Claim], i: int, m: _SlotModel) -> None:
+        self._witness.setdefault((frozenset(c.key for c in active), i), []).extend(m.witnesses(m.var_of(i)))
 
     def count_range(self, active: Sequence[Claim], bands: Sequence[Band]) -> tuple[int, int] | None:
         m = self.build(active)
         if m.infeasible:
             return None
-        r = self._range(m, self.count_expr(m, bands), active)
+        r = self._range(m, m.count_expr(bands), active)
         return None if r is None else (round(r[0]), round(r[1]))
 
     def nonempty_range(self, active: Sequence[Claim], bands: Sequence[Band]) -> tuple[int, int] | None:
         m = self.build(active)
         if m.infeasible:
             return None
-        r = self._range(m, {**self.nonempty_vars(m, bands), -1: 0.0})
+        r = self._range(m, {**m.nonempty_vars(bands), -1: 0.0})
         return None if r is None else (round(r[0]), round(r[1]))
 
     def sum_range(self, active: Sequence[Claim]) -> tuple[float, float] | None:
@@ -429,8 +412,18 @@ class Problem:
         return self._range(m, {m.cut_var(cut): 1.0}, active)
 
     def in_band_possible(self, active: Sequence[Claim], i: int, band: Band, inside: bool = True) -> bool:
-        """Whether province i can be inside (or outside) a band, whatever its cut-offs."""
-        return self.feasible(active, within={i: (band, inside)})
+        """Whether province i can be inside (or outside) a band, whatever its cut-offs.
+
+        A table an earlier solve proved consistent with ``active`` answers "yes" when it has the
+        province there; "no" (and any band the tables seen do not show) takes a solve."""
+        key = frozenset(c.key for c in active)
+        if any(in_band_at(x, band, cuts) == inside for x, cuts in self._witness.get((key, i), ())):
+            return True
+        m = self.build(active, within={i: (band, inside)})
+        if m.solve() is None:
+            return False
+        self._keep_witnesses(active, i, m)
+        return True
 
     def kth_range(self, active: Sequence[Claim], k: int) -> tuple[float, float] | None:
         """Range of the k-th largest value (k = 1 is the maximum)."""
@@ -439,7 +432,7 @@ class Problem:
 
     def median_range(self, active: Sequence[Claim]) -> tuple[float, float] | None:
         m = self.build(active)
-        return None if m.infeasible else self._range(m, self.median_expr(m), active)
+        return None if m.infeasible else self._range(m, m.median_expr(), active)
 
     def lead_margin(self, active: Sequence[Claim], i: int, last: bool = False) -> tuple[float, float] | None:
         """Range of (best other value - x_i); for last place, of (x_i - lowest other value)."""
@@ -486,6 +479,3 @@ class Problem:
                 return None
             out.append(r)
         return out[0], out[1]
-
-
-# Conflicts -------------------------------------------------------------------------------
