@@ -220,7 +220,7 @@ def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, wh
     # Every process the build starts carries the mark: once none is left, none can start another
     # or publish. Two more looks, a moment apart, catch one that was being forked meanwhile.
     for _ in range(2):
-        time.sleep(0.5)
+        time.sleep(0.2)
         left = _marked(mark)
         assert not left, [(a.pid, a.ppid(), a.cmdline()) for a in left]
     assert (_published(out) if out.exists() else {}) == before
