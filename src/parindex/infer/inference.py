@@ -230,9 +230,11 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
         mean = next((c for c in joint(active) if c.kind == "mean"), None)
         checks = [] if mean is None else [FactCheck(mean, CONSISTENT, _quantity_range(p, [c for c in joint(active)
                                                                                               if c.key != mean.key], mean))]
-        return Inference(p, list(data.index), rs, without, claims, conflicts, pd.DataFrame(),
-                         _count_ranges(p, joint(active), rs, bands), checks, other, unproven=p.unproven,
-                         cut_ranges=_percent(_cut_ranges(p, joint(active), bands)))
+        out = Inference(p, list(data.index), rs, without, claims, conflicts, pd.DataFrame(),
+                        _count_ranges(p, joint(active), rs, bands), checks, other, unproven=p.unproven,
+                        cut_ranges=_percent(_cut_ranges(p, joint(active), bands)))
+        p.forget_tables()
+        return out
     cut_ranges = _cut_ranges(p, joint(active), bands)
     answers = _province_answers(p, active, rs, bands, cut_ranges)
     own = _own_groups(claims, p.n, bands) if rs is not None and rs.is_band else [None] * p.n
@@ -282,6 +284,7 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
         return FactCheck(c, CONTRADICTED if rng is None else _status(c, rng), rng)
 
     checks = pmap(check, [c for c in claims if c.kind not in ("value", "rank", "change")])
+    p.forget_tables()
     return Inference(p, list(data.index), rs, without, claims, conflicts, provinces, counts, checks, other,
                      unproven=p.unproven, cut_ranges=_percent(cut_ranges), count_ranges_without_counts=plain_counts)
 

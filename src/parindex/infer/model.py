@@ -29,7 +29,6 @@ class _Model:
         self.rhi: list[float] = []
         self.infeasible = False
         self.outer = False  # a solve ended without a proof of optimality: its answer is an outer bound
-        self.points: list[np.ndarray] = []  # the tables proven solves ended at (witnesses of what is possible)
         self.fixed_int = list(integral)
         for i in range(n):
             self.var(lo[i], hi[i], integer=integral[i] and lo[i] != hi[i])
@@ -67,14 +66,6 @@ class _Model:
     def eps(self, i: int, j: int) -> float:
         """Smallest step of x_i - x_j above 0: one grid step between grid values."""
         return 1.0 if self.on_grid(i) and self.on_grid(j) else 1e-3
-
-    def witnesses(self, v: int) -> list[tuple[float, dict[Cut, float]]]:
-        """Variable v and the unstated cut-offs in each table a proven solve of this model ended
-        at (none for a value off the grid, which does not compare exactly with a cut-off)."""
-        if not self.on_grid(v):
-            return []
-        return [(float(round(x[v])), {cut: float(round(x[t])) for cut, t in self._cutvars.items()})
-                for x in self.points]
 
     def cut_var(self, cut: Cut) -> int:
         """The variable of an unstated cut-off (on the grid: values are), ordered like the nominal values."""
@@ -261,9 +252,15 @@ class _Model:
                 return (-val if maximize else val) + const
         if res.status != 0:
             raise RuntimeError(f"solver stopped without a proof (status {res.status}: {res.message})")
-        self.points.append(res.x)
+        self._ended_at(res.x)
         val = float(c @ res.x)
         return (-val if maximize else val) + const
+
+    def _ended_at(self, x: np.ndarray) -> None:
+        """A proven solve ended at table x: its owner (the Problem) may keep it as a witness."""
+        owner = getattr(self, "owner", None)
+        if owner is not None:
+            owner.seen(self, x)
 
     def _certify(self, x: np.ndarray, c: np.ndarray, bound: float, A, integ: np.ndarray) -> float | None:
         """An integer point whose objective meets the LP bound rounded up proves the integer optimum.
@@ -289,7 +286,7 @@ class _Model:
                     continue
             val = float(c @ z)
             if abs(val - target) <= 1e-7:
-                self.points.append(z)
+                self._ended_at(z)
                 return val
         return None
 
@@ -399,6 +396,14 @@ class _SlotModel(_Model):
     def var_of(self, i: int) -> int:
         """Province i's value: its place's if it is ranked, else its own variable."""
         return self.y[self.slot_of[i]] if i in self.slot_of else self.x_of[i]
+
+    def table(self, x: np.ndarray) -> tuple[dict[int, float], dict[Cut, float]]:
+        """The table a solution x is: the value of each province the model places (ranked ones,
+        singles) and each unstated cut-off. Values off the grid are left out: they do not compare
+        exactly with a cut-off."""
+        placed = {i: self.var_of(i) for i in [*self.slot_of, *self.x_of]}
+        return ({i: float(round(x[v])) for i, v in placed.items() if self.on_grid(v)},
+                {cut: float(round(x[t])) for cut, t in self._cutvars.items()})
 
     def median_expr(self) -> dict[int, float]:
         n = self.n

@@ -21,9 +21,10 @@ class Problem:
     claims: list[Claim]
     _feasible: dict[frozenset, bool] = field(default_factory=dict)
     _values: dict[tuple, tuple[float, float] | None] = field(default_factory=dict)
-    # tables that proven solves ended at, per (claims, province): a province's value there and the
-    # unstated cut-offs'. Each shows a group the province can be in without another solve.
-    _witness: dict[tuple, list[tuple[float, dict[Cut, float]]]] = field(default_factory=dict)
+    # tables proven solves ended at, by the claims they hold (``seen``): each shows a group every
+    # province it places can be in, without another solve. Dropped before an inference is cached.
+    _witness: dict[frozenset, list[tuple[dict[int, float], dict[Cut, float]]]] = field(default_factory=dict)
+    _proven: set[frozenset] = field(default_factory=set)  # claims with a table all on the grid: it holds their subsets too
     unproven: int = 0  # answers that are outer bounds (a solve ended without a proof of optimality)
     strict_ranks: bool = True  # convention: a province ranked below another has a lower published value
 
@@ -35,7 +36,7 @@ class Problem:
         active = list(active)
         n = self.n
         m = _SlotModel(n)
-        m.owner = self
+        m.owner, m.claims_key = self, frozenset(c.key for c in active)
         own_lo = [float(DOMAIN[0])] * n
         own_hi = [float(DOMAIN[1])] * n
         window: dict[int, tuple[int, int]] = {}
@@ -330,8 +331,8 @@ class Problem:
         if kw:
             return self.build(active, **kw).solve() is not None
         key = frozenset(c.key for c in active)
-        if key not in self._feasible:
-            self._feasible[key] = self.build(active).solve() is not None
+        if key not in self._feasible:  # a table that satisfies these claims (and maybe more) is a proof
+            self._feasible[key] = any(key <= k for k in list(self._proven)) or self.build(active).solve() is not None
         return self._feasible[key]
 
     def _range(self, m: _SlotModel, expr: dict[int, float], active: Sequence[Claim] | None = None
@@ -363,12 +364,18 @@ class Problem:
             m = self.build(active, pull=[i])
             if m.infeasible:
                 return None
-        out = self._range(m, {m.var_of(i): 1.0}, active)
-        self._keep_witnesses(active, i, m)
-        return out
+        return self._range(m, {m.var_of(i): 1.0}, active)
 
-    def _keep_witnesses(self, active: Sequence[Claim], i: int, m: _SlotModel) -> None:
-        self._witness.setdefault((frozenset(c.key for c in active), i), []).extend(m.witnesses(m.var_of(i)))
+    def seen(self, m: _SlotModel, x: np.ndarray) -> None:
+        """A proven solve of a model of ``m.claims_key`` (narrowed or not by a query) ended at x."""
+        self._witness.setdefault(m.claims_key, []).append(m.table(x))
+        if all(m.on_grid(v) for v in m.y):  # a table of hundredths, which every subset of the claims admits
+            self._proven.add(m.claims_key)
+
+    def forget_tables(self) -> None:
+        """Drop the solved tables (an inference's answers are cached without them)."""
+        self._witness.clear()
+        self._proven.clear()
 
     def count_range(self, active: Sequence[Claim], bands: Sequence[Band]) -> tuple[int, int] | None:
         m = self.build(active)
@@ -416,14 +423,10 @@ class Problem:
 
         A table an earlier solve proved consistent with ``active`` answers "yes" when it has the
         province there; "no" (and any band the tables seen do not show) takes a solve."""
-        key = frozenset(c.key for c in active)
-        if any(in_band_at(x, band, cuts) == inside for x, cuts in self._witness.get((key, i), ())):
+        tables = self._witness.get(frozenset(c.key for c in active), [])
+        if any(i in vals and in_band_at(vals[i], band, cuts) == inside for vals, cuts in list(tables)):
             return True
-        m = self.build(active, within={i: (band, inside)})
-        if m.solve() is None:
-            return False
-        self._keep_witnesses(active, i, m)
-        return True
+        return self.feasible(active, within={i: (band, inside)})
 
     def kth_range(self, active: Sequence[Claim], k: int) -> tuple[float, float] | None:
         """Range of the k-th largest value (k = 1 is the maximum)."""
