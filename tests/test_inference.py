@@ -432,7 +432,7 @@ def test_what_a_solved_table_answers_is_what_a_solve_answers(record_2020):
     tables = p._witness[frozenset(c.key for c in active)]
     read = [(i, band, inside) for i in range(p.n) for band in bands for inside in (True, False)
             if any(i in vals and in_band_at(vals[i], band, cuts) == inside for vals, cuts in tables)]
-    assert len(tables) >= 15 and len(read) >= 80 and len({i for i, _, _ in read}) >= 25
+    assert len(tables) >= 5 and len(read) >= 80 and len({i for i, _, _ in read}) >= 25
     plain = fresh()
     for i, band, inside in read[::max(1, len(read) // 10)]:
         assert plain.feasible(active, within={i: (band, inside)}), (p.names[i], band, inside)

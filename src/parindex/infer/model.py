@@ -200,8 +200,11 @@ class _Model:
             self.infeasible = True
 
     # solving
-    def solve(self, objective: dict[int, float] | None = None, maximize: bool = False) -> float | None:
-        """Optimum of the objective (None when infeasible); feasibility when objective is None."""
+    def solve(self, objective: dict[int, float] | None = None, maximize: bool = False,
+              attained: Sequence[float] = ()) -> float | None:
+        """Optimum of the objective (None when infeasible); feasibility when objective is None.
+        ``attained``: values of the objective (without its constant) at tables known to hold the
+        model's claims; one that meets the LP bound proves the optimum without a branch and bound."""
         check_cancelled()
         if self.infeasible:
             return None
@@ -228,6 +231,9 @@ class _Model:
             raise RuntimeError(f"the LP solver stopped without a proof (status {res.status}: {res.message})")
         if not np.all(np.abs(res.x[integ == 1] - np.round(res.x[integ == 1])) <= 1e-9):
             best = self._certify(res.x, c, res.fun, A, integ)
+            if best is None and attained and self._integral(c, integ):
+                target = math.ceil(res.fun - 1e-7)
+                best = next((float(target) for v in attained if abs((-v if maximize else v) - target) <= 1e-7), None)
             if best is not None:
                 return (-best if maximize else best) + const
             lp_bound = float(res.fun)
@@ -262,6 +268,12 @@ class _Model:
         if owner is not None:
             owner.seen(self, x)
 
+    @staticmethod
+    def _integral(c: np.ndarray, integ: np.ndarray) -> bool:
+        """Whether the objective takes integer values on integer points (integer coefficients on
+        integer variables only): then ceil(LP bound) bounds the integer optimum too."""
+        return not (np.any(c[integ != 1] != 0) or np.any(c != np.round(c)))
+
     def _certify(self, x: np.ndarray, c: np.ndarray, bound: float, A, integ: np.ndarray) -> float | None:
         """An integer point whose objective meets the LP bound rounded up proves the integer optimum.
 
@@ -269,9 +281,9 @@ class _Model:
         values on integer points, ceil(bound) does too. A rounding of the LP point that is
         feasible and attains it is therefore optimal, and the branch and bound is not needed.
         """
-        isint = integ == 1
-        if np.any(c[~isint] != 0) or np.any(c != np.round(c)):
+        if not self._integral(c, integ):
             return None
+        isint = integ == 1
         target = math.ceil(bound - 1e-7)
         lb, ub = np.array(self.lb), np.array(self.ub)
         rlo, rhi = np.array(self.rlo), np.array(self.rhi)

@@ -335,16 +335,16 @@ class Problem:
             self._feasible[key] = any(key <= k for k in list(self._proven)) or self.build(active).solve() is not None
         return self._feasible[key]
 
-    def _range(self, m: _SlotModel, expr: dict[int, float], active: Sequence[Claim] | None = None
-               ) -> tuple[float, float] | None:
+    def _range(self, m: _SlotModel, expr: dict[int, float], active: Sequence[Claim] | None = None,
+               attained: Sequence[float] = ()) -> tuple[float, float] | None:
         if not m.infeasible and all(m.lb[k] == m.ub[k] for k in expr if k != -1):
             # the build's propagation already fixed every variable of the objective
             if not (self.feasible(active) if active is not None else m.solve() is not None):
                 return None
             v = expr.get(-1, 0.0) + sum(a * m.lb[k] for k, a in expr.items() if k != -1)
             return v, v
-        lo = m.solve(expr)
-        return None if lo is None else (lo, m.solve(expr, maximize=True))
+        lo = m.solve(expr, attained=attained)
+        return None if lo is None else (lo, m.solve(expr, maximize=True, attained=attained))
 
     def value_range(self, active: Sequence[Claim], i: int) -> tuple[float, float] | None:
         # provinces with the same claims of their own are interchangeable: one answer serves all
@@ -364,7 +364,9 @@ class Problem:
             m = self.build(active, pull=[i])
             if m.infeasible:
                 return None
-        return self._range(m, {m.var_of(i): 1.0}, active)
+        # the province's value in the tables solves of these claims ended at (often an end of its range)
+        seen = [vals[i] for vals, _ in list(self._witness.get(m.claims_key, ())) if i in vals]
+        return self._range(m, {m.var_of(i): 1.0}, active, seen)
 
     def seen(self, m: _SlotModel, x: np.ndarray) -> None:
         """A proven solve of a model of ``m.claims_key`` (narrowed or not by a query) ended at x."""
