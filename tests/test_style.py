@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import matplotlib
-import seaborn as sns
 from matplotlib import rc_params_from_file
 
 from parindex.render import charts
@@ -30,6 +29,8 @@ def _same(a, b) -> bool:
 
 
 def test_the_style_file_is_seaborns_theme_with_parindexs_type():
+    import seaborn as sns  # here, not at collection: scipy.stats, half a second in every worker
+
     ours = dict(rc_params_from_file(charts.STYLE, use_default_template=False))
     with matplotlib.rc_context():
         matplotlib.rcParams.update(matplotlib.rcParamsDefault)
