@@ -14,12 +14,20 @@ STAMP  := $(VENV)/.installed
 # to a folder of its own, removed at the end
 $(STAMP): export TMPDIR := $(abspath $(VENV))/.setup-tmp
 $(STAMP): requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
 	mkdir -p $(VENV)/.setup-tmp
 	@# uv installs the lock's exact versions as pip would, in about a third of the time
-	@# (parallel downloads and unpacking): the installer's own version is in the lock too
-	$(BIN)/pip install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	@# (parallel downloads and unpacking): the installer's own version is in the lock too. It is
+	@# put in with the interpreter's own pip where that can install into another environment
+	@# (--python); the venv's own pip bootstrap (ensurepip) took 3.5 s of the set-up. Without
+	@# such a pip, the venv bootstraps its own first. Either way the venv has the pip that
+	@# ensurepip carries (for %pip in a notebook): uv installs that version with the lock.
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check \
+	    $$(grep -E '^uv==' requirements.lock) 2>/dev/null \
+	  || { $(BIN)/python -m ensurepip >/dev/null \
+	       && $(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock); }
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock \
+	    pip==$$($(BIN)/python -c "import ensurepip; print(ensurepip.version())")
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@# Bytecode for what the reports, their kernels and the tests import, written by importing
