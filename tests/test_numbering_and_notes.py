@@ -60,7 +60,6 @@ def test_components_are_drawn_each_on_its_own_scale(bundled_2020):
         top = comp[col].astype(float).max()
         assert 0.6 < top / ax.get_xlim()[1] < 1.0, col
     assert len({round(ax.get_xlim()[1]) for ax in axes}) == 4
-    matplotlib.pyplot.close("all")
 
 
 def test_a_rounded_value_is_drawn_as_its_interval(bundled_2020):

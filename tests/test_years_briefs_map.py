@@ -220,7 +220,6 @@ def test_every_section_of_every_document_renders_for_every_year(year, solve):
                 name, *args = call if isinstance(call, tuple) else (call,)
                 out = getattr(obj, name)(*args)
                 assert hasattr(out, "data"), (cls, name)
-    matplotlib.pyplot.close("all")
 
 
 @pytest.mark.usefixtures("bundled_2020")  # 2020 solved once a run, read from the shared cache
