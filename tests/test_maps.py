@@ -7,6 +7,7 @@ import base64
 import contextlib
 import re
 
+import matplotlib.patches
 import matplotlib.path
 import numpy as np
 import pytest
@@ -118,3 +119,16 @@ def test_report_and_brief_sections_draw_the_inset(lang):
         words = " ".join(re.findall(r">([^<>]+)</text>", svg))
         for name in (hs, ts):
             assert all(w in words for w in name.split()), (name, words)
+
+
+def test_shapes_widen_the_map_as_matplotlibs_add_patch_does():
+    """maps adds its shapes without matplotlib's add_patch (which measured every outline segment
+    by segment) and takes their vertices into the limits at once: the same limits, the same
+    shapes in the same order as add_patch gives, for the locator and its archipelagos' box."""
+    fig = maps.locator("VN-13", "#029e73", Labels("vi"))
+    for ax in fig.axes:
+        again = charts.subplots(figsize=(2, 2))[1]
+        for patch in ax.patches:
+            again.add_patch(matplotlib.patches.PathPatch(patch.get_path()))
+        assert len(ax.patches) > 1
+        assert np.array_equal(ax.dataLim.get_points(), again.dataLim.get_points()), ax.get_label()

@@ -115,8 +115,8 @@ def archipelago_inset(ax: Axes, L: Labels, fontsize: float = 7.0, face: str = AR
         spine.set_linewidth(0.6)
     for key, rings in shapes.items():
         path = MplPath.make_compound_path(*(MplPath(np.concatenate([r, r[:1]]), closed=True) for r in rings))
-        ins.add_patch(PathPatch(path, facecolor=face, edgecolor="none", gid=f"archipelago-{key}",
-                                label=key))
+        _add_shapes(ins, [PathPatch(path, facecolor=face, edgecolor="none", gid=f"archipelago-{key}", label=key)],
+                    rings)
         # Islands of a few hundred metres are specks at this scale (and a stroke wider than the
         # island draws as a ring): a dot at each island's centre is what the reader sees.
         centres = np.array([r.mean(axis=0) for r in rings])
@@ -174,6 +174,15 @@ def dissolved(isos: tuple[str, ...]) -> list[np.ndarray]:
     return [r[::CHOROPLETH_STEP] if len(r) > 4 * CHOROPLETH_STEP else r for r in rings]
 
 
+def _add_shapes(ax: Axes, patches: list, rings: list[np.ndarray]) -> None:
+    """``patches`` drawn on ``ax``, whose data limits take in ``rings`` (the patches' vertices)
+    at once: add_patch measured each shape's outline segment by segment, a fifth of a map's
+    time, for the same limits (the outlines are straight segments between their vertices)."""
+    for patch in patches:
+        ax.add_artist(patch)
+    ax.update_datalim(np.concatenate(rings))
+
+
 def choropleth(classified: pd.DataFrame, rings: dict[str, list[np.ndarray]], labels: list[str], L: Labels,
                title: str, group_name, caption: str | None = None) -> Figure:
     """Group colour where the group is known; lighter and hatched where it is known only from a
@@ -199,7 +208,7 @@ def choropleth(classified: pd.DataFrame, rings: dict[str, list[np.ndarray]], lab
         for (k, colour), rings in styles.items():
             if k == kind:
                 path = MplPath.make_compound_path(*(MplPath(np.concatenate([r, r[:1]]), closed=True) for r in rings))
-                ax.add_patch(PathPatch(path, facecolor=colour, linewidth=0.3, **look[kind]))
+                _add_shapes(ax, [PathPatch(path, facecolor=colour, linewidth=0.3, **look[kind])], rings)
     ax.autoscale_view()
     archipelago_inset(ax, L)
     present = [lab for lab in labels if (classified["group"] == lab).any()]
@@ -251,9 +260,8 @@ def locator(iso_codes: str | list[str], colour: str, L: Labels, title: str = "")
     geo = simplified()
     fig, ax = _base((2.4, 3.4))  # wide enough for the archipelagos' box and its names
     for code, rings in geo.items():
-        for ring in rings:
-            ax.add_patch(Polygon(ring, closed=True, facecolor=colour if code in chosen else "#e6e6e6",
-                                 edgecolor="white", linewidth=0.25))
+        _add_shapes(ax, [Polygon(ring, closed=True, facecolor=colour if code in chosen else "#e6e6e6",
+                                 edgecolor="white", linewidth=0.25) for ring in rings], rings)
     ax.autoscale_view()
     # the archipelagos in the grey of the other provinces' edges, not in the dark of the one chosen
     archipelago_inset(ax, L, fontsize=6.5, face=LOCATOR_ARCHIPELAGO_FACE)
