@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_cli
 from parindex.proc.lifecycle import OWNER, make_scratch, remove_stale, runtime_parent, stale
 
 
@@ -171,9 +171,8 @@ def _next_build_clears(tmp_path: Path, out: Path, pid: int) -> None:
     nb = nbformat.read(ROOT / "notebooks" / "yearly_report.ipynb", as_version=4)
     nb.cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     nbformat.write(nb, tmp_path / "next.ipynb")
-    r = subprocess.run([sys.executable, "-m", "parindex.cli", "report", "--year", "2020", "--format", "html",
-                        "--notebook", str(tmp_path / "next.ipynb"), "--out", str(out)], cwd=ROOT,
-                       capture_output=True, text=True)
+    r = run_cli("report", "--year", "2020", "--format", "html", "--notebook", str(tmp_path / "next.ipynb"),
+                "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert (out / "next_2020_vi.html").is_file()
     assert not list(out.parent.glob(f".{out.name}.building-{pid}-*")) and not list(out.glob(f".*.building-{pid}-*"))
