@@ -33,7 +33,8 @@ import typer._adapters  # noqa: F401  typer's coercion of every command's option
 # about a second of each of the ~20 builds. Only imports: no ZeroMQ context, no font folder is
 # made by them, and the order a real build imports in is kept by tests/test_lifecycle.py's
 # plain subprocesses.
-import weasyprint, pikepdf, nbconvert.exporters, papermill, jupyter_client.asynchronous  # noqa: F401,E401
+import parindex.render.pdf, pikepdf, nbconvert.exporters, papermill, jupyter_client.asynchronous  # noqa: F401,E401
+parindex.render.pdf._weasyprint()  # as a PDF worker imports it
 import parindex.build.report, parindex.build.briefs, parindex.build.execute, parindex.build.parts  # noqa: F401,E401
 proto_in = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
 proto_out = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")

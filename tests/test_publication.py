@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import subprocess
+import sys
 
 import pikepdf
 import pytest
@@ -269,3 +270,28 @@ def test_no_page_is_more_than_half_blank_but_before_a_chapter(fixture, request, 
     assert not short, f"{pdf.name}: pages {short} are more than half blank (content ends at " \
                       f"{[round(float(depth[p - 1]), 2) for p in short]} of the page)"
     assert all(d > 0.1 for d in depth), depth  # and no empty page
+
+
+def test_weasyprint_loads_its_libraries_without_searching_for_them():
+    """A PDF worker imports WeasyPrint: on Linux its libraries open by their sonames, with no
+    ldconfig, gcc or ld started to look for Windows and macOS names (some 200 processes, 0.3 s
+    per worker); the library search is the standard one again afterwards."""
+    code = """
+import ctypes.util, subprocess, sys
+started = []
+real = subprocess.Popen.__init__
+def count(self, args, *a, **k):
+    started.append(args)
+    return real(self, args, *a, **k)
+subprocess.Popen.__init__ = count
+search = ctypes.util.find_library
+from parindex.render import pdf
+wp = pdf._weasyprint()
+from weasyprint.text import ffi
+assert ffi.pango is not None and ffi.fontconfig is not None and ffi.harfbuzz is not None
+assert ctypes.util.find_library is search, "the search is restored"
+print(len(started), started[:3])
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "0", r.stdout

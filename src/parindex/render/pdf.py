@@ -14,6 +14,7 @@ import html
 import io
 import os
 import shutil
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,33 @@ class RenderedPart:
 
 
 _FONT_CONFIG = None
+
+
+def _weasyprint():
+    """The weasyprint module, imported without its library search on Linux.
+
+    WeasyPrint opens GObject, Pango, HarfBuzz and fontconfig by trying Windows and macOS names
+    before the Linux sonames, and on Linux each miss made ctypes.util.find_library run ldconfig,
+    gcc and ld: some 200 processes and 0.3 s in every process that lays out a PDF (each PDF
+    worker). While this thread imports it, the search answers "not found" at once and the soname
+    tried next is opened directly; should that fail on some system, the import is done again with
+    the search (and its messages)."""
+    if "weasyprint" not in sys.modules and sys.platform.startswith("linux"):
+        import ctypes.util
+        import threading
+
+        search, me = ctypes.util.find_library, threading.get_ident()
+        ctypes.util.find_library = lambda name: None if threading.get_ident() == me else search(name)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                import weasyprint  # noqa: F401
+        except (ImportError, OSError):
+            pass
+        finally:
+            ctypes.util.find_library = search
+    import weasyprint
+
+    return weasyprint
 
 
 def _font_config():
@@ -88,7 +116,7 @@ def _drop_font_config() -> None:
 
 def render_body(body: str, title: str, lang: str, furniture: bool) -> RenderedPart:
     """Lay out and draw HTML body content as A4 pages (module-level: worker processes run it)."""
-    from weasyprint import HTML
+    HTML = _weasyprint().HTML
 
     page = html_page(body, title, lang, for_pdf=True, extra_css="" if furniture else _NO_FURNITURE)
     with gc_paused():
@@ -117,7 +145,7 @@ def warm_up(niceness: int = 0, scratch: str = "") -> None:
 
 def _furniture_pdf(pages: int, heading: str, lang: str) -> bytes:
     """Page numbers "n / N" and the running title, on otherwise empty pages."""
-    from weasyprint import HTML
+    HTML = _weasyprint().HTML
 
     body = (f"<div class='furniture-title'>{html.escape(heading)}</div>"
             + "<div class='furniture-page'></div>" * (pages - 1))
@@ -137,7 +165,7 @@ _TOC_URL = "https://toc.invalid/"  # placeholder link targets, turned into page 
 
 def _contents_pdf(entries: list[tuple[int, int, str]], heading: str, lang: str) -> tuple[bytes, int]:
     """A contents page: (page number, level, label) per heading; each line links to its page."""
-    from weasyprint import HTML
+    HTML = _weasyprint().HTML
 
     items = "".join(
         f"<li class='toc{level}'><a href='{_TOC_URL}{i}'><span class='label'>{html.escape(label)}</span>"
