@@ -298,7 +298,7 @@ def test_kernel_that_answers_late_is_still_reached(tmp_path):
     try:
         os.kill(k.proc.pid, signal.SIGSTOP)
         k.connect()
-        threading.Timer(2.5, os.kill, (k.proc.pid, signal.SIGCONT)).start()
+        threading.Timer(1.5, os.kill, (k.proc.pid, signal.SIGCONT)).start()
         kc = k.client(timeout=30)
         msg_id = kc.kernel_info()
         from jupyter_client.utils import run_sync
