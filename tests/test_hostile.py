@@ -75,9 +75,10 @@ def test_the_brief_index_escapes_names_and_file_names(tmp_path, registry):
 
 
 def test_a_very_long_number_stays_on_the_page():
-    from weasyprint import HTML
-
     from parindex.render.pages import html_page
+    from parindex.render.pdf import _weasyprint
+
+    HTML = _weasyprint().HTML  # as the PDF workers import it
 
     long = "91." + "0" * 299 + "1"
     body = (f"<p>value {long}</p><table class='ptable'><thead><tr><th>province</th><th>value</th></tr></thead>"
