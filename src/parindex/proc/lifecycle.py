@@ -200,6 +200,12 @@ def _owner(folder: Path) -> tuple[int, str | None] | None:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_size > 4096:
             return None
+        if st.st_size == 0:
+            # its creator was killed between making the marker and writing it: the creator is the
+            # PID make_scratch put in the folder's name (no start time to tell a reused PID by, so
+            # a live process of that PID keeps it)
+            pid_text = folder.name.rsplit("-", 2)[-2] if folder.name.count("-") >= 2 else ""
+            return (int(pid_text), None) if pid_text.isdigit() else None
         doc = json.loads(os.read(fd, 4096).decode("utf-8"))
         pid, start, uid = doc["pid"], doc["start"], doc["uid"]
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
