@@ -70,6 +70,15 @@ def _made_by_dead_process(name: str, parent: Path) -> tuple[Path, int]:
     return folder, pid
 
 
+@pytest.fixture(autouse=True)
+def _no_scratch_left():
+    """What the killed builds here leave by design (their kernels' and PDF workers' folders, which
+    the next build removes) is removed after each test, so that the suite leaves none behind."""
+    yield
+    for name in ("pk", "wp"):
+        remove_stale(runtime_parent(), name)
+
+
 @pytest.fixture
 def private_tmp(monkeypatch):
     """A temporary folder of the test's own (short: socket paths), and no XDG_RUNTIME_DIR: the fallback parent."""
