@@ -49,15 +49,9 @@ def _pdftotext(path: str, flags: tuple[str, ...], stamp: tuple[int, int, int]) -
         return extract()
     # the run's workers read the same documents: one extraction per run (half a second a report)
     key = hashlib.sha256(repr((path, flags, stamp)).encode()).hexdigest()[:32]
-    folder = Path(shared) / "pdftotext"
-    folder.mkdir(exist_ok=True)
-    with locked(folder / f"{key}.lock"):
-        done = folder / f"{key}.txt"
-        if not done.exists():
-            tmp = folder / f"{key}.tmp"
-            tmp.write_text(extract(), encoding="utf-8")
-            tmp.replace(done)
-        return done.read_text(encoding="utf-8")
+    folder = once(Path(shared), f"pdftotext-{key}",
+                  lambda f: (f.mkdir(), (f / "text").write_text(extract(), encoding="utf-8")))
+    return (folder / "text").read_text(encoding="utf-8")
 
 
 def pdf_text(pdf: Path, *flags: str) -> str:
