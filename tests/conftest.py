@@ -55,8 +55,9 @@ def _pdftotext(path: str, flags: tuple[str, ...], stamp: tuple[int, int, int]) -
 
 
 def pdf_text(pdf: Path, *flags: str) -> str:
-    """poppler's text of a PDF (``flags``: e.g. "-layout"). A shared document is read by many
-    tests: its text is extracted once per run and file version (inode, size, mtime)."""
+    """poppler's text of a PDF, in UTF-8 (poppler's default; ``flags``: e.g. "-layout"). A shared
+    document is read by many tests: its text is extracted once per run and file version (inode,
+    size, mtime), and once per set of flags (half a second for a report): the same flags serve."""
     st = os.stat(pdf)
     return _pdftotext(str(pdf), flags, (st.st_ino, st.st_size, st.st_mtime_ns))
 

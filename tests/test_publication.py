@@ -52,8 +52,8 @@ def editions(report_2020_vi, report_2020_en):
 
 def test_each_edition_is_in_its_own_language(editions, bundle):
     names = _names(bundle)
-    vi = _words(pdf_text(editions["vi"] / "yearly_report_2020_vi.pdf", "-enc", "UTF-8"), names)
-    en = _words(pdf_text(editions["en"] / "yearly_report_2020_en.pdf", "-enc", "UTF-8"), names)
+    vi = _words(pdf_text(editions["vi"] / "yearly_report_2020_vi.pdf"), names)
+    en = _words(pdf_text(editions["en"] / "yearly_report_2020_en.pdf"), names)
     assert not vi & ENGLISH, sorted(vi & ENGLISH)
     assert not en & VIETNAMESE, sorted(en & VIETNAMESE)
     page = (editions["vi"] / "yearly_report_2020_vi.html").read_text(encoding="utf-8")
@@ -68,8 +68,8 @@ def test_each_edition_has_its_decimal_mark(editions):
         text = " ".join(t for t in text.split() if not re.search(r"[/_=@]|https?|www|\.(vn|html?|pdf|md)", t))
         return re.findall(rf"(?<![\w.,§])\d+\{mark}\d{{1,2}}(?![\w.,]|\{mark}\d)", text)
 
-    vi = pdf_text(editions["vi"] / "yearly_report_2020_vi.pdf", "-enc", "UTF-8")
-    en = pdf_text(editions["en"] / "yearly_report_2020_en.pdf", "-enc", "UTF-8")
+    vi = pdf_text(editions["vi"] / "yearly_report_2020_vi.pdf")
+    en = pdf_text(editions["en"] / "yearly_report_2020_en.pdf")
     assert not numbers(vi, "."), numbers(vi, ".")[:10]
     assert "89,21" in vi or len(numbers(vi, ",")) > 50, numbers(vi, ",")[:10]
     assert not numbers(en, ","), numbers(en, ",")[:10]
@@ -123,7 +123,7 @@ def test_pdf_is_tagged_archival_and_describes_itself(report_2020_vi):
 
 
 def test_front_matter_and_contents_page(report_2020_en):
-    text = pdf_text(report_2020_en / "yearly_report_2020_en.pdf", "-enc", "UTF-8")
+    text = pdf_text(report_2020_en / "yearly_report_2020_en.pdf")
     pages = [" ".join(p.split()) for p in text.split("\f")]
     assert "English edition" in pages[0] and "not an official publication of the Ministry of Home Affairs" in pages[0]
     assert "Contents" in pages[1] and re.search(r"Key findings\s+3", pages[1])
