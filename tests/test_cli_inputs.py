@@ -527,3 +527,25 @@ def test_cache_encoding_round_trips_plain_values():
     pd.testing.assert_frame_equal(back["df"], value["df"])
     with pytest.raises(TypeError):
         cache.encode(object())
+
+
+def test_the_cache_keeps_each_item_for_any_later_set(tmp_path, monkeypatch):
+    """A report asks for a few places' ranges, a review for every place: what one solved the
+    other reads, and only the rest is solved."""
+    from parindex.infer import cache
+
+    asked: list[list[int]] = []
+
+    def compute(missing: list[int]) -> list:
+        asked.append(list(missing))
+        return [None if k == 3 else (10.0 * k, 10.0 * k + 1) for k in missing]
+
+    monkeypatch.setenv("PARINDEX_CACHE", str(tmp_path))
+    k = cache.key("items-test")
+    assert cache.cached_items(k, [5, 3], compute) == {5: (50.0, 51.0), 3: None}
+    assert cache.cached_items(k, [1, 2, 3, 4, 5, 5], compute) == {k_: (None if k_ == 3 else (10.0 * k_, 10.0 * k_ + 1))
+                                                                   for k_ in (1, 2, 3, 4, 5)}
+    assert cache.cached_items(k, [4, 1], compute) == {4: (40.0, 41.0), 1: (10.0, 11.0)}
+    assert asked == [[5, 3], [1, 2, 4]]
+    monkeypatch.setenv("PARINDEX_CACHE", "off")  # no cache: every ask is solved
+    assert cache.cached_items(k, [2], compute) == {2: (20.0, 21.0)} and asked[-1] == [2]

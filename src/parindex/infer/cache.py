@@ -266,24 +266,27 @@ def _read(path: Path, k: str) -> object:
     return decode(doc["value"])
 
 
-def cached(k: str, compute: Callable[[], T]) -> T:
+def _lookup(k: str) -> tuple[Path | None, object]:
+    """(where the entry for ``k`` goes, its value or _MISSING)."""
     folder = cache_dir()
     if folder is None:
-        return compute()
+        return None, _MISSING
     path = folder / f"{k}.json"
     try:
-        return _read(path, k)  # type: ignore[return-value]
+        return path, _read(path, k)
     except (OSError, ValueError, RecursionError):  # Unreadable and JSON errors are ValueErrors
-        pass
-    value = compute()
+        return path, _MISSING
+
+
+def _store(path: Path, k: str, value: object) -> None:
     try:
         text = json.dumps({"format": FORMAT, "version": VERSION, "key": k, "value": encode(value)},
                           ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError, RecursionError):
-        return value  # something this encoding does not know: computed, not cached
+        return  # something this encoding does not know: computed, not cached
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
@@ -293,4 +296,32 @@ def cached(k: str, compute: Callable[[], T]) -> T:
                 os.unlink(tmp)
     except OSError:
         pass  # a read-only home is no reason to fail: the answer is computed anyway
+
+
+_MISSING = object()
+
+
+def cached(k: str, compute: Callable[[], T]) -> T:
+    path, value = _lookup(k)
+    if value is not _MISSING:
+        return value  # type: ignore[return-value]
+    value = compute()
+    if path is not None:
+        _store(path, k, value)
     return value
+
+
+def cached_items(k: str, items: list, compute: Callable[[list], list]) -> dict:
+    """``{item: answer}`` for ``items``, where ``compute(missing)`` answers a list of items in
+    order. One entry per key holds every item answered so far, so a question asked before in
+    another set (a report's few places, then a review's every place) is not solved again. Two
+    processes adding to one entry at once may keep only one's additions: a later ask solves the
+    others again, never answers wrongly."""
+    path, known = _lookup(k)
+    have = dict(known) if isinstance(known, list) else {}
+    missing = [x for x in dict.fromkeys(items) if x not in have]
+    if missing:
+        have.update(zip(missing, compute(missing)))
+        if path is not None:
+            _store(path, k, sorted(have.items()))
+    return {x: have[x] for x in items}

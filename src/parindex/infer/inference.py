@@ -104,11 +104,12 @@ class Inference:
 
     def kth_ranges(self, ks: list[int]) -> dict[int, tuple[float, float] | None]:
         """For each k, the least and greatest k-th largest value (hundredths) over the national
-        claims: solved in parallel once, then kept in the inference cache (every build of a
-        report or review asks; the Inference itself is cached without them)."""
+        claims: solved in parallel once, then kept in the inference cache, each k for any later
+        set of ks (a report asks for a few places, a review for every place; the Inference
+        itself is cached without them)."""
         active = joint(self.active)
-        key = cache.key("kth-ranges", self.problem.n, self.problem.strict_ranks, [repr(c) for c in active], ks)
-        return dict(zip(ks, cache.cached(key, lambda: pmap(lambda k: self.problem.kth_range(active, k), ks))))
+        key = cache.key("kth-ranges", self.problem.n, self.problem.strict_ranks, [repr(c) for c in active])
+        return cache.cached_items(key, ks, lambda missing: pmap(lambda k: self.problem.kth_range(active, k), missing))
 
     def _place_can_hold(self, label: str, first: int, last: int) -> bool:
         """Whether some place first..last can be in group ``label``, by the group counts alone.
