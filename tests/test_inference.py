@@ -431,7 +431,7 @@ def test_what_a_solved_table_answers_is_what_a_solve_answers(record_2020):
         p.value_range(active, i)
     tables = p._witness[frozenset(c.key for c in active)]
     read = [(i, band, inside) for i in range(p.n) for band in bands for inside in (True, False)
-            if any(i in vals and in_band_at(vals[i], band, cuts) == inside for vals, cuts in tables)]
+            if any(i in t.values and in_band_at(t.values[i], band, t.cuts) == inside for t in tables)]
     assert len(tables) >= 5 and len(read) >= 80 and len({i for i, _, _ in read}) >= 25
     plain = fresh()
     for i, band, inside in read[::max(1, len(read) // 10)]:
@@ -442,3 +442,40 @@ def test_what_a_solved_table_answers_is_what_a_solve_answers(record_2020):
         part = [c for c in active if c is not drop]
         assert p.feasible(part) and not p._feasible.get(frozenset(c.key for c in part)) is None
         assert fresh().build(part).solve() is not None, drop.key
+
+
+def test_an_objective_read_from_a_table_is_its_value_there(record_2020, monkeypatch):
+    """A range's end is read from a table a solve ended at (``_SlotModel.value_at``) only as the
+    objective's value in that table. SIPAS 2020 without the counts (tiers below and above unstated
+    cut-offs): for every objective the ranges use, its value read from the table of each solution
+    equals the value at the solution itself, and the optimum is one of them."""
+    from parindex.infer.claims import rule_bands
+    from parindex.infer.model import _Model
+
+    inference = record_2020.sipas.inference
+    p0 = inference.problem
+    aside = {k for cf in inference.conflicts for k in cf.set_aside}
+    active = [c for c in p0.claims if c.key not in aside and not c.count]
+    ended: list = []
+    orig = _Model._ended_at
+    monkeypatch.setattr(_Model, "_ended_at", lambda self, x: (ended.append(x.copy()), orig(self, x))[1])
+    bands = list(rule_bands(inference.rs).values())
+    assert any(isinstance(e, inf.Cut) for b in bands for e in b)  # indicators against a cut-off variable
+    checked = 0
+    for make in [*[lambda m, b=b: m.count_expr((b,)) for b in bands], lambda m: {v: 1.0 for v in m.y},
+                 lambda m: {m.y[0]: 1.0, m.y[-1]: -1.0}, lambda m: {m.y[20]: 1.0},
+                 *[lambda m, c=c: {m.cut_var(c): 1.0} for c in {e for b in bands for e in b if isinstance(e, inf.Cut)}]]:
+        m = Problem(p0.n, p0.names, list(p0.claims), strict_ranks=p0.strict_ranks).build(active)
+        expr = make(m)
+        for maximize in (False, True):
+            ended.clear()
+            best = m.solve(expr, maximize=maximize)
+            assert ended, "the solve ended at a table"
+            const = expr.get(-1, 0.0)
+            for x in ended:
+                at_x = sum(a * x[v] for v, a in expr.items() if v != -1)
+                read = m.value_at(m.table(x), expr)
+                assert read is not None and read == pytest.approx(at_x, abs=1e-6), (expr, read, at_x)
+                checked += 1
+            assert best == pytest.approx(const + at_x, abs=1e-6)
+    assert checked >= 16

@@ -36,7 +36,7 @@ import pandas as pd
 T = TypeVar("T")
 # the joint inference, split by job (claims, model, solving, ...): every part is in the key
 _SOURCES = tuple(Path(__file__).with_name(f"{m}.py") for m in
-                 ("claims", "cores", "model", "solving", "conflicts", "answers", "inference"))
+                 ("claims", "cores", "milp", "model", "solving", "conflicts", "answers", "inference"))
 FORMAT = "parindex-inference-cache"
 VERSION = 1
 MAX_ENTRY_BYTES = 16 * 1024 * 1024  # entries are ~100 KB; a planted giant file is not read into memory

@@ -43,7 +43,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from . import answers, cache, claims, conflicts, cores, model, solving
+from . import answers, cache, claims, conflicts, cores, milp, model, solving
 from .answers import (FactCheck, _count_ranges, _cut_ranges, _inside, _meets, _needs_counts, _own_groups, _percent,
                       _province_answers, _quantity_range, _status, _tier_check)
 from .claims import (CONSISTENT, CONTRADICTED, GRID, Claim, _signature, claims_for, has_cut, joint, own_region,
@@ -293,7 +293,7 @@ def infer(data: pd.DataFrame, index: str, year: int, rs, facts: pd.DataFrame, ti
 # The facade ------------------------------------------------------------------------------------
 # This module was the whole inference before it was split by job; every name it had is still
 # here, so ``from parindex.infer.inference import Claim`` and ``inf._Model`` keep working.
-PARTS = (claims, cores, model, solving, conflicts, answers)
+PARTS = (claims, cores, milp, model, solving, conflicts, answers)
 for _part in PARTS:
     for _name, _value in vars(_part).items():
         if not _name.startswith("__") and not isinstance(_value, types.ModuleType):

@@ -4,15 +4,24 @@ bounds on (parindex.infer.inference describes the method)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from .claims import Band, Claim, Cut, DOMAIN, TOL
 from .cores import check_cancelled
+from .milp import _csc, highs
 
 # The model ------------------------------------------------------------------------------
+
+class Table(NamedTuple):
+    """A table a proven solve ended at: the values the model places, its unstated cut-offs, and
+    its sorted values (None when one is off the grid)."""
+
+    values: dict[int, float]
+    cuts: dict[Cut, float]
+    slots: tuple[float, ...] | None
+
 
 class _Model:
     """A small MILP builder: integer value variables x_i (hundredths) and helper variables."""
@@ -303,85 +312,6 @@ class _Model:
         return None
 
 
-# The solver ------------------------------------------------------------------------------
-#
-# HiGHS through its own Python interface (highspy, pinned in requirements.lock): the same solver
-# scipy.optimize.milp wraps, in a newer release that finds the first integer point of these
-# models about twice as fast, with every option at hand. The raw core class is used: it prints
-# no banner (the summary's standard output is JSON), and its run() releases the GIL, so the
-# queries of cores.pmap solve in parallel. The test suite's independent cross-check keeps
-# scipy's own copy of HiGHS, so the two formulations do not share a solver build either.
-
-@dataclass
-class Result:
-    """What a solve proved: status 0 optimal, 1 stopped (limit), 2 infeasible, 4 other."""
-
-    status: int
-    x: np.ndarray | None
-    fun: float
-    mip_dual_bound: float | None
-    message: str
-
-
-def _csc(r: list[int], c: list[int], v: list[float], nrows: int, ncols: int):
-    from scipy.sparse import coo_array
-
-    return coo_array((v, (r, c)), shape=(nrows, ncols)).tocsc()
-
-
-def highs(c: np.ndarray, integ: np.ndarray | None, lb: np.ndarray, ub: np.ndarray, A, rlo: np.ndarray,
-          rhi: np.ndarray, presolve: bool, time_limit: float | None = None,
-          mip_rel_gap: float | None = None) -> Result:
-    """Minimise c·x over the box, the rows rlo <= A x <= rhi and the integrality ``integ``."""
-    # imported here: a summary whose inference comes from the cache never loads the solver
-    from highspy import _core as hc
-
-    h = hc._Highs()
-    h.setOptionValue("output_flag", False)
-    # HiGHS's own task threads: the analysis already solves on every core (cores.pmap), and the
-    # extra threads, spinning while they wait for work, cost a quarter more CPU and made a cold
-    # 2020 slower (4.5 -> 3.7 s; every bundled year's answers the same, byte for byte)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("presolve", "on" if presolve else "off")
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-    if mip_rel_gap is not None:
-        h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    lp = hc.HighsLp()
-    n = len(c)
-    lp.num_col_ = n
-    lp.col_cost_ = np.asarray(c, dtype=float)
-    lp.col_lower_ = lb
-    lp.col_upper_ = ub
-    if A is not None:
-        lp.num_row_ = A.shape[0]
-        lp.row_lower_ = np.where(np.isfinite(rlo), rlo, -hc.kHighsInf)
-        lp.row_upper_ = np.where(np.isfinite(rhi), rhi, hc.kHighsInf)
-        lp.a_matrix_.format_ = hc.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = A.indptr
-        lp.a_matrix_.index_ = A.indices
-        lp.a_matrix_.value_ = A.data
-    if integ is not None and np.any(integ):
-        lp.integrality_ = [hc.HighsVarType.kInteger if k else hc.HighsVarType.kContinuous for k in integ]
-    h.passModel(lp)
-    if h.run() == hc.HighsStatus.kError and h.getModelStatus() == hc.HighsModelStatus.kNotset:
-        # HiGHS keeps one task scheduler per thread: after a solve with another thread count on
-        # this thread (a researcher's own highspy in the kernel), it refuses threads=1
-        h.setOptionValue("threads", 0)
-        h.run()
-    st = h.getModelStatus()
-    M = hc.HighsModelStatus
-    # every variable is bounded, so "unbounded or infeasible" can only be infeasible
-    status = {M.kOptimal: 0, M.kInfeasible: 2, M.kUnboundedOrInfeasible: 2, M.kTimeLimit: 1,
-              M.kIterationLimit: 1, M.kSolutionLimit: 1, M.kInterrupt: 1}.get(st, 4)
-    info = h.getInfo()
-    x = None
-    if status == 0:
-        x = np.array(h.getSolution().col_value, dtype=float)
-    dual = getattr(info, "mip_dual_bound", None) if integ is not None and np.any(integ) else None
-    return Result(status, x, float(info.objective_function_value), dual, h.modelStatusToString(st))
-
-
 # The problem -----------------------------------------------------------------------------
 #
 # The model works on the *sorted* table: y_1 >= y_2 >= ... >= y_N, the value in each rank slot.
@@ -404,18 +334,55 @@ class _SlotModel(_Model):
         self.x_of: dict[int, int] = {}  # single -> its value variable
         self.z_of: dict[int, dict[int, int]] = {}  # single -> open slot -> binary
         self.open: list[int] = []
+        self.narrowed = False  # set by Problem.build: a query restricts the claims' tables
 
     def var_of(self, i: int) -> int:
         """Province i's value: its place's if it is ranked, else its own variable."""
         return self.y[self.slot_of[i]] if i in self.slot_of else self.x_of[i]
 
-    def table(self, x: np.ndarray) -> tuple[dict[int, float], dict[Cut, float]]:
+    def table(self, x: np.ndarray) -> Table:
         """The table a solution x is: the value of each province the model places (ranked ones,
-        singles) and each unstated cut-off. Values off the grid are left out: they do not compare
-        exactly with a cut-off."""
+        singles), each unstated cut-off, and the sorted values (when all are on the grid).
+        Values off the grid are left out: they do not compare exactly with a cut-off."""
         placed = {i: self.var_of(i) for i in [*self.slot_of, *self.x_of]}
-        return ({i: float(round(x[v])) for i, v in placed.items() if self.on_grid(v)},
-                {cut: float(round(x[t])) for cut, t in self._cutvars.items()})
+        return Table({i: float(round(x[v])) for i, v in placed.items() if self.on_grid(v)},
+                     {cut: float(round(x[t])) for cut, t in self._cutvars.items()},
+                     tuple(float(round(x[v])) for v in self.y) if all(self.on_grid(v) for v in self.y) else None)
+
+    def value_at(self, table: Table, expr: dict[int, float]) -> float | None:
+        """``expr`` (without its constant) at a table of this model's claims, from the table's own
+        values: the sorted values, the places' and singles' values, the unstated cut-offs and the
+        indicators of "x >= t" (exact both ways, as ``ge`` makes them). None when a variable is
+        none of these (an open place's binary, a region's sum): the table does not say."""
+        slot = {v: s for s, v in enumerate(self.y)}
+        cut_of = {v: cut for cut, v in self._cutvars.items()}
+        own = {v: i for i, v in self.x_of.items()}
+        ind = {u: key for key, u in self._ge.items() if not isinstance(u, float)}
+
+        def val(v: int) -> float | None:
+            if v in slot:
+                return None if table.slots is None else table.slots[slot[v]]
+            if v in cut_of:
+                return table.cuts.get(cut_of[v])
+            if v in own:
+                return table.values.get(own[v])
+            if v in ind:
+                i, t = ind[v]
+                x, bound = val(i), val(self._cutvars[t]) if isinstance(t, Cut) else t
+                if x is None or bound is None or not self.on_grid(i):
+                    return None
+                return 1.0 if (x >= bound if isinstance(t, Cut) else x >= bound - TOL) else 0.0
+            return None
+
+        total = 0.0
+        for v, a in expr.items():
+            if v == -1 or not a:
+                continue
+            got = val(v)
+            if got is None:
+                return None
+            total += a * got
+        return total
 
     def median_expr(self) -> dict[int, float]:
         n = self.n

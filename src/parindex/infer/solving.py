@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .claims import Band, Claim, Cut, DOMAIN, TOL, _signature, has_cut, in_band_at
-from .model import _SlotModel, _bound_cuts
+from .model import Table, _SlotModel, _bound_cuts
 
 @dataclass
 class Problem:
@@ -23,7 +23,7 @@ class Problem:
     _values: dict[tuple, tuple[float, float] | None] = field(default_factory=dict)
     # tables proven solves ended at, by the claims they hold (``seen``): each shows a group every
     # province it places can be in, without another solve. Dropped before an inference is cached.
-    _witness: dict[frozenset, list[tuple[dict[int, float], dict[Cut, float]]]] = field(default_factory=dict)
+    _witness: dict[frozenset, list[Table]] = field(default_factory=dict)
     _proven: set[frozenset] = field(default_factory=set)  # claims with a table all on the grid: it holds their subsets too
     unproven: int = 0  # answers that are outer bounds (a solve ended without a proof of optimality)
     strict_ranks: bool = True  # convention: a province ranked below another has a lower published value
@@ -37,6 +37,7 @@ class Problem:
         n = self.n
         m = _SlotModel(n)
         m.owner, m.claims_key = self, frozenset(c.key for c in active)
+        m.narrowed = bool(restrict or slots or within)  # a query's own restriction: not every table of the claims
         own_lo = [float(DOMAIN[0])] * n
         own_hi = [float(DOMAIN[1])] * n
         window: dict[int, tuple[int, int]] = {}
@@ -335,14 +336,19 @@ class Problem:
             self._feasible[key] = any(key <= k for k in list(self._proven)) or self.build(active).solve() is not None
         return self._feasible[key]
 
-    def _range(self, m: _SlotModel, expr: dict[int, float], active: Sequence[Claim] | None = None,
-               attained: Sequence[float] = ()) -> tuple[float, float] | None:
+    def _range(self, m: _SlotModel, expr: dict[int, float], active: Sequence[Claim] | None = None) \
+            -> tuple[float, float] | None:
         if not m.infeasible and all(m.lb[k] == m.ub[k] for k in expr if k != -1):
             # the build's propagation already fixed every variable of the objective
             if not (self.feasible(active) if active is not None else m.solve() is not None):
                 return None
             v = expr.get(-1, 0.0) + sum(a * m.lb[k] for k, a in expr.items() if k != -1)
             return v, v
+        # the objective at the tables solves of these claims ended at (often an end of its range):
+        # one that meets the LP bound is the optimum. Only for a model of the claims alone (a
+        # query's narrowing would exclude tables of the claims).
+        attained = [v for t in list(self._witness.get(m.claims_key, ()))
+                    if (v := m.value_at(t, expr)) is not None] if not m.narrowed else []
         lo = m.solve(expr, attained=attained)
         return None if lo is None else (lo, m.solve(expr, maximize=True, attained=attained))
 
@@ -364,9 +370,7 @@ class Problem:
             m = self.build(active, pull=[i])
             if m.infeasible:
                 return None
-        # the province's value in the tables solves of these claims ended at (often an end of its range)
-        seen = [vals[i] for vals, _ in list(self._witness.get(m.claims_key, ())) if i in vals]
-        return self._range(m, {m.var_of(i): 1.0}, active, seen)
+        return self._range(m, {m.var_of(i): 1.0}, active)
 
     def seen(self, m: _SlotModel, x: np.ndarray) -> None:
         """A proven solve of a model of ``m.claims_key`` (narrowed or not by a query) ended at x."""
@@ -426,7 +430,7 @@ class Problem:
         A table an earlier solve proved consistent with ``active`` answers "yes" when it has the
         province there; "no" (and any band the tables seen do not show) takes a solve."""
         tables = self._witness.get(frozenset(c.key for c in active), [])
-        if any(i in vals and in_band_at(vals[i], band, cuts) == inside for vals, cuts in list(tables)):
+        if any(i in t.values and in_band_at(t.values[i], band, t.cuts) == inside for t in list(tables)):
             return True
         return self.feasible(active, within={i: (band, inside)})
 
