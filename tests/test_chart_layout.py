@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow  # the 2020 and 2024 analyses
 
 def _drawn_texts(fig) -> list[tuple[str, object]]:
     FigureCanvasAgg(fig)
-    fig.canvas.draw()
+    fig.draw_without_rendering()  # every artist placed as a draw places it, without painting pixels
     renderer = fig.canvas.get_renderer()
     ticks, drawn = set(), set()
     for ax in fig.axes:
