@@ -45,7 +45,7 @@ def _check_inset(fig, lang):
     for key, name in zip(("hoang_sa", "truong_sa"), NAMES[lang]):
         assert " ".join(texts[f"archipelago-label-{key}"].get_text().split()) == name
     FigureCanvasAgg(fig)
-    fig.canvas.draw()
+    fig.draw_without_rendering()  # placed as a draw places it, no pixels painted
     r = fig.canvas.get_renderer()
     box = ins.get_window_extent(r)
     for t in ins.texts:
