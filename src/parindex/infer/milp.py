@@ -1,6 +1,6 @@
-"""The MILP solver: HiGHS through its own Python interface (the model of one claim set calls it).
+"""The MILP solver the model of one claim set calls: HiGHS through its own Python interface.
 
-HiGHS through highspy (pinned in requirements.lock): the same solver scipy.optimize.milp wraps,
+highspy is pinned in requirements.lock: the same solver scipy.optimize.milp wraps,
 in a newer release that finds the first integer point of these models about twice as fast, with
 every option at hand. The raw core class is used: it prints no banner (the summary's standard
 output is JSON), and its run() releases the GIL, so the queries of cores.pmap solve in parallel.
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 
 @dataclass
 class Result:
