@@ -323,5 +323,5 @@ def cached_items(k: str, items: list, compute: Callable[[list], list]) -> dict:
     if missing:
         have.update(zip(missing, compute(missing)))
         if path is not None:
-            _store(path, k, sorted(have.items()))
+            _store(path, k, sorted(have.items(), key=lambda kv: repr(kv[0])))  # any items, one order
     return {x: have[x] for x in items}
