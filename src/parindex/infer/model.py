@@ -239,10 +239,7 @@ class _Model:
         if res.status != 0 or res.x is None:
             raise RuntimeError(f"the LP solver stopped without a proof (status {res.status}: {res.message})")
         if not np.all(np.abs(res.x[integ == 1] - np.round(res.x[integ == 1])) <= 1e-9):
-            best = self._certify(res.x, c, res.fun, A, integ)
-            if best is None and attained and self._integral(c, integ):
-                target = math.ceil(res.fun - 1e-7)
-                best = next((float(target) for v in attained if abs((-v if maximize else v) - target) <= 1e-7), None)
+            best = self._certify(res.x, c, res.fun, A, integ, [-v if maximize else v for v in attained])
             if best is not None:
                 return (-best if maximize else best) + const
             lp_bound = float(res.fun)
@@ -283,12 +280,14 @@ class _Model:
         integer variables only): then ceil(LP bound) bounds the integer optimum too."""
         return not (np.any(c[integ != 1] != 0) or np.any(c != np.round(c)))
 
-    def _certify(self, x: np.ndarray, c: np.ndarray, bound: float, A, integ: np.ndarray) -> float | None:
+    def _certify(self, x: np.ndarray, c: np.ndarray, bound: float, A, integ: np.ndarray,
+                 attained: Sequence[float] = ()) -> float | None:
         """An integer point whose objective meets the LP bound rounded up proves the integer optimum.
 
         The LP optimum bounds the integer optimum from below; when the objective takes integer
         values on integer points, ceil(bound) does too. A rounding of the LP point that is
-        feasible and attains it is therefore optimal, and the branch and bound is not needed.
+        feasible and attains it is therefore optimal, and the branch and bound is not needed; so
+        is a table known to hold the claims whose objective (``attained``, minimised) attains it.
         """
         if not self._integral(c, integ):
             return None
@@ -309,7 +308,7 @@ class _Model:
             if abs(val - target) <= 1e-7:
                 self._ended_at(z)
                 return val
-        return None
+        return float(target) if any(abs(v - target) <= 1e-7 for v in attained) else None
 
 
 # The problem -----------------------------------------------------------------------------
