@@ -6,6 +6,7 @@ unexport PYTHONDONTWRITEBYTECODE
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SKIP_SLOW := from parindex.proc.startup import skip_slow_optional_imports; skip_slow_optional_imports();
 
 .PHONY: setup report test test-fast system-deps bench lab clean
 
@@ -33,10 +34,12 @@ $(STAMP): requirements.lock pyproject.toml
 	@# Bytecode for what the reports, their kernels and the tests import, written by importing
 	@# it (two processes, one per core): a quarter of the environment's modules, compiled in
 	@# 5 s where compiling all of them took 12 s. Anything else compiles when first imported.
-	$(BIN)/python -c "import parindex.cli, parindex.render.sections, parindex.infer.analysis, parindex.data.loading, \
+	@# Both import as parindex's processes do (parindex.proc.startup): nbformat without the
+	@# parser grammar of rfc3987-syntax, which cost each of them a second and a half.
+	$(BIN)/python -c "$(SKIP_SLOW) import parindex.cli, parindex.render.sections, parindex.infer.analysis, parindex.data.loading, \
 	  parindex.build.report, parindex.build.briefs, matplotlib.pyplot, matplotlib_inline.backend_inline, openpyxl, \
 	  typer._adapters" & p=$$!; \
-	$(BIN)/python -c "import weasyprint, pikepdf, nbconvert.exporters, papermill, jupyter_client.asynchronous, \
+	$(BIN)/python -c "$(SKIP_SLOW) import weasyprint, pikepdf, nbconvert.exporters, papermill, jupyter_client.asynchronous, \
 	  ipykernel.kernelapp, highspy, pytest, xdist, PIL.Image" && wait $$p
 	rm -rf $(VENV)/.setup-tmp
 	touch $(STAMP)
