@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import socket
 import threading
 
 import pytest
 
-from conftest import pdf_text
+from conftest import HOSTILE_NAME, pdf_text
 
 
 def _listener() -> tuple[socket.socket, list[bytes]]:
@@ -56,8 +57,24 @@ def test_a_hostile_file_name_is_shown_as_text(complete_report_en):
     assert "<img src=x" not in page and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
     assert "<img src=\"http" not in page and "src='http" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown, as text
+    # whole wherever it is cited (its ";" does not cut it into "sources"), and once in a citation,
+    # not once per row of the table cited
+    whole = html.escape(HOSTILE_NAME, quote=False)
+    assert page.count("&lt;img src=x") == page.count(whole) > 0
+    assert f"{whole} {whole}" not in page
     text = pdf_text(complete_report_en / "yearly_report_2020_en.pdf")
     assert "<img src=x onerror=alert(1)>" in text
+
+
+@pytest.mark.parametrize("name", [HOSTILE_NAME, "a;b,c.csv", "100%3B.csv", "bảng 2020 (1).xlsx"])
+def test_a_file_is_one_source_whatever_its_name(name):
+    """A user's file cited among other sources, in the lists the documents join with ";" and
+    split on ";" and ",", comes back as its whole name."""
+    from parindex.data.tables import file_name_of, file_source_id
+
+    sid = file_source_id(name)
+    assert ";" not in sid and "," not in sid
+    assert [file_name_of(x) for x in f"src-1;{sid},{sid}".replace(",", ";").split(";")] == [None, name, name]
 
 
 @pytest.mark.usefixtures("bundled_2020")  # the index reads the 2020 analysis: solved once a run

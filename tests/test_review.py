@@ -207,6 +207,8 @@ def test_review_notebook_builds_on_bundled_and_complete_tables(request, tmp_path
     html = (out / f"methodology_review_2020_{lang}.html").read_text(encoding="utf-8")
     assert "<script" not in html
     assert needle in html
+    # a source line names the user's file once, not once per row of the table it cites
+    assert not re.search(r"(synthetic_\w+\.csv)\W+\1", html)
     from test_publication import check_pdf_metadata  # its own title, not the report's
 
     check_pdf_metadata(out / f"methodology_review_2020_{lang}.pdf", title)

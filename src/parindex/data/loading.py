@@ -19,7 +19,7 @@ from unidecode import unidecode
 
 from ..errors import ParindexError, clean
 from .registry import Registry
-from .tables import COMPONENT_COLUMNS, INDEXES, IndexTable, decimals, empty_frame
+from .tables import COMPONENT_COLUMNS, INDEXES, IndexTable, decimals, empty_frame, file_source_id
 
 
 # Header spellings users type, folded (lower case, no diacritics, '_' for spaces).
@@ -484,7 +484,7 @@ def load_table(path: str | Path, index: str, year: int, registry: Registry, *,
                                         fix="give the component in points of the 100-point total")
                 comps[c][p.code] = pc[0]
 
-    source = f"file:{path.name}"
+    source = file_source_id(path.name)
     if values:
         codes = list(values)
         for i, column in enumerate(("value", "value_text", "value_decimals")):

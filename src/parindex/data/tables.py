@@ -8,6 +8,7 @@ precise figure, then the most sources) and records every disagreement it resolve
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,6 +19,24 @@ INDEXES = ("par_index", "sipas")
 # The four published parts of the PAR INDEX total (points, not percent).
 COMPONENT_COLUMNS = ("appraisal_points", "sipas_points", "leader_survey_points", "socioeconomic_impact_points")
 STATUS_ORDER = {"stated": 0, "user": 0, "derived": 1, "inferred": 2, "secondary": 3}
+
+# A user's file is cited by its name: "file:NAME". Citation lists are joined with ";" and
+# split on ";" and ",", so a name that holds either (or "%") is written percent-escaped in the
+# id, and read back whole by file_name_of.
+_ID_ESCAPES = {"%": "%25", ";": "%3B", ",": "%2C"}
+
+
+def file_source_id(name: str) -> str:
+    """The source id of a user's file ``name`` (a file name, not a path)."""
+    return "file:" + "".join(_ID_ESCAPES.get(ch, ch) for ch in name)
+
+
+def file_name_of(source_id: str) -> str | None:
+    """The file name a ``file:`` source id stands for; None for any other id."""
+    if not source_id.startswith("file:"):
+        return None
+    return re.sub("%(25|3B|2C)", lambda m: {"25": "%", "3B": ";", "2C": ","}[m.group(1)], source_id[5:])
+
 
 COLUMNS = ["province", "region", "value", "value_text", "value_decimals", "value_status",
            "value_sources", "rank", "rank_status", "rank_sources", "conflict_values", "note"]

@@ -23,7 +23,7 @@ from ..data.labels import read_labels
 from ..data.loading import LoadReport, load_table
 from ..data.paths import data_dir
 from ..data.registry import Registry, default_registry, registry_for
-from ..data.tables import COMPONENT_COLUMNS, INDEXES, IndexTable, consolidate, years_with_data
+from ..data.tables import COMPONENT_COLUMNS, INDEXES, IndexTable, consolidate, file_source_id, years_with_data
 
 
 @dataclass
@@ -189,7 +189,7 @@ def _user_components(table: IndexTable) -> pd.DataFrame:
     return pd.DataFrame({
         "index": table.index, "year": table.year, "province_code": rows.index, "province": rows["province"],
         "rank": rows["rank"], **{c: rows[c] for c in cols}, "total": rows["value"], "status": "user",
-        "source_id": f"file:{Path(table.origin).name}"}).reset_index(drop=True)
+        "source_id": file_source_id(Path(table.origin).name)}).reset_index(drop=True)
 
 
 def _for_inference(table: IndexTable) -> pd.DataFrame:

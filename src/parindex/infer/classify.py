@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import ParindexError
 
-from ..data.tables import IndexTable
+from ..data.tables import IndexTable, file_source_id
 
 if TYPE_CHECKING:
     from .inference import Inference
@@ -223,7 +223,7 @@ def _as_users_claim(rules: pd.DataFrame, path: Path) -> pd.DataFrame:
             out[basis] = out[basis].mask(out[basis].isin(["stated", "official"]), "user")
         if src in out:
             cited = out[src].fillna("")
-            own = f"file:{path.name} (sha256 {digest})"
+            own = file_source_id(f"{path.name} (sha256 {digest})")
             # (one id: the citation lists split on ';' and ',')
             out[src] = pd.Series([own + (" cites " + re.sub(r"[;,\s]+", " ", c).strip() if c else "") for c in cited],
                                  index=out.index, dtype="string")

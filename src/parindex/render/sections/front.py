@@ -9,7 +9,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from ... import __version__
-from ...data.tables import at_rank, most_precise
+from ...data.tables import at_rank, file_source_id, most_precise
 from ...errors import ParindexError
 from .common import INDEX_NAMES, range_text
 
@@ -249,7 +249,7 @@ class FrontMatter:
             top, bottom = d["value"].astype(float).idxmax(), d["value"].astype(float).idxmin()
             lead, mx = d.at[top, "province"], f"{float(d.at[top, 'value']):.2f}"
             last, mn = d.at[bottom, "province"], f"{float(d.at[bottom, 'value']):.2f}"
-            lead_src = mx_src = last_src = mn_src = f"file:{Path(res.table.origin).name}"
+            lead_src = mx_src = last_src = mn_src = file_source_id(Path(res.table.origin).name)
         return lead, lead_src, mx, mx_src, last, last_src, mn, mn_src
 
     def glossary(self) -> HTML:

@@ -9,6 +9,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from .. import charts
+from ...data.tables import file_source_id
 from .common import INDEX_NAMES, L_idx
 
 class Timeline:
@@ -25,7 +26,7 @@ class Timeline:
             # a year data/ does not know: its own table gives the maximum and minimum (and the
             # mean when complete), sourced to that table
             row = tr["year"] == self.year
-            src = f"file:{Path(self.a.result(idx).table.origin).name}"
+            src = file_source_id(Path(self.a.result(idx).table.origin).name)
             for fact, v, ok in (("max", d["value"].max(), True), ("min", d["value"].min(), True),
                                 ("mean_63", d["value"].mean(), self.a.result(idx).table.complete)):
                 if ok:

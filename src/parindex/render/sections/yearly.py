@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from .. import charts
 from ...errors import ParindexError, clean
 from ...data.labels import Labels
+from ...data.tables import file_name_of
 from ...infer.analysis import IndexResult, YearAnalysis, parse_without
 from .common import INDEX_NAMES, _cached_analyse, _fig, _table, md_text
 from .front import FrontMatter
@@ -193,10 +194,11 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
             return "—"
         if isinstance(ids, str):
             ids = [ids]
-        ids = [y.strip() for x in ids if x is not None and not (isinstance(x, float) and pd.isna(x))
-               for y in str(x).replace(",", ";").split(";") if y.strip()]
+        # once each, in order: a table's rows repeat their sources (a user's file on every row)
+        ids = list(dict.fromkeys(y.strip() for x in ids if x is not None and not (isinstance(x, float) and pd.isna(x))
+                                 for y in str(x).replace(",", ";").split(";") if y.strip()))
         nums = sorted({self.refs[x] for x in ids if x in self.refs})
-        files = [x.removeprefix("file:") for x in ids if x.startswith("file:")]
+        files = [name for x in ids if (name := file_name_of(x)) is not None]
         parts = ([f"[{', '.join(_runs(nums))}]"] if nums else []) + files
         return " ".join(parts) or "—"
 
