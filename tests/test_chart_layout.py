@@ -130,3 +130,15 @@ def test_the_checker_sees_an_overlap(x):
     bad = layout_problems(fig)
     assert any("over" in b for b in bad) and any("outside" in b for b in bad)
     assert any("matplotlib puts it at" in b for b in bad), bad
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_a_complete_tables_ranking_fits_a_page(complete_2020, narrow):
+    """63 provinces with values: a row each, closer together, in a chart an A4 page holds with its
+    heading and caption (at 0.17 in a row it ran over the page's foot after a blank page)."""
+    L = Labels("vi")
+    for idx in ("par_index", "sipas"):
+        with charts.narrow() if narrow else _nothing():
+            fig = charts.ranking_chart(complete_2020.result(idx), L, f"{L('report.distribution')} — {idx} 2020")
+        assert fig.get_figheight() <= charts.MAX_HEIGHT
+        assert not layout_problems(fig), (idx, layout_problems(fig))

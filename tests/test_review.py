@@ -209,6 +209,9 @@ def test_review_notebook_builds_on_bundled_and_complete_tables(request, tmp_path
     assert needle in html
     # a source line names the user's file once, not once per row of the table it cites
     assert not re.search(r"(synthetic_\w+\.csv)\W+\1", html)
+    if complete:  # said as the user's file, not among the published figures
+        assert "Source: your file “synthetic_par_index_2020.csv”; published figures [" in html
+        assert not re.search(r"published figures \[[^]]*\] synthetic", html)
     from test_publication import check_pdf_metadata  # its own title, not the report's
 
     check_pdf_metadata(out / f"methodology_review_2020_{lang}.pdf", title)

@@ -1,6 +1,7 @@
 """Every year, every province, on a map."""
 
 import json
+import re
 
 import matplotlib
 import matplotlib.path
@@ -233,6 +234,11 @@ def test_brief_index_uses_the_users_table(tmp_path):
     synthetic = next(line.split(",")[1] for line in SYN_PAR.read_text(encoding="utf-8").splitlines()
                      if line.startswith("Vĩnh Phúc,"))
     assert f"<td>{synthetic.replace('.', ',')}</td>" in (tmp_path / "index_2020_vi.html").read_text(encoding="utf-8")
+    # one set of numbers: the brief's table across the years shows the year's figures it states,
+    # the user's, with their file as the source (not the bundled record's "—")
+    brief = (tmp_path / "vinh-phuc_2020_vi.html").read_text(encoding="utf-8")
+    assert re.search(rf"<td>2020</td>\s*<td>{synthetic.replace('.', ',')}</td>\s*<td>46</td>.*?"
+                     r"\[tệp của bạn “synthetic_par_index_2020\.csv”\]</td>", brief, re.S)
 
 
 @slow

@@ -111,9 +111,10 @@ def _code(units, name: str) -> str | None:
 
 
 def history(a: YearAnalysis, province: Province) -> pd.DataFrame:
+    """Value and rank per year and index from the bundled evidence (the analysed year from the
+    user's table where one was given); missing stays missing."""
     from .trends import ends
 
-    """Value and rank per year and index from the bundled evidence; missing stays missing."""
     obs = a.bundle.observations
     years = a.bundle.years()
     rows = []
@@ -127,6 +128,15 @@ def history(a: YearAnalysis, province: Province) -> pd.DataFrame:
                 row[f"{idx}_value"] = row[f"{idx}_rank"] = None
                 continue
             sources: list[str] = []
+            own = a.result(idx).table
+            if y == a.year and own.origin != "bundled":
+                # the year of a user's table: its figures, as the brief states them above the table
+                d = own.data.loc[province.code] if province.code in own.data.index else None
+                row[f"{idx}_value"] = None if d is None or pd.isna(d["value_text"]) else str(d["value_text"])
+                row[f"{idx}_rank"] = None if d is None or pd.isna(d["rank"]) else int(d["rank"])
+                sources += [] if d is None else [d[col] for col in ("value_sources", "rank_sources") if not pd.isna(d[col])]
+                row[f"{idx}_sources"] = ";".join(dict.fromkeys(x for v in sources for x in str(v).split(";") if x))
+                continue
             if ((obs["index"] == idx) & (obs["year"] == y) & (obs["province_code"] == province.code)).any():
                 d = a.bundle.published(idx, y).loc[province.code]
                 row[f"{idx}_value"] = None if pd.isna(d["value_text"]) else str(d["value_text"])

@@ -242,7 +242,7 @@ class Brief(Report):
             ids += [x for code in dict.fromkeys(codes) if code in d.index for col in ("value_sources", "rank_sources")
                     if not pd.isna(d.at[code, col]) for x in str(d.at[code, col]).split(";")]
             notes.append(aside_note(self.L, [self.a.result(idx)], codes, year=self.year))
-        out = [self.L("fig.source", refs=self.cite(ids))] if ids else []
+        out = [self.source_line(ids)] if ids else []
         if note := next((n for n in notes if n is not None), None):
             out.append(note)
         return "".join(f"<p class='note'>{html.escape(x)}</p>" for x in out)

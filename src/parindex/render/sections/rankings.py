@@ -98,7 +98,7 @@ class Rankings:
         title = f"{L('table.w-groups')}: {L_idx(L, idx)} {self.year}"
         pub = self.a.bundle.published_tiers  # the rules, counts, values and ranks the groups rest on
         ids = self._index_sources(idx) + list(pub.loc[(pub["index"] == idx) & (pub["year"] == self.year), "source_id"])
-        src = f"<p class='note'>{html.escape(L('fig.source', refs=self.cite(ids)))}</p>"
+        src = f"<p class='note'>{html.escape(self.source_line(ids))}</p>"
         # a cut-off no source states floats: a rule "≥ 80" beside a member's range from 77 says why
         for cut, (lo, hi) in res.inference.cut_ranges.items():
             note = note.rstrip(".") + ". " + L("text.cut_allowed", index=L(f"index_short.{idx}"), cut=cut, lo=bound_end(lo, "lo"),

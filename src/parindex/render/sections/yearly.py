@@ -70,8 +70,7 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
         out = _table(df, cls, self.L, caption=self._table_caption(title))
         if sources is None:
             return out
-        refs = self.cite(list(sources)) if sources else "—"
-        line = self.L("fig.source", refs=refs) if refs != "—" else self.L("fig.source_computed")
+        line = self.source_line(list(sources))
         return HTML(out.data + f"<p class='note tsource'>{html.escape(line)}</p>")
 
     def _table_caption(self, title: str) -> str:
@@ -85,9 +84,7 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
         # "Nguồn:" (the references the drawn figures rest on) and "Ghi chú:" under the caption
         self._n_fig = getattr(self, "_n_fig", 0) + 1
         caption = self.L("fig.number", n=self._n_fig, caption=caption if caption is not None else alt)
-        below = []
-        refs = self.cite(list(sources)) if sources else "—"
-        below.append(self.L("fig.source", refs=refs) if refs != "—" else self.L("fig.source_computed"))
+        below = [self.source_line(list(sources))]
         if note:
             below.append(self.L("fig.note", note=note))
         return _fig(fig, alt, caption, self.L, crop, below=tuple(below))
@@ -188,19 +185,32 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
                 out[sid] = len(out) + 1
         return out
 
-    def cite(self, ids) -> str:
-        """'[3, 7]' for source ids; a user's own file is named instead (never a raw id)."""
+    def _cited(self, ids) -> tuple[str, list[str]]:
+        """The numbered references of source ids ("[3, 7]", or "") and the user's own files among
+        them, each said as theirs ("your file “x.csv”"), never as a raw id."""
         if ids is None or (not isinstance(ids, (list, tuple, set)) and pd.isna(ids)):
-            return "—"
+            return "", []
         if isinstance(ids, str):
             ids = [ids]
         # once each, in order: a table's rows repeat their sources (a user's file on every row)
         ids = list(dict.fromkeys(y.strip() for x in ids if x is not None and not (isinstance(x, float) and pd.isna(x))
                                  for y in str(x).replace(",", ";").split(";") if y.strip()))
         nums = sorted({self.refs[x] for x in ids if x in self.refs})
-        files = [name for x in ids if (name := file_name_of(x)) is not None]
-        parts = ([f"[{', '.join(_runs(nums))}]"] if nums else []) + files
-        return " ".join(parts) or "—"
+        files = [self.L("cite.user_file", file=name) for x in ids if (name := file_name_of(x)) is not None]
+        return (f"[{', '.join(_runs(nums))}]" if nums else ""), files
+
+    def cite(self, ids) -> str:
+        """'[3, 7]' for source ids, in a sentence; a user's own file as "[your file “x.csv”]"."""
+        nums, files = self._cited(ids)
+        return " ".join(([nums] if nums else []) + [f"[{f}]" for f in files]) or "—"
+
+    def source_line(self, ids) -> str:
+        """The "Source:" line under a table or figure: the user's files first, as theirs, then
+        the published figures by number; "computed by parindex" when it rests on neither."""
+        nums, files = self._cited(ids)
+        if not nums and not files:
+            return self.L("fig.source_computed")
+        return self.L("fig.source", refs="; ".join(files + ([self.L("fig.published", refs=nums)] if nums else [])))
 
     def _document(self, name: str) -> str:
         """A legal document's name in the edition's words: "Quyết định 641/QĐ-BNV" is
