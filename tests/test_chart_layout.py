@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from parindex.data.labels import Labels
 from parindex.infer.trends import trend
-from parindex.render import charts
+from parindex.render import chartfit, charts
 
 pytestmark = pytest.mark.slow  # the 2020 and 2024 analyses
 
@@ -140,5 +140,5 @@ def test_a_complete_tables_ranking_fits_a_page(complete_2020, narrow):
     for idx in ("par_index", "sipas"):
         with charts.narrow() if narrow else _nothing():
             fig = charts.ranking_chart(complete_2020.result(idx), L, f"{L('report.distribution')} — {idx} 2020")
-        assert fig.get_figheight() <= charts.MAX_HEIGHT
+        assert fig.get_figheight() <= chartfit.MAX_HEIGHT
         assert not layout_problems(fig), (idx, layout_problems(fig))

@@ -22,6 +22,17 @@ def renderer(fig) -> RendererAgg:
     return RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi)
 
 
+# The tallest chart: an A4 page's text height (263 mm) less a heading and a two-line caption
+MAX_HEIGHT = 9.1  # inches (231 mm)
+
+
+def row_height(n: int, natural: float = 0.17, extra: float = 1.2) -> float:
+    """Inches per row of a chart of ``n`` rows and ``extra`` inches of title and axis: ``natural``,
+    or closer (never under 9 pt, for 7 pt names) where the chart would be taller than a page holds
+    (a complete table's 63 rows drew 11.9 in, printed over the page's foot after a blank page)."""
+    return min(natural, max(9 / 72, (MAX_HEIGHT - extra) / max(n, 1)))
+
+
 def title_inside(ax) -> None:
     """Centre a title over the figure instead of its axes when, over the axes, it would run past
     the figure's edge (the ranking's axes sit right of the province names)."""

@@ -72,8 +72,6 @@ def use_decimal_mark(fig: Figure, L: Labels) -> None:
 # HTML), narrower for the phone version of the HTML (``narrow``), where a page-wide figure
 # scaled down to 390 px would have 5 px text. Type sizes stay the same; the layout adapts.
 WIDE, NARROW = 7.2, 3.75
-# The tallest chart: an A4 page's text height (263 mm) less a heading and a two-line caption
-MAX_HEIGHT = 9.1  # 231 mm
 _WIDTH: contextvars.ContextVar[float] = contextvars.ContextVar("parindex_figure_width", default=WIDE)
 
 
@@ -182,11 +180,7 @@ def ranking_chart(res: IndexResult, L: Labels, title: str) -> Figure:
     colours = group_colours(labels)
     d = _positions(c)
     n = len(d)
-    # a row per province, 0.17 in apart, and rows closer (never under 9 pt for the 7 pt names)
-    # when that would make the chart taller than an A4 page holds with its heading and caption:
-    # a complete table's 63 rows drew 11.9 in, printed over the page's foot after a blank page
-    row = min(0.17, max(9 / 72, (MAX_HEIGHT - 1.2) / max(n, 1)))
-    fig_h = max(3.0, row * n + 1.2)
+    fig_h = max(3.0, chartfit.row_height(n) * n + 1.2)
     fig, ax = subplots(figsize=(width(), fig_h))
     y = np.arange(n)
     # a range reaching the bottom of the scale has no lower bound in the record: the axis starts
