@@ -8,7 +8,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from ...data.collate import by_name, vsorted
-from ...data.tables import value_as_published
+from ...data.tables import file_name_of, value_as_published
 from ...infer.audit import bound_end
 from .common import L_idx, _bounds_cell, aside_note, rank_cell, value_cell
 
@@ -116,7 +116,7 @@ class Appendix:
 
         # by rank; a value without a rank in its place among them (as in the charts), not after rank 63
         order = k.assign(_k=place_keys(k).fillna(1e9), _v=-k["value"].astype("Float64").fillna(-1))
-        rows = []
+        rows, cited = [], []
         changes = self._year_on_year(idx)
         for code in order.sort_values(["_k", "_v", "province"], key=by_name).index:
             r = c.loc[code]
@@ -137,18 +137,24 @@ class Appendix:
                          if not pd.isna(d.at[code, "value_status"]) else
                          # only a rank: the status is the rank's, said so beside "no data"
                          L("status.of_rank", status=L.get(f"status.{status}", str(status))),
-                         self.cite(srcs)])
+                         self.cite(srcs, short=True)])
+            cited.append(srcs)
             if changes:  # against the previous year: value and places (up is +)
                 dv, dr, prev_srcs = changes.get(code, (None, None, []))
                 rows[-1][-1:-1] = [dv or "—", "—" if dr is None else (f"{dr:+d}" if dr else "0")]  # localised by _table
                 if prev_srcs:
-                    rows[-1][-1] = self.cite([srcs, *prev_srcs])
+                    rows[-1][-1] = self.cite([srcs, *prev_srcs], short=True)
+                    cited += prev_srcs
         lines = self._range_lines(c[~known], len(c))
         # the mark's meaning before the table: after it, it came three pages after the mark. The
         # units with nothing published are named there too: after the table, their two lines were
         # pushed alone onto a page of their own before the next appendix
         head = ("" if (note := aside_note(L, [res], order.index)) is None else f"<p class='note keep'>{html.escape(note)}</p>") \
             + "".join(lines)
+        names = dict.fromkeys(n for v in cited if isinstance(v, str) for x in v.replace(",", ";").split(";")
+                              if (n := file_name_of(x.strip())) is not None)
+        if names:  # the rows say "[your file]": which file, said once
+            head += f"<p class='note keep'>{html.escape(L('text.user_files', files='; '.join(f'“{n}”' for n in names)))}</p>"
         if not rows:
             return HTML(head)
         cols = [L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"), L("col.group"), L("col.basis"),

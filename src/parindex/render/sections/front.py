@@ -103,8 +103,9 @@ class FrontMatter:
         elif (ch := self._changes()) is not None:
             out.append(L("kfind.changes" if ch["d_down"].startswith("-") else "kfind.changes_all_up", **ch))
         par = self.a.par_index.table
-        out.append(L("kfind.unknown", n_missing=len(par.data) - par.n_value, n=len(par.data),
-                     n_rank=par.n_rank_only))
+        n_missing = len(par.data) - par.n_value  # none in a complete table: not "0 of 63 not published"
+        out.append(L("kfind.unknown", n_missing=n_missing, n=len(par.data), n_rank=par.n_rank_only) if n_missing
+                   else L("kfind.all_values", n=len(par.data)))
         bad = [i for i in self.a.audit if i.status == "contradicted"]
         out.append(L("kfind.contradicted_one" if len(bad) == 1 else "kfind.contradicted", n=len(bad)) if bad else L("kfind.no_contradiction"))
         items = "".join(f"<li>{html.escape(x)}</li>" for x in out[:8])

@@ -106,9 +106,10 @@ class Review(Report):
         parts = [f"<h3>{html.escape(L_idx(self.L, idx))}</h3>"]
         for d in (2, 1):
             r = review.rounding_effects(c["value"], c["province"], d)
-            parts.append(f"<p>{html.escape(self.L('text.rounding', d=d))}</p>")
+            places = self.L("word.decimal" if d == 1 else "word.decimals")  # "1 decimal", "2 decimals"
+            parts.append(f"<p>{html.escape(self.L('text.rounding', d=d, places=places))}</p>")
             if r.empty:
-                parts.append(f"<p>{html.escape(self.L('text.rounding_none', d=d, n=int(c['value'].notna().sum())))}</p>")
+                parts.append(f"<p>{html.escape(self.L('text.rounding_none', d=d, places=places, n=int(c['value'].notna().sum())))}</p>")
             else:
                 r["tied_with"] = [self.L("text.tie_with", names=", ".join(t)) if t else self.L("text.order_changed")
                                   for t in r["tied_with"]]
@@ -229,7 +230,10 @@ class Review(Report):
             text = self.L("text.correlation_none", n=r["n"])
         else:
             sel = self.L("text.top_selection", k=r["selection"]["in_par_top_n"], top=r["selection"]["top_n"])
-            text = self.L("text.correlation", n=r["n"], sel=sel, p=r["pearson"], s=r["spearman"])
+            # every unit has both (a complete table): no selection to warn of
+            every = r["n"] == len(self.a.par_index.table.data)
+            text = self.L("text.correlation_all" if every else "text.correlation", n=r["n"], sel=sel, p=r["pearson"],
+                          s=r["spearman"])
             if r.get("boot"):
                 text += " " + self.L("text.correlation_ci", plo=r["pearson_ci"][0], phi=r["pearson_ci"][1],
                                      slo=r["spearman_ci"][0], shi=r["spearman_ci"][1], boot=r["boot"], seed=r["seed"])

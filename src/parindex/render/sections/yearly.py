@@ -199,9 +199,12 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
         files = [self.L("cite.user_file", file=name) for x in ids if (name := file_name_of(x)) is not None]
         return (f"[{', '.join(_runs(nums))}]" if nums else ""), files
 
-    def cite(self, ids) -> str:
-        """'[3, 7]' for source ids, in a sentence; a user's own file as "[your file “x.csv”]"."""
+    def cite(self, ids, short: bool = False) -> str:
+        """'[3, 7]' for source ids, in a sentence; a user's own file as "[your file “x.csv”]", or
+        as "[your file]" (``short``: a table's rows, whose note names the file once)."""
         nums, files = self._cited(ids)
+        if short:
+            files = list(dict.fromkeys(self.L("cite.user_file_short") for _ in files))
         return " ".join(([nums] if nums else []) + [f"[{f}]" for f in files]) or "—"
 
     def source_line(self, ids) -> str:
