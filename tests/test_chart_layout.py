@@ -142,3 +142,17 @@ def test_a_complete_tables_ranking_fits_a_page(complete_2020, narrow):
             fig = charts.ranking_chart(complete_2020.result(idx), L, f"{L('report.distribution')} — {idx} 2020")
         assert fig.get_figheight() <= chartfit.MAX_HEIGHT
         assert not layout_problems(fig), (idx, layout_problems(fig))
+
+
+@pytest.mark.parametrize("lang,narrow", [("vi", False), ("en", True)])
+def test_a_complete_tables_scatter_names_only_what_fits(complete_2020, lang, narrow):
+    """63 named points: the names that would cover others are left out, farthest from the middle
+    named first, and the chart says how many it left out."""
+    L = Labels(lang)
+    with charts.narrow() if narrow else _nothing():
+        fig = charts.scatter_chart(complete_2020.par_index, complete_2020.sipas, L, "scatter")
+    assert not layout_problems(fig)
+    names = [t.get_text() for t in fig.axes[0].texts]
+    assert 10 < len(names) < 63 and "Quảng Ninh" in names  # the leader of both indices
+    said = [" ".join(t.get_text().split()) for t in fig.texts]  # wrapped on a phone
+    assert said == [L("chart.names_left_out", n=63 - len(names))]

@@ -2,6 +2,8 @@
 inside the figure. Measured on the drawn figure, not guessed from character counts."""
 from __future__ import annotations
 
+from typing import Callable
+
 import matplotlib
 import matplotlib.text
 import matplotlib.ticker
@@ -31,6 +33,38 @@ def row_height(n: int, natural: float = 0.17, extra: float = 1.2) -> float:
     or closer (never under 9 pt, for 7 pt names) where the chart would be taller than a page holds
     (a complete table's 63 rows drew 11.9 in, printed over the page's foot after a blank page)."""
     return min(natural, max(9 / 72, (MAX_HEIGHT - extra) / max(n, 1)))
+
+
+def names_that_fit(ax, names: list) -> int:
+    """Keep the point labels (annotations, most important first) that cover no label kept before
+    them and stay inside the axes, trying the point's other side first; remove the rest and
+    return how many were removed. 63 names piled over each other were read as "LâmChâu"."""
+    measure, frame, kept, dropped = renderer(ax.figure), ax.get_window_extent(renderer(ax.figure)), [], 0
+    for ann in names:
+        for _ in range(2):
+            box = ann.get_window_extent(measure)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(k) for k in kept):
+                kept.append(box)
+                break
+            x, y = ann.xyann  # the other side of its point
+            ann.xyann = (-x, y)
+            ann.set_horizontalalignment("left" if ann.get_horizontalalignment() == "right" else "right")
+        else:
+            ann.remove()
+            dropped += 1
+    return dropped
+
+
+def name_points(ax, names: list, left_out: Callable[[int], str]) -> None:
+    """Keep the point names that fit (:func:`names_that_fit`, the farthest from the middle first);
+    how many were left out is said under the chart, which makes room for the line."""
+    fig = ax.figure
+    if dropped := names_that_fit(ax, names):
+        note = fig.text(0.5, 0.01, left_out(dropped), ha="center", va="bottom", fontsize=7)
+        fig.tight_layout(rect=(0, 0.02 + note.get_window_extent(renderer(fig)).height / fig.bbox.height, 1, 1))
+        if more := names_that_fit(ax, [a for a in names if a.axes is not None]):  # the layout moved them
+            note.set_text(left_out(dropped + more))
 
 
 def title_inside(ax) -> None:

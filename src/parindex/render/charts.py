@@ -365,14 +365,13 @@ def scatter_chart(par: IndexResult, sip: IndexResult, L: Labels, title: str) -> 
                     ecolor="#0173b2", elinewidth=1.2, capsize=2, zorder=2)
     x = both["value"].astype(float)
     right = x.min() + 0.75 * (x.max() - x.min())  # names of the right-most points go to their left, inside the frame
-    for _, r in both.iterrows():
-        v = float(r["value"])
-        ax.annotate(r["province"], (v, float(r["value_sipas"])), fontsize=7, ha="right" if v > right else "left",
-                    xytext=(-3 if v > right else 3, 2), textcoords="offset points")
-    ax.set_xlabel("PAR INDEX (%)")
-    ax.set_ylabel("SIPAS (%)")
-    ax.set_title(_title(title))
+    far = ((x - x.median()) / (x.std() or 1)) ** 2 + ((y - y.median()) / (y.std() or 1)) ** 2  # named first
+    names = [ax.annotate(r["province"], (float(r["value"]), float(r["value_sipas"])), fontsize=7,
+                         ha="right" if r["value"] > right else "left", xytext=(-3 if r["value"] > right else 3, 2),
+                         textcoords="offset points") for _, r in both.loc[far.sort_values(ascending=False).index].iterrows()]
+    ax.set(xlabel="PAR INDEX (%)", ylabel="SIPAS (%)", title=_title(title))
     fig.tight_layout()
+    chartfit.name_points(ax, names, lambda n: _lab(L("chart.names_left_out", n=n)))
     return fig
 
 
