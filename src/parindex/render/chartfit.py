@@ -35,16 +35,24 @@ def row_height(n: int, natural: float = 0.17, extra: float = 1.2) -> float:
     return min(natural, max(9 / 72, (MAX_HEIGHT - extra) / max(n, 1)))
 
 
-def names_that_fit(ax, names: list) -> int:
+def names_that_fit(ax, names: list, dot: float = 2.5) -> int:
     """Keep the point labels (annotations, most important first) that cover no label kept before
-    them and stay inside the axes, trying the point's other side first; remove the rest and
-    return how many were removed. 63 names piled over each other were read as "LâmChâu"."""
+    them and no other point (a dot of radius ``dot`` points) and stay inside the axes, trying the
+    point's other side first; remove the rest and return how many were removed. 63 names piled
+    over each other were read as "LâmChâu", and a name over another's dot named the wrong one."""
+    from matplotlib.transforms import Bbox
+
     measure, frame, kept, dropped = renderer(ax.figure), ax.get_window_extent(renderer(ax.figure)), [], 0
+    r = dot * ax.figure.dpi / 72
+    dots = {tuple(p): Bbox.from_extents(p[0] - r, p[1] - r, p[0] + r, p[1] + r)
+            for p in ax.transData.transform([a.xy for a in names])}
     for ann in names:
+        own = tuple(ax.transData.transform([ann.xy])[0])
+        others = [b for p, b in dots.items() if p != own]
         for _ in range(2):
             box = ann.get_window_extent(measure)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
-            if inside and not any(box.overlaps(k) for k in kept):
+            if inside and not any(box.overlaps(k) for k in kept + others):
                 kept.append(box)
                 break
             x, y = ann.xyann  # the other side of its point

@@ -127,8 +127,9 @@ class Review(Report):
 
         L, res = self.L, self.a.result(idx)
         rows = convention_sensitivity(self.a.bundle, res, self.a.without)
-        if not rows:
-            return Markdown(L("text.conventions_none", index=L_idx(L, idx)))
+        head = f"<h3>{html.escape(L_idx(L, idx))}: {html.escape(L('review.conventions'))}</h3>"
+        if not rows:  # a user's table: said under the section's own heading
+            return HTML(head + f"<p>{html.escape(L('text.conventions_none'))}</p>")
 
         def counts(r: dict) -> str:
             return "; ".join(f"{self._group_name(idx, k)} {range_text(*v)}" for k, v in r["count_ranges"].items()) or "—"
@@ -143,8 +144,7 @@ class Review(Report):
                             ", ".join(L(f"col.moves_{m}") for m in r["moves"]) or "—"] for r in rows],
                           columns=[L("col.convention"), L("col.count_reproduced"), L("col.cutoffs_allowed"),
                                    L("col.national_mean_allowed"), L("col.conflicts"), L("col.moves")])
-        return HTML(f"<h3>{html.escape(L_idx(L, idx))}: {html.escape(L('review.conventions'))}</h3>"
-                    + self._table(df, title=f"{L_idx(L, idx)}: {L('review.conventions')}",
+        return HTML(head + self._table(df, title=f"{L_idx(L, idx)}: {L('review.conventions')}",
                                   sources=self._index_sources(idx)).data)
 
     def monte_carlo(self) -> HTML | Markdown:

@@ -33,8 +33,10 @@ class Rankings:
                      for code, r in known.iterrows()]
             return Markdown(md_text(self.L("text.few_published", index=L_idx(self.L, idx), year=self.year,
                                            items="; ".join(items))))
-        caption = self.L("chart.alt_ranking", title=title, n_bar=int(c["value"].notna().sum()),
-                         n_rank=int((c["value"].isna() & c["rank_published"].notna()).sum()))
+        own = "" if res.table.origin == "bundled" else "_user"  # a user's values are theirs, not "published"
+        n_rank = int((c["value"].isna() & c["rank_published"].notna()).sum())  # none: no "0 rank-only provinces"
+        caption = self.L(f"chart.alt_ranking{own}" + ("" if n_rank else "_values"), title=title,
+                         n_bar=int(c["value"].notna().sum()), n_rank=n_rank)
         return self._fig(lambda: charts.ranking_chart(res, self.L, title), self._alt_values(idx), caption,
                          sources=self._index_sources(idx), note=aside_note(self.L, [res], known.index))
 
@@ -66,7 +68,8 @@ class Rankings:
         if n < 3:  # a strip of one or two points says nothing a sentence does not
             return Markdown(self.L("text.distribution_few", n=n))
         return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), self._alt_distribution(idx), title,
-                         sources=self._index_sources(idx), note=self.L("chart.jitter_note"))
+                         sources=self._index_sources(idx),
+                         note=self.L("chart.jitter_note" if self.a.result(idx).table.origin == "bundled" else "chart.jitter_note_user"))
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
         if self._is_before_first(idx):

@@ -196,7 +196,9 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
         ids = list(dict.fromkeys(y.strip() for x in ids if x is not None and not (isinstance(x, float) and pd.isna(x))
                                  for y in str(x).replace(",", ";").split(";") if y.strip()))
         nums = sorted({self.refs[x] for x in ids if x in self.refs})
-        files = [self.L("cite.user_file", file=name) for x in ids if (name := file_name_of(x)) is not None]
+        names = [name for x in ids if (name := file_name_of(x)) is not None]
+        files = ([self.L("cite.user_file", file=names[0])] if len(names) == 1 else
+                 [self.L("cite.user_files", files=f" {self.L('word.and')} ".join(f"“{n}”" for n in names))] if names else [])
         return (f"[{', '.join(_runs(nums))}]" if nums else ""), files
 
     def cite(self, ids, short: bool = False) -> str:
