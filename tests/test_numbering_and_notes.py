@@ -43,8 +43,12 @@ def test_tables_and_figures_are_numbered_with_their_source(report_2020_vi, repor
     assert len(sources) >= len(figures) + 2  # and the two groups tables
     for m in re.finditer(rf"^{figure} (\d+)\. ", text, re.M):  # the line under each caption
         assert re.search(rf"^{source} ", text[m.end():m.end() + 600], re.M), f"{figure} {m.group(1)}"
-    # the maps cite the geometry too: its two sources are in the reference list
+    # the maps cite the geometry too: its two sources are in the reference list, and the maps'
+    # source lines call them boundaries, apart from the published figures
     assert text.count("Natural Earth (public domain)" if lang == "en" else "Natural Earth (phạm vi công cộng)") >= 2
+    flat = " ".join(text.split())
+    shapes = {"vi": "; ranh giới [", "en": "; boundaries ["}[lang]
+    assert flat.count(shapes) == 2, flat.count(shapes)  # the two maps, PAR INDEX and SIPAS
     # the distribution's vertical spread is explained where it is drawn
     assert re.search(rf"^{note} ", text, re.M)
 

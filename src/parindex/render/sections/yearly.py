@@ -212,10 +212,14 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
     def source_line(self, ids) -> str:
         """The "Source:" line under a table or figure: the user's files first, as theirs, then
         the published figures by number; "computed by parindex" when it rests on neither."""
-        nums, files = self._cited(ids)
-        if not nums and not files:
+        ids = [] if ids is None else [ids] if isinstance(ids, str) else list(ids)
+        geo = set(self._geometry_sources())  # a map's boundaries are not published figures
+        nums, files = self._cited([x for x in ids if x not in geo])
+        shapes = self._cited([x for x in ids if x in geo])[0]
+        if not nums and not files and not shapes:
             return self.L("fig.source_computed")
-        return self.L("fig.source", refs="; ".join(files + ([self.L("fig.published", refs=nums)] if nums else [])))
+        return self.L("fig.source", refs="; ".join(files + ([self.L("fig.published", refs=nums)] if nums else [])
+                                                   + ([self.L("fig.boundaries", refs=shapes)] if shapes else [])))
 
     def _document(self, name: str) -> str:
         """A legal document's name in the edition's words: "Quyết định 641/QĐ-BNV" is
