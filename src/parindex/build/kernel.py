@@ -156,11 +156,12 @@ def main() -> None:
     # report's modules are imported before that, so the same default is set here first: a
     # researcher's own plt.show() draws into the notebook as in any Jupyter kernel.
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    from parindex.proc.startup import skip_slow_optional_imports
+    from parindex.proc.startup import imports_without_collections, skip_slow_optional_imports
 
     skip_slow_optional_imports()
-    import parindex.render.sections  # noqa: F401
-    from ipykernel.kernelapp import launch_new_instance
+    with imports_without_collections():
+        import parindex.render.sections  # noqa: F401
+        from ipykernel.kernelapp import launch_new_instance
 
     launch_new_instance()
 
