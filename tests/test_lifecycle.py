@@ -114,10 +114,16 @@ def test_clean_up_removes_only_marked_folders_of_dead_processes(private_tmp):
     (killed / OWNER).write_text("", encoding="utf-8")
     busy = make_scratch("pk", parent)  # this process's own, its marker not written yet
     (busy / OWNER).write_text("", encoding="utf-8")
-    assert stale(parent, "pk") == sorted([real, reused, killed])
+    # killed before its marker was made, or while its folder was removed: empty, no marker
+    emptied, _ = _made_by_dead_process("pk", parent)
+    (emptied / OWNER).unlink()
+    starting = make_scratch("pk", parent)  # this process's own, an instant before its marker
+    (starting / OWNER).unlink()
+    assert stale(parent, "pk") == sorted([real, reused, killed, emptied])
     remove_stale(private_tmp, "pk")  # what older versions cleaned: now nothing there is parindex's
     remove_stale(parent, "pk")
     assert not real.exists() and not reused.exists() and not killed.exists() and busy.is_dir()
+    assert not emptied.exists() and starting.is_dir()
     assert mine.is_dir() and (keys / "id_ed25519").read_text(encoding="utf-8") == "secret"
     assert all((f / "file").is_file() for f in unmarked)
     assert (target / OWNER).is_file() and (parent / f"pk-{dead}-link").is_symlink()

@@ -192,8 +192,18 @@ def _owner(folder: Path) -> tuple[int, str | None] | None:
     that is a link, someone else's or not ours whole)."""
     if not _private_dir(folder):
         return None
+    # its creator was killed between making the folder and writing the marker, or while removing
+    # it: the creator is the PID make_scratch put in the folder's name (no start time to tell a
+    # reused PID by, so a live process of that PID keeps it)
+    pid_text = folder.name.rsplit("-", 2)[-2] if folder.name.count("-") >= 2 else ""
+    named = (int(pid_text), None) if pid_text.isdigit() else None
     try:
         fd = os.open(folder / OWNER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:  # no marker: only an empty folder, which holds nothing to keep
+        with contextlib.suppress(OSError):
+            if not any(os.scandir(folder)):
+                return named
+        return None
     except OSError:
         return None
     try:
@@ -201,11 +211,7 @@ def _owner(folder: Path) -> tuple[int, str | None] | None:
         if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_size > 4096:
             return None
         if st.st_size == 0:
-            # its creator was killed between making the marker and writing it: the creator is the
-            # PID make_scratch put in the folder's name (no start time to tell a reused PID by, so
-            # a live process of that PID keeps it)
-            pid_text = folder.name.rsplit("-", 2)[-2] if folder.name.count("-") >= 2 else ""
-            return (int(pid_text), None) if pid_text.isdigit() else None
+            return named
         doc = json.loads(os.read(fd, 4096).decode("utf-8"))
         pid, start, uid = doc["pid"], doc["start"], doc["uid"]
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
@@ -229,7 +235,8 @@ def _creator_gone(pid: int, start: str | None) -> bool:
 def stale(folder: Path, name: str) -> list[Path]:
     """The scratch folders made in ``folder`` with ``make_scratch(name, folder)`` whose creator is gone.
 
-    The name only narrows the search: a folder counts only with a valid owner marker.
+    The name only narrows the search: a folder counts only with a valid owner marker, or empty
+    (its creator killed before the marker was made, or while removing it), by the PID in its name.
     """
     found = []
     with contextlib.suppress(OSError):
