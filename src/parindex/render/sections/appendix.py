@@ -151,8 +151,7 @@ class Appendix:
         # pushed alone onto a page of their own before the next appendix
         head = ("" if (note := aside_note(L, [res], order.index)) is None else f"<p class='note keep'>{html.escape(note)}</p>") \
             + "".join(lines)
-        names = dict.fromkeys(n for v in cited if isinstance(v, str) for x in v.replace(",", ";").split(";")
-                              if (n := file_name_of(x.strip())) is not None)
+        names = [n for x in self._source_ids(cited) if (n := file_name_of(x)) is not None]
         if names:  # the rows say "[your file]": which file, said once
             head += f"<p class='note keep'>{html.escape(L('text.user_files', files='; '.join(f'“{n}”' for n in names)))}</p>"
         if not rows:

@@ -33,7 +33,7 @@ class Rankings:
                      for code, r in known.iterrows()]
             return Markdown(md_text(self.L("text.few_published", index=L_idx(self.L, idx), year=self.year,
                                            items="; ".join(items))))
-        own = "" if res.table.origin == "bundled" else "_user"  # a user's values are theirs, not "published"
+        own = self._user_suffix(idx)
         n_rank = int((c["value"].isna() & c["rank_published"].notna()).sum())  # none: no "0 rank-only provinces"
         caption = self.L(f"chart.alt_ranking{own}" + ("" if n_rank else "_values"), title=title,
                          n_bar=int(c["value"].notna().sum()), n_rank=n_rank)
@@ -69,7 +69,11 @@ class Rankings:
             return Markdown(self.L("text.distribution_few", n=n))
         return self._fig(lambda: charts.distribution_chart(self.a.result(idx), self.L, title), self._alt_distribution(idx), title,
                          sources=self._index_sources(idx),
-                         note=self.L("chart.jitter_note" if self.a.result(idx).table.origin == "bundled" else "chart.jitter_note_user"))
+                         note=self.L(f"chart.jitter_note{self._user_suffix(idx)}"))
+
+    def _user_suffix(self, idx: str) -> str:
+        """"_user" for a label said of a user's table (its values are theirs, not "published")."""
+        return "" if self.a.result(idx).table.origin == "bundled" else "_user"
 
     def groups(self, idx: str = "par_index") -> HTML | Markdown:
         if self._is_before_first(idx):

@@ -185,16 +185,21 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
                 out[sid] = len(out) + 1
         return out
 
+    @staticmethod
+    def _source_ids(ids) -> list[str]:
+        """Source ids, given as one or more "a;b" / "a, b" lists, each once, in order (a table's
+        rows repeat their sources: a user's file on every row)."""
+        if ids is None or (not isinstance(ids, (list, tuple, set)) and pd.isna(ids)):
+            return []
+        if isinstance(ids, str):
+            ids = [ids]
+        return list(dict.fromkeys(y.strip() for x in ids if x is not None and not (isinstance(x, float) and pd.isna(x))
+                                  for y in str(x).replace(",", ";").split(";") if y.strip()))
+
     def _cited(self, ids) -> tuple[str, list[str]]:
         """The numbered references of source ids ("[3, 7]", or "") and the user's own files among
         them, each said as theirs ("your file “x.csv”"), never as a raw id."""
-        if ids is None or (not isinstance(ids, (list, tuple, set)) and pd.isna(ids)):
-            return "", []
-        if isinstance(ids, str):
-            ids = [ids]
-        # once each, in order: a table's rows repeat their sources (a user's file on every row)
-        ids = list(dict.fromkeys(y.strip() for x in ids if x is not None and not (isinstance(x, float) and pd.isna(x))
-                                 for y in str(x).replace(",", ";").split(";") if y.strip()))
+        ids = self._source_ids(ids)
         nums = sorted({self.refs[x] for x in ids if x in self.refs})
         names = [name for x in ids if (name := file_name_of(x)) is not None]
         files = ([self.L("cite.user_file", file=names[0])] if len(names) == 1 else
