@@ -21,7 +21,9 @@ SKIP_SLOW := from parindex.proc.startup import skip_slow_optional_imports; skip_
 # to a folder of its own, removed at the end
 $(STAMP): export TMPDIR := $(abspath $(VENV))/.setup-tmp
 $(STAMP): requirements.lock pyproject.toml
-	$(PYTHON) -m venv --without-pip $(VENV)
+	@# --clear: a lock that changed gets a venv of exactly its packages (none left from the old one),
+	@# and a venv made by another interpreter is not mixed with this one's standard library
+	$(PYTHON) -m venv --clear --without-pip $(VENV)
 	mkdir -p $(VENV)/.setup-tmp
 	@# uv installs the lock's exact versions as pip would, in about a third of the time
 	@# (parallel downloads and unpacking): the installer's own version is in the lock too. It is
