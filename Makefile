@@ -1,11 +1,11 @@
 # The README's two commands: `make report` and `make test`. Both create .venv on first use.
-# The interpreter .venv is made from: the system's own Python 3.11 where it has one with pip
+# The interpreter .venv is made from: the system's own Python 3.11 where it has pip and venv
 # (Debian 12; Ubuntu with its python3.11 package), else python3. Distributions build CPython with
 # profile-guided and link-time optimisation, which a plain source build (pyenv's default, as on
 # our CI machines) lacks: on 2 cores the suite spends 12 % less CPU on it and a report 15 %.
 # `make setup PYTHON=python3` (or any Python 3.11-3.13) chooses another; delete .venv first.
 SYSTEM_PYTHON := /usr/bin/python3.11
-PYTHON ?= $(shell $(SYSTEM_PYTHON) -c "import pip, venv" >/dev/null 2>&1 && echo $(SYSTEM_PYTHON) || echo python3)
+PYTHON ?= $(shell $(SYSTEM_PYTHON) -c "import pip, venv, ensurepip" >/dev/null 2>&1 && echo $(SYSTEM_PYTHON) || echo python3)
 # Python may cache compiled modules here: with caching off (as some containers set it), every
 # kernel, PDF worker and test process compiled parindex and the tests afresh (4 s of the fast suite)
 unexport PYTHONDONTWRITEBYTECODE
