@@ -246,6 +246,37 @@ def test_report_is_the_same_however_it_is_split(request, year, tmp_path):
     assert "Mục lục" in text.split("\f")[1]  # the contents: a page of its own, or after the cover
 
 
+@slow
+@pytest.mark.parametrize("year,compact", [(2013, True), (2020, False)])
+def test_a_thin_years_parts_are_laid_out_once(request, year, compact):
+    """A thin year's PDF is one flowing text laid out at the end (pages.pdf_layout): its parts
+    go to the PDF workers no sooner, one by one, only to be laid out again; other years' do."""
+    from concurrent.futures import Future
+
+    from parindex.build.parts import PartExports
+
+    class Pool:  # what the workers would be asked to lay out
+        def __init__(self):
+            self.asked = []
+
+        def submit(self, fn, *args):
+            self.asked.append(fn.__name__)
+            return Future()
+
+    nb = nbformat.read(request.getfixturevalue(f"report_{year}_vi") / f"yearly_report_{year}_vi.ipynb", as_version=4)
+    ex = PartExports("t", "vi", 0)
+    ex.pool = Pool()
+    try:
+        for i in range(len(nb.cells)):
+            ex.cell_complete(i, nb)
+        ex.complete(nb)
+    finally:
+        ex.pool = None
+        ex.close()
+    assert ex.compact is compact
+    assert len(ex.pdfs) == (0 if compact else 8)
+
+
 def _small_notebook(path, *code):
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('year = 2020\npar_index_file = ""\nsipas_file = ""\nlang = "vi"')

@@ -59,6 +59,7 @@ class PartExports:
         self.ranges: list[tuple[int, int]] | None = None
         self.bodies: dict[tuple[int, int], Future] = {}  # HTML strings
         self.pdfs: dict[tuple[int, int], Future] = {}  # RenderedPart
+        self.compact = False  # known once the first part is exported
 
     def _exporter(self):
         """One exporter per thread: a new one would load and compile nbconvert's templates again
@@ -71,7 +72,11 @@ class PartExports:
 
     def _export(self, part, key: tuple[int, int]) -> str:
         body = self._exporter().body(part)
-        if self.pool is not None:
+        if self.ranges and key == self.ranges[0]:
+            # a thin year's cover says so (Report.compact): its parts are laid out as one
+            # flowing text at the end (pdf_layout), so laying them out one by one is wasted
+            self.compact = is_compact([body])
+        if self.pool is not None and not self.compact:
             # without page furniture: whether a contents page goes in front (and so whether the
             # pages are joined and stamped) is known only once every part is in
             self.pdfs[key] = self.pool.submit(render_body, body, self.title, self.lang, False)
