@@ -270,6 +270,8 @@ def test_a_thin_years_parts_are_laid_out_once(request, year, compact):
         for i in range(len(nb.cells)):
             ex.cell_complete(i, nb)
         ex.complete(nb)
+        for body in ex.bodies.values():  # the parts still exporting on the thread
+            body.result()
     finally:
         ex.pool = None
         ex.close()

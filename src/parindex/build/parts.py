@@ -99,6 +99,9 @@ class PartExports:
 
         if self.ranges != part_ranges(nb):  # papermill changed the cells after a callback: start over
             self.ranges, self.bodies, self.pdfs = part_ranges(nb), {}, {}
+        first = self.bodies.get(self.ranges[0]) if self.ranges else None
+        if first is not None and not first.cancel():
+            wait_result(first)  # the cover, on the thread: it tells whether the parts are laid out one by one
         for a, b in self.ranges:
             pending = self.bodies.get((a, b))
             if pending is None or pending.cancel():  # not started on the low-priority thread
