@@ -1,11 +1,15 @@
 # The README's two commands: `make report` and `make test`. Both create .venv on first use.
-# The interpreter .venv is made from: the system's own Python 3.11 where it has pip and venv
-# (Debian 12; Ubuntu with its python3.11 package), else python3. Distributions build CPython with
-# profile-guided and link-time optimisation, which a plain source build (pyenv's default, as on
-# our CI machines) lacks: on 2 cores the suite spends 12 % less CPU on it and a report 15 %.
-# `make setup PYTHON=python3` (or any Python 3.11-3.13) chooses another; delete .venv first.
+# The interpreter .venv is made from. An existing .venv keeps its own (pyvenv.cfg's executable):
+# a set-up rerun after a pull never switches it. A new one is made from the system's own Python
+# 3.11 where it has venv and ensurepip (Debian 12 with python3.11-venv; Ubuntu's python3.11),
+# else from python3. Distributions build CPython with profile-guided and link-time optimisation,
+# which a plain source build (pyenv's default, as on our CI machines) lacks: on 2 cores the suite
+# spends 12 % less CPU on it and a report 15 %. Another: rm -rf .venv && make setup PYTHON=...
 SYSTEM_PYTHON := /usr/bin/python3.11
-PYTHON ?= $(shell $(SYSTEM_PYTHON) -c "import pip, venv, ensurepip" >/dev/null 2>&1 && echo $(SYSTEM_PYTHON) || echo python3)
+PYTHON ?= $(shell p=$$(sed -n 's/^executable = //p' $(VENV)/pyvenv.cfg 2>/dev/null); \
+  if [ -n "$$p" ] && [ -x "$$p" ]; then echo "$$p"; \
+  elif $(SYSTEM_PYTHON) -c "import venv, ensurepip" >/dev/null 2>&1; then echo $(SYSTEM_PYTHON); \
+  else echo python3; fi)
 # Python may cache compiled modules here: with caching off (as some containers set it), every
 # kernel, PDF worker and test process compiled parindex and the tests afresh (4 s of the fast suite)
 unexport PYTHONDONTWRITEBYTECODE
@@ -21,9 +25,10 @@ SKIP_SLOW := from parindex.proc.startup import skip_slow_optional_imports; skip_
 # to a folder of its own, removed at the end
 $(STAMP): export TMPDIR := $(abspath $(VENV))/.setup-tmp
 $(STAMP): requirements.lock pyproject.toml
-	@# --clear: a lock that changed gets a venv of exactly its packages (none left from the old one),
-	@# and a venv made by another interpreter is not mixed with this one's standard library
-	$(PYTHON) -m venv --clear --without-pip $(VENV)
+	@# a .venv made by another interpreter (PYTHON=... given) is made anew, not refilled: two
+	@# standard libraries in one venv break it ("No module named 'math'")
+	$(PYTHON) -m venv --without-pip $$([ -f $(VENV)/pyvenv.cfg ] && [ "$$(sed -n 's/^executable = //p' $(VENV)/pyvenv.cfg)" \
+	  != "$$($(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executable))')" ] && echo --clear) $(VENV)
 	mkdir -p $(VENV)/.setup-tmp
 	@# uv installs the lock's exact versions as pip would, in about a third of the time
 	@# (parallel downloads and unpacking): the installer's own version is in the lock too. It is

@@ -250,33 +250,43 @@ def test_report_is_the_same_however_it_is_split(request, year, tmp_path):
 @pytest.mark.parametrize("year,compact", [(2013, True), (2020, False)])
 def test_a_thin_years_parts_are_laid_out_once(request, year, compact):
     """A thin year's PDF is one flowing text laid out at the end (pages.pdf_layout): its parts
-    go to the PDF workers no sooner, one by one, only to be laid out again; other years' do."""
+    go to the PDF workers no sooner, one by one, only to be laid out again; other years' do, and
+    only a thin part is laid out again, with its neighbour."""
     from concurrent.futures import Future
 
     from parindex.build.parts import PartExports
+    from parindex.render.pages import pdf_layout
 
-    class Pool:  # what the workers would be asked to lay out
+    class Pool:  # what the workers are asked to do, each answered at once
         def __init__(self):
             self.asked = []
 
         def submit(self, fn, *args):
             self.asked.append(fn.__name__)
-            return Future()
+            done = Future()
+            done.set_result(None)
+            return done
 
     nb = nbformat.read(request.getfixturevalue(f"report_{year}_vi") / f"yearly_report_{year}_vi.ipynb", as_version=4)
     ex = PartExports("t", "vi", 0)
-    ex.pool = Pool()
+    ex.pool = pool = Pool()
     try:
         for i in range(len(nb.cells)):
             ex.cell_complete(i, nb)
         ex.complete(nb)
         for body in ex.bodies.values():  # the parts still exporting on the thread
             body.result()
+        before = list(pool.asked)  # the parts laid out while the kernel ran
+        ex.pdf(nb)
+        bodies = [ex.bodies[r].result() for r in ex.ranges]
     finally:
         ex.pool = None
         ex.close()
     assert ex.compact is compact
-    assert len(ex.pdfs) == (0 if compact else 8)
+    groups = pdf_layout(bodies, "")[0]
+    assert before == ([] if compact else ["render_body"] * 8)
+    assert pool.asked[len(before):] == (["render_body"] * (1 if compact else sum(len(g) > 1 for g in groups))
+                                        + ["assemble"])
 
 
 def _small_notebook(path, *code):

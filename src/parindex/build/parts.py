@@ -98,7 +98,7 @@ class PartExports:
         from ..render.exporters import part_notebook, part_ranges
 
         if self.ranges != part_ranges(nb):  # papermill changed the cells after a callback: start over
-            self.ranges, self.bodies, self.pdfs = part_ranges(nb), {}, {}
+            self.ranges, self.bodies, self.pdfs, self.compact = part_ranges(nb), {}, {}, False
         first = self.bodies.get(self.ranges[0]) if self.ranges else None
         if first is not None and not first.cancel():
             wait_result(first)  # the cover, on the thread: it tells whether the parts are laid out one by one
@@ -123,8 +123,8 @@ class PartExports:
             return render_parts(texts, self.title, self.lang, contents)
         # Parts laid out already are used as they are; a thin part (a section that collapsed to
         # a line) is laid out again together with its neighbour, so it does not fill a page alone.
-        futures = [self.pdfs[self.ranges[g[0]]] if len(g) == 1 and not compact else
-                   self.pool.submit(render_body, t, self.title, self.lang, False) for g, t in zip(groups, texts)]
+        futures = [self.pdfs.get(self.ranges[g[0]]) if len(g) == 1 and not compact else None for g in groups]
+        futures = [f or self.pool.submit(render_body, t, self.title, self.lang, False) for f, t in zip(futures, texts)]
         parts = [wait_result(f) for f in futures]
         return wait_result(self.pool.submit(assemble, parts, self.title, self.lang, contents))
 
