@@ -6,7 +6,8 @@
 # which a plain source build (pyenv's default, as on our CI machines) lacks: on 2 cores the suite
 # spends 12 % less CPU on it and a report 15 %. Another: rm -rf .venv && make setup PYTHON=...
 SYSTEM_PYTHON := /usr/bin/python3.11
-PYTHON ?= $(shell p=$$(sed -n 's/^executable = //p' $(VENV)/pyvenv.cfg 2>/dev/null); \
+VENV_PYTHON = sed -n 's/^executable = //p' $(VENV)/pyvenv.cfg 2>/dev/null
+PYTHON ?= $(shell p=$$($(VENV_PYTHON)); \
   if [ -n "$$p" ] && [ -x "$$p" ]; then echo "$$p"; \
   elif $(SYSTEM_PYTHON) -c "import venv, ensurepip" >/dev/null 2>&1; then echo $(SYSTEM_PYTHON); \
   else echo python3; fi)
@@ -27,7 +28,7 @@ $(STAMP): export TMPDIR := $(abspath $(VENV))/.setup-tmp
 $(STAMP): requirements.lock pyproject.toml
 	@# a .venv made by another interpreter (PYTHON=... given) is made anew, not refilled: two
 	@# standard libraries in one venv break it ("No module named 'math'")
-	$(PYTHON) -m venv --without-pip $$([ -f $(VENV)/pyvenv.cfg ] && [ "$$(sed -n 's/^executable = //p' $(VENV)/pyvenv.cfg)" \
+	$(PYTHON) -m venv --without-pip $$([ -f $(VENV)/pyvenv.cfg ] && [ "$$($(VENV_PYTHON))" \
 	  != "$$($(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executable))')" ] && echo --clear) $(VENV)
 	mkdir -p $(VENV)/.setup-tmp
 	@# uv installs the lock's exact versions as pip would, in about a third of the time
