@@ -117,14 +117,14 @@ class PartExports:
     def pdf(self, nb) -> bytes:
         self.complete(nb)
         bodies = [wait_result(self.bodies[r]) for r in self.ranges]
-        compact = is_compact(bodies)
         groups, texts, contents = pdf_layout(bodies, self.contents)
         if self.pool is None:
             return render_parts(texts, self.title, self.lang, contents)
         # Parts laid out already are used as they are; a thin part (a section that collapsed to
-        # a line) is laid out again together with its neighbour, so it does not fill a page alone.
-        futures = [self.pdfs.get(self.ranges[g[0]]) if len(g) == 1 and not compact else None for g in groups]
-        futures = [f or self.pool.submit(render_body, t, self.title, self.lang, False) for f, t in zip(futures, texts)]
+        # a line) is laid out again together with its neighbour, so it does not fill a page alone;
+        # a thin year's parts (self.compact) were never laid out alone.
+        futures = [(self.pdfs.get(self.ranges[g[0]]) if len(g) == 1 else None)
+                   or self.pool.submit(render_body, t, self.title, self.lang, False) for g, t in zip(groups, texts)]
         parts = [wait_result(f) for f in futures]
         return wait_result(self.pool.submit(assemble, parts, self.title, self.lang, contents))
 
