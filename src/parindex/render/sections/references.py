@@ -121,7 +121,10 @@ class References:
             # secondary copy's recorded "title" only says what it was cited for, in English, and
             # is left out
             if title and "." not in str(r["publisher"]) and r["class"] != "secondary":
-                parts.append(f"<i>{html.escape(self._document_title(str(title)))}</i>")
+                # the space before the title goes inside <i>: where the text before it just
+                # filled a line, WeasyPrint (70) broke that text after its first word instead of
+                # before the title ("13. Bộ" alone on a line, the rest of the entry below)
+                parts[-1] += f"<i> {html.escape(self._document_title(str(title)))}</i>"
             if r["class"] == "secondary":  # a compilation or an unverified copy: the reader weighs it so
                 parts.append(f"— {html.escape(L('status.secondary'))} —")
             if not pd.isna(r["url"]) and str(r["url"]).startswith(("http://", "https://")):
