@@ -264,7 +264,7 @@ def test_a_brief_cites_what_its_tables_print_and_itself(solve):
     """Vĩnh Phúc 2024 has no figure of its own that year, but its tables print its region peers'
     values and its own earlier years: their sources are the brief's references (never "not
     published" under sourced figures), and the brief is cited as itself, not as the yearly report."""
-    from parindex.render.sections import Brief
+    from parindex.render.sections import Brief, Report
 
     solve(2024)
     b = Brief(2024, "Vĩnh Phúc", lang="en")
@@ -273,7 +273,15 @@ def test_a_brief_cites_what_its_tables_print_and_itself(solve):
     assert set(str(d.at[hai_phong, "value_sources"]).split(";")) <= set(b.refs)
     html = b.sources().data
     assert "<ol class='refs'>" in html and "Vĩnh Phúc: PAR INDEX and SIPAS 2024" in html
-    assert "Table 1. Region peers" in b.peers().data
+    peers = b.peers().data
+    assert "Table 1. Region peers" in peers
+    # Hải Dương, a peer with no SIPAS value or rank in 2024, is in the published top five: its
+    # group cell says so, as the report's appendix does, and the list is among the references
+    row = re.search(r"<tr>\s*<td>Hải Dương</td>(.*?)</tr>", peers, re.S).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", row)[-1] == "top five"
+    appendix = Report(2024, lang="en").appendix("sipas").data
+    assert re.search(r"<td[^>]*>Hải Dương</td>(\s*<td[^>]*>[^<]*</td>){3}\s*<td[^>]*>top five</td>", appendix)
+    assert "vietnam-vnanet-vn-94b5b2" in b.refs
 
 
 def test_a_leaders_own_value_wins_over_a_disagreeing_maximum_and_is_marked(bundle):

@@ -109,7 +109,7 @@ class Appendix:
         c, d = res.classified, res.table.data
         pub = self.a.bundle.published_tiers
         pub = pub[(pub["index"] == idx) & (pub["year"] == self.year)]
-        listed = dict(zip(pub["province_code"], pub["tier"]))  # a published list names the unit
+        listed = self._listed(idx)  # a published list names the unit
         known = c["value"].notna() | c["rank_published"].notna() | c["group"].notna() | c.index.isin(list(listed))
         k = c[known]  # (assigning c's columns to an empty frame would bring c's rows back)
         from ..charts import place_keys
@@ -127,9 +127,7 @@ class Appendix:
             rows.append([r["province"], value_cell(res, code, value_as_published(d, code), L("missing")),
                          rank_cell(res, code, r["rank_published"]),
                          _bounds_cell(r),
-                         self._group_name(idx, r["group"]) if not pd.isna(r["group"]) else
-                         L.get(f"tier.{listed[code]}", listed[code]) if code in listed else
-                         "—" if res.rules is None else L("group.unknown"),
+                         self._group_cell(idx, code, r["group"], "—" if res.rules is None else L("group.unknown")),
                          L("basis.list") if pd.isna(r["group"]) and code in listed else
                          # a year without rules: "not grouped", not "unknown unknown"
                          L("brief.not_grouped") if res.rules is None else L(f"basis.{r['group_basis']}"),

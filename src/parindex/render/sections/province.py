@@ -11,6 +11,9 @@ from ...data.tables import value_as_published
 from .common import INDEX_NAMES, aside_note, rank_cell, value_cell
 from .yearly import Report
 
+_GROUP_COL = {"par_index": "par_group", "sipas": "sipas_group"}  # region_peers' group columns
+
+
 class Brief(Report):
     """One province's brief: what is known, exactly as known."""
 
@@ -52,8 +55,12 @@ class Brief(Report):
         region peers' values and ranks of the year, and the unit's own figures of every year."""
         from ...infer.profile import history, region_peers, standing
 
-        peers = list(region_peers(self.a, self.p)["code"])
+        peer_table = region_peers(self.a, self.p)
+        peers = list(peer_table["code"])
         out: list[str] = []
+        for idx in INDEX_NAMES:  # a peer's group cell that names a published list
+            out += [x for c, g in zip(peer_table["code"], peer_table[_GROUP_COL[idx]])
+                    for x in self._group_cell_sources(idx, c, g)]
         for idx in INDEX_NAMES:  # a neighbour's figures of the index it neighbours in, as printed
             st = standing(self.a.result(idx), self.p.code)
             codes = peers + [code for lst in (st.above, st.below) for code, *_ in lst]
@@ -219,24 +226,27 @@ class Brief(Report):
             "PAR INDEX": [L.number(value_cell(par, c, value_as_published(par.table.data, c), L("missing")))
                           for c in df["code"]],
             L("col.rank"): [rank_cell(par, c, r) for c, r in zip(df["code"], df["par_rank"])],
-            L("col.group"): [self._group_name("par_index", g) if g else "—" for g in df["par_group"]],
+            L("col.group"): [self._group_cell("par_index", c, g) for c, g in zip(df["code"], df[_GROUP_COL["par_index"]])],
             "SIPAS": [L.number(value_cell(sip, c, value_as_published(sip.table.data, c), L("missing")))
                       for c in df["code"]],
             L("col.rank") + " ": [rank_cell(sip, c, r) for c, r in zip(df["code"], df["sipas_rank"])],
-            L("col.group") + " ": [self._group_name("sipas", g) if g else "—" for g in df["sipas_group"]],
+            L("col.group") + " ": [self._group_cell("sipas", c, g) for c, g in zip(df["code"], df[_GROUP_COL["sipas"]])],
         })
         body = t.to_html(index=False, escape=False, na_rep="—", classes="ptable", border=0)
         heading = f"{L('brief.peers')}: {L(f'region.{self.p.region}')}"
         # numbered like every table (built here: the unit's own name is in bold)
         body = body.replace(">", f"><caption>{html.escape(self._table_caption(heading))}</caption>", 1)
+        lists = [x for idx in INDEX_NAMES for c, g in zip(df["code"], df[_GROUP_COL[idx]])
+                 for x in self._group_cell_sources(idx, c, g)]
         return HTML(f"<h3>{html.escape(heading)}</h3><div class='tscroll'>{body}</div>"
-                    + self._below_table({idx: list(df["code"]) for idx in INDEX_NAMES}))
+                    + self._below_table({idx: list(df["code"]) for idx in INDEX_NAMES}, lists))
 
-    def _below_table(self, shown: dict[str, list[str]]) -> str:
+    def _below_table(self, shown: dict[str, list[str]], lists: list[str] = ()) -> str:
         """"Nguồn: [1, 4]" under a brief's table: the references of the figures it prints (its
         cells carry none), and the note on any set-aside figure among them; ``shown``: by index,
-        the units whose figures of that index the table prints."""
-        ids, notes = [], []
+        the units whose figures of that index the table prints; ``lists``: the sources of the
+        published lists its group cells name."""
+        ids, notes = list(lists), []
         for idx, codes in shown.items():
             d = self.a.result(idx).table.data
             ids += [x for code in dict.fromkeys(codes) if code in d.index for col in ("value_sources", "rank_sources")

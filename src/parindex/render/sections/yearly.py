@@ -295,6 +295,29 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
     def _group_name(self, idx: str, label: str) -> str:
         return self.L.get(f"group.{label}" if idx == "par_index" else f"tier.{label}", label)
 
+    def _listed(self, idx: str) -> dict[str, str]:
+        """Unit code -> the published list of the year that names it ("top_5"), for an index."""
+        pub = self.a.bundle.published_tiers
+        pub = pub[(pub["index"] == idx) & (pub["year"] == self.year)]
+        return dict(zip(pub["province_code"], pub["tier"]))
+
+    def _group_cell(self, idx: str, code: str, group: object, unknown: str = "—") -> str:
+        """A table's group cell: the unit's group, else the published list that names it (a year
+        of lists without a rule: "top five"), else ``unknown``. The report's appendix and a
+        brief's tables give one answer."""
+        if group is not None and not pd.isna(group):
+            return self._group_name(idx, str(group))
+        listed = self._listed(idx).get(code)
+        return self.L.get(f"tier.{listed}", listed) if listed else unknown
+
+    def _group_cell_sources(self, idx: str, code: str, group: object) -> list[str]:
+        """The sources of a group cell that names a published list (see _group_cell)."""
+        if (group is not None and not pd.isna(group)) or code not in self._listed(idx):
+            return []
+        pub = self.a.bundle.published_tiers
+        return list(pub.loc[(pub["index"] == idx) & (pub["year"] == self.year) & (pub["province_code"] == code),
+                            "source_id"])
+
     def _is_before_first(self, idx: str) -> bool:
         """A bundled year before the index was first measured."""
         first = self.a.bundle.first_year(idx)
