@@ -255,7 +255,7 @@ class Brief(Report):
         out = [self.source_line(ids)] if ids else []
         if note := next((n for n in notes if n is not None), None):
             out.append(note)
-        return "".join(f"<p class='note'>{html.escape(x)}</p>" for x in out)
+        return "".join(f"<p class='note tsource'>{html.escape(x)}</p>" for x in out)  # with the table's last rows
 
     def _history_rank(self, idx: str, year: int, rank: object) -> object:
         # the brief's year is audited here: its set-aside rank is marked (other years in their reports)

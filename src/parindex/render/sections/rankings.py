@@ -105,12 +105,13 @@ class Rankings:
         title = f"{L('table.w-groups')}: {L_idx(L, idx)} {self.year}"
         pub = self.a.bundle.published_tiers  # the rules, counts, values and ranks the groups rest on
         ids = self._index_sources(idx) + list(pub.loc[(pub["index"] == idx) & (pub["year"] == self.year), "source_id"])
-        src = f"<p class='note'>{html.escape(self.source_line(ids))}</p>"
+        # the source line and the key to the marks go with the table's last rows (tsource)
+        src = f"<p class='note tsource'>{html.escape(self.source_line(ids))}</p>"
         # a cut-off no source states floats: a rule "≥ 80" beside a member's range from 77 says why
         for cut, (lo, hi) in res.inference.cut_ranges.items():
             note = note.rstrip(".") + ". " + L("text.cut_allowed", index=L(f"index_short.{idx}"), cut=cut, lo=bound_end(lo, "lo"),
                              hi=bound_end(hi, "hi"))
-        return HTML(self._table(df, "w-groups", title).data + src + f"<p class='note'>{html.escape(note)}</p>"
+        return HTML(self._table(df, "w-groups", title).data + src + f"<p class='note tsource'>{html.escape(note)}</p>"
                     + f"<p class='note'>{html.escape(assume)}</p>" + self._slots(idx))
 
     def _slots(self, idx: str) -> str:
