@@ -107,8 +107,7 @@ class Appendix:
             return HTML("")
         L, res = self.L, self.a.result(idx)
         c, d = res.classified, res.table.data
-        pub = self.a.bundle.published_tiers
-        pub = pub[(pub["index"] == idx) & (pub["year"] == self.year)]
+        pub = self._published_lists(idx)
         listed = self._listed(idx)  # a published list names the unit
         known = c["value"].notna() | c["rank_published"].notna() | c["group"].notna() | c.index.isin(list(listed))
         k = c[known]  # (assigning c's columns to an empty frame would bring c's rows back)

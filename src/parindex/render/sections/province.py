@@ -57,10 +57,7 @@ class Brief(Report):
 
         peer_table = region_peers(self.a, self.p)
         peers = list(peer_table["code"])
-        out: list[str] = []
-        for idx in INDEX_NAMES:  # a peer's group cell that names a published list
-            out += [x for c, g in zip(peer_table["code"], peer_table[_GROUP_COL[idx]])
-                    for x in self._group_cell_sources(idx, c, g)]
+        out: list[str] = self._peer_list_sources(peer_table)
         for idx in INDEX_NAMES:  # a neighbour's figures of the index it neighbours in, as printed
             st = standing(self.a.result(idx), self.p.code)
             codes = peers + [code for lst in (st.above, st.below) for code, *_ in lst]
@@ -116,8 +113,8 @@ class Brief(Report):
             text = cited(L("brief.rank_only_line", rank=st.rank, lo=st.lo, hi=st.hi, group=group))
         else:
             text = cited(L("brief.nothing_line", lo=st.lo, hi=st.hi, group=group))
-        pub = self.a.bundle.published_tiers
-        pub = pub[(pub["index"] == idx) & (pub["year"] == self.year) & (pub["province_code"] == self.p.code)]
+        pub = self._published_lists(idx)
+        pub = pub[pub["province_code"] == self.p.code]
         for tier, rows in pub.groupby("tier"):
             text += " " + L("brief.published_tier", tier=L(f"tier.{tier}").lower(),
                             sources=self.cite(list(dict.fromkeys(rows["source_id"]))))
@@ -236,10 +233,13 @@ class Brief(Report):
         heading = f"{L('brief.peers')}: {L(f'region.{self.p.region}')}"
         # numbered like every table (built here: the unit's own name is in bold)
         body = body.replace(">", f"><caption>{html.escape(self._table_caption(heading))}</caption>", 1)
-        lists = [x for idx in INDEX_NAMES for c, g in zip(df["code"], df[_GROUP_COL[idx]])
-                 for x in self._group_cell_sources(idx, c, g)]
         return HTML(f"<h3>{html.escape(heading)}</h3><div class='tscroll'>{body}</div>"
-                    + self._below_table({idx: list(df["code"]) for idx in INDEX_NAMES}, lists))
+                    + self._below_table({idx: list(df["code"]) for idx in INDEX_NAMES}, self._peer_list_sources(df)))
+
+    def _peer_list_sources(self, peers: pd.DataFrame) -> list[str]:
+        """The sources of the published lists the peers table's group cells name (region_peers)."""
+        return [x for idx in INDEX_NAMES for c, g in zip(peers["code"], peers[_GROUP_COL[idx]])
+                for x in self._group_cell_sources(idx, c, g)]
 
     def _below_table(self, shown: dict[str, list[str]], lists: list[str] = ()) -> str:
         """"Nguồn: [1, 4]" under a brief's table: the references of the figures it prints (its

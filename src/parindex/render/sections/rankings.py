@@ -80,8 +80,7 @@ class Rankings:
             return HTML("")
         res, L = self.a.result(idx), self.L
         if res.rules is None:
-            pub = self.a.bundle.published_tiers
-            pub = pub[(pub["index"] == idx) & (pub["year"] == self.year)]
+            pub = self._published_lists(idx)
             if pub.empty or idx == "sipas":  # SIPAS's lists are shown with its tiers (sipas_tiers)
                 return Markdown(L("text.no_rule", year=self.year))
             lists = pd.DataFrame([[L.get(f"tier.{t}", t.replace("_", " ")), ", ".join(vsorted(set(g["province"]))),
@@ -103,8 +102,8 @@ class Rankings:
         assume = (L("text.assume_announced", without=", ".join(L(f"without.{w}") for w in sorted(self.a.without)))
                   if self.a.without else L("text.assume_default"))
         title = f"{L('table.w-groups')}: {L_idx(L, idx)} {self.year}"
-        pub = self.a.bundle.published_tiers  # the rules, counts, values and ranks the groups rest on
-        ids = self._index_sources(idx) + list(pub.loc[(pub["index"] == idx) & (pub["year"] == self.year), "source_id"])
+        # the rules, counts, values and ranks the groups rest on
+        ids = self._index_sources(idx) + list(self._published_lists(idx)["source_id"])
         # the source line and the key to the marks go with the table's last rows (tsource)
         src = f"<p class='note tsource'>{html.escape(self.source_line(ids))}</p>"
         # a cut-off no source states floats: a rule "≥ 80" beside a member's range from 77 says why

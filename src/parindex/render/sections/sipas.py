@@ -16,8 +16,7 @@ class Sipas:
         if self._before_first("sipas") is not None:
             return HTML("")
         L, res = self.L, self.a.sipas
-        pub = self.a.bundle.published_tiers
-        pub = pub[(pub["index"] == "sipas") & (pub["year"] == self.year)]
+        pub = self._published_lists("sipas")
         rows = []
         audit = {i.fact: i for i in res.audit}
         # every list the year published (the tiers, or a top and bottom five), as what it is; what

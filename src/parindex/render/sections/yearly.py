@@ -295,10 +295,14 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
     def _group_name(self, idx: str, label: str) -> str:
         return self.L.get(f"group.{label}" if idx == "par_index" else f"tier.{label}", label)
 
+    def _published_lists(self, idx: str) -> pd.DataFrame:
+        """The year's published lists of an index (published_tiers): one row per unit named."""
+        pub = self.a.bundle.published_tiers
+        return pub[(pub["index"] == idx) & (pub["year"] == self.year)]
+
     def _listed(self, idx: str) -> dict[str, str]:
         """Unit code -> the published list of the year that names it ("top_5"), for an index."""
-        pub = self.a.bundle.published_tiers
-        pub = pub[(pub["index"] == idx) & (pub["year"] == self.year)]
+        pub = self._published_lists(idx)
         return dict(zip(pub["province_code"], pub["tier"]))
 
     def _group_cell(self, idx: str, code: str, group: object, unknown: str = "—") -> str:
@@ -312,11 +316,10 @@ class Report(FrontMatter, Rankings, Regions, Sipas, Timeline, References, Append
 
     def _group_cell_sources(self, idx: str, code: str, group: object) -> list[str]:
         """The sources of a group cell that names a published list (see _group_cell)."""
-        if (group is not None and not pd.isna(group)) or code not in self._listed(idx):
+        if group is not None and not pd.isna(group):
             return []
-        pub = self.a.bundle.published_tiers
-        return list(pub.loc[(pub["index"] == idx) & (pub["year"] == self.year) & (pub["province_code"] == code),
-                            "source_id"])
+        pub = self._published_lists(idx)
+        return list(pub.loc[pub["province_code"] == code, "source_id"])
 
     def _is_before_first(self, idx: str) -> bool:
         """A bundled year before the index was first measured."""
