@@ -89,6 +89,9 @@ def test_pdf_fonts_are_embedded(bundled_report):
 def test_complete_table_report_reproduces_counts_and_tiers(complete_report):
     html = (complete_report / "yearly_report_2020_en.html").read_text(encoding="utf-8")
     assert "PAR INDEX: complete table of 63 provinces (synthetic_par_index_2020.csv)." in html
+    # the appendix's ranks are the file's, not the Ministry's: said so in its header
+    appendix = re.findall(r"<table[^>]*class=\"[^\"]*appendix[^\"]*\".*?</thead>", html, re.S)
+    assert len(appendix) == 2 and all("Rank (your table)" in t and "Published rank" not in t for t in appendix)
     text = pdf_text(complete_report / "yearly_report_2020_en.pdf", "-layout")
     assert re.search(r"Group A\s+2\s+2\s+reproduced", text)
     assert re.search(r"Group B\s+56\s+56\s+reproduced", text)

@@ -153,7 +153,9 @@ class Appendix:
             head += f"<p class='note keep'>{html.escape(L('text.user_files', files='; '.join(f'“{n}”' for n in names)))}</p>"
         if not rows:
             return HTML(head)
-        cols = [L("col.province"), L("col.value"), L("col.rank"), L("col.bounds"), L("col.group"), L("col.basis"),
+        # a user's table: its ranks are the file's, said as theirs (as its rows cite "[your file]")
+        rank = L("col.rank") if res.table.origin == "bundled" else L("col.rank_user")
+        cols = [L("col.province"), L("col.value"), rank, L("col.bounds"), L("col.group"), L("col.basis"),
                 L("col.status")]
         if changes:
             cols += [L("col.value_change", year=self.year - 1), L("col.rank_change", year=self.year - 1)]
