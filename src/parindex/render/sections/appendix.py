@@ -154,9 +154,8 @@ class Appendix:
         if not rows:
             return HTML(head)
         # a user's table: its ranks are the file's, said as theirs (as its rows cite "[your file]")
-        rank = L("col.rank") if res.table.origin == "bundled" else L("col.rank_user")
-        cols = [L("col.province"), L("col.value"), rank, L("col.bounds"), L("col.group"), L("col.basis"),
-                L("col.status")]
+        cols = [L("col.province"), L("col.value"), L(f"col.rank{self._user_suffix(idx)}"), L("col.bounds"),
+                L("col.group"), L("col.basis"), L("col.status")]
         if changes:
             cols += [L("col.value_change", year=self.year - 1), L("col.rank_change", year=self.year - 1)]
         df = pd.DataFrame(rows, columns=cols + [L("col.source")])
