@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -14,7 +15,15 @@ from typing import Callable
 
 import pytest
 
-from parindex.proc.startup import skip_slow_optional_imports
+# pytest-xdist runs a worker per core: each process (a worker, a build it starts, that build's
+# kernel) solves on one thread (parindex.infer.cores); more threads on cores that are all busy
+# only add switching. The threads' own path is tested with their number set (test_inference.py).
+os.environ.setdefault("PARINDEX_THREADS", "1")
+# A worker makes millions of small objects (models, figures, frames) and keeps few: at Python's
+# default thresholds it ran ~3,000 collections, 5 % of its CPU, most of them finding nothing.
+gc.set_threshold(50_000, 20, 20)
+
+from parindex.proc.startup import skip_slow_optional_imports  # noqa: E402
 
 # The test processes import nbformat as parindex's own processes do: without the 1.5-2 s grammar
 # build of rfc3987-syntax (parindex.proc.startup), paid once per worker at collection otherwise.

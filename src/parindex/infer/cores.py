@@ -7,7 +7,20 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Sequence
 
-_WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def _threads() -> int:
+    """How many solves run at once: PARINDEX_THREADS when set, else the cores this process may
+    use (at most 4). Where other processes already fill every core (several builds side by side,
+    the test suite's workers) 1 is right: threads on a busy machine only add switching, and the
+    same solves cost a tenth more CPU than on one thread."""
+    env = os.environ.get("PARINDEX_THREADS", "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+_WORKERS = _threads()
 
 
 class Cancelled(BaseException):
