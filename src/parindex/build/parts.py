@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..proc.lifecycle import WorkerPool, wait_result
 from ..render.pages import html_page, is_compact, pdf_layout
-from ..render.pdf import assemble, render_body, render_parts, warm_up
+from ..render.pdf import _weasyprint, assemble, render_body, render_parts, warm_up
 
 
 def _lower_thread_priority(niceness: int) -> None:
@@ -40,7 +40,10 @@ class PartExports:
             # fork: the workers start at once, without a second Python start-up competing with
             # the booting kernel for the CPU. They are forked before the kernel client exists
             # (see build), so no ZeroMQ context, socket or thread is inherited.
-            # (WorkerPool: the workers end with this process however it ends)
+            # (WorkerPool: the workers end with this process however it ends). WeasyPrint is
+            # imported here first, while the kernel boots: the workers inherit it instead of each
+            # importing it again (a second of CPU per build with two workers).
+            _weasyprint()
             self.pool = WorkerPool(pdf_workers, initializer=warm_up, initargs=(10, str(scratch or "")))
         try:
             if self.pool is not None:
