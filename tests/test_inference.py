@@ -121,6 +121,19 @@ def test_a_leader_without_a_rank_is_at_least_everyone():
     assert pct(p.value_range(claims, 2)) == (0.0, 90.00)
 
 
+def test_parindex_threads_sets_how_many_solves_run_at_once(monkeypatch):
+    from parindex.infer import cores
+
+    monkeypatch.setenv("PARINDEX_THREADS", "3")
+    assert cores._threads() == 3
+    monkeypatch.delenv("PARINDEX_THREADS")
+    default = cores._threads()
+    assert 1 <= default <= 4
+    for bad in ("0", "two", "-1", ""):  # not a count of threads: the machine's default
+        monkeypatch.setenv("PARINDEX_THREADS", bad)
+        assert cores._threads() == default
+
+
 def test_threads_give_the_serial_answers(bundle, monkeypatch):
     from parindex.infer.classify import ruleset
     from parindex.data.tables import consolidate

@@ -42,7 +42,7 @@ class PartExports:
             # (see build), so no ZeroMQ context, socket or thread is inherited.
             # (WorkerPool: the workers end with this process however it ends). WeasyPrint is
             # imported here first, while the kernel boots: the workers inherit it instead of each
-            # importing it again (a second of CPU per build with two workers).
+            # importing it again (0.3 CPU-s a worker).
             _weasyprint()
             self.pool = WorkerPool(pdf_workers, initializer=warm_up, initargs=(10, str(scratch or "")))
         try:

@@ -8,7 +8,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Sequence
 
 
-
 def _threads() -> int:
     """How many solves run at once: PARINDEX_THREADS when set, else the cores this process may
     use (at most 4). Where other processes already fill every core (several builds side by side,
