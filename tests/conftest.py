@@ -17,7 +17,8 @@ import pytest
 
 # pytest-xdist runs a worker per core: each process (a worker, a build it starts, that build's
 # kernel) solves on one thread (parindex.infer.cores); more threads on cores that are all busy
-# only add switching. The threads' own path is tested with their number set (test_inference.py).
+# only add switching. The threads' own path is tested with their number set (test_inference.py),
+# and the lifecycle tests' plain runs stop builds that have the machine's own number.
 os.environ.setdefault("PARINDEX_THREADS", "1")
 # A worker makes millions of small objects (models, figures, frames) and keeps few: at Python's
 # default thresholds it ran ~3,000 collections, 5 % of its CPU, most of them finding nothing.

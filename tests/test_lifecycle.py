@@ -19,12 +19,19 @@ from conftest import ROOT, run_cli
 from parindex.proc.lifecycle import OWNER, make_scratch, remove_stale, runtime_parent, stale
 
 
+def _env(**extra: str) -> dict[str, str]:
+    """The environment of a plain command-line run here: the suite's, with the machine's own
+    number of solver threads (the suite's processes solve on one, conftest.py), so the stops
+    below meet threads as a user's build has them."""
+    return {**{k: v for k, v in os.environ.items() if k != "PARINDEX_THREADS"}, **extra}
+
+
 def _start(out: Path, log: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     # stderr to a file, not a pipe read only at the end (a full pipe would stall the build), and
     # Python's fault handler on: a build that does not stop is made to print where it waits
     with log.open("wb") as f:
         p = subprocess.Popen([sys.executable, "-m", "parindex.cli", "report", "--year", "2020", "--out", str(out)],
-                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=f, env=dict(os.environ, PYTHONFAULTHANDLER="1"))
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=f, env=_env(PYTHONFAULTHANDLER="1"))
     parent = psutil.Process(p.pid)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # until the kernel and the PDF workers exist
@@ -216,7 +223,7 @@ def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, wh
     out = tmp_path / "out"
     p = subprocess.Popen([sys.executable, "-m", "parindex.cli", *args, "--out", str(out)], cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         env=dict(os.environ, PARINDEX_TEST_MARK=mark))
+                         env=_env(PARINDEX_TEST_MARK=mark))
     parent = psutil.Process(p.pid)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and p.poll() is None:  # until a kernel runs
@@ -262,7 +269,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args, twice):
     # Ctrl-C as at a terminal: a suite started in the background (a shell's `cmd &`) runs with
     # SIGINT ignored, which the build would inherit and rightly keep (stop_like_ctrl_c)
     p = subprocess.Popen([sys.executable, "-m", "parindex.cli", *args, "--out", str(tmp_path / "out")], cwd=ROOT,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=_env(),
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     parent = psutil.Process(p.pid)
     deadline = time.monotonic() + 90
@@ -502,7 +509,7 @@ def test_a_stop_does_not_wait_for_the_solves_in_flight(tmp_path):
     with (tmp_path / "err").open("wb") as err:
         p = subprocess.Popen([sys.executable, "-m", "parindex.cli", "summary", "--year", "2020", "--par-index",
                               str(table)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
-                             env=dict(os.environ, PARINDEX_CACHE=str(tmp_path / "cache")))
+                             env=_env(PARINDEX_CACHE=str(tmp_path / "cache")))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and p.poll() is None and psutil.Process(p.pid).num_threads() < 3:
         time.sleep(0.05)  # until the two indices' threads (and their solves) have started
