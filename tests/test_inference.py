@@ -129,7 +129,7 @@ def test_parindex_threads_sets_how_many_solves_run_at_once(monkeypatch):
     monkeypatch.delenv("PARINDEX_THREADS")
     default = cores._threads()
     assert 1 <= default <= 4
-    for bad in ("0", "two", "-1", ""):  # not a count of threads: the machine's default
+    for bad in ("0", "two", "-1", "", "²", "1.5"):  # not a count of threads: the machine's default
         monkeypatch.setenv("PARINDEX_THREADS", bad)
         assert cores._threads() == default
 

@@ -14,7 +14,7 @@ def _threads() -> int:
     the test suite's workers) 1 is right: threads on a busy machine only add switching, and the
     same solves cost a tenth more CPU than on one thread."""
     env = os.environ.get("PARINDEX_THREADS", "").strip()
-    if env.isdigit() and int(env) >= 1:
+    if env.isdecimal() and int(env) >= 1:  # isdigit would let "²" through to int()
         return int(env)
     return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
