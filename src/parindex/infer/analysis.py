@@ -13,7 +13,6 @@ from . import cache
 from .audit import AuditItem, announced_counts, run_audit
 from .classify import RuleSet, classify, full_precision_rank, group_counts, ruleset
 from . import cores
-from .cores import gather
 from ..data.collate import vsorted
 from ..data.datapackage import checksums, read_resource
 from ..errors import ParindexError
@@ -387,7 +386,7 @@ def analyse(year: int, par_index_file: str | Path | None = None, sipas_file: str
     if ministries_file or bundle.has_ministries(year):
         calls.append(lambda: analyse_index(bundle, "par_index", year, ministries_file, complete, without, rules,
                                            units="ministries"))
-    par, sip, *mins = gather(calls, workers=min(2, cores._WORKERS))
+    par, sip, *mins = cores.gather(calls, workers=min(2, cores._WORKERS))
     return YearAnalysis(year, par, sip, bundle, without, ministries=mins[0] if mins else None,
                         rules_file=str(rules_file) if rules_file else None)
 
