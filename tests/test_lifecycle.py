@@ -260,7 +260,10 @@ def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, wh
 @pytest.mark.usefixtures("bundled_2020")  # 2020 solved once a run: the builds here only read it
 @pytest.mark.slow
 @pytest.mark.parametrize("args,twice", [(["report", "--year", "2020"], False), (["report", "--year", "all"], False),
-                                        (["report", "--year", "2020"], True)])
+                                        (["report", "--year", "2020"], True),
+                                        # the briefs run nbclient's own client, which took the stop
+                                        # signals for itself (execute.BriefClient)
+                                        (["brief", "--province", "all", "--format", "pdf"], True)])
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args, twice):
     """Ctrl-C reaches the whole process group (workers included): one line, no worker traceback.
     Pressed twice (the second while the first is being handled, or while the interpreter shuts
@@ -268,26 +271,37 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args, twice):
     SIGINT (-2: the suite saw it once under load)."""
     # Ctrl-C as at a terminal: a suite started in the background (a shell's `cmd &`) runs with
     # SIGINT ignored, which the build would inherit and rightly keep (stop_like_ctrl_c)
-    p = subprocess.Popen([sys.executable, "-m", "parindex.cli", *args, "--out", str(tmp_path / "out")], cwd=ROOT,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=_env(),
-                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    # stderr to a file and the fault handler on: a clean-up that sticks prints every thread's
+    # stack when its grace ends (lifecycle.STOP_GRACE), which fails the one-line check below
+    log = tmp_path / "stderr.txt"
+    with log.open("wb") as f:
+        p = subprocess.Popen([sys.executable, "-m", "parindex.cli", *args, "--out", str(tmp_path / "out")], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=f, start_new_session=True, env=_env(PYTHONFAULTHANDLER="1"),
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     parent = psutil.Process(p.pid)
     deadline = time.monotonic() + 90
+    workers = 1 if args[0] == "brief" else 2  # the briefs' one PDF worker; a report's two
     while time.monotonic() < deadline and p.poll() is None:
         with __import__("contextlib").suppress(psutil.Error):
             kids = parent.children(recursive=True)
-            if any("parindex.build.kernel" in " ".join(k.cmdline()) for k in kids) and len(kids) >= 3:
+            if any("parindex.build.kernel" in " ".join(k.cmdline()) for k in kids) and len(kids) >= 1 + workers:
                 break
         time.sleep(0.1)
     time.sleep(2)
+    assert p.poll() is None, "the build ended before it could be stopped"
     kids = parent.children(recursive=True)
     os.killpg(p.pid, signal.SIGINT)
     if twice:
         time.sleep(0.05)
         with __import__("contextlib").suppress(ProcessLookupError):
             os.killpg(p.pid, signal.SIGINT)
-    p.wait(timeout=60)
-    err = p.stderr.read().decode()
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGABRT)
+        p.wait(timeout=30)
+        pytest.fail(f"the stopped build did not end:\n{log.read_text(errors='replace')[-6000:]}")
+    err = log.read_text(encoding="utf-8", errors="replace")
     assert p.returncode == 130 and len(err.strip().splitlines()) == 1 and "interrupted" in err, err
     gone, alive = psutil.wait_procs(kids, timeout=15)
     assert not alive, [k.cmdline() for k in alive]
@@ -471,6 +485,52 @@ def test_a_stopped_process_ends_even_with_a_pool_no_one_shut_down(worker):
     assert p.returncode == 130, err
     assert "stopped: interrupted" in err
     assert not psutil.pid_exists(int(out.strip())) or psutil.Process(int(out.strip())).status() == "zombie"
+
+
+STUCK = """
+import os, sys, threading, time
+from parindex.proc import lifecycle
+lifecycle.stop_like_ctrl_c(grace=float(sys.argv[1]))
+held = threading.Lock()
+held.acquire()  # as a lock a KeyboardInterrupt broke into is left: held, by no one who will free it
+pool = lifecycle.WorkerPool(1)
+try:
+    print(pool.submit(os.getpid).result(timeout=30), flush=True)
+    time.sleep(60)
+finally:
+    held.acquire()  # the clean-up waits on it for ever
+"""
+
+
+@pytest.mark.parametrize("dump", [False, True])
+def test_a_stop_whose_clean_up_is_stuck_still_ends_with_130(dump):
+    """A command's clean-up has a bounded time after a stop (lifecycle.STOP_GRACE): past it the
+    process ends with the one line and 130, its workers with it; with Python's fault handler
+    asked for, every thread's stack first (what the suite's stop tests print when one hangs)."""
+    from parindex.proc.lifecycle import _INTERRUPTED
+
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"} if dump else {k: v for k, v in os.environ.items()
+                                                                   if k != "PYTHONFAULTHANDLER"}
+    p = subprocess.Popen([sys.executable, "-c", STUCK, "1.5"], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env)
+    worker = int(p.stdout.readline())
+    start = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        pytest.fail("the stopped process waited for ever on its clean-up")
+    assert p.returncode == 130, err
+    assert 1.4 < time.monotonic() - start < 20
+    with contextlib.suppress(psutil.NoSuchProcess):  # the pool's worker ended with it
+        assert not psutil.wait_procs([psutil.Process(worker)], timeout=10)[1]
+    if dump:
+        stuck = STUCK.splitlines().index("    held.acquire()  # the clean-up waits on it for ever") + 1
+        assert f'File "<string>", line {stuck} in <module>' in err and err.endswith(_INTERRUPTED + "\n"), err
+    else:
+        assert err == _INTERRUPTED + "\n"
 
 
 def test_a_stop_signal_the_caller_ignores_stays_ignored():

@@ -442,11 +442,11 @@ def _main() -> None:
     except ImportError:  # pragma: no cover - older typer uses click itself
         from click import exceptions as click_exc
 
-    from .proc.lifecycle import stop_like_ctrl_c
+    from .proc.lifecycle import STOP_GRACE, stop_like_ctrl_c
     from .proc.startup import skip_slow_optional_imports
 
     skip_slow_optional_imports()
-    stop_like_ctrl_c()
+    stop_like_ctrl_c(grace=STOP_GRACE)
     try:
         try:
             rv = app(standalone_mode=False)

@@ -12,7 +12,6 @@ import jinja2
 import nbformat
 import pandas as pd
 from markupsafe import Markup
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
@@ -21,6 +20,7 @@ from ..infer.analysis import analyse, load_bundle
 from ..data.collate import vsorted
 from ..errors import ParindexError
 from ..render.exporters import ReportHTMLExporter, render_pdf
+from .execute import BriefClient
 from .kernel import ReportKernel
 from ..data.labels import Labels
 from ..proc.lifecycle import WorkerPool, check_stop, reset_stop, wait_result
@@ -93,8 +93,8 @@ def build_briefs(year: int, provinces: list[str] | None = None, lang: str = "vi"
                 kc.execute("get_ipython().run_line_magic('reset', '-f')", silent=True, store_history=False)
             params = dict(base, province=prov.name_vi)
             nb = parameterize_notebook(copy.deepcopy(source), params, kernel_name="python3", language="python")
-            client = NotebookClient(nb, km=kernel, timeout=300, kernel_name="python3",
-                                    resources={"metadata": {"path": str(nb_path.parent)}})
+            client = BriefClient(nb, km=kernel, timeout=300, kernel_name="python3",
+                                 resources={"metadata": {"path": str(nb_path.parent)}})
             client.kc = kc
             try:
                 client.execute(cleanup_kc=False)

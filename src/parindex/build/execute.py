@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Callable
 
 import papermill as pm
+from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
@@ -28,6 +31,42 @@ class StoppableClient(PapermillNotebookClient):
     async def _async_check_alive(self) -> None:
         check_stop()
         await super()._async_check_alive()
+
+
+def _no_signal_handlers(*_args, **_kw) -> None:
+    raise RuntimeError("the command's own stop handlers stay")  # what nbclient expects off the main thread
+
+
+class BriefClient(NotebookClient):
+    """nbclient's client for a brief, run on the kernel the briefs share, that leaves the stop
+    signals to the command and reads its stop flag (as StoppableClient does).
+
+    nbclient's ``execute`` puts its own SIGINT and SIGTERM handlers on the event loop for the
+    run (they would shut down a kernel manager we do not use) and afterwards puts back Python's
+    defaults, not the handlers it found: a Ctrl-C during or after the first brief of
+    ``parindex brief --province all`` was lost, and the command went on to wait for ever. Here
+    the loop refuses them for the run, as nbclient expects off the main thread; papermill's
+    client (reports) sets up its kernel without them."""
+
+    @asynccontextmanager
+    async def async_setup_kernel(self, **kwargs):
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler = _no_signal_handlers  # this loop, for this run only
+        try:
+            async with super().async_setup_kernel(**kwargs):
+                yield
+        finally:
+            del loop.add_signal_handler
+
+    async def _async_check_alive(self) -> None:
+        check_stop()
+        await super()._async_check_alive()
+
+    def _cleanup_kernel(self) -> None:
+        """Nothing: the kernel the briefs share and its client are the command's to end (briefs.py
+        releases them however it stops). nbclient registers this to run at exit, and a stop
+        that ended a brief before nbclient could unregister it ran it there: a traceback under
+        the stopped command's one line."""
 
 
 class PipelineEngine(NBClientEngine):

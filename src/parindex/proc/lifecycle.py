@@ -2,7 +2,8 @@
 
 - A child asks Linux to send it SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), so a
   build killed with SIGKILL leaves no kernel or PDF worker behind.
-- SIGTERM and SIGHUP stop a build the way Ctrl-C does, so its clean-up runs.
+- SIGTERM and SIGHUP stop a build the way Ctrl-C does, so its clean-up runs; a command's
+  clean-up has a bounded time (``stop_like_ctrl_c(grace=...)``), after which it ends anyway.
 - Scratch folders are made by ``make_scratch`` only, and each holds an owner marker naming
   the process that made it (its PID and start time, so a reused PID is not taken for it). A
   later run removes a folder only when it carries a valid marker and that process is gone
@@ -26,6 +27,7 @@ import signal
 import stat
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -46,6 +48,9 @@ def die_with_parent(parent_pid: int | None = None) -> None:
 
 
 _REPEAT = 1.0  # seconds: a stop signal this soon after the last one is the same stop
+# seconds a stopped command's clean-up is given: more than its own bounded waits together (an
+# aborted pool's, then its processes' SIGTERM and SIGKILL) on a loaded machine
+STOP_GRACE = 30.0
 _last_stop = float("-inf")
 
 
@@ -60,7 +65,55 @@ def _interrupt(signum: int, frame: object) -> None:
     if now - _last_stop < _REPEAT:
         return
     _last_stop = now
+    _arm_watchdog()
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+_grace: float | None = None  # set by stop_like_ctrl_c in a command; None: no time limit
+_watchdog: threading.Thread | None = None
+_exit_started = False
+
+
+def _arm_watchdog() -> None:
+    """Once a stop is decided, the command ends within ``_grace`` seconds, whatever its clean-up
+    meets: a KeyboardInterrupt raised inside a lock's or a queue's own code can leave it held,
+    and a finally block that waits on it would wait for ever (the suite saw a build stopped by
+    two Ctrl-C hang, once in a few hundred)."""
+    global _watchdog
+    if _grace is None or _watchdog is not None:
+        return
+    _watchdog = threading.Thread(target=_end_after_grace, args=(_grace,), name="parindex-stop-grace", daemon=True)
+    _watchdog.start()
+
+
+def _end_after_grace(grace: float) -> None:
+    time.sleep(grace)
+    # Still running: the clean-up is stuck. With Python's fault handler asked for (as the
+    # suite's stop tests do), where every thread waits is printed first, for whoever debugs it.
+    if os.environ.get("PYTHONFAULTHANDLER"):
+        import faulthandler
+
+        with contextlib.suppress(Exception):
+            faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+    _hard_exit()
+
+
+def _hard_exit() -> None:
+    """The end of a stopped command whose clean-up did not finish: the one line (unless the
+    main thread has written it), its workers ended, exit 130. No exit handler runs (one may be
+    what is stuck); what they would have removed is removed by the next run (a scratch folder
+    whose owner is gone), and every child ends with this process (``die_with_parent``)."""
+    global _exit_started
+    with contextlib.suppress(Exception):
+        if not _exit_started:
+            _exit_started = True
+            sys.stderr.write(f"{_INTERRUPTED}\n")
+            sys.stderr.flush()
+    with contextlib.suppress(Exception):
+        import multiprocessing
+
+        end_processes(multiprocessing.active_children())
+    os._exit(130)
 
 
 _stop_requested = False
@@ -95,9 +148,13 @@ def wait_result(future, poll: float = 0.25):
             continue
 
 
-def stop_like_ctrl_c() -> None:
+def stop_like_ctrl_c(grace: float | None = None) -> None:
     """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread: every finally block
-    runs. A signal the caller ignores (a shell's background job, nohup) stays ignored."""
+    runs. A signal the caller ignores (a shell's background job, nohup) stays ignored.
+    ``grace`` (a command's, not a library caller's): seconds the clean-up of a stop is given
+    before the process ends with 130 anyway (``_arm_watchdog``)."""
+    global _grace
+    _grace = grace
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError, OSError):  # not the main thread, or no such signal
             if signal.getsignal(sig) != signal.SIG_IGN:
@@ -266,6 +323,7 @@ def remove_stale(folder: Path, name: str) -> None:
 _POOL_PARENT: int | None = None  # in a pool worker: the PID of the process that started the pool
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 _ABORT_WAIT = 10.0  # seconds an aborted pool's shutdown is waited for
+_ABORT_WAIT_STOPPED = 1.0  # the same, in a process a stop signal has come to
 
 
 def _worker_start(parent: int, initializer, initargs: tuple) -> None:
@@ -368,10 +426,13 @@ class WorkerPool:
         # ends with the process.
         import threading
 
+        # A stopped command does not wait long: it ends with os._exit (exit_interrupted), which
+        # the executor's thread cannot hold up; queued briefs' notebooks, too big for the pipe
+        # to the ended workers, held every Ctrl-C of `brief --province all` for the whole wait.
         closing = threading.Thread(target=self._pool.shutdown, kwargs={"wait": True, "cancel_futures": True},
                                    name="parindex-pool-shutdown", daemon=True)
         closing.start()
-        closing.join(_ABORT_WAIT)
+        closing.join(_ABORT_WAIT_STOPPED if _last_stop != float("-inf") else _ABORT_WAIT)
 
     def __enter__(self) -> "WorkerPool":
         return self
@@ -389,12 +450,15 @@ def exit_interrupted() -> None:
     # shuts down, when Python has put the default handler back.
     # So the process ends here, with 130: the exit handlers run now, with the stop signals
     # ignored, and no interpreter shutdown follows that a library could put a handler back for.
+    global _exit_started
     with contextlib.suppress(ValueError, OSError):
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
     with contextlib.suppress(Exception):
-        sys.stderr.write(f"{_INTERRUPTED}\n")
-        sys.stderr.flush()
+        if not _exit_started:  # (the grace's end may have said it: one line)
+            _exit_started = True
+            sys.stderr.write(f"{_INTERRUPTED}\n")
+            sys.stderr.flush()
     # multiprocessing's exit handler waits, without limit, for every child it started: one whose
     # owner was stopped before it could end it (the signal raised in the owner's constructor)
     # would hold the exit forever. A stopped process has no more use for any of them.
