@@ -8,6 +8,11 @@ from pathlib import Path
 from ..errors import ParindexError
 
 
+# the checkout this package was installed from (editable install); resolved once: every table
+# a document prints asks for the data folder, and resolving the path each time cost 0.1 ms a call
+_CHECKOUT = Path(__file__).resolve().parents[3]
+
+
 def project_root() -> Path:
     """The checkout that holds data/, notebooks/ and reports/.
 
@@ -15,7 +20,7 @@ def project_root() -> Path:
     """
     env = os.environ.get("PARINDEX_ROOT")
     candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[3], Path.cwd()]
+    candidates += [_CHECKOUT, Path.cwd()]
     for c in candidates:
         if (c / "data" / "datapackage.json").is_file():
             return c

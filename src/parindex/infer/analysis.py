@@ -72,14 +72,17 @@ class Bundle:
 
     def first_year(self, index: str) -> tuple[int, list[str]] | None:
         """The first year an index was measured, derived from a published edition number (SIPAS
-        2024 is its 8th: first measured for 2017), with the sources; None when none is published."""
-        f = self.national_facts
-        ed = f[(f["index"] == index) & (f["fact"] == "edition")]
-        if ed.empty:
-            return None
-        firsts = [(int(r.year) - int(float(r.value)) + 1, r.source_id) for r in ed.itertuples()]
-        year = min(y for y, _ in firsts)
-        return year, [sid for y, sid in firsts if y == year]
+        2024 is its 8th: first measured for 2017), with the sources; None when none is published.
+        Computed once per bundle: every section of a document asks."""
+        cache = self.__dict__.setdefault("_first_year", {})
+        if index not in cache:
+            f = self.national_facts
+            ed = f[(f["index"] == index) & (f["fact"] == "edition")]
+            firsts = [(int(r.year) - int(float(r.value)) + 1, r.source_id) for r in ed.itertuples()]
+            year = min((y for y, _ in firsts), default=None)
+            cache[index] = None if year is None else (year, [sid for y, sid in firsts if y == year])
+        found = cache[index]
+        return None if found is None else (found[0], list(found[1]))
 
     def years(self, index: str | None = None) -> list[int]:
         idx = [index] if index else list(INDEXES)
