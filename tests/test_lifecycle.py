@@ -533,6 +533,37 @@ def test_a_stop_whose_clean_up_is_stuck_still_ends_with_130(dump):
         assert err == _INTERRUPTED + "\n"
 
 
+BACKED_UP = """
+import os, signal, sys, time
+from parindex.proc import lifecycle
+lifecycle.stop_like_ctrl_c()
+pool = lifecycle.WorkerPool(1)
+pool.submit(time.sleep, 30)  # the worker busy: what is queued next waits in the pipe to it
+for _ in range(5):
+    pool.submit(len, "x" * 400_000)  # more than the pipe holds: the executor's feeder blocks
+try:
+    time.sleep(1)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(30)
+except KeyboardInterrupt:
+    t = time.monotonic()
+    pool.shutdown(abort=True)
+    pool.shutdown()  # as a build's clean-up did after the abort (parts.PartExports.close)
+    print(round(time.monotonic() - t, 1), flush=True)
+    os._exit(0)
+"""
+
+
+def test_an_aborted_pool_whose_pipe_is_full_does_not_hold_the_stop():
+    """Workers ended while the executor still feeds them a task too big for the pipe: its
+    shutdown never returns (CPython gh-125451). The abort waits for it a bounded time, a second
+    after a stop, and a later shutdown returns at once: a report stopped while its PDF parts were
+    queued took the whole stop grace (30 s) to end."""
+    p = subprocess.run([sys.executable, "-c", BACKED_UP], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert float(p.stdout) < 5, p.stdout
+
+
 def test_a_stop_signal_the_caller_ignores_stays_ignored():
     # nohup, or a shell's background job (SIGINT): the build must not undo what its caller chose
     from parindex.proc import lifecycle

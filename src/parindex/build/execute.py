@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -45,18 +45,21 @@ class BriefClient(NotebookClient):
     run (they would shut down a kernel manager we do not use) and afterwards puts back Python's
     defaults, not the handlers it found: a Ctrl-C during or after the first brief of
     ``parindex brief --province all`` was lost, and the command went on to wait for ever. Here
-    the loop refuses them for the run, as nbclient expects off the main thread; papermill's
+    the loop refuses them while nbclient sets up, as it expects off the main thread; papermill's
     client (reports) sets up its kernel without them."""
 
     @asynccontextmanager
     async def async_setup_kernel(self, **kwargs):
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler = _no_signal_handlers  # this loop, for this run only
-        try:
-            async with super().async_setup_kernel(**kwargs):
-                yield
-        finally:
-            del loop.add_signal_handler
+        async with AsyncExitStack() as stack:
+            # only while nbclient sets up (where it adds them), not over the cells: a stop that
+            # ends the run mid-cell leaves this coroutine suspended, and the loop is reused
+            loop.add_signal_handler = _no_signal_handlers
+            try:
+                await stack.enter_async_context(super().async_setup_kernel(**kwargs))
+            finally:
+                del loop.add_signal_handler
+            yield
 
     async def _async_check_alive(self) -> None:
         check_stop()

@@ -139,5 +139,5 @@ class PartExports:
         # stopped: the part on the thread is not waited for (no one will use it, and a stop
         # whose interrupt was lost may have left it waiting on the workers just ended)
         self.thread.shutdown(wait=not abort, cancel_futures=True)
-        if self.pool is not None:
+        if self.pool is not None and not abort:
             self.pool.shutdown()

@@ -71,7 +71,19 @@ def _interrupt(signum: int, frame: object) -> None:
 
 _grace: float | None = None  # set by stop_like_ctrl_c in a command; None: no time limit
 _watchdog: threading.Thread | None = None
-_exit_started = False
+_said = threading.Lock()
+_exit_started = False  # the one line is said (by the main thread's exit or the grace's end)
+
+
+def _say_interrupted() -> None:
+    global _exit_started
+    with _said:
+        if _exit_started:
+            return
+        _exit_started = True
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"{_INTERRUPTED}\n")
+        sys.stderr.flush()
 
 
 def _arm_watchdog() -> None:
@@ -87,33 +99,32 @@ def _arm_watchdog() -> None:
 
 
 def _end_after_grace(grace: float) -> None:
+    """The end of a stopped command whose clean-up did not finish: the one line (unless the main
+    thread has said it), its workers ended, exit 130. No exit handler runs (one may be what is
+    stuck); what they would have removed is removed by the next run (a scratch folder whose owner
+    is gone), and every child ends with this process (``die_with_parent``)."""
     time.sleep(grace)
-    # Still running: the clean-up is stuck. With Python's fault handler asked for (as the
-    # suite's stop tests do), where every thread waits is printed first, for whoever debugs it.
-    if os.environ.get("PYTHONFAULTHANDLER"):
-        import faulthandler
-
-        with contextlib.suppress(Exception):
-            faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
-    _hard_exit()
-
-
-def _hard_exit() -> None:
-    """The end of a stopped command whose clean-up did not finish: the one line (unless the
-    main thread has written it), its workers ended, exit 130. No exit handler runs (one may be
-    what is stuck); what they would have removed is removed by the next run (a scratch folder
-    whose owner is gone), and every child ends with this process (``die_with_parent``)."""
-    global _exit_started
-    with contextlib.suppress(Exception):
-        if not _exit_started:
-            _exit_started = True
-            sys.stderr.write(f"{_INTERRUPTED}\n")
-            sys.stderr.flush()
+    # said on a thread of its own, waited for a moment: a stderr pipe no one reads must not
+    # hold the exit too
+    saying = threading.Thread(target=_say_stuck, name="parindex-stop-say", daemon=True)
+    saying.start()
+    saying.join(2.0)
     with contextlib.suppress(Exception):
         import multiprocessing
 
         end_processes(multiprocessing.active_children())
     os._exit(130)
+
+
+def _say_stuck() -> None:
+    # With Python's fault handler asked for (as the suite's stop tests do), where every thread
+    # waits is printed first, for whoever debugs it.
+    if os.environ.get("PYTHONFAULTHANDLER"):
+        import faulthandler
+
+        with contextlib.suppress(Exception):
+            faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+    _say_interrupted()
 
 
 _stop_requested = False
@@ -394,6 +405,7 @@ class WorkerPool:
         self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("fork"),
                                          initializer=_worker_start, initargs=(os.getpid(), initializer, initargs))
         self._started = False
+        self._aborted = False
 
     def submit(self, fn, /, *args, **kwargs):
         if self._started:
@@ -414,11 +426,15 @@ class WorkerPool:
         end_processes(list((getattr(self._pool, "_processes", None) or {}).values()))
 
     def shutdown(self, abort: bool = False) -> None:
-        """Wait for the workers to finish; with ``abort`` (a build that failed or was stopped), end them."""
+        """Wait for the workers to finish; with ``abort`` (a build that failed or was stopped), end them.
+        After an abort, a later shutdown returns at once: the executor's own may never return (below)."""
+        if self._aborted:
+            return
         if not abort:
             with contextlib.suppress(Exception):
                 self._pool.shutdown(wait=True, cancel_futures=True)
             return
+        self._aborted = True
         self.terminate()
         # Bounded: Python 3.11's executor can deadlock in shutdown when its workers die while
         # it is handing out or collecting a task (CPython gh-125451, fixed in 3.12 only), and a
@@ -450,15 +466,10 @@ def exit_interrupted() -> None:
     # shuts down, when Python has put the default handler back.
     # So the process ends here, with 130: the exit handlers run now, with the stop signals
     # ignored, and no interpreter shutdown follows that a library could put a handler back for.
-    global _exit_started
     with contextlib.suppress(ValueError, OSError):
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
-    with contextlib.suppress(Exception):
-        if not _exit_started:  # (the grace's end may have said it: one line)
-            _exit_started = True
-            sys.stderr.write(f"{_INTERRUPTED}\n")
-            sys.stderr.flush()
+    _say_interrupted()  # (unless the grace's end has: one line)
     # multiprocessing's exit handler waits, without limit, for every child it started: one whose
     # owner was stopped before it could end it (the signal raised in the owner's constructor)
     # would hold the exit forever. A stopped process has no more use for any of them.
