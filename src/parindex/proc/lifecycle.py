@@ -440,8 +440,6 @@ class WorkerPool:
         # it is handing out or collecting a task (CPython gh-125451, fixed in 3.12 only), and a
         # stopped build must still end. What is left is the executor's own thread, which
         # ends with the process.
-        import threading
-
         # A stopped command does not wait long: it ends with os._exit (exit_interrupted), which
         # the executor's thread cannot hold up; queued briefs' notebooks, too big for the pipe
         # to the ended workers, held every Ctrl-C of `brief --province all` for the whole wait.
