@@ -251,8 +251,9 @@ SLOW_FIXTURES = {"bundled_2020", "record_2020", "solve", "report_2020_vi", "repo
 
 # Long tests that need no shared document go first: pytest-xdist hands each worker a share of
 # the queue from the front, so one of them left at the end kept a core busy alone for seconds
-# while the other had nothing left to take.
-FIRST = ("test_every_section_of_every_document_renders_for_every_year",)
+# while the other had nothing left to take (the review's two builds, 10 s and 5 s, once were last).
+FIRST = ("test_every_section_of_every_document_renders_for_every_year",
+         "test_review_notebook_builds_on_bundled_and_complete_tables")
 
 
 def pytest_collection_modifyitems(items):
