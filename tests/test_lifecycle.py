@@ -172,6 +172,19 @@ def _marked(mark: str) -> list[psutil.Process]:
     return found
 
 
+def _hold(procs: list[psutil.Process]) -> list[psutil.Process]:
+    """Stop ``procs`` (SIGSTOP) and wait until each is stopped: a rename under way is then done."""
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.suspend()
+    deadline = time.monotonic() + 5
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            while proc.status() not in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE) and time.monotonic() < deadline:
+                time.sleep(0.005)
+    return procs
+
+
 def _published(out: Path) -> dict[str, int]:
     """The files in place (a build's scratch folders, hidden, are left out: not walked into, as
     one can vanish mid-walk when its set has just been published)."""
@@ -238,9 +251,17 @@ def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, wh
     else:
         time.sleep(when)
     assert p.poll() is None, "the build ended before it could be killed"
+    # The build is held still while what it has published is read and while it is killed: a year
+    # whose set was moved into place between that look and the kill counted as published after
+    # it (once, in a full run). Let go after the kill, the workers meet their parent-death
+    # signal before they run another line, as they would have met it at work.
+    held = _hold(_marked(mark))
     before = _published(out) if out.exists() else {}
     os.kill(p.pid, signal.SIGKILL)
     p.wait(timeout=30)
+    for proc in held:
+        with contextlib.suppress(psutil.Error):
+            proc.resume()
     gone, alive = psutil.wait_procs(_marked(mark), timeout=20)
     assert not alive, [(a.pid, a.cmdline()) for a in alive]
     # Every process the build starts carries the mark: once none is left, none can start another
