@@ -256,12 +256,14 @@ def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, wh
     # it (once, in a full run). Let go after the kill, the workers meet their parent-death
     # signal before they run another line, as they would have met it at work.
     held = _hold(_marked(mark))
-    before = _published(out) if out.exists() else {}
-    os.kill(p.pid, signal.SIGKILL)
-    p.wait(timeout=30)
-    for proc in held:
-        with contextlib.suppress(psutil.Error):
-            proc.resume()
+    try:
+        before = _published(out) if out.exists() else {}
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=30)
+    finally:  # never left stopped, whatever failed
+        for proc in held:
+            with contextlib.suppress(psutil.Error):
+                proc.resume()
     gone, alive = psutil.wait_procs(_marked(mark), timeout=20)
     assert not alive, [(a.pid, a.cmdline()) for a in alive]
     # Every process the build starts carries the mark: once none is left, none can start another
