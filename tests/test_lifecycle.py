@@ -172,7 +172,7 @@ def _marked(mark: str) -> list[psutil.Process]:
     return found
 
 
-def _hold(procs: list[psutil.Process]) -> list[psutil.Process]:
+def _hold(procs: list[psutil.Process]) -> None:
     """Stop ``procs`` (SIGSTOP) and wait until each is stopped: a rename under way is then done."""
     for proc in procs:
         with contextlib.suppress(psutil.Error):
@@ -180,9 +180,9 @@ def _hold(procs: list[psutil.Process]) -> list[psutil.Process]:
     deadline = time.monotonic() + 5
     for proc in procs:
         with contextlib.suppress(psutil.Error):
-            while proc.status() not in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE) and time.monotonic() < deadline:
+            while proc.status() not in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE):
+                assert time.monotonic() < deadline, f"{proc.pid} did not stop: {proc.status()}"
                 time.sleep(0.005)
-    return procs
 
 
 def _published(out: Path) -> dict[str, int]:
@@ -255,8 +255,9 @@ def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, wh
     # whose set was moved into place between that look and the kill counted as published after
     # it (once, in a full run). Let go after the kill, the workers meet their parent-death
     # signal before they run another line, as they would have met it at work.
-    held = _hold(_marked(mark))
+    held = _marked(mark)
     try:
+        _hold(held)
         before = _published(out) if out.exists() else {}
         os.kill(p.pid, signal.SIGKILL)
         p.wait(timeout=30)

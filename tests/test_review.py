@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -185,6 +186,12 @@ def test_sipas_points_against_percent(bundled_2020):
     assert t["difference"].abs().max() < 0.1
 
 
+def _numbered_once(text: str) -> None:
+    """Every table and figure is numbered and titled, once: no bare "Bảng 4." and no "Hình 3. 3."."""
+    assert not re.findall(r"^(?:Bảng|Hình|Table|Figure) \d+\.(?: \d+\.)?$", text, flags=re.M)
+    assert not re.findall(r"(?:Bảng|Hình|Table|Figure) \d+\. \d+\.", text)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lang,complete,title,needle", [
     ("vi", False, "Đánh giá phương pháp PAR INDEX & SIPAS năm 2020", "Đánh giá phương pháp"),
@@ -203,7 +210,8 @@ def test_review_notebook_builds_on_bundled_and_complete_tables(request, tmp_path
     html = (out / f"methodology_review_2020_{lang}.html").read_text(encoding="utf-8")
     assert "<script" not in html
     assert needle in html
-    assert f"<title>{title.replace('&', '&amp;')}</title>" in html
+    assert f"<title>{escape(title)}</title>" in html
+    _numbered_once(re.sub(r"<[^>]+>", "\n", html))  # the captions are the HTML's; the PDF's text below
     # a source line names the user's file once, not once per row of the table it cites
     assert not re.search(r"(synthetic_\w+\.csv)\W+\1", html)
     if complete:  # said as the user's file, not among the published figures
@@ -213,9 +221,7 @@ def test_review_notebook_builds_on_bundled_and_complete_tables(request, tmp_path
         return
     text = pdf_text(out / f"methodology_review_2020_{lang}.pdf")
     assert not [ch for ch in text if unicodedata.combining(ch)]
-    # every table and figure is numbered and titled, once: no bare "Bảng 4." and no "Hình 3. 3."
-    assert not re.findall(r"^(?:Bảng|Hình|Table|Figure) \d+\.(?: \d+\.)?$", text, flags=re.M)
-    assert not re.findall(r"(?:Bảng|Hình|Table|Figure) \d+\. \d+\.", text)
+    _numbered_once(text)
     # one page number per page, counting every page (the contents page too)
     pages = text.count("\f")
     assert re.findall(r"^(\d+) / (\d+)$", text, flags=re.M) == [(str(i), str(pages)) for i in range(1, pages + 1)]
