@@ -43,6 +43,17 @@ def _start(out: Path, log: Path) -> tuple[subprocess.Popen, list[psutil.Process]
     raise AssertionError("the build did not start its kernel and workers")
 
 
+def _wait_for_the_stop(p: subprocess.Popen, log: Path) -> None:
+    """Wait for a stopped build to end; one that does not is made to print every thread's stack
+    (its fault handler, on SIGABRT) and fails the test with it."""
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGABRT)
+        p.wait(timeout=30)
+        pytest.fail(f"the stopped build did not end:\n{log.read_text(errors='replace')[-6000:]}")
+
+
 @pytest.mark.usefixtures("bundled_2020")  # 2020 solved once a run: the builds here only read it
 @pytest.mark.slow  # builds through a kernel
 # (SIGKILL, and the next build clearing what it leaves: test_sigkill_leaves_no_process_and_publishes_nothing_more)
@@ -51,12 +62,7 @@ def test_a_stopped_build_leaves_no_process(tmp_path, sig):
     out, log = tmp_path / "report", tmp_path / "stderr.txt"
     p, kids = _start(out, log)
     os.kill(p.pid, sig)
-    try:
-        p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.kill(p.pid, signal.SIGABRT)  # the fault handler prints every thread's stack
-        p.wait(timeout=30)
-        pytest.fail(f"the stopped build did not end:\n{log.read_text(errors='replace')[-6000:]}")
+    _wait_for_the_stop(p, log)
     gone, alive = psutil.wait_procs(kids, timeout=15)
     assert not alive, [k.cmdline() for k in alive]
     assert p.returncode == 130, log.read_text(errors='replace')
@@ -166,7 +172,7 @@ def _marked(mark: str) -> list[psutil.Process]:
     """Every process carrying the test's marker in its environment (inherited by every descendant)."""
     found = []
     for proc in psutil.process_iter():
-        with __import__("contextlib").suppress(psutil.Error):
+        with contextlib.suppress(psutil.Error):
             if proc.environ().get("PARINDEX_TEST_MARK") == mark:
                 found.append(proc)
     return found
@@ -240,7 +246,7 @@ def test_sigkill_leaves_no_process_and_publishes_nothing_more(tmp_path, args, wh
     parent = psutil.Process(p.pid)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and p.poll() is None:  # until a kernel runs
-        with __import__("contextlib").suppress(psutil.Error):
+        with contextlib.suppress(psutil.Error):
             if any("parindex.build.kernel" in " ".join(k.cmdline()) for k in parent.children(recursive=True)):
                 break
         time.sleep(0.1)
@@ -306,7 +312,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args, twice):
     deadline = time.monotonic() + 90
     workers = 1 if args[0] == "brief" else 2  # the briefs' one PDF worker; a report's two
     while time.monotonic() < deadline and p.poll() is None:
-        with __import__("contextlib").suppress(psutil.Error):
+        with contextlib.suppress(psutil.Error):
             kids = parent.children(recursive=True)
             if any("parindex.build.kernel" in " ".join(k.cmdline()) for k in kids) and len(kids) >= 1 + workers:
                 break
@@ -317,14 +323,9 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args, twice):
     os.killpg(p.pid, signal.SIGINT)
     if twice:
         time.sleep(0.05)
-        with __import__("contextlib").suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(p.pid, signal.SIGINT)
-    try:
-        p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.kill(p.pid, signal.SIGABRT)
-        p.wait(timeout=30)
-        pytest.fail(f"the stopped build did not end:\n{log.read_text(errors='replace')[-6000:]}")
+    _wait_for_the_stop(p, log)
     err = log.read_text(encoding="utf-8", errors="replace")
     assert p.returncode == 130 and len(err.strip().splitlines()) == 1 and "interrupted" in err, err
     gone, alive = psutil.wait_procs(kids, timeout=15)

@@ -21,8 +21,8 @@ from .kernel import ReportKernel
 ENGINE = "parindex"
 
 
-class StoppableClient(PapermillNotebookClient):
-    """papermill's client, which also stops for a stop signal whose interrupt was lost.
+class _ReadsTheStopFlag:
+    """A client that also stops for a stop signal whose interrupt was lost.
 
     nbclient asks every second whether the kernel is alive while a cell runs; that is where
     the stop flag is read too, so a long cell cannot outlast a SIGTERM by more than a second.
@@ -30,16 +30,20 @@ class StoppableClient(PapermillNotebookClient):
 
     async def _async_check_alive(self) -> None:
         check_stop()
-        await super()._async_check_alive()
+        await super()._async_check_alive()  # type: ignore[misc]
+
+
+class StoppableClient(_ReadsTheStopFlag, PapermillNotebookClient):
+    """papermill's client, reading the stop flag."""
 
 
 def _no_signal_handlers(*_args, **_kw) -> None:
     raise RuntimeError("the command's own stop handlers stay")  # what nbclient expects off the main thread
 
 
-class BriefClient(NotebookClient):
+class BriefClient(_ReadsTheStopFlag, NotebookClient):
     """nbclient's client for a brief, run on the kernel the briefs share, that leaves the stop
-    signals to the command and reads its stop flag (as StoppableClient does).
+    signals to the command and reads its stop flag.
 
     nbclient's ``execute`` puts its own SIGINT and SIGTERM handlers on the event loop for the
     run (they would shut down a kernel manager we do not use) and afterwards puts back Python's
@@ -60,10 +64,6 @@ class BriefClient(NotebookClient):
             finally:
                 del loop.add_signal_handler
             yield
-
-    async def _async_check_alive(self) -> None:
-        check_stop()
-        await super()._async_check_alive()
 
     def _cleanup_kernel(self) -> None:
         """Nothing: the kernel the briefs share and its client are the command's to end (briefs.py
