@@ -20,6 +20,10 @@ import pytest
 # only add switching. The threads' own path is tested with their number set (test_inference.py),
 # and the lifecycle tests' plain runs stop builds that have the machine's own number.
 os.environ.setdefault("PARINDEX_THREADS", "1")
+# For the same reason, numpy's OpenBLAS starts no threads of its own: in each of the run's ~100
+# processes that import numpy they spun for a while unasked (3 CPU-seconds a run); no operation
+# here is large enough for OpenBLAS to split it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # A worker makes millions of small objects (models, figures, frames) and keeps few: at Python's
 # default thresholds it ran ~3,000 collections, 5 % of its CPU, most of them finding nothing.
 gc.set_threshold(50_000, 20, 20)
@@ -49,10 +53,44 @@ def run_cli(*args: str, cwd: Path = ROOT, **kw) -> subprocess.CompletedProcess:
                           cwd=cwd, encoding="utf-8", **kw)
 
 
+@functools.lru_cache(maxsize=1)
+def _parametric_srgb() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+@contextlib.contextmanager
+def for_poppler(pdf: Path):
+    """A copy of ``pdf`` for poppler's tools, the same in all but its sRGB colour profile.
+
+    WeasyPrint's profile (sRGB2014.icc) gives its tone curves as 1,024-point tables, and poppler
+    builds each page's colour transform anew, inverting them: 30 ms a page, four fifths of what
+    pdftotext spent on a report (about 7 CPU-seconds of a run). lcms's own sRGB gives the same
+    curves as formulas, inverted at once. Text and layout are untouched (a test compares them);
+    the product's file, and its profile, are what the other checks read."""
+    import importlib.util
+    import tempfile
+
+    import pikepdf
+
+    # found without importing WeasyPrint (a second in a process that has not)
+    tabulated = (Path(importlib.util.find_spec("weasyprint").origin).parent / "pdf" / "sRGB2014.icc").read_bytes()
+    with tempfile.TemporaryDirectory(prefix="poppler-") as folder, pikepdf.open(pdf) as doc:
+        for obj in doc.objects:
+            if isinstance(obj, pikepdf.Stream) and obj.get("/N") == 3 and obj.read_bytes() == tabulated:
+                obj.write(_parametric_srgb())
+        copy = Path(folder) / "copy.pdf"
+        doc.save(copy)
+        yield copy
+
+
 @functools.lru_cache(maxsize=None)
 def _pdftotext(path: str, flags: tuple[str, ...], stamp: tuple[int, int, int]) -> str:
     def extract() -> str:
-        return subprocess.run(["pdftotext", *flags, path, "-"], capture_output=True, text=True, check=True).stdout
+        with for_poppler(Path(path)) as copy:
+            return subprocess.run(["pdftotext", *flags, str(copy), "-"], capture_output=True, text=True,
+                                  check=True).stdout
 
     shared = os.environ.get("PARINDEX_TEST_SHARED")
     if not shared:

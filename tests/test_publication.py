@@ -3,15 +3,17 @@ PDF, front matter, and a thin year kept short."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pikepdf
 import pytest
 
-from conftest import pdf_text
+from conftest import for_poppler, pdf_text
 
 
 pytestmark = pytest.mark.slow
@@ -226,13 +228,16 @@ def test_pdf_metadata_dates_title_and_pdfua_schema(editions):
     check_pdfa(editions["vi"] / "yearly_report_2020_vi.pdf")
 
 
-def _ink_depth(pdf, tmp_path) -> list[float]:
+def _ink_depth(pdf, tmp_path, copy: bool = True) -> list[float]:
     """For each page, how far down its content reaches (a share of the page's height), read
-    from a 20 dpi greyscale rendering; the running footer (the last tenth) does not count."""
+    from a 20 dpi greyscale rendering; the running footer (the last tenth) does not count.
+    ``copy``: rendered from poppler's copy (conftest.for_poppler)."""
     import numpy as np
     from PIL import Image
 
-    subprocess.run(["pdftoppm", "-gray", "-r", "20", str(pdf), str(tmp_path / "p")], check=True)
+    tmp_path.mkdir(exist_ok=True)
+    with for_poppler(pdf) if copy else contextlib.nullcontext(pdf) as read:
+        subprocess.run(["pdftoppm", "-gray", "-r", "20", str(read), str(tmp_path / "p")], check=True)
     depth = []
     for f in sorted(tmp_path.glob("p-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1])):
         a = np.asarray(Image.open(f), dtype=float)
@@ -270,6 +275,25 @@ def test_no_page_is_more_than_half_blank_but_before_a_chapter(fixture, request, 
     assert not short, f"{pdf.name}: pages {short} are more than half blank (content ends at " \
                       f"{[round(float(depth[p - 1]), 2) for p in short]} of the page)"
     assert all(d > 0.1 for d in depth), depth  # and no empty page
+
+
+def test_poppler_reads_its_copy_as_the_report(report_2013_vi, tmp_path):
+    """The copies poppler reads in these tests (conftest.for_poppler) differ from the report in
+    their colour profile only: the same text, laid out the same, and the same ink on every page."""
+    from conftest import _parametric_srgb
+
+    pdf = report_2013_vi / "yearly_report_2013_vi.pdf"
+
+    def text(path: Path) -> str:
+        return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+
+    with for_poppler(pdf) as copy:
+        assert text(copy) == text(pdf)
+        with pikepdf.open(copy) as doc:
+            profiles = [o.read_bytes() for o in doc.objects if isinstance(o, pikepdf.Stream) and o.get("/N") == 3]
+    assert profiles and all(p == _parametric_srgb() for p in profiles)  # every profile replaced
+    assert _ink_depth(pdf, tmp_path / "copy") == _ink_depth(pdf, tmp_path / "report", copy=False)
 
 
 def test_weasyprint_loads_its_libraries_without_searching_for_them():
