@@ -26,6 +26,13 @@ def _env(**extra: str) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if k != "PARINDEX_THREADS"}, **extra}
 
 
+def _as_at_a_terminal() -> None:
+    """Ctrl-C as at a terminal, in a process the suite starts (its preexec_fn): a suite started in
+    the background (a shell's `cmd &`) runs with SIGINT ignored, which the process would inherit
+    and rightly keep (lifecycle.stop_like_ctrl_c): then no stop test's SIGINT would reach it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(out: Path, log: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     # stderr to a file, not a pipe read only at the end (a full pipe would stall the build), and
     # Python's fault handler on: a build that does not stop is made to print where it waits
@@ -299,15 +306,13 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, args, twice):
     Pressed twice (the second while the first is being handled, or while the interpreter shuts
     down, when Python has put the default handler back), still one line and 130, not death by
     SIGINT (-2: the suite saw it once under load)."""
-    # Ctrl-C as at a terminal: a suite started in the background (a shell's `cmd &`) runs with
-    # SIGINT ignored, which the build would inherit and rightly keep (stop_like_ctrl_c)
     # stderr to a file and the fault handler on: a clean-up that sticks prints every thread's
     # stack when its grace ends (lifecycle.STOP_GRACE), which fails the one-line check below
     log = tmp_path / "stderr.txt"
     with log.open("wb") as f:
         p = subprocess.Popen([sys.executable, "-m", "parindex.cli", *args, "--out", str(tmp_path / "out")], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=f, start_new_session=True, env=_env(PYTHONFAULTHANDLER="1"),
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                             preexec_fn=_as_at_a_terminal)
     parent = psutil.Process(p.pid)
     deadline = time.monotonic() + 90
     workers = 1 if args[0] == "brief" else 2  # the briefs' one PDF worker; a report's two
@@ -537,7 +542,7 @@ def test_a_stop_whose_clean_up_is_stuck_still_ends_with_130(dump):
     env = {**os.environ, "PYTHONFAULTHANDLER": "1"} if dump else {k: v for k, v in os.environ.items()
                                                                    if k != "PYTHONFAULTHANDLER"}
     p = subprocess.Popen([sys.executable, "-c", STUCK, "0.5"], cwd=ROOT, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=env)
+                         stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_as_at_a_terminal)
     worker = int(p.stdout.readline())
     start = time.monotonic()
     p.send_signal(signal.SIGINT)
@@ -584,7 +589,8 @@ def test_an_aborted_pool_whose_pipe_is_full_does_not_hold_the_stop():
     shutdown never returns (CPython gh-125451). The abort waits for it a bounded time, a second
     after a stop, and a later shutdown returns at once: a report stopped while its PDF parts were
     queued took the whole stop grace (30 s) to end."""
-    p = subprocess.run([sys.executable, "-c", BACKED_UP], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    p = subprocess.run([sys.executable, "-c", BACKED_UP], cwd=ROOT, capture_output=True, text=True, timeout=30,
+                       preexec_fn=_as_at_a_terminal)
     assert p.returncode == 0, p.stderr
     assert float(p.stdout) < 5, p.stdout
 
