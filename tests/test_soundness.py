@@ -151,10 +151,8 @@ def test_2020_announced_counts_put_the_bottom_four_in_c(bundled_2020):
 
 
 @pytest.fixture(scope="module")
-def a2024():
-    from parindex.infer.analysis import analyse
-
-    return analyse(2024)
+def a2024(solve):
+    return solve(2024)
 
 
 @pytest.mark.slow  # solves a bundled year cold
@@ -222,10 +220,8 @@ def test_a_regional_mean_bounds_its_members():
 
 
 @pytest.mark.slow  # solves a bundled year cold
-def test_year_on_year_facts_are_checked_against_the_provinces_known_in_both_years():
-    from parindex.infer.analysis import analyse
-
-    items = {i.fact: i for i in analyse(2024).par_index.audit}
+def test_year_on_year_facts_are_checked_against_the_provinces_known_in_both_years(a2024):
+    items = {i.fact: i for i in a2024.par_index.audit}
     for fact in ("largest_rise", "largest_fall", "smallest_rise", "n_improved_vs_prev_year"):
         assert items[fact].status == "consistent", fact
         assert "known in both years" in items[fact].computed

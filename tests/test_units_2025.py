@@ -110,10 +110,8 @@ def test_rules_file_never_replaces_recorded_rules_and_bad_cells_are_one_line(tmp
 
 
 @pytest.mark.slow  # solves a bundled year cold
-def test_2024_record_is_checked_jointly(bundle):
-    from parindex.infer.analysis import analyse
-
-    a = analyse(2024)
+def test_2024_record_is_checked_jointly(bundle, solve):
+    a = solve(2024)
     lo, hi = a.par_index.count_ranges["A"]
     assert lo <= 13 <= hi and a.par_index.rules is not None
     checks = {c.claim.fact: c for c in a.par_index.inference.checks}
@@ -125,12 +123,10 @@ def test_2024_record_is_checked_jointly(bundle):
 
 
 @pytest.mark.slow  # solves a bundled year cold
-def test_a_published_top_five_places_the_unranked_member(bundle):
+def test_a_published_top_five_places_the_unranked_member(bundle, solve):
     """PAR 2022: ranks 1-4 are published and Đà Nẵng is in the top-5 list, so it is fifth:
     below Bắc Giang's 88.54 (rank 4)."""
-    from parindex.infer.analysis import analyse
-
-    c = analyse(2022).par_index.classified.set_index("province")
+    c = solve(2022).par_index.classified.set_index("province")
     assert c.at["Đà Nẵng", "hi"] <= 88.54 + 1e-9
 
 

@@ -18,10 +18,8 @@ def test_years_with_data(bundle):
 
 
 @slow
-def test_year_without_a_stated_rule_uses_none(bundle):
-    from parindex.infer.analysis import analyse
-
-    a = analyse(2019)
+def test_year_without_a_stated_rule_uses_none(bundle, solve):
+    a = solve(2019)
     assert a.par_index.rules is None and a.par_index.groups == {}
     assert set(a.par_index.classified["group_basis"]) == {"unknown"}
     assert a.sipas.rules.labels == ["highest", "middle", "lowest"]  # 2019 named top-3 / bottom-3 lists
