@@ -186,11 +186,15 @@ def _marked(mark: str) -> list[psutil.Process]:
 
 
 def _hold(procs: list[psutil.Process]) -> None:
-    """Stop ``procs`` (SIGSTOP) and wait until each is stopped: a rename under way is then done."""
+    """Stop ``procs`` (SIGSTOP) and wait until each is stopped: a rename under way is then done.
+
+    A process in uninterruptible sleep stops only when its I/O ends: the publishing's fsync on a
+    busy disk kept one in "disk-sleep" for over 5 s once (a fresh clone's full run), so the
+    deadline, there only so that nothing waits forever, is a minute."""
     for proc in procs:
         with contextlib.suppress(psutil.Error):
             proc.suspend()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60
     for proc in procs:
         with contextlib.suppress(psutil.Error):
             while proc.status() not in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE):
