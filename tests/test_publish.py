@@ -122,7 +122,7 @@ def test_publishing_waits_for_another_build_of_the_same_folder(tmp_path):
         assert t.is_alive() and not any((dest / f.name).exists() for f in files)
     finally:
         os.close(held)
-    t.join(timeout=60)  # its fsyncs: seconds on a busy disk (tests/test_lifecycle.py's _hold)
+    t.join(timeout=60)  # a deadline only a failure waits out
     assert all((dest / f.name).read_text(encoding="utf-8") == "new" for f in files)
     assert sorted(p.name for p in dest.iterdir()) == sorted(f.name for f in files)  # no lock file left
 
