@@ -287,18 +287,32 @@ SLOW_FIXTURES = {"bundled_2020", "record_2020", "solve", "report_2020_vi", "repo
                  "complete_report_en", "briefs_2020"}
 
 
-# Long tests that need no shared document go first: pytest-xdist hands each worker a share of
-# the queue from the front, so one of them left at the end kept a core busy alone for seconds
-# while the other had nothing left to take (the review's two builds, 10 s and 5 s, once were last).
-FIRST = ("test_every_section_of_every_document_renders_for_every_year",
-         "test_review_notebook_builds_on_bundled_and_complete_tables")
+# Long tests go first: pytest-xdist (--dist worksteal) hands each worker a contiguous share of
+# the queue, from the front, so one of them left at the end kept a core busy alone for seconds
+# while the other had nothing left to take (the review's two builds, 10 s and 5 s, once were
+# last). Each share starts with one of them, and not with two that wait for the same thing: the
+# review needs 2020 solved, which the other share's first tests did too, and one worker waited
+# for the other's solve (4 s of a core, at the start of every run); the years need only their own.
+FIRST = (("test_review_notebook_builds_on_bundled_and_complete_tables",),
+         ("test_every_section_of_every_document_renders_for_every_year",))
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: getattr(item, "originalname", item.name) not in FIRST)  # stable: the rest keep their order
+    heads = [[i for i in items if getattr(i, "originalname", i.name) in names] for names in FIRST]
+    headed = {id(i) for h in heads for i in h}
+    rest = [i for i in items if id(i) not in headed]
+    # where the scheduler cuts the queue: the n-th worker's share begins at n * len(items) // workers
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    order: list = []
+    taken = 0
+    for n, head in enumerate(heads):
+        fill = max(0, n * len(items) // workers - len(order)) if n < workers else 0
+        order += rest[taken:taken + fill] + head
+        taken += fill
+    items[:] = order + rest[taken:]
 
 
 def pytest_sessionfinish(session):
