@@ -164,6 +164,7 @@ def test_thin_year_is_compact(report_2013_vi):
     # SIPAS was first measured in 2017: no rows of "no data" for it, and no appendix for it
     key_figures = text.split("Bảng 1.")[1].split("Thuật ngữ")[0]
     assert "PAR INDEX — Cao nhất" in key_figures and "SIPAS" not in key_figures
+    assert "Công bố" in key_figures and "Giá trị" not in key_figures  # the Ministry's figures, headed so
     assert "Phụ lục: bảng 63 tỉnh, thành phố — SIPAS" not in text
     html = (report_2013_vi / "yearly_report_2013_vi.html").read_text(encoding="utf-8")
     assert "<svg" not in html.split("Diễn biến qua các năm")[0]  # no map, no one-bar chart before the trend

@@ -92,6 +92,9 @@ def test_complete_table_report_reproduces_counts_and_tiers(complete_report):
     # the appendix's ranks are the file's, not the Ministry's: said so in its header
     appendix = re.findall(r"<table[^>]*class=\"[^\"]*appendix[^\"]*\".*?</thead>", html, re.S)
     assert len(appendix) == 2 and all("Rank (your table)" in t and "Published rank" not in t for t in appendix)
+    # so is the key figures' column: its highest and lowest values are the file's, not published
+    (figures,) = re.findall(r"Table 1\. Key figures\..*?</thead>", html, re.S)
+    assert "<th>Value</th>" in figures and "Published" not in figures
     text = pdf_text(complete_report / "yearly_report_2020_en.pdf", "-layout")
     assert re.search(r"Group A\s+2\s+2\s+reproduced", text)
     assert re.search(r"Group B\s+56\s+56\s+reproduced", text)

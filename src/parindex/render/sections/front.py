@@ -188,7 +188,11 @@ class FrontMatter:
                 src = [*(src if isinstance(src, list) else [src]), *self._others_sources(idx, fact, v)]
             rows.append([label, (f"{v} ({who})" if who else v) if v else (f"{L('missing')} ({who})" if who else L("missing")),
                          shown, self.cite(src)])
-        kf = pd.DataFrame(rows, columns=[L("col.fact"), L("col.published"), L("col.status"), L("col.source")])
+        # a user's table gives the highest and lowest values: they are not the Ministry's (their
+        # source says whose), so the column is not headed "Published" (as the appendix's ranks)
+        users = any(self.a.result(i).table.origin != "bundled" for i in INDEX_NAMES if not self._is_before_first(i))
+        kf = pd.DataFrame(rows, columns=[L("col.fact"), L("col.value_shown" if users else "col.published"), L("col.status"),
+                                         L("col.source")])
         counts = []
         for idx in INDEX_NAMES:
             res = self.a.result(idx)
