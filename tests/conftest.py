@@ -293,15 +293,15 @@ SLOW_FIXTURES = {"bundled_2020", "record_2020", "solve", "report_2020_vi", "repo
 # last). Each share starts with one of them, and not with two that wait for the same thing: the
 # review needs 2020 solved, which the other share's first tests did too, and one worker waited
 # for the other's solve (4 s of a core, at the start of every run); the years need only their own.
-FIRST = (("test_review_notebook_builds_on_bundled_and_complete_tables",),
-         ("test_every_section_of_every_document_renders_for_every_year",))
+FIRST = ("test_review_notebook_builds_on_bundled_and_complete_tables",
+         "test_every_section_of_every_document_renders_for_every_year")
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    heads = [[i for i in items if getattr(i, "originalname", i.name) in names] for names in FIRST]
+    heads = [[i for i in items if getattr(i, "originalname", i.name) == name] for name in FIRST]
     headed = {id(i) for h in heads for i in h}
     rest = [i for i in items if id(i) not in headed]
     # where the scheduler cuts the queue: the n-th worker's share begins at n * len(items) // workers

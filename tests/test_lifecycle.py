@@ -226,12 +226,14 @@ def test_a_parent_caught_starting_a_child_is_held(tmp_path):
     os.mkfifo(fifo)
     p = subprocess.Popen([sys.executable, "-c", SPAWN_BLOCKED, str(fifo)])
     parent = psutil.Process(p.pid)
+    held = [parent]
     try:
         deadline = time.monotonic() + 30
         while not (parent.children() and parent.status() == psutil.STATUS_DISK_SLEEP):
             assert time.monotonic() < deadline and p.poll() is None, "the child did not start"
             time.sleep(0.01)
         child, = parent.children()
+        held.insert(0, child)
         if Path(f"/proc/{p.pid}/wchan").read_text() == "0":
             pytest.skip("this kernel does not show where a process waits (/proc/PID/wchan)")
         assert _in_vfork(parent) and not _in_vfork(child)
@@ -240,7 +242,7 @@ def test_a_parent_caught_starting_a_child_is_held(tmp_path):
         assert time.monotonic() - started < 5
         assert child.status() == psutil.STATUS_STOPPED and parent.status() == psutil.STATUS_DISK_SLEEP
     finally:
-        for proc in (child, parent) if "child" in locals() else (parent,):
+        for proc in held:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
                 proc.resume()
