@@ -66,20 +66,6 @@ def test_rank_only_province_bounded_by_neighbours(bundle, registry):
     assert c.at["Hà Nội", "possible"] == "B,C" and pd.isna(c.at["Hà Nội", "group"])
 
 
-def test_group_from_announced_counts_is_marked(bundled_2020, record_2020):
-    # without the announced counts, the record leaves Bắc Kạn between B and C ...
-    c = record_2020.par_index.classified.set_index("province")
-    assert pd.isna(c.at["Bắc Kạn", "group"]) and c.at["Bắc Kạn", "possible"] == "B,C"
-    assert c.at["Quảng Ngãi", "group_basis"] == "value"
-    assert c.at["Thái Nguyên", "group"] == "B" and c.at["Thái Nguyên", "group_basis"] == "record"
-    assert pd.isna(c.at["Vĩnh Phúc", "group"])
-    # ... with them (the default) it is C, and the basis says the counts decide it
-    c = bundled_2020.par_index.classified.set_index("province")
-    for name in ("Bắc Kạn", "Kiên Giang", "Phú Yên"):
-        assert c.at[name, "group"] == "C" and c.at[name, "group_basis"] == "announced_counts"
-    assert c.at["Thái Nguyên", "group_basis"] == "record"
-
-
 def test_rounded_value_is_an_interval(bundled_2020):
     c = bundled_2020.sipas.classified.set_index("province")
     assert c.at["Cần Thơ", "lo"] == pytest.approx(83.93) or c.at["Cần Thơ", "lo"] >= 83.5

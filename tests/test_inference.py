@@ -250,6 +250,20 @@ def test_the_rank_only_bottom_provinces_have_one_answer(record_2020, bundle):
     assert (c.at["Bắc Kạn", "lo"], c.at["Bắc Kạn", "hi"]) == (73.28, 80.88)
 
 
+def test_group_from_announced_counts_is_marked(bundled_2020, record_2020):
+    # without the announced counts, the record leaves Bắc Kạn between B and C ...
+    c = record_2020.par_index.classified.set_index("province")
+    assert pd.isna(c.at["Bắc Kạn", "group"]) and c.at["Bắc Kạn", "possible"] == "B,C"
+    assert c.at["Quảng Ngãi", "group_basis"] == "value"
+    assert c.at["Thái Nguyên", "group"] == "B" and c.at["Thái Nguyên", "group_basis"] == "record"
+    assert pd.isna(c.at["Vĩnh Phúc", "group"])
+    # ... with them (the default) it is C, and the basis says the counts decide it
+    c = bundled_2020.par_index.classified.set_index("province")
+    for name in ("Bắc Kạn", "Kiên Giang", "Phú Yên"):
+        assert c.at[name, "group"] == "C" and c.at[name, "group_basis"] == "announced_counts"
+    assert c.at["Thái Nguyên", "group_basis"] == "record"
+
+
 def test_announced_counts_place_the_bottom_five(bundled_2020, record_2020):
     # The announced 2/56/5 are claims by default: with them Bắc Kạn, Kiên Giang and Phú Yên are C.
     res = bundled_2020.par_index
