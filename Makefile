@@ -21,9 +21,9 @@ SKIP_SLOW := from parindex.proc.startup import skip_slow_optional_imports; skip_
 
 .PHONY: setup report test test-fast system-deps bench lab clean
 
-# uv (building the editable install) and ipykernel's kernelspec install leave files in the
-# temporary folder (uv-setuptools-*.lock, an empty tmp*_kernels): the set-up's temporary files go
-# to a folder of its own, removed at the end
+# ipykernel's kernelspec install leaves an empty tmp*_kernels in the temporary folder (and uv
+# left uv-setuptools-*.lock files while parindex was built with setuptools): the set-up's
+# temporary files go to a folder of its own, removed at the end
 $(STAMP): export TMPDIR := $(abspath $(VENV))/.setup-tmp
 $(STAMP): requirements.lock pyproject.toml
 	@# a .venv made by another interpreter (PYTHON=... given) is made anew, not refilled: two
@@ -41,22 +41,28 @@ $(STAMP): requirements.lock pyproject.toml
 	    $$(grep -E '^uv==' requirements.lock) 2>/dev/null \
 	  || { $(BIN)/python -m ensurepip >/dev/null \
 	       && $(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock); }
-	@# One uv run for the lock and parindex itself (editable): the package is built while the
-	@# lock's wheels are unpacked (0.4 s of the set-up). --no-deps: the lock is the whole
+	@# One uv run for the lock and parindex itself (editable): the package is built (flit_core,
+	@# pyproject.toml) while the lock's wheels are unpacked. --no-deps: the lock is the whole
 	@# environment, exactly (uv pip check passes on it), and nothing outside it is added.
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -r requirements.lock \
-	    pip==$$($(BIN)/python -c "import ensurepip; print(ensurepip.version())") -e .
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@# From uv's cache alone first (0.3 s; asking the index each time took 0.8-1.2 s), from the
+	@# index where the cache lacks a file (a first set-up on a machine).
+	pip=pip==$$($(BIN)/python -c "import ensurepip; print(ensurepip.version())"); \
+	$(BIN)/uv pip install --quiet --offline --python $(BIN)/python --no-deps -r requirements.lock $$pip -e . 2>/dev/null \
+	  || $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -r requirements.lock $$pip -e .
 	@# Bytecode for what the reports, their kernels and the tests import, written by importing
 	@# it (two processes, one per core): a quarter of the environment's modules, compiled in
 	@# 5 s where compiling all of them took 12 s. Anything else compiles when first imported.
 	@# Both import as parindex's processes do (parindex.proc.startup): nbformat without the
 	@# parser grammar of rfc3987-syntax, which cost each of them a second and a half.
+	@# The second also installs this environment's kernelspec (python3, for Jupyter and stock
+	@# papermill): what `python -m ipykernel install --sys-prefix` does, without the 0.8 s of
+	@# a process of its own that imports ipykernel again.
 	$(BIN)/python -c "$(SKIP_SLOW) import parindex.cli, parindex.render.sections, parindex.infer.analysis, parindex.data.loading, \
 	  parindex.build.report, parindex.build.briefs, matplotlib.pyplot, matplotlib_inline.backend_inline, openpyxl, \
 	  typer._adapters" & p=$$!; \
 	$(BIN)/python -c "$(SKIP_SLOW) import weasyprint, pikepdf, nbconvert.exporters, papermill, jupyter_client.asynchronous, \
-	  ipykernel.kernelapp, highspy, pytest, xdist, PIL.Image" && wait $$p
+	  ipykernel.kernelapp, highspy, pytest, xdist, PIL.Image, sys; \
+	  from ipykernel.kernelspec import install; install(prefix=sys.prefix, kernel_name='python3')" && wait $$p
 	rm -rf $(VENV)/.setup-tmp
 	touch $(STAMP)
 
