@@ -54,13 +54,15 @@ def _wait_ended(procs: list[psutil.Process], timeout: float) -> list[psutil.Proc
     """The processes of ``procs`` still alive after up to ``timeout`` seconds. An exited one is a
     zombie until its parent collects it; for an orphan that is init, which may do so only on its own
     schedule (this machine kind's reaps every second and a half, and psutil.wait_procs waited for
-    it after each stop, the suite idle meanwhile). A zombie runs nothing: it counts as ended."""
+    it after each stop, the suite idle meanwhile). A zombie whose threads have all ended runs
+    nothing: it counts as ended. (Linux shows a process as a zombie once its main thread has
+    exited, while its other threads may still run: such a one is still alive.)"""
     deadline = time.monotonic() + timeout
     while True:
         alive = []
         for proc in procs:
             with contextlib.suppress(psutil.NoSuchProcess):
-                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                if proc.is_running() and not (proc.status() == psutil.STATUS_ZOMBIE and proc.num_threads() == 1):
                     alive.append(proc)
         if not alive or time.monotonic() >= deadline:
             return alive
