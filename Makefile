@@ -17,6 +17,7 @@ unexport PYTHONDONTWRITEBYTECODE
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+UV_WHEEL := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/parindex/setup
 SKIP_SLOW := from parindex.proc.startup import skip_slow_optional_imports; skip_slow_optional_imports();
 
 .PHONY: setup report test test-fast system-deps bench lab clean
@@ -37,10 +38,18 @@ $(STAMP): requirements.lock pyproject.toml
 	@# (--python); the venv's own pip bootstrap (ensurepip) took 3.5 s of the set-up. Without
 	@# such a pip, the venv bootstraps its own first. Either way the venv has the pip that
 	@# ensurepip carries (for %pip in a notebook): uv installs that version with the lock.
-	$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check \
-	    $$(grep -E '^uv==' requirements.lock) 2>/dev/null \
+	@# pip downloads uv's wheel (17.6 MB) each time and, here, does not cache it: 1.2-2 s of the
+	@# set-up, more when the network is slow. The wheel is kept in parindex's cache folder
+	@# (UV_WHEEL) and installed from there without the index; where it is missing or broken, it
+	@# is downloaded to a temporary folder first and only then moved in.
+	uv=$$(grep -E '^uv==' requirements.lock); get() { $(PYTHON) -m pip --python $(BIN)/python install --quiet \
+	    --disable-pip-version-check --no-index --find-links "$(UV_WHEEL)" $$uv; }; \
+	{ get || { $(PYTHON) -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+	             --dest $(VENV)/.setup-tmp/wheel $$uv && mkdir -p "$(UV_WHEEL)" \
+	           && mv -f $(VENV)/.setup-tmp/wheel/*.whl "$(UV_WHEEL)/" && get; }; } 2>/dev/null \
+	  || $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check $$uv 2>/dev/null \
 	  || { $(BIN)/python -m ensurepip >/dev/null \
-	       && $(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep -E '^uv==' requirements.lock); }
+	       && $(BIN)/python -m pip install --quiet --disable-pip-version-check $$uv; }
 	@# One uv run for the lock and parindex itself (editable): the package is built (flit_core,
 	@# pyproject.toml) while the lock's wheels are unpacked. --no-deps: the lock is the whole
 	@# environment, exactly (uv pip check passes on it), and nothing outside it is added.
