@@ -22,9 +22,8 @@ SKIP_SLOW := from parindex.proc.startup import skip_slow_optional_imports; skip_
 
 .PHONY: setup report test test-fast system-deps bench lab clean
 
-# ipykernel's kernelspec install leaves an empty tmp*_kernels in the temporary folder (and uv
-# left uv-setuptools-*.lock files while parindex was built with setuptools): the set-up's
-# temporary files go to a folder of its own, removed at the end
+# ipykernel's kernelspec install leaves an empty tmp*_kernels in the temporary folder: the
+# set-up's temporary files (uv's downloaded wheel too) go to a folder of its own, removed at the end
 $(STAMP): export TMPDIR := $(abspath $(VENV))/.setup-tmp
 $(STAMP): requirements.lock pyproject.toml
 	@# a .venv made by another interpreter (PYTHON=... given) is made anew, not refilled: two
@@ -41,13 +40,13 @@ $(STAMP): requirements.lock pyproject.toml
 	@# pip downloads uv's wheel (17.6 MB) each time and, here, does not cache it: 1.2-2 s of the
 	@# set-up, more when the network is slow. The wheel is kept in parindex's cache folder
 	@# (UV_WHEEL) and installed from there without the index; where it is missing or broken, it
-	@# is downloaded to a temporary folder first and only then moved in.
-	uv=$$(grep -E '^uv==' requirements.lock); get() { $(PYTHON) -m pip --python $(BIN)/python install --quiet \
-	    --disable-pip-version-check --no-index --find-links "$(UV_WHEEL)" $$uv; }; \
-	{ get || { $(PYTHON) -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
-	             --dest $(VENV)/.setup-tmp/wheel $$uv && mkdir -p "$(UV_WHEEL)" \
-	           && mv -f $(VENV)/.setup-tmp/wheel/*.whl "$(UV_WHEEL)/" && get; }; } 2>/dev/null \
-	  || $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check $$uv 2>/dev/null \
+	@# is downloaded to a temporary folder first and then copied in (installed from the
+	@# temporary folder where the cache folder cannot be written).
+	uv=$$(grep -E '^uv==' requirements.lock); dl=$(VENV)/.setup-tmp/wheel; get() { $(PYTHON) -m pip \
+	    --python $(BIN)/python install --quiet --disable-pip-version-check --no-index --find-links "$$1" $$uv; }; \
+	{ get "$(UV_WHEEL)" || { $(PYTHON) -m pip download --quiet --disable-pip-version-check --no-deps \
+	    --only-binary :all: --dest $$dl $$uv && { mkdir -p "$(UV_WHEEL)" && cp -f $$dl/*.whl "$(UV_WHEEL)/" \
+	    && get "$(UV_WHEEL)" || get $$dl; }; }; } 2>/dev/null \
 	  || { $(BIN)/python -m ensurepip >/dev/null \
 	       && $(BIN)/python -m pip install --quiet --disable-pip-version-check $$uv; }
 	@# One uv run for the lock and parindex itself (editable): the package is built (flit_core,
