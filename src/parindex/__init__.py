@@ -9,20 +9,13 @@ importable from here.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.util
 import sys
 import warnings
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .render.sections import Brief, Report, Review
-
-try:
-    __version__ = version("parindex")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0+unknown"
 
 __all__ = ["__version__", "Report", "Review", "Brief"]
 
@@ -30,11 +23,21 @@ _SECTIONS = ("Report", "Review", "Brief")
 
 
 def __getattr__(name: str):
-    # Lazy: ``import parindex`` stays light for the command line; the sections pull in matplotlib.
+    # Lazy: ``import parindex`` stays light for the command line (the sections pull in matplotlib,
+    # the version importlib.metadata: 16 ms of a command's first moments, see parindex.__main__).
     if name in _SECTIONS:
         from .render import sections
 
         return getattr(sections, name)
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("parindex")
+        except PackageNotFoundError:  # running from a source tree without installation
+            found = "0+unknown"
+        globals()["__version__"] = found
+        return found
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -58,7 +61,9 @@ MOVED = {
 }
 
 
-class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+# A finder and loader by its methods alone (the import system asks for no base class):
+# importlib.abc took 21 ms of every process's first import of parindex.
+class _MovedFinder:
     def __init__(self) -> None:
         self._own_specs: dict[int, object] = {}
 
