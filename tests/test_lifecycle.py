@@ -681,6 +681,58 @@ def test_a_stop_signal_the_caller_ignores_stays_ignored():
             signal.signal(s, h)
 
 
+# The command as the console script (parindex.__main__) or `python -m parindex.cli` starts it, with
+# the stop signal sent to itself the moment it begins to load typer, its first heavy import: the
+# signal lands inside an import, every time.
+_STOP_WHILE_LOADING = """
+import os, runpy, signal, sys
+
+entry, sig = sys.argv[1], getattr(signal, sys.argv[2])
+
+
+class StopAtTyper:
+    def find_spec(self, name, path=None, target=None):
+        if name == "typer":
+            os.kill(os.getpid(), sig)
+        return None
+
+
+sys.meta_path.insert(0, StopAtTyper())
+sys.argv = ["parindex", "--help"]
+if entry == "parindex.cli":
+    runpy.run_module("parindex.cli", run_name="__main__", alter_sys=True)
+else:
+    from parindex.__main__ import main
+
+    main()
+print("not stopped")
+"""
+
+
+@pytest.mark.parametrize("entry", ["parindex", "parindex.cli"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_stop_while_the_command_loads_is_one_line(entry, sig):
+    """Ctrl-C in a command's first moments, while its modules load: the one line and 130, not
+    Python's traceback from inside an import (SIGTERM: not death by the signal)."""
+    from parindex.proc.lifecycle import _INTERRUPTED
+
+    r = subprocess.run([sys.executable, "-c", _STOP_WHILE_LOADING, entry, sig], capture_output=True, text=True,
+                       cwd=ROOT, env=_env(), timeout=60, preexec_fn=_as_at_a_terminal)
+    assert (r.returncode, r.stderr, r.stdout) == (130, _INTERRUPTED + "\n", ""), r
+
+
+def test_the_command_runs_from_its_entry_point():
+    """The console script's entry point (pyproject) is parindex.__main__, which takes over the
+    stop signals first; `python -m parindex` is the same command."""
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts == {"parindex": "parindex.__main__:main"}
+    r = subprocess.run([sys.executable, "-m", "parindex", "validate", "--help"], capture_output=True, text=True,
+                       cwd=ROOT, env=_env(), timeout=60)
+    assert r.returncode == 0 and "Usage: python -m parindex validate" in r.stdout, r
+
+
 def _third_of_the_synthetic_table(path: Path) -> Path:
     """A user's 2020 table with every third province's value and no ranks: its inference runs
     for minutes (many unknowns, no announced count settles them)."""

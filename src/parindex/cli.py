@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # `python -m parindex.cli`: a stop while the modules below load is one line (parindex.__main__)
+    from .proc.lifecycle import stop_at_once
+    stop_at_once()
+
 import gc
 import json
 import os
