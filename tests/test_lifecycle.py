@@ -710,7 +710,7 @@ print("not stopped")
 
 
 @pytest.mark.parametrize("entry", ["parindex", "parindex.cli"])
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP"])
 def test_a_stop_while_the_command_loads_is_one_line(entry, sig):
     """Ctrl-C in a command's first moments, while its modules load: the one line and 130, not
     Python's traceback from inside an import (SIGTERM: not death by the signal)."""
@@ -719,6 +719,44 @@ def test_a_stop_while_the_command_loads_is_one_line(entry, sig):
     r = subprocess.run([sys.executable, "-c", _STOP_WHILE_LOADING, entry, sig], capture_output=True, text=True,
                        cwd=ROOT, env=_env(), timeout=60, preexec_fn=_as_at_a_terminal)
     assert (r.returncode, r.stderr, r.stdout) == (130, _INTERRUPTED + "\n", ""), r
+
+
+def test_importing_the_command_as_a_module_leaves_the_signals_alone():
+    """A notebook or a script that imports parindex.cli (or parindex.__main__) is not a command:
+    its Ctrl-C stays Python's own, never an exit."""
+    code = ("import signal; before = [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)]; "
+            "import parindex.cli, parindex.__main__; "
+            "print([signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)] == before)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=60)
+    assert r.stdout == "True\n", r
+
+
+def test_a_lost_stop_still_ends_the_command_with_130(tmp_path):
+    """A Ctrl-C whose KeyboardInterrupt was lost (raised inside a callback Python ignores
+    exceptions from) and that nothing checked before the command ended: the one line and 130,
+    not 0; a wait for the solves checks for it too (cores.gather)."""
+    code = """
+import sys
+from parindex.proc import lifecycle
+from parindex.infer import cores
+import parindex.cli as cli
+
+def lost_then_wait():
+    lifecycle._stop_requested = True  # as _interrupt leaves it when its KeyboardInterrupt is lost
+    try:
+        cores.gather([lambda: 1, lambda: 2])
+    except KeyboardInterrupt:
+        print("the wait saw it")
+    lifecycle._stop_requested = True
+
+cli.app.command("lost")(lost_then_wait)
+sys.argv = ["parindex", "lost"]
+cli.main()
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=60)
+    from parindex.proc.lifecycle import _INTERRUPTED
+
+    assert (r.returncode, r.stdout, r.stderr) == (130, "the wait saw it\n", _INTERRUPTED + "\n"), r
 
 
 def test_the_command_runs_from_its_entry_point():

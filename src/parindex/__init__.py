@@ -8,18 +8,23 @@ importable from here.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
-import warnings
-from typing import TYPE_CHECKING
 
+# Nothing else at the top: this runs first in every parindex process, before the command takes
+# over the stop signals (parindex.__main__), and a Ctrl-C meanwhile is Python's traceback.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from .render.sections import Brief, Report, Review
+
+    __version__: str
 
 __all__ = ["__version__", "Report", "Review", "Brief"]
 
 _SECTIONS = ("Report", "Review", "Brief")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "__version__", *_SECTIONS})
 
 
 def __getattr__(name: str):
@@ -71,11 +76,16 @@ class _MovedFinder:
         pkg, _, old = fullname.partition(".")
         if pkg != __name__ or old not in MOVED:
             return None
+        import importlib.util
+
         return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec):
         old = spec.name.partition(".")[2]
         new = f"{__name__}.{MOVED[old]}"
+        import importlib
+        import warnings
+
         warnings.warn(f"{spec.name} moved to {new}; the old path goes in the next release",
                       DeprecationWarning, stacklevel=2)
         module = importlib.import_module(new)

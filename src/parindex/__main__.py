@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from .proc.lifecycle import stop_at_once
+    from .proc import stop_at_once
 
     stop_at_once()
     from .cli import main as command

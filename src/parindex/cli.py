@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 if __name__ == "__main__":  # `python -m parindex.cli`: a stop while the modules below load is one line (parindex.__main__)
-    from .proc.lifecycle import stop_at_once
+    from .proc import stop_at_once
     stop_at_once()
 
 import gc
@@ -446,7 +446,7 @@ def _main() -> None:
     except ImportError:  # pragma: no cover - older typer uses click itself
         from click import exceptions as click_exc
 
-    from .proc.lifecycle import STOP_GRACE, stop_like_ctrl_c
+    from .proc.lifecycle import STOP_GRACE, stop_like_ctrl_c, stop_was_requested
     from .proc.startup import skip_slow_optional_imports
 
     skip_slow_optional_imports()
@@ -463,7 +463,7 @@ def _main() -> None:
             cmd = e.ctx.command_path if e.ctx else "parindex"
             err.print(f"error: {msg} (fix: see '{cmd} --help')", markup=False, highlight=False)
             raise SystemExit(2) from None
-        if rv == 130:  # typer turns KeyboardInterrupt into exit code 130, silently
+        if rv == 130 or stop_was_requested():  # typer's silent 130; or a stop whose KeyboardInterrupt was lost
             exit_interrupted()
         raise SystemExit(rv if isinstance(rv, int) else 0)
     except SystemExit:

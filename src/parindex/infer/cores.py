@@ -7,6 +7,8 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Sequence
 
+from ..proc.lifecycle import wait_result
+
 
 def _threads() -> int:
     """How many solves run at once: PARINDEX_THREADS when set, else the cores this process may
@@ -61,7 +63,9 @@ def gather(calls: Sequence[Callable[[], object]], workers: int | None = None) ->
     ex = ThreadPoolExecutor(max(1, min(workers or len(calls), len(calls))))
     try:
         futures: list[Future] = [ex.submit(run, c) for c in calls]
-        results = [f.result() for f in futures]
+        # waited for with the stop checked in between: a stop whose KeyboardInterrupt was lost
+        # (raised inside a callback Python ignores exceptions from) still ends the wait
+        results = [wait_result(f) for f in futures]
     except (KeyboardInterrupt, SystemExit, Cancelled):
         flag.set()
         ex.shutdown(wait=False, cancel_futures=True)  # shutdown(wait=True) would join them all

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from ..errors import ParindexError
+from . import INTERRUPTED
 
 _PR_SET_PDEATHSIG = 1
 
@@ -109,19 +110,25 @@ def _end_after_grace(grace: float) -> None:
     saying = threading.Thread(target=_say_stuck, name="parindex-stop-say", daemon=True)
     saying.start()
     saying.join(2.0)
-    with contextlib.suppress(Exception):
-        import multiprocessing
-
-        end_processes(multiprocessing.active_children())
+    _end_children()
     os._exit(130)
+
+
+def _end_children() -> None:
+    """End the children multiprocessing started, if it was imported at all: without importing it.
+    A KeyboardInterrupt raised inside the import system's own callback can leave its lock held
+    (seen once in 600 Ctrl-C), and an import here then waited for ever."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is not None:
+        with contextlib.suppress(Exception):
+            end_processes(mp.active_children())
 
 
 def _say_stuck() -> None:
     # With Python's fault handler asked for (as the suite's stop tests do), where every thread
     # waits is printed first, for whoever debugs it.
-    if os.environ.get("PYTHONFAULTHANDLER"):
-        import faulthandler
-
+    faulthandler = sys.modules.get("faulthandler")  # loaded at start-up when asked for; no import here
+    if os.environ.get("PYTHONFAULTHANDLER") and faulthandler is not None:
         with contextlib.suppress(Exception):
             faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
     _say_interrupted()
@@ -138,6 +145,11 @@ def check_stop() -> None:
     if _stop_requested:
         _stop_requested = False  # acted on now: a process that carries on (a test, a notebook) starts clean
         raise KeyboardInterrupt("stop requested")
+
+
+def stop_was_requested() -> bool:
+    """Whether a stop signal came and was not acted on (its KeyboardInterrupt lost)."""
+    return _stop_requested
 
 
 def reset_stop() -> None:
@@ -170,21 +182,6 @@ def stop_like_ctrl_c(grace: float | None = None) -> None:
         with contextlib.suppress(ValueError, OSError):  # not the main thread, or no such signal
             if signal.getsignal(sig) != signal.SIG_IGN:
                 signal.signal(sig, _interrupt)
-
-
-def stop_at_once() -> None:
-    """A command's first moments, while its modules load (a tenth of a second and more): SIGINT,
-    SIGTERM and SIGHUP end it at once with the stop's one line and 130, not Python's traceback.
-    Nothing has started yet that a clean-up would have to end. The command's own handling
-    (``stop_like_ctrl_c``) takes over once it runs. A signal the caller ignores stays ignored."""
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        with contextlib.suppress(ValueError, OSError):  # not the main thread, or no such signal
-            if signal.getsignal(sig) != signal.SIG_IGN:
-                signal.signal(sig, _stopped_at_once)
-
-
-def _stopped_at_once(signum, frame) -> None:
-    exit_interrupted()
 
 
 OWNER = ".parindex-owner"  # the marker file in every scratch folder parindex makes
@@ -470,7 +467,7 @@ class WorkerPool:
         self.shutdown(abort=kind is not None)
 
 
-_INTERRUPTED = "stopped: interrupted (the build in progress was not published; earlier files are kept)"
+_INTERRUPTED = INTERRUPTED  # (the name the tests use)
 
 
 def exit_interrupted() -> None:
@@ -486,10 +483,7 @@ def exit_interrupted() -> None:
     # multiprocessing's exit handler waits, without limit, for every child it started: one whose
     # owner was stopped before it could end it (the signal raised in the owner's constructor)
     # would hold the exit forever. A stopped process has no more use for any of them.
-    with contextlib.suppress(Exception):
-        import multiprocessing
-
-        end_processes(multiprocessing.active_children())
+    _end_children()
     with contextlib.suppress(BaseException):
         atexit._run_exitfuncs()
     with contextlib.suppress(Exception):
