@@ -132,6 +132,16 @@ def test_old_paths_reach_the_moved_modules(monkeypatch):
         assert any(issubclass(x.category, DeprecationWarning) and f"parindex.{new}" in str(x.message) for x in w)
 
 
+def test_a_reload_keeps_one_finder_of_the_old_paths():
+    import subprocess
+    import sys
+
+    code = ("import importlib, sys, parindex; importlib.reload(parindex); importlib.reload(parindex); "
+            "print(sum(type(f).__name__ == '_MovedFinder' for f in sys.meta_path))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout == "1\n", r
+
+
 def test_a_monkeypatch_on_an_old_path_patches_the_module_the_code_uses(monkeypatch):
     """Tests patch module attributes by their old path; the inference is split into parts, and
     the facade passes a patch on to the part that reads it (pmap reads _WORKERS in cores.py)."""

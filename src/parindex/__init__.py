@@ -97,5 +97,6 @@ class _MovedFinder:
         module.__spec__ = self._own_specs.pop(id(module))
 
 
-if not any(isinstance(f, _MovedFinder) for f in sys.meta_path):
+# by name: a reload of this module makes a new class, and its finder must not be added twice
+if not any(type(f).__module__ == __name__ and type(f).__name__ == "_MovedFinder" for f in sys.meta_path):
     sys.meta_path.append(_MovedFinder())
