@@ -607,7 +607,7 @@ def test_a_stop_whose_clean_up_is_stuck_still_ends_with_130(dump):
     """A command's clean-up has a bounded time after a stop (lifecycle.STOP_GRACE): past it the
     process ends with the one line and 130, its workers with it; with Python's fault handler
     asked for, every thread's stack first (what the suite's stop tests print when one hangs)."""
-    from parindex.proc.lifecycle import _INTERRUPTED
+    from parindex.proc import INTERRUPTED
 
     env = {**os.environ, "PYTHONFAULTHANDLER": "1"} if dump else {k: v for k, v in os.environ.items()
                                                                    if k != "PYTHONFAULTHANDLER"}
@@ -628,9 +628,9 @@ def test_a_stop_whose_clean_up_is_stuck_still_ends_with_130(dump):
         assert not _wait_ended([psutil.Process(worker)], timeout=10)
     if dump:
         stuck = STUCK.splitlines().index("    held.acquire()  # the clean-up waits on it for ever") + 1
-        assert f'File "<string>", line {stuck} in <module>' in err and err.endswith(_INTERRUPTED + "\n"), err
+        assert f'File "<string>", line {stuck} in <module>' in err and err.endswith(INTERRUPTED + "\n"), err
     else:
-        assert err == _INTERRUPTED + "\n"
+        assert err == INTERRUPTED + "\n"
 
 
 BACKED_UP = """
@@ -714,11 +714,11 @@ print("not stopped")
 def test_a_stop_while_the_command_loads_is_one_line(entry, sig):
     """Ctrl-C in a command's first moments, while its modules load: the one line and 130, not
     Python's traceback from inside an import (SIGTERM: not death by the signal)."""
-    from parindex.proc.lifecycle import _INTERRUPTED
+    from parindex.proc import INTERRUPTED
 
     r = subprocess.run([sys.executable, "-c", _STOP_WHILE_LOADING, entry, sig], capture_output=True, text=True,
                        cwd=ROOT, env=_env(), timeout=60, preexec_fn=_as_at_a_terminal)
-    assert (r.returncode, r.stderr, r.stdout) == (130, _INTERRUPTED + "\n", ""), r
+    assert (r.returncode, r.stderr, r.stdout) == (130, INTERRUPTED + "\n", ""), r
 
 
 def test_importing_the_command_as_a_module_leaves_the_signals_alone():
@@ -754,9 +754,9 @@ sys.argv = ["parindex", "lost"]
 cli.main()
 """
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=60)
-    from parindex.proc.lifecycle import _INTERRUPTED
+    from parindex.proc import INTERRUPTED
 
-    assert (r.returncode, r.stdout, r.stderr) == (130, "the wait saw it\n", _INTERRUPTED + "\n"), r
+    assert (r.returncode, r.stdout, r.stderr) == (130, "the wait saw it\n", INTERRUPTED + "\n"), r
 
 
 def test_the_command_runs_from_its_entry_point():

@@ -83,7 +83,7 @@ def _say_interrupted() -> None:
             return
         _exit_started = True
     with contextlib.suppress(Exception):
-        sys.stderr.write(f"{_INTERRUPTED}\n")
+        sys.stderr.write(f"{INTERRUPTED}\n")
         sys.stderr.flush()
 
 
@@ -465,9 +465,6 @@ class WorkerPool:
 
     def __exit__(self, kind, value, tb) -> None:
         self.shutdown(abort=kind is not None)
-
-
-_INTERRUPTED = INTERRUPTED  # (the name the tests use)
 
 
 def exit_interrupted() -> None:
