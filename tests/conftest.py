@@ -161,6 +161,23 @@ def once(root: Path, name: str, make: Callable[[Path], None]) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _no_stop_left_behind():
+    """A test that leaves parindex's remembered stop set (a timer firing after it, an
+    ``_interrupt`` it called without restoring the flag) stopped the next test in its worker that
+    waited for a solve: the worker ended with a KeyboardInterrupt, far from the cause. Checked
+    after the test and, for a timer that fires once it has ended, before the next one."""
+    def left(when: str) -> None:
+        lifecycle = sys.modules.get("parindex.proc.lifecycle")
+        if lifecycle is not None and lifecycle.stop_was_requested():
+            lifecycle.reset_stop()
+            pytest.fail(f"{when} left a stop requested (parindex.proc.lifecycle._stop_requested)")
+
+    left("an earlier test in this worker")
+    yield
+    left("this test (or a thread an earlier one started)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _own_cache(shared_root):
     """One cold inference cache per test run, shared by its workers and the CLI processes they start."""

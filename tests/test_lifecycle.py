@@ -503,16 +503,24 @@ def test_a_remembered_stop_ends_a_running_cell(tmp_path, monkeypatch):
     monkeypatch.setattr(lifecycle, "_stop_requested", False)
     kernel = ReportKernel(tmp_path, tmp_path / "kernel.log")
     started = []
+    lose = threading.Timer(1.0, lambda: setattr(lifecycle, "_stop_requested", True))
 
-    def lose_a_stop(index, _nb):  # the parameters cell has run: the sleeping cell starts next
-        started.append(time.monotonic())
-        threading.Timer(1.0, lambda: setattr(lifecycle, "_stop_requested", True)).start()
+    def lose_a_stop(index, _nb):
+        # once, when the parameters cell has run: the sleeping cell starts next. Called for every
+        # cell that ends (papermill's injected parameters, the stopped cell too), a timer each
+        # time left the flag set after the test, and a later test in this worker was stopped.
+        if not started:
+            started.append(time.monotonic())
+            lose.start()
 
     try:
         with pytest.raises(KeyboardInterrupt):
             execute(path, {"year": 2020}, kernel, on_cell_complete=lose_a_stop)
         assert started and time.monotonic() - started[0] < 15  # the cell alone would take 60 s
     finally:
+        lose.cancel()
+        if lose.is_alive():
+            lose.join()
         kernel.shutdown()
 
 
