@@ -530,6 +530,7 @@ def _drain_the_stopped_loop() -> None:
     liveness check holding the KeyboardInterrupt, the running cell's wait. Ended and read here,
     they are not printed as "Task exception was never retrieved" when the worker exits."""
     import asyncio
+    import gc
 
     from jupyter_core.utils import ensure_event_loop
 
@@ -539,8 +540,6 @@ def _drain_the_stopped_loop() -> None:
         task.cancel()
     loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     # the ended ones (the liveness check that raised) are out of all_tasks' sight
-    import gc
-
     for task in [o for o in gc.get_objects() if isinstance(o, asyncio.Task) and o.get_loop() is loop]:
         if task.done() and not task.cancelled():
             task.exception()
