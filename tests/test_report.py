@@ -334,6 +334,28 @@ def test_dying_kernel_is_one_error_and_keeps_the_old_report(tmp_path):
     assert (out / "dies_2020_vi.html").read_text(encoding="utf-8") == "the previous report"
 
 
+def test_a_kernel_whose_process_ended_is_dead_without_asking_its_heartbeat():
+    """The liveness check asks our kernel's process first: an exited kernel is reported at the
+    next check, not after the heartbeat has missed its beats (two seconds more)."""
+    import asyncio
+
+    from nbclient.exceptions import DeadKernelError
+
+    from parindex.build.execute import StoppableClient
+
+    class Ended:
+        has_kernel = False
+
+    class NoHeartbeat:
+        def is_alive(self):
+            raise AssertionError("the heartbeat was asked about a kernel whose process had ended")
+
+    client = StoppableClient.__new__(StoppableClient)
+    client.km, client.kc = Ended(), NoHeartbeat()
+    with pytest.raises(DeadKernelError):
+        asyncio.run(client._async_check_alive())
+
+
 @slow
 def test_kernel_that_answers_late_is_still_reached(tmp_path):
     """A kernel slowed down at start (a busy machine) answers its first requests late."""

@@ -26,10 +26,14 @@ class _ReadsTheStopFlag:
 
     nbclient asks every second whether the kernel is alive while a cell runs; that is where
     the stop flag is read too, so a long cell cannot outlast a SIGTERM by more than a second.
+    Our kernel's process is asked first: nbclient's own answer comes from the heartbeat, which
+    called a kernel that had exited dead only some two seconds later.
     """
 
     async def _async_check_alive(self) -> None:
         check_stop()
+        if not getattr(self.km, "has_kernel", True):  # ReportKernel: its process has ended
+            raise DeadKernelError("Kernel died")
         await super()._async_check_alive()  # type: ignore[misc]
 
 
