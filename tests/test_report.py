@@ -352,8 +352,12 @@ def test_a_kernel_whose_process_ended_is_dead_without_asking_its_heartbeat():
 
     client = StoppableClient.__new__(StoppableClient)
     client.km, client.kc = Ended(), NoHeartbeat()
-    with pytest.raises(DeadKernelError):
-        asyncio.run(client._async_check_alive())
+    loop = asyncio.new_event_loop()  # a loop of its own: asyncio.run would unset the thread's
+    try:  # current one, which nbclient's runs in this worker reuse (jupyter_core)
+        with pytest.raises(DeadKernelError):
+            loop.run_until_complete(client._async_check_alive())
+    finally:
+        loop.close()
 
 
 @slow
