@@ -9,8 +9,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .claims import Band, Claim, Cut, DOMAIN, TOL, _signature, has_cut, in_band_at
+from .claims import Band, Claim, Cut, DOMAIN, TOL, _signature, has_cut, in_band_at, places
 from .model import Table, _SlotModel, _bound_cuts
+
+FEW_PLACES = 4  # a known value the other values confine to fewer places is placed, not counted
 
 @dataclass
 class Problem:
@@ -176,7 +178,11 @@ class Problem:
                 if i in regional:
                     anon[regional[i]] = anon.get(regional[i], 0) + 1
                 continue
-            if i in window or i in leader or i in last or i in pulled or region_sets:
+            # A known value confined to a few places is placed there. Counted, each distinct known
+            # value costs an indicator at every open place (thousands for 62 known values of 63).
+            first, last_place = places(i, own_lo, own_hi)
+            known_few = own_lo[i] == own_hi[i] and last_place - first < FEW_PLACES
+            if i in window or i in leader or i in last or i in pulled or region_sets or known_few:
                 singles.append(i)
             else:
                 bands[(own_lo[i], own_hi[i])] = bands.get((own_lo[i], own_hi[i]), 0) + 1
@@ -191,8 +197,9 @@ class Problem:
             m.x_of[i] = x
             zs: dict[int, int] = {}
             win = window.get(i)
+            first, last_place = places(i, own_lo, own_hi)
             for s in m.open:
-                if win is not None and not win[0] <= s + 1 <= win[1]:
+                if (win is not None and not win[0] <= s + 1 <= win[1]) or not first <= s <= last_place:
                     continue
                 if m.ub[y[s]] < lo - TOL or m.lb[y[s]] > hi + TOL:
                     continue
