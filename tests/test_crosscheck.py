@@ -240,7 +240,7 @@ def test_a_plain_formulation_agrees_on_random_records(seed):
 
 
 # A user's nearly complete table: most values known, so the main programme places each known
-# value among the few places the others leave it (solving.FEW_PLACES) instead of counting it.
+# value among the places the other values leave it instead of counting it.
 # Two seeds in the everyday layer (9 has two equal known values); all twelve in make test.
 @pytest.mark.parametrize("seed", [pytest.param(s, marks=[] if s in (0, 9) else [pytest.mark.slow]) for s in range(12)])
 def test_a_plain_formulation_agrees_on_nearly_complete_records(seed):

@@ -12,8 +12,6 @@ import numpy as np
 from .claims import Band, Claim, Cut, DOMAIN, TOL, _signature, has_cut, in_band_at, places
 from .model import Table, _SlotModel, _bound_cuts
 
-FEW_PLACES = 4  # a known value the other values confine to fewer places is placed, not counted
-
 @dataclass
 class Problem:
     """The N unknown values of one index-year and every claim published about them."""
@@ -178,11 +176,10 @@ class Problem:
                 if i in regional:
                     anon[regional[i]] = anon.get(regional[i], 0) + 1
                 continue
-            # A known value confined to a few places is placed there. Counted, each distinct known
-            # value costs an indicator at every open place (thousands for 62 known values of 63).
-            first, last_place = places(i, own_lo, own_hi)
-            known_few = own_lo[i] == own_hi[i] and last_place - first < FEW_PLACES
-            if i in window or i in leader or i in last or i in pulled or region_sets or known_few:
+            # A known value is placed too (among the places the other values leave it): counted,
+            # each distinct one cost an indicator at every open place, thousands for a user's table
+            known = own_lo[i] == own_hi[i]
+            if i in window or i in leader or i in last or i in pulled or region_sets or known:
                 singles.append(i)
             else:
                 bands[(own_lo[i], own_hi[i])] = bands.get((own_lo[i], own_hi[i]), 0) + 1
