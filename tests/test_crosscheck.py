@@ -260,3 +260,15 @@ def test_a_plain_formulation_agrees_on_nearly_complete_records(seed):
         const = expr.pop(-1, 0.0)
         got = (round(plain.solve(expr, False) + const), round(plain.solve(expr, True) + const))
         assert got == p.count_range(claims, (band,)), (seed, band)
+
+
+def test_a_known_value_off_the_grid_keeps_the_counted_model():
+    """A user's value off the grid (84.983) takes the open places off it, where an indicator's
+    step (0.001) against its big-M lies within HiGHS's integrality tolerance. Placed there, a
+    known value once let the minimum fall to 0.0053; counted, as before, it is 80.00."""
+    claims = [inf.Claim("value:0", "value", "", province=0, lo=8500.0, hi=8500.0),
+              inf.Claim("value:1", "value", "", province=1, lo=8498.3, hi=8498.3),
+              inf.Claim("tier:B", "tier", "", bands=((8000, 8499),), members=(2,))]  # 80 <= c < 85
+    p = inf.Problem(3, list("abc"), claims)
+    assert p.extreme_range(claims, "min") == (8000.0, 8498.3)
+    assert p.value_range(claims, 2) == (8000.0, 8499.0)

@@ -176,9 +176,11 @@ class Problem:
                 if i in regional:
                     anon[regional[i]] = anon.get(regional[i], 0) + 1
                 continue
-            # A known value is placed too (among the places the other values leave it): counted,
-            # each distinct one cost an indicator at every open place, thousands for a user's table
-            known = own_lo[i] == own_hi[i]
+            # A known value on the grid is placed too (among the places the other values leave
+            # it): counted, each distinct one cost an indicator at every open place, thousands for
+            # a user's table. Off the grid the earlier model stays: its indicators' small step
+            # against their big-M is within the solver's integrality tolerance.
+            known = own_lo[i] == own_hi[i] and not off_grid
             if i in window or i in leader or i in last or i in pulled or region_sets or known:
                 singles.append(i)
             else:
@@ -194,7 +196,7 @@ class Problem:
             m.x_of[i] = x
             zs: dict[int, int] = {}
             win = window.get(i)
-            first, last_place = places(i, own_lo, own_hi)
+            first, last_place = places(i, own_lo, own_hi) if not off_grid else (0, n - 1)
             for s in m.open:
                 if (win is not None and not win[0] <= s + 1 <= win[1]) or not first <= s <= last_place:
                     continue
