@@ -85,8 +85,8 @@ def in_band(v: float, band: Band) -> bool:
 def places(i: int, lo: Sequence[float], hi: Sequence[float]) -> tuple[int, int]:
     """The first and last places (0-based, in descending order of value) that the provinces'
     own bounds ``lo``/``hi`` allow province i. One whose bounds put it strictly above (below) i
-    holds a place above (below) it in every table, so the window is implied by the order: a
-    programme limited to it has the same answers (docs/method.md §3)."""
+    holds a place above (below) it in every table of values on the grid, so there the window is
+    implied by the order and a programme limited to it has the same answers (docs/method.md §3)."""
     above = sum(1 for j in range(len(lo)) if j != i and lo[j] > hi[i] + TOL)
     below = sum(1 for j in range(len(lo)) if j != i and hi[j] < lo[i] - TOL)
     return above, len(lo) - 1 - below
